@@ -1,0 +1,391 @@
+//! The checklist as data: the basic-information sheet (基本情報) and one answer
+//! per criterion. The serde layout is the on-disk layout of the TOML and JSON
+//! files, so renaming a field is a schema change (bump [`SCHEMA_VERSION`]).
+
+use jcstar_criteria::{Catalog, MethodKind};
+use serde::{Deserialize, Serialize};
+
+/// Version of the checklist file layout. A file with another version is read
+/// (so the rules can say what is wrong) but never supports an application.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A ★1 self-assessment checklist: who applies, for which product, and how the
+/// product answers every criterion of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Checklist {
+    pub schema_version: u32,
+    /// The catalog (and its revision) the answers refer to.
+    pub catalog: CatalogRef,
+    pub applicant: Applicant,
+    pub contact: Contact,
+    pub product: Product,
+    #[serde(default)]
+    pub companion_service: CompanionService,
+    /// Technical-conformity (技適) number; only with it may the criteria that
+    /// allow it be answered `deemed-met`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub giteki: Option<Giteki>,
+    pub evaluation: Evaluation,
+    /// One answer per criterion, in the order the vendor keeps them.
+    #[serde(default)]
+    pub answers: Vec<Answer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CatalogRef {
+    pub id: String,
+    pub version: String,
+}
+
+/// 申請者: the company that applies for the label.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Applicant {
+    pub name: String,
+    pub address: String,
+}
+
+/// 連絡先: whom the operator contacts about the application.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Contact {
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Product {
+    pub name: String,
+    /// 製品種別, e.g. ネットワークカメラ.
+    #[serde(rename = "type")]
+    pub product_type: String,
+    /// 型番: every model number the label will cover.
+    #[serde(default)]
+    pub model_numbers: Vec<String>,
+    /// Firmware / software versions evaluated.
+    #[serde(default)]
+    pub versions: Vec<String>,
+}
+
+/// 必須付随サービス: a cloud service or app without which the device cannot
+/// serve its purpose. It is part of the evaluated product.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CompanionService {
+    pub essential: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Which 技適 mark the number belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GitekiMark {
+    /// [T] mark: 設計認証番号 (design certification number).
+    T,
+    /// [A] mark: 技術基準適合認定番号.
+    A,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Giteki {
+    pub mark: GitekiMark,
+    pub number: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Evaluation {
+    /// Date the self-assessment was completed, `YYYY-MM-DD`.
+    pub date: String,
+    pub evaluator: String,
+}
+
+/// The answer to one criterion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Answer {
+    /// Criterion id, e.g. `S1.1-04`.
+    pub criterion: String,
+    pub result: Outcome,
+    /// 「NA であることの理由」: why the criterion does not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub na_reason: Option<String>,
+    /// Evaluation methods actually used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<MethodKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+}
+
+/// The result recorded for a criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// 適合.
+    Conforms,
+    /// 対象外 (NA), with a reason.
+    NotApplicable,
+    /// 不適合: the product does not meet the criterion (blocks an application).
+    DoesNotConform,
+    /// みなし適合: met by the product's 技適 certification.
+    DeemedMet,
+    /// 未回答: the state of a fresh template.
+    Unanswered,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Conforms,
+        Outcome::NotApplicable,
+        Outcome::DoesNotConform,
+        Outcome::DeemedMet,
+        Outcome::Unanswered,
+    ];
+
+    /// The file-format keyword (`conforms`, `not-applicable`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Conforms => "conforms",
+            Outcome::NotApplicable => "not-applicable",
+            Outcome::DoesNotConform => "does-not-conform",
+            Outcome::DeemedMet => "deemed-met",
+            Outcome::Unanswered => "unanswered",
+        }
+    }
+
+    /// The label used in the workbook dropdown.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Outcome::Conforms => "適合",
+            Outcome::NotApplicable => "対象外(NA)",
+            Outcome::DoesNotConform => "不適合",
+            Outcome::DeemedMet => "みなし適合",
+            Outcome::Unanswered => "未回答",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Outcome::Conforms => "conforms",
+            Outcome::NotApplicable => "not applicable",
+            Outcome::DoesNotConform => "does not conform",
+            Outcome::DeemedMet => "deemed met (技適)",
+            Outcome::Unanswered => "unanswered",
+        }
+    }
+
+    /// Reads a workbook label or a file keyword; tolerant of full-width
+    /// brackets and surrounding blanks because people type into the cells.
+    pub fn from_label(s: &str) -> Option<Outcome> {
+        let norm: String = s
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '（' => '(',
+                '）' => ')',
+                c => c,
+            })
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        Outcome::ALL.into_iter().find(|o| {
+            norm == o.label_ja()
+                || norm.eq_ignore_ascii_case(o.key())
+                || (*o == Outcome::NotApplicable && (norm == "対象外" || norm == "NA"))
+        })
+    }
+}
+
+/// Something that backs an answer. Evidence stays with the vendor (the
+/// operator may ask for it during the label's validity), so every reference
+/// either resolves inside the checklist's folder or says it is kept outside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Evidence {
+    /// A document (technical specification, manual, design note).
+    Document(DocumentRef),
+    /// A device-test result file.
+    DeviceTest(TestResultRef),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DocumentRef {
+    pub name: String,
+    /// Section or page, e.g. `3.2 認証` or `p. 14`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// File relative to the checklist's folder, when the document is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Kept by the vendor outside this folder (not checked for existence).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub external: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TestResultRef {
+    /// Result file relative to the checklist's folder (or, when `external`,
+    /// the vendor's own reference to where the record is kept).
+    pub path: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub external: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Evidence {
+    pub fn is_device_test(&self) -> bool {
+        matches!(self, Evidence::DeviceTest(_))
+    }
+
+    pub fn is_external(&self) -> bool {
+        match self {
+            Evidence::Document(d) => d.external,
+            Evidence::DeviceTest(t) => t.external,
+        }
+    }
+
+    /// The file this evidence points at inside the checklist's folder.
+    pub fn local_path(&self) -> Option<&str> {
+        match self {
+            Evidence::Document(d) => d.path.as_deref(),
+            Evidence::DeviceTest(t) => Some(&t.path),
+        }
+    }
+}
+
+/// What [`Checklist::attach_evidence`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
+    /// Appended to the criterion's existing answer.
+    Added,
+    /// The criterion had no answer yet; one was created (`unanswered`) to hold
+    /// the evidence, so the vendor still decides the result.
+    AddedToNewAnswer,
+    /// The same reference was already there; nothing changed.
+    AlreadyPresent,
+}
+
+impl Checklist {
+    /// A blank checklist for `product_name`: every criterion of `catalog`
+    /// present and `unanswered`, with the methods the catalog names filled in
+    /// as a reminder of what the evaluation involves.
+    pub fn template(catalog: &Catalog, product_name: &str) -> Checklist {
+        let answers = catalog
+            .criteria
+            .iter()
+            .map(|c| Answer {
+                criterion: c.id.clone(),
+                result: Outcome::Unanswered,
+                na_reason: None,
+                methods: c
+                    .methods
+                    .iter()
+                    .filter(|m| m.applies)
+                    .map(|m| m.kind)
+                    .collect(),
+                notes: None,
+                evidence: Vec::new(),
+            })
+            .collect();
+        Checklist {
+            schema_version: SCHEMA_VERSION,
+            catalog: CatalogRef {
+                id: catalog.meta.id.clone(),
+                version: catalog.meta.version.clone(),
+            },
+            applicant: Applicant::default(),
+            contact: Contact::default(),
+            product: Product {
+                name: product_name.to_string(),
+                ..Product::default()
+            },
+            companion_service: CompanionService::default(),
+            giteki: None,
+            evaluation: Evaluation::default(),
+            answers,
+        }
+    }
+
+    /// The first answer given for `criterion_id`.
+    pub fn answer(&self, criterion_id: &str) -> Option<&Answer> {
+        self.answers.iter().find(|a| a.criterion == criterion_id)
+    }
+
+    /// Records `evidence` against a criterion, as the device probe does after a
+    /// test. A device-test reference also adds `device-test` to the answer's
+    /// methods. The result is left alone: whether the product conforms stays
+    /// the vendor's call. Attaching the same reference twice is a no-op.
+    ///
+    /// The id is not checked against a catalog here; [`crate::validate`]
+    /// reports unknown ids.
+    pub fn attach_evidence(&mut self, criterion_id: &str, evidence: Evidence) -> Attached {
+        let is_test = evidence.is_device_test();
+        let (answer, created) = match self
+            .answers
+            .iter()
+            .position(|a| a.criterion == criterion_id)
+        {
+            Some(i) => (&mut self.answers[i], false),
+            None => {
+                self.answers.push(Answer {
+                    criterion: criterion_id.to_string(),
+                    result: Outcome::Unanswered,
+                    na_reason: None,
+                    methods: Vec::new(),
+                    notes: None,
+                    evidence: Vec::new(),
+                });
+                let last = self.answers.len() - 1;
+                (&mut self.answers[last], true)
+            }
+        };
+        if is_test && !answer.methods.contains(&MethodKind::DeviceTest) {
+            answer.methods.push(MethodKind::DeviceTest);
+        }
+        if answer.evidence.contains(&evidence) {
+            return Attached::AlreadyPresent;
+        }
+        answer.evidence.push(evidence);
+        if created {
+            Attached::AddedToNewAnswer
+        } else {
+            Attached::Added
+        }
+    }
+
+    /// Treats blank optional text as absent, so that TOML, JSON and the
+    /// workbook (where an empty cell cannot say "empty string") give the same
+    /// checklist.
+    pub(crate) fn normalize(&mut self) {
+        fn blank_to_none(o: &mut Option<String>) {
+            if o.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *o = None;
+            }
+        }
+        blank_to_none(&mut self.contact.department);
+        blank_to_none(&mut self.companion_service.description);
+        for a in &mut self.answers {
+            blank_to_none(&mut a.na_reason);
+            blank_to_none(&mut a.notes);
+            for e in &mut a.evidence {
+                if let Evidence::Document(d) = e {
+                    blank_to_none(&mut d.section);
+                    blank_to_none(&mut d.path);
+                }
+            }
+        }
+    }
+}

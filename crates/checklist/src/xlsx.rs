@@ -1,0 +1,850 @@
+//! The checklist as a workbook, the form vendors fill in a spreadsheet.
+//!
+//! Two sheets: `基本情報` (one row per basic-information field: label, value,
+//! how to fill it) and `チェックリスト` (one row per answer). Import looks
+//! sheets, rows and columns up by their Japanese names, so reordering columns
+//! or rows in a spreadsheet program does not break it; anything missing or
+//! unreadable is an error naming the sheet, column or cell and what is
+//! accepted. Export followed by import gives back the same [`Checklist`].
+//!
+//! Cells that hold lists (model numbers, versions, methods, evidence) keep one
+//! item per line. An evidence line is `KIND | field | field`, where KIND is
+//! 文書 (document: name | section | path) or 実機テスト (device test: path),
+//! optionally suffixed (外部保管) when the vendor keeps it outside the folder;
+//! `\|`, `\n` and `\\` escape a bar, a line break and a backslash in a field.
+
+use std::io::Cursor;
+
+use calamine::{Data, Range, Reader, Xlsx};
+use jcstar_criteria::{Catalog, MethodKind};
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Workbook,
+    Worksheet,
+};
+
+use crate::error::ChecklistError;
+use crate::model::{
+    Answer, Applicant, CatalogRef, Checklist, CompanionService, Contact, DocumentRef, Evaluation,
+    Evidence, Giteki, GitekiMark, Outcome, Product, TestResultRef,
+};
+
+pub const SHEET_BASIC: &str = "基本情報";
+pub const SHEET_ANSWERS: &str = "チェックリスト";
+
+const COL_ITEM: &str = "項目";
+const COL_VALUE: &str = "値";
+const COL_HOWTO: &str = "記入方法";
+
+const COL_ID: &str = "適合基準ID";
+const COL_TITLE: &str = "タイトル";
+const COL_RESULT: &str = "結果";
+const COL_NA: &str = "NAであることの理由";
+const COL_METHODS: &str = "評価手法";
+const COL_EVIDENCE: &str = "証跡";
+const COL_NOTES: &str = "備考";
+
+/// Columns of the answer sheet, in export order, with widths.
+const ANSWER_COLUMNS: [(&str, f64); 7] = [
+    (COL_ID, 11.0),
+    (COL_TITLE, 36.0),
+    (COL_RESULT, 13.0),
+    (COL_NA, 36.0),
+    (COL_METHODS, 16.0),
+    (COL_EVIDENCE, 56.0),
+    (COL_NOTES, 40.0),
+];
+
+/// Rows of the basic-information sheet: label, how to fill it.
+mod row {
+    pub const SCHEMA: &str = "スキーマバージョン";
+    pub const CATALOG_ID: &str = "適合基準カタログID";
+    pub const CATALOG_VERSION: &str = "適合基準カタログ版";
+    pub const APPLICANT_NAME: &str = "申請者名（会社名）";
+    pub const APPLICANT_ADDRESS: &str = "申請者住所";
+    pub const CONTACT_PERSON: &str = "担当者名";
+    pub const CONTACT_DEPARTMENT: &str = "担当部署";
+    pub const CONTACT_EMAIL: &str = "メールアドレス";
+    pub const CONTACT_PHONE: &str = "電話番号";
+    pub const PRODUCT_NAME: &str = "製品名";
+    pub const PRODUCT_TYPE: &str = "製品種別";
+    pub const MODEL_NUMBERS: &str = "型番";
+    pub const VERSIONS: &str = "ファームウェア/ソフトウェアバージョン";
+    pub const COMPANION: &str = "必須付随サービスの有無";
+    pub const COMPANION_DESC: &str = "必須付随サービスの内容";
+    pub const GITEKI_MARK: &str = "技適マークの種類";
+    pub const GITEKI_NUMBER: &str = "技術基準適合認定番号等";
+    pub const EVAL_DATE: &str = "評価日";
+    pub const EVALUATOR: &str = "評価者";
+}
+
+const BASIC_ROWS: [(&str, &str); 19] = [
+    (row::SCHEMA, "変更しないでください（ファイル形式の版）"),
+    (row::CATALOG_ID, "変更しないでください"),
+    (row::CATALOG_VERSION, "変更しないでください"),
+    (row::APPLICANT_NAME, "必須"),
+    (row::APPLICANT_ADDRESS, "必須"),
+    (row::CONTACT_PERSON, "必須"),
+    (row::CONTACT_DEPARTMENT, "任意"),
+    (row::CONTACT_EMAIL, "必須（例: security@example.jp）"),
+    (row::CONTACT_PHONE, "必須（例: 03-0000-0000）"),
+    (row::PRODUCT_NAME, "必須"),
+    (row::PRODUCT_TYPE, "必須（例: ネットワークカメラ）"),
+    (row::MODEL_NUMBERS, "必須・1行に1つ"),
+    (row::VERSIONS, "必須・1行に1つ"),
+    (row::COMPANION, "「あり」または「なし」"),
+    (row::COMPANION_DESC, "ありの場合は必須（サービス名と役割）"),
+    (row::GITEKI_MARK, "T または A（技適がなければ空欄）"),
+    (
+        row::GITEKI_NUMBER,
+        "T: 設計認証番号 / A: 技術基準適合認定番号",
+    ),
+    (row::EVAL_DATE, "必須（YYYY-MM-DD）"),
+    (row::EVALUATOR, "必須"),
+];
+
+const YES: &str = "あり";
+const NO: &str = "なし";
+
+const KIND_DOCUMENT: &str = "文書";
+const KIND_DEVICE_TEST: &str = "実機テスト";
+const EXTERNAL_SUFFIX: &str = "(外部保管)";
+const METHOD_DOCUMENT: &str = "ドキュメント評価";
+const METHOD_DEVICE: &str = "実機テスト";
+
+fn xw(e: rust_xlsxwriter::XlsxError) -> ChecklistError {
+    ChecklistError::XlsxWrite(e.to_string())
+}
+
+/// Builds the workbook. With a catalog, each answer row shows the criterion's
+/// Japanese title (for reading only; import ignores it).
+pub fn to_xlsx_bytes(
+    checklist: &Checklist,
+    catalog: Option<&Catalog>,
+) -> Result<Vec<u8>, ChecklistError> {
+    let mut wb = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+    // "@" keeps phone numbers, dates and model numbers as typed text.
+    let cell = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin)
+        .set_num_format("@");
+    let note = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_font_color(Color::RGB(0x595959));
+
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(SHEET_BASIC).map_err(xw)?;
+        write_basic(ws, checklist, &header, &cell, &note)?;
+    }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(SHEET_ANSWERS).map_err(xw)?;
+        write_answers(ws, checklist, catalog, &header, &cell)?;
+    }
+    wb.save_to_buffer().map_err(xw)
+}
+
+fn join_list(field: &str, items: &[String]) -> Result<String, ChecklistError> {
+    for (i, item) in items.iter().enumerate() {
+        if !fits_one_line(item) {
+            return Err(ChecklistError::Unrepresentable {
+                field: format!("{field}[{i}]"),
+                reason: "a list item that is empty, contains a line break or starts or ends with blanks cannot be kept in a one-item-per-line cell".to_string(),
+            });
+        }
+    }
+    Ok(items.join("\n"))
+}
+
+/// Import trims each line of a list cell (people pad them), so only items
+/// without surrounding blanks come back unchanged.
+fn fits_one_line(item: &str) -> bool {
+    !item.is_empty() && !item.contains(['\n', '\r']) && item.trim() == item
+}
+
+fn write_basic(
+    ws: &mut Worksheet,
+    c: &Checklist,
+    header: &Format,
+    cell: &Format,
+    note: &Format,
+) -> Result<(), ChecklistError> {
+    let value = |label: &str| -> Result<String, ChecklistError> {
+        Ok(match label {
+            row::SCHEMA => c.schema_version.to_string(),
+            row::CATALOG_ID => c.catalog.id.clone(),
+            row::CATALOG_VERSION => c.catalog.version.clone(),
+            row::APPLICANT_NAME => c.applicant.name.clone(),
+            row::APPLICANT_ADDRESS => c.applicant.address.clone(),
+            row::CONTACT_PERSON => c.contact.person.clone(),
+            row::CONTACT_DEPARTMENT => c.contact.department.clone().unwrap_or_default(),
+            row::CONTACT_EMAIL => c.contact.email.clone(),
+            row::CONTACT_PHONE => c.contact.phone.clone(),
+            row::PRODUCT_NAME => c.product.name.clone(),
+            row::PRODUCT_TYPE => c.product.product_type.clone(),
+            row::MODEL_NUMBERS => join_list("product.model-numbers", &c.product.model_numbers)?,
+            row::VERSIONS => join_list("product.versions", &c.product.versions)?,
+            row::COMPANION => if c.companion_service.essential {
+                YES
+            } else {
+                NO
+            }
+            .to_string(),
+            row::COMPANION_DESC => c.companion_service.description.clone().unwrap_or_default(),
+            row::GITEKI_MARK => match c.giteki.as_ref().map(|g| g.mark) {
+                Some(GitekiMark::T) => "T".to_string(),
+                Some(GitekiMark::A) => "A".to_string(),
+                None => String::new(),
+            },
+            row::GITEKI_NUMBER => c
+                .giteki
+                .as_ref()
+                .map(|g| g.number.clone())
+                .unwrap_or_default(),
+            row::EVAL_DATE => c.evaluation.date.clone(),
+            row::EVALUATOR => c.evaluation.evaluator.clone(),
+            _ => String::new(),
+        })
+    };
+    for (col, title) in [COL_ITEM, COL_VALUE, COL_HOWTO].into_iter().enumerate() {
+        ws.write_string_with_format(0, col as u16, title, header)
+            .map_err(xw)?;
+    }
+    for (i, (label, howto)) in BASIC_ROWS.into_iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string_with_format(r, 0, label, header)
+            .map_err(xw)?;
+        ws.write_string_with_format(r, 1, value(label)?, cell)
+            .map_err(xw)?;
+        ws.write_string_with_format(r, 2, howto, note).map_err(xw)?;
+    }
+    let dv = DataValidation::new()
+        .allow_list_strings(&[YES, NO])
+        .map_err(xw)?;
+    let companion_row = BASIC_ROWS
+        .iter()
+        .position(|(l, _)| *l == row::COMPANION)
+        .unwrap_or(0) as u32
+        + 1;
+    ws.add_data_validation(companion_row, 1, companion_row, 1, &dv)
+        .map_err(xw)?;
+    let dv = DataValidation::new()
+        .allow_list_strings(&["T", "A"])
+        .map_err(xw)?;
+    let mark_row = BASIC_ROWS
+        .iter()
+        .position(|(l, _)| *l == row::GITEKI_MARK)
+        .unwrap_or(0) as u32
+        + 1;
+    ws.add_data_validation(mark_row, 1, mark_row, 1, &dv)
+        .map_err(xw)?;
+    ws.set_column_width(0, 34).map_err(xw)?;
+    ws.set_column_width(1, 60).map_err(xw)?;
+    ws.set_column_width(2, 40).map_err(xw)?;
+    ws.set_freeze_panes(1, 0).map_err(xw)?;
+    Ok(())
+}
+
+fn write_answers(
+    ws: &mut Worksheet,
+    c: &Checklist,
+    catalog: Option<&Catalog>,
+    header: &Format,
+    cell: &Format,
+) -> Result<(), ChecklistError> {
+    for (col, (title, width)) in ANSWER_COLUMNS.into_iter().enumerate() {
+        ws.write_string_with_format(0, col as u16, title, header)
+            .map_err(xw)?;
+        ws.set_column_width(col as u16, width).map_err(xw)?;
+    }
+    for (i, a) in c.answers.iter().enumerate() {
+        if !fits_one_line(&a.criterion) {
+            return Err(ChecklistError::Unrepresentable {
+                field: format!("answers[{i}].criterion"),
+                reason: "a criterion id must be one line without surrounding blanks".to_string(),
+            });
+        }
+        let r = i as u32 + 1;
+        let title = catalog
+            .and_then(|cat| cat.criterion(&a.criterion))
+            .map(|cr| cr.title.ja.clone())
+            .unwrap_or_default();
+        let methods = a
+            .methods
+            .iter()
+            .map(|m| method_label(*m))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let evidence = a
+            .evidence
+            .iter()
+            .map(encode_evidence)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let values = [
+            a.criterion.clone(),
+            title,
+            a.result.label_ja().to_string(),
+            a.na_reason.clone().unwrap_or_default(),
+            methods,
+            evidence,
+            a.notes.clone().unwrap_or_default(),
+        ];
+        for (col, v) in values.into_iter().enumerate() {
+            ws.write_string_with_format(r, col as u16, v, cell)
+                .map_err(xw)?;
+        }
+    }
+    // The dropdown covers the answer rows plus some blank ones so a vendor
+    // adding a row still gets it.
+    let last = c.answers.len() as u32 + 20;
+    let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
+    let dv = DataValidation::new()
+        .allow_list_strings(&labels)
+        .map_err(xw)?
+        .set_error_title("結果の値が不正です")
+        .map_err(xw)?
+        .set_error_message(format!(
+            "次のいずれかを選んでください: {}",
+            labels.join(" / ")
+        ))
+        .map_err(xw)?
+        .set_error_style(DataValidationErrorStyle::Stop);
+    let result_col = col_index(COL_RESULT);
+    ws.add_data_validation(1, result_col, last, result_col, &dv)
+        .map_err(xw)?;
+    ws.set_freeze_panes(1, 1).map_err(xw)?;
+    Ok(())
+}
+
+fn col_index(name: &str) -> u16 {
+    ANSWER_COLUMNS
+        .iter()
+        .position(|(n, _)| *n == name)
+        .unwrap_or(0) as u16
+}
+
+fn method_label(m: MethodKind) -> &'static str {
+    match m {
+        MethodKind::DocumentReview => METHOD_DOCUMENT,
+        MethodKind::DeviceTest => METHOD_DEVICE,
+    }
+}
+
+fn parse_method(s: &str) -> Option<MethodKind> {
+    match s.trim() {
+        METHOD_DOCUMENT | "document-review" | "ドキュメント" => {
+            Some(MethodKind::DocumentReview)
+        }
+        METHOD_DEVICE | "device-test" => Some(MethodKind::DeviceTest),
+        _ => None,
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn encode_evidence(e: &Evidence) -> String {
+    let suffix = |external: bool| if external { EXTERNAL_SUFFIX } else { "" };
+    match e {
+        Evidence::Document(d) => {
+            let mut fields = vec![
+                format!("{KIND_DOCUMENT}{}", suffix(d.external)),
+                escape(&d.name),
+                escape(d.section.as_deref().unwrap_or_default()),
+                escape(d.path.as_deref().unwrap_or_default()),
+            ];
+            while fields.len() > 2 && fields.last().is_some_and(|f| f.is_empty()) {
+                fields.pop();
+            }
+            fields.join(" | ")
+        }
+        Evidence::DeviceTest(t) => format!(
+            "{KIND_DEVICE_TEST}{} | {}",
+            suffix(t.external),
+            escape(&t.path)
+        ),
+    }
+}
+
+/// Splits on unescaped bars and undoes the escapes; `None` on a dangling or
+/// unknown escape.
+fn split_fields(line: &str) -> Option<Vec<String>> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(ch) = chars.next() {
+        let cur = fields.last_mut()?;
+        match ch {
+            '\\' => match chars.next()? {
+                '\\' => cur.push('\\'),
+                '|' => cur.push('|'),
+                'n' => cur.push('\n'),
+                'r' => cur.push('\r'),
+                _ => return None,
+            },
+            '|' => fields.push(String::new()),
+            c => cur.push(c),
+        }
+    }
+    // Export writes ` | ` between fields: drop exactly that one blank on each
+    // side of a bar, so blanks that belong to a field survive.
+    let last = fields.len().saturating_sub(1);
+    Some(
+        fields
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let f = if i > 0 {
+                    f.strip_prefix(' ').unwrap_or(&f)
+                } else {
+                    &f
+                };
+                let f = if i < last {
+                    f.strip_suffix(' ').unwrap_or(f)
+                } else {
+                    f
+                };
+                f.to_string()
+            })
+            .collect(),
+    )
+}
+
+const EVIDENCE_SYNTAX: &str = "write one evidence per line as `文書 | name | section | path` or `実機テスト | result file path`, adding (外部保管) after the kind for evidence kept outside the checklist folder (escape | as \\|)";
+
+fn decode_evidence(line: &str) -> Option<Evidence> {
+    let fields = split_fields(line)?;
+    let mut it = fields.into_iter();
+    let kind: String = it
+        .next()?
+        .chars()
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            c => c,
+        })
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let (base, external) = match kind.strip_suffix(EXTERNAL_SUFFIX) {
+        Some(b) => (b.to_string(), true),
+        None => match kind.strip_suffix("(external)") {
+            Some(b) => (b.to_string(), true),
+            None => (kind, false),
+        },
+    };
+    let opt = |s: Option<String>| s.filter(|s| !s.is_empty());
+    match base.as_str() {
+        KIND_DOCUMENT | "document" => {
+            let name = it.next()?;
+            let section = opt(it.next());
+            let path = opt(it.next());
+            if it.next().is_some() {
+                return None;
+            }
+            Some(Evidence::Document(DocumentRef {
+                name,
+                section,
+                path,
+                external,
+            }))
+        }
+        KIND_DEVICE_TEST | "device-test" => {
+            let path = it.next()?;
+            if it.next().is_some() {
+                return None;
+            }
+            Some(Evidence::DeviceTest(TestResultRef { path, external }))
+        }
+        _ => None,
+    }
+}
+
+/// `A1`-style name of a zero-based cell position.
+fn cell_name(row: u32, col: u32) -> String {
+    let mut n = col + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", letters.into_iter().collect::<String>(), row + 1)
+}
+
+/// Text of a cell as a person would read it: numbers without a trailing
+/// `.0`, dates as `YYYY-MM-DD`.
+fn cell_text(range: &Range<Data>, row: u32, col: u32) -> String {
+    match range.get_value((row, col)) {
+        None | Some(Data::Empty) => String::new(),
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Int(i)) => i.to_string(),
+        Some(Data::Float(f)) => {
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                format!("{}", *f as i64)
+            } else {
+                f.to_string()
+            }
+        }
+        Some(Data::Bool(b)) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Some(Data::DateTime(dt)) => serial_to_date(dt.as_f64()),
+        Some(Data::DateTimeIso(s)) => s.get(..10).unwrap_or(s).to_string(),
+        Some(Data::DurationIso(s)) => s.clone(),
+        Some(Data::Error(e)) => format!("#{e:?}"),
+    }
+}
+
+/// Excel serial day (1900 date system, as written by current spreadsheet
+/// programs) to a calendar date.
+fn serial_to_date(serial: f64) -> String {
+    if !serial.is_finite() || !(0.0..3_000_000.0).contains(&serial) {
+        return serial.to_string();
+    }
+    // Days from 1970-01-01; serial 25569 is 1970-01-01.
+    let z = serial.floor() as i64 - 25569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+struct Sheet<'a> {
+    file: &'a str,
+    name: &'static str,
+    range: Range<Data>,
+}
+
+impl Sheet<'_> {
+    fn rows(&self) -> (u32, u32) {
+        match (self.range.start(), self.range.end()) {
+            (Some(s), Some(e)) => (s.0, e.0),
+            _ => (0, 0),
+        }
+    }
+
+    fn last_col(&self) -> u32 {
+        self.range.end().map_or(0, |e| e.1)
+    }
+
+    /// Column of each wanted header in row 1.
+    fn columns<const N: usize>(
+        &self,
+        wanted: [&'static str; N],
+    ) -> Result<[u32; N], ChecklistError> {
+        let mut found = [0u32; N];
+        for (i, name) in wanted.iter().enumerate() {
+            let col = (0..=self.last_col())
+                .find(|&c| cell_text(&self.range, 0, c).trim() == *name)
+                .ok_or_else(|| ChecklistError::MissingColumn {
+                    file: self.file.to_string(),
+                    sheet: self.name,
+                    column: name,
+                    expected: wanted.join(", "),
+                })?;
+            if let Some(slot) = found.get_mut(i) {
+                *slot = col;
+            }
+        }
+        Ok(found)
+    }
+
+    fn bad(&self, row: u32, col: u32, expected: impl Into<String>) -> ChecklistError {
+        ChecklistError::BadCell {
+            file: self.file.to_string(),
+            sheet: self.name,
+            cell: cell_name(row, col),
+            value: cell_text(&self.range, row, col),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// Reads a workbook written by [`to_xlsx_bytes`] (and edited by a person).
+/// `origin` names the file in errors.
+pub fn from_xlsx_bytes(bytes: &[u8], origin: &str) -> Result<Checklist, ChecklistError> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| ChecklistError::Workbook {
+        file: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    let names = wb.sheet_names();
+    let mut sheet = |name: &'static str| -> Result<Sheet<'_>, ChecklistError> {
+        if !names.iter().any(|n| n == name) {
+            return Err(ChecklistError::MissingSheet {
+                file: origin.to_string(),
+                sheet: name,
+                found: names.join(", "),
+            });
+        }
+        let range = wb
+            .worksheet_range(name)
+            .map_err(|e| ChecklistError::Workbook {
+                file: origin.to_string(),
+                message: format!("sheet `{name}`: {e}"),
+            })?;
+        Ok(Sheet {
+            file: origin,
+            name,
+            range,
+        })
+    };
+    let basic = sheet(SHEET_BASIC)?;
+    let answers = sheet(SHEET_ANSWERS)?;
+    let mut checklist = read_basic(&basic, read_answers(&answers)?)?;
+    checklist.normalize();
+    Ok(checklist)
+}
+
+fn read_basic(s: &Sheet<'_>, answers: Vec<Answer>) -> Result<Checklist, ChecklistError> {
+    let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE])?;
+    let (first, last) = s.rows();
+    let find = |label: &'static str| -> Result<u32, ChecklistError> {
+        (first.max(1)..=last)
+            .find(|&r| cell_text(&s.range, r, item_col).trim() == label)
+            .ok_or_else(|| ChecklistError::MissingRow {
+                file: s.file.to_string(),
+                sheet: s.name,
+                label,
+                expected: BASIC_ROWS
+                    .iter()
+                    .map(|(l, _)| *l)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    };
+    let text = |label: &'static str| -> Result<String, ChecklistError> {
+        Ok(cell_text(&s.range, find(label)?, value_col))
+    };
+    let opt = |label: &'static str| -> Result<Option<String>, ChecklistError> {
+        Ok(Some(text(label)?).filter(|v| !v.trim().is_empty()))
+    };
+    let list = |label: &'static str| -> Result<Vec<String>, ChecklistError> {
+        Ok(text(label)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    };
+
+    let schema_row = find(row::SCHEMA)?;
+    let schema_version = cell_text(&s.range, schema_row, value_col)
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| s.bad(schema_row, value_col, "expected a whole number such as 1"))?;
+
+    let companion_row = find(row::COMPANION)?;
+    let essential = match cell_text(&s.range, companion_row, value_col).trim() {
+        YES => true,
+        NO | "" => false,
+        _ => {
+            return Err(s.bad(
+                companion_row,
+                value_col,
+                format!("expected `{YES}` or `{NO}`"),
+            ));
+        }
+    };
+
+    let mark_row = find(row::GITEKI_MARK)?;
+    let mark = match cell_text(&s.range, mark_row, value_col).trim() {
+        "" => None,
+        "T" | "t" | "Ｔ" => Some(GitekiMark::T),
+        "A" | "a" | "Ａ" => Some(GitekiMark::A),
+        _ => return Err(s.bad(mark_row, value_col, "expected `T`, `A` or an empty cell")),
+    };
+    let number = text(row::GITEKI_NUMBER)?;
+    let giteki = match mark {
+        Some(mark) => Some(Giteki { mark, number }),
+        None if number.trim().is_empty() => None,
+        None => {
+            return Err(s.bad(
+                mark_row,
+                value_col,
+                format!(
+                    "a 技適 number is given in `{}`, so the mark must be `T` or `A`",
+                    row::GITEKI_NUMBER
+                ),
+            ));
+        }
+    };
+
+    Ok(Checklist {
+        schema_version,
+        catalog: CatalogRef {
+            id: text(row::CATALOG_ID)?,
+            version: text(row::CATALOG_VERSION)?,
+        },
+        applicant: Applicant {
+            name: text(row::APPLICANT_NAME)?,
+            address: text(row::APPLICANT_ADDRESS)?,
+        },
+        contact: Contact {
+            person: text(row::CONTACT_PERSON)?,
+            department: opt(row::CONTACT_DEPARTMENT)?,
+            email: text(row::CONTACT_EMAIL)?,
+            phone: text(row::CONTACT_PHONE)?,
+        },
+        product: Product {
+            name: text(row::PRODUCT_NAME)?,
+            product_type: text(row::PRODUCT_TYPE)?,
+            model_numbers: list(row::MODEL_NUMBERS)?,
+            versions: list(row::VERSIONS)?,
+        },
+        companion_service: CompanionService {
+            essential,
+            description: opt(row::COMPANION_DESC)?,
+        },
+        giteki,
+        evaluation: Evaluation {
+            date: text(row::EVAL_DATE)?,
+            evaluator: text(row::EVALUATOR)?,
+        },
+        answers,
+    })
+}
+
+fn read_answers(s: &Sheet<'_>) -> Result<Vec<Answer>, ChecklistError> {
+    let [id_c, result_c, na_c, methods_c, evidence_c, notes_c] = s.columns([
+        COL_ID,
+        COL_RESULT,
+        COL_NA,
+        COL_METHODS,
+        COL_EVIDENCE,
+        COL_NOTES,
+    ])?;
+    let (_, last) = s.rows();
+    let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
+    let mut answers = Vec::new();
+    for r in 1..=last {
+        let get = |c: u32| cell_text(&s.range, r, c);
+        let row_cells = [id_c, result_c, na_c, methods_c, evidence_c, notes_c];
+        if row_cells.iter().all(|&c| get(c).trim().is_empty()) {
+            continue;
+        }
+        let criterion = get(id_c).trim().to_string();
+        if criterion.is_empty() {
+            return Err(s.bad(
+                r,
+                id_c,
+                "every filled row needs a criterion id such as S1.1-01",
+            ));
+        }
+        let result = Outcome::from_label(&get(result_c)).ok_or_else(|| {
+            s.bad(
+                r,
+                result_c,
+                format!("choose one of: {}", accepted.join(" / ")),
+            )
+        })?;
+        let mut methods = Vec::new();
+        for line in get(methods_c).lines().filter(|l| !l.trim().is_empty()) {
+            let m = parse_method(line).ok_or_else(|| {
+                s.bad(
+                    r,
+                    methods_c,
+                    format!("one method per line: `{METHOD_DOCUMENT}` or `{METHOD_DEVICE}`"),
+                )
+            })?;
+            methods.push(m);
+        }
+        let mut evidence = Vec::new();
+        for line in get(evidence_c).lines().filter(|l| !l.trim().is_empty()) {
+            evidence
+                .push(decode_evidence(line).ok_or_else(|| s.bad(r, evidence_c, EVIDENCE_SYNTAX))?);
+        }
+        let opt = |c: u32| Some(get(c)).filter(|v| !v.trim().is_empty());
+        answers.push(Answer {
+            criterion,
+            result,
+            na_reason: opt(na_c),
+            methods,
+            notes: opt(notes_c),
+            evidence,
+        });
+    }
+    Ok(answers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(9, 25), "Z10");
+        assert_eq!(cell_name(1, 26), "AA2");
+    }
+
+    #[test]
+    fn serial_dates() {
+        assert_eq!(serial_to_date(25569.0), "1970-01-01");
+        assert_eq!(serial_to_date(46337.0), "2026-11-11");
+        assert_eq!(serial_to_date(45351.0), "2024-02-29");
+    }
+
+    #[test]
+    fn evidence_lines_round_trip() {
+        let items = [
+            Evidence::Document(DocumentRef {
+                name: "仕様書 | 第2版 \\ draft\n改訂".into(),
+                section: Some("3.2".into()),
+                path: None,
+                external: true,
+            }),
+            Evidence::Document(DocumentRef {
+                name: "manual".into(),
+                section: None,
+                path: Some("docs/manual.pdf".into()),
+                external: false,
+            }),
+            Evidence::DeviceTest(TestResultRef {
+                path: "evidence/login.json".into(),
+                external: false,
+            }),
+            Evidence::Document(DocumentRef {
+                name: "  padded ".into(),
+                section: Some(" § 2 ".into()),
+                path: Some("a b.pdf ".into()),
+                external: false,
+            }),
+            Evidence::DeviceTest(TestResultRef {
+                path: String::new(),
+                external: true,
+            }),
+        ];
+        for e in items {
+            assert_eq!(decode_evidence(&encode_evidence(&e)), Some(e));
+        }
+        assert_eq!(decode_evidence("写真 | x"), None);
+        assert_eq!(decode_evidence("文書 | a \\q"), None);
+        assert!(matches!(
+            decode_evidence("実機テスト（外部保管） | TR-1"),
+            Some(Evidence::DeviceTest(TestResultRef { external: true, .. }))
+        ));
+    }
+}

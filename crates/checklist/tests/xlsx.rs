@@ -1,0 +1,415 @@
+//! The workbook format: lossless round trip, the layout a person sees, and
+//! the errors a hand-edited workbook can produce.
+
+mod common;
+
+use std::io::{Cursor, Read};
+use std::process::Command;
+
+use calamine::{Data, Reader, Xlsx};
+use common::*;
+use jcstar_checklist::xlsx::{SHEET_ANSWERS, SHEET_BASIC, from_xlsx_bytes, to_xlsx_bytes};
+use jcstar_checklist::{Checklist, ChecklistError};
+use jcstar_criteria::Catalog;
+
+type Grid = Vec<Vec<String>>;
+
+/// Every sheet as rows of cell text.
+fn read_grids(bytes: &[u8]) -> Vec<(String, Grid)> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).unwrap();
+    let mut out = Vec::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap();
+        let grid = range
+            .rows()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Data::String(s) => s.clone(),
+                        Data::Empty => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        out.push((name, grid));
+    }
+    out
+}
+
+/// A plain workbook (no styles) from grids, as a person might save one.
+fn write_grids(sheets: &[(String, Grid)]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, grid) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        for (r, row) in grid.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32, c as u16, v).unwrap();
+                }
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn zip_entry(bytes: &[u8], name: &str) -> String {
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut s = String::new();
+    z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn round_trip_is_lossless() {
+    for original in [everything(), example()] {
+        let bytes = to_xlsx_bytes(&original, Some(Catalog::star1())).unwrap();
+        let back = from_xlsx_bytes(&bytes, "mem.xlsx").unwrap();
+        assert_eq!(back, original);
+    }
+    // No giteki, no companion service, no answers at all.
+    let mut bare = everything();
+    bare.giteki = None;
+    bare.companion_service = Default::default();
+    bare.answers.clear();
+    let bytes = to_xlsx_bytes(&bare, None).unwrap();
+    assert_eq!(from_xlsx_bytes(&bytes, "mem.xlsx").unwrap(), bare);
+}
+
+#[test]
+fn a_person_re_saving_the_plain_cells_loses_nothing() {
+    let original = everything();
+    let bytes = to_xlsx_bytes(&original, Some(Catalog::star1())).unwrap();
+    let resaved = write_grids(&read_grids(&bytes));
+    assert_eq!(from_xlsx_bytes(&resaved, "resaved.xlsx").unwrap(), original);
+}
+
+#[test]
+fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
+    let bytes = to_xlsx_bytes(&example(), Some(Catalog::star1())).unwrap();
+    let grids = read_grids(&bytes);
+    let names: Vec<&str> = grids.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, [SHEET_BASIC, SHEET_ANSWERS]);
+    let answers = &grids[1].1;
+    assert_eq!(
+        answers[0],
+        [
+            "適合基準ID",
+            "タイトル",
+            "結果",
+            "NAであることの理由",
+            "評価手法",
+            "証跡",
+            "備考"
+        ]
+    );
+    assert_eq!(answers.len(), 17);
+    assert_eq!(answers[1][0], "S1.1-01");
+    assert_eq!(answers[1][1], Catalog::star1().criteria[0].title.ja);
+    assert_eq!(answers[1][2], "みなし適合");
+    let basic = &grids[0].1;
+    assert!(
+        basic
+            .iter()
+            .any(|r| r[0] == "型番" && r[1] == "SC-200\nSC-200W\nSC-200W-JP")
+    );
+
+    let sheet2 = zip_entry(&bytes, "xl/worksheets/sheet2.xml");
+    assert!(
+        sheet2.contains(r#"<dataValidation type="list""#),
+        "no dropdown"
+    );
+    assert!(
+        sheet2.contains("適合,対象外(NA),不適合,みなし適合,未回答"),
+        "dropdown values"
+    );
+    assert!(sheet2.contains(r#"state="frozen""#), "header not frozen");
+    assert!(sheet2.contains("<cols>"), "no column widths");
+    let styles = zip_entry(&bytes, "xl/styles.xml");
+    assert!(styles.contains(r#"wrapText="1""#), "no wrapped text");
+}
+
+#[test]
+fn missing_sheet_is_named() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    grids.retain(|(n, _)| n != SHEET_ANSWERS);
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChecklistError::MissingSheet {
+                sheet: SHEET_ANSWERS,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("book.xlsx") && msg.contains("チェックリスト") && msg.contains("基本情報"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_column_is_named_with_the_expected_ones() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    let answers = &mut grids[1].1;
+    let col = answers[0].iter().position(|h| h == "証跡").unwrap();
+    for row in answers.iter_mut() {
+        row.remove(col);
+    }
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(
+            err,
+            ChecklistError::MissingColumn {
+                column: "証跡", ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        msg.contains("チェックリスト") && msg.contains("適合基準ID, 結果"),
+        "{msg}"
+    );
+
+    let mut grids = read_grids(&bytes);
+    grids[0].1[0][1] = "value".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChecklistError::MissingColumn {
+                sheet: "基本情報",
+                column: "値",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn columns_may_be_reordered() {
+    let original = example();
+    let bytes = to_xlsx_bytes(&original, None).unwrap();
+    let mut grids = read_grids(&bytes);
+    for row in grids[1].1.iter_mut() {
+        row.reverse();
+    }
+    assert_eq!(
+        from_xlsx_bytes(&write_grids(&grids), "r.xlsx").unwrap(),
+        original
+    );
+}
+
+#[test]
+fn bad_dropdown_value_names_the_cell_and_the_choices() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    grids[1].1[3][2] = "OK".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    let ChecklistError::BadCell { cell, value, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(cell, "C4");
+    assert_eq!(value, "OK");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答"),
+        "{msg}"
+    );
+
+    // Full-width brackets typed by hand are still understood.
+    let mut grids = read_grids(&bytes);
+    grids[1].1[8][2] = "対象外（NA）".into();
+    let c = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap();
+    assert_eq!(
+        c.answers[7].result,
+        jcstar_checklist::Outcome::NotApplicable
+    );
+}
+
+#[test]
+fn bad_evidence_and_basic_cells_are_located() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    grids[1].1[2][5] = "写真 | label.jpg".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::BadCell { cell, .. } if cell == "F3"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("実機テスト |"));
+
+    let mut grids = read_grids(&bytes);
+    let row = grids[0]
+        .1
+        .iter()
+        .position(|r| r[0] == "必須付随サービスの有無")
+        .unwrap();
+    grids[0].1[row][1] = "たぶん".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::BadCell { cell, .. } if *cell == format!("B{}", row + 1)),
+        "{err:?}"
+    );
+
+    let mut grids = read_grids(&bytes);
+    grids[0].1.retain(|r| r[0] != "評価日");
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChecklistError::MissingRow {
+                label: "評価日",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn garbage_is_a_workbook_error() {
+    let err = from_xlsx_bytes(b"PK\x03\x04 not really", "junk.xlsx").unwrap_err();
+    assert!(err.to_string().starts_with("junk.xlsx: "), "{err}");
+}
+
+/// LibreOffice must read both sheets of the exported workbook. The csv
+/// filter's last token (-1) writes every sheet to `<name>-<sheet>.csv`.
+#[test]
+fn libreoffice_reads_both_sheets() {
+    let soffice = [
+        "/usr/bin/libreoffice",
+        "/usr/bin/soffice",
+        "/usr/lib/libreoffice/program/soffice",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .unwrap_or_else(|| {
+        panic!("LibreOffice is not installed: install the Debian package libreoffice-calc-nogui")
+    });
+    let dir = Scratch::new();
+    let xlsx = dir.path().join("checklist.xlsx");
+    example().write_path(&xlsx, Some(Catalog::star1())).unwrap();
+    let profile = dir.path().join("lo-profile");
+    let out = Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "soffice failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |sheet: &str| {
+        let p = dir.path().join(format!("checklist-{sheet}.csv"));
+        std::fs::read_to_string(&p).unwrap_or_else(|e| {
+            let found: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            panic!(
+                "{}: {e}; files: {found:?}; stdout: {}",
+                p.display(),
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    };
+    let basic = read(SHEET_BASIC);
+    assert!(
+        basic.contains("申請者名（会社名）,株式会社サンプルデバイス (Example Devices Co., Ltd.)")
+            || basic.contains("\"株式会社サンプルデバイス (Example Devices Co., Ltd.)\""),
+        "{basic}"
+    );
+    assert!(basic.contains("psirt@example.jp"), "{basic}");
+    assert!(basic.contains("\"SC-200\nSC-200W\nSC-200W-JP\""), "{basic}");
+    let answers = read(SHEET_ANSWERS);
+    assert!(
+        answers.starts_with("適合基準ID,タイトル,結果,NAであることの理由,評価手法,証跡,備考"),
+        "{answers}"
+    );
+    for needle in [
+        "S1.1-01",
+        "S1.1-16",
+        "みなし適合",
+        "対象外(NA)",
+        "実機テスト | evidence/s1.1-04-login-bruteforce.json",
+    ] {
+        assert!(answers.contains(needle), "{needle} missing in {answers}");
+    }
+    // The workbook LibreOffice read is the one we wrote: same answers.
+    let c: Checklist = Checklist::from_path(&xlsx).unwrap();
+    assert_eq!(c, example());
+}
+
+/// The broken workbooks under tests/data (used by the CLI tests too) fail
+/// the way their names say. `JCSTAR_WRITE_FIXTURES=1` regenerates them from
+/// the example.
+#[test]
+fn broken_workbook_fixtures() {
+    let bytes = to_xlsx_bytes(&example(), Some(Catalog::star1())).unwrap();
+    let no_sheet = {
+        let mut g = read_grids(&bytes);
+        g.retain(|(n, _)| n != SHEET_ANSWERS);
+        write_grids(&g)
+    };
+    let no_column = {
+        let mut g = read_grids(&bytes);
+        for row in g[1].1.iter_mut() {
+            row.remove(2);
+        }
+        write_grids(&g)
+    };
+    let bad_value = {
+        let mut g = read_grids(&bytes);
+        g[1].1[5][2] = "はい".into();
+        write_grids(&g)
+    };
+    let fixtures = [
+        ("missing-sheet.xlsx", no_sheet),
+        ("missing-column.xlsx", no_column),
+        ("bad-result.xlsx", bad_value),
+    ];
+    if std::env::var_os("JCSTAR_WRITE_FIXTURES").is_some() {
+        for (name, b) in &fixtures {
+            std::fs::write(data(name), b).unwrap();
+        }
+    }
+    let read = |name: &str| Checklist::from_path(&data(name)).unwrap_err();
+    assert!(matches!(
+        read("missing-sheet.xlsx"),
+        ChecklistError::MissingSheet {
+            sheet: "チェックリスト",
+            ..
+        }
+    ));
+    assert!(matches!(
+        read("missing-column.xlsx"),
+        ChecklistError::MissingColumn {
+            column: "結果", ..
+        }
+    ));
+    assert!(
+        matches!(read("bad-result.xlsx"), ChecklistError::BadCell { cell, value, .. } if cell == "C6" && value == "はい")
+    );
+}
