@@ -1,0 +1,439 @@
+//! The label registry: applications, labels and their lifecycle as an
+//! append-only, hash-chained event log, the state derived from it, and its
+//! storage in SQLite or PostgreSQL.
+//!
+//! It never renders pages or speaks HTTP (that is `jcstar-web`), and nothing
+//! in it updates or deletes an event.
+//!
+//! # Model
+//!
+//! Every change is an [`Event`] appended to the `events` table with a gapless
+//! sequence number, the time from the injected [`Clock`], the [`Actor`]
+//! (role, organisation, token), a kind, a JSON payload, an optional reason,
+//! the subject (application id and/or registration number) and the SHA-256 of
+//! the previous event (see [`chain`] for the canonical form).
+//! Database triggers refuse UPDATE and DELETE on `events` in both backends.
+//! The current state of applications and labels is materialised in
+//! `applications` and `labels` in the same transaction as the append;
+//! [`Registry::rebuild`] replays the log into fresh tables.
+//!
+//! Expiry is not an event: a label whose validity end (inclusive, Japan
+//! calendar date) lies before today is reported as [`LabelStatus::Expired`]
+//! when read.
+//!
+//! # Flow
+//!
+//! Vendor [`Registry::submit_application`] (automatic format check of the
+//! checklist; a failing checklist is refused and the refusal recorded) →
+//! operator [`Registry::request_inquiry`] / [`Registry::answer_inquiry`] →
+//! [`Registry::accept_application`] or [`Registry::reject_application`] →
+//! [`Registry::record_fee`] → [`Registry::issue_label`]. For ★3/★4 the
+//! operator first [`Registry::assign_evaluation_body`] and that body
+//! [`Registry::attach_evaluation_report`]s a passing report before acceptance.
+//! Labels then move through [`Registry::extend_label`],
+//! [`Registry::withdraw_label`], [`Registry::open_surveillance`],
+//! [`Registry::close_surveillance`] and [`Registry::revoke_label`].
+//! Every write method takes the acting [`Actor`] and checks [`authorize`].
+//!
+//! # Storage
+//!
+//! [`Registry::open`] takes `sqlite://path` (file created if missing; WAL,
+//! `synchronous=FULL`) or `postgres://…`; migrations run on open.
+//! Registration numbers: see [`number`].
+
+pub mod auth;
+pub mod chain;
+pub mod clock;
+pub mod demo;
+mod domain;
+pub mod error;
+pub mod model;
+pub mod number;
+mod store;
+pub mod testing;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use auth::{Action, Denied, Resource, authorize};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use demo::{seed_bulk, seed_demo};
+pub use error::{Error, Result};
+pub use model::*;
+pub use number::{NumberError, RegistrationNumber, parse_registration_number};
+
+/// The default database of `jcstar serve` and `jcstar registry`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./jcstar-data/registry.sqlite";
+
+/// Default validity of a label: two years from issue (or extension).
+pub const VALIDITY_YEARS: i32 = 2;
+
+/// A handle on one registry database. Cheap to clone; share it between tasks.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+struct Inner {
+    store: Arc<store::Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Registry {
+    /// Open (and migrate) the registry at `url` with the system clock.
+    pub async fn open(url: &str) -> Result<Registry> {
+        Self::open_with_clock(url, Arc::new(SystemClock)).await
+    }
+
+    /// Open (and migrate) the registry at `url` with the given clock.
+    pub async fn open_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<Registry> {
+        let store = store::Store::open(url).await?;
+        Ok(Registry {
+            inner: Inner {
+                store: Arc::new(store),
+                clock,
+            },
+        })
+    }
+
+    /// The same database seen through another clock (tests, backdated demo
+    /// data). Events written through it carry that clock's time.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Registry {
+        Registry {
+            inner: Inner {
+                store: self.inner.store.clone(),
+                clock,
+            },
+        }
+    }
+
+    /// Close the connection pool (waits for running queries).
+    pub async fn close(&self) {
+        self.inner.store.close().await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.store.backend()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The current time of the registry's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Today's date (Japan) of the registry's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.inner.clock.today()
+    }
+
+    /// True when no event was ever recorded (tokens do not count).
+    pub async fn is_empty(&self) -> Result<bool> {
+        Ok(self.inner.store.head().await?.0 == 0)
+    }
+
+    // ---- tokens -------------------------------------------------------------
+
+    /// Create an API token; the plaintext is returned once and only its
+    /// SHA-256 is stored. `org` may be empty only for the operator role.
+    pub async fn create_token(&self, role: Role, org: &str, name: &str) -> Result<NewToken> {
+        self.inner
+            .store
+            .create_token(self.now(), role, org, name)
+            .await
+    }
+
+    /// The actor a bearer token stands for; [`Error::Unauthenticated`] for an
+    /// unknown, malformed or revoked token.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        self.inner.store.authenticate(token).await
+    }
+
+    /// Revoke a token by id (idempotent; NotFound if it never existed).
+    pub async fn revoke_token(&self, id: &str) -> Result<TokenInfo> {
+        self.inner.store.revoke_token(self.now(), id).await
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
+        self.inner.store.list_tokens().await
+    }
+
+    // ---- applications -------------------------------------------------------
+
+    /// Submit an application. The checklist is format-checked at once; on
+    /// failure the refusal is recorded and [`Error::ChecklistRefused`] lists
+    /// the problems.
+    pub async fn submit_application(
+        &self,
+        actor: &Actor,
+        submission: ApplicationSubmission,
+    ) -> Result<Application> {
+        domain::submit_application(self, actor, submission).await
+    }
+
+    /// Record that the supply-chain inquiry was sent (`reference`: the
+    /// inquiry's file or letter number).
+    pub async fn request_inquiry(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        reference: &str,
+    ) -> Result<Application> {
+        domain::request_inquiry(self, actor, application_id, reference).await
+    }
+
+    /// Record the inquiry's answer.
+    pub async fn answer_inquiry(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        outcome: InquiryOutcome,
+        reference: &str,
+    ) -> Result<Application> {
+        domain::answer_inquiry(self, actor, application_id, outcome, reference).await
+    }
+
+    /// Accept an application. Needs an answered inquiry (a `concern` answer
+    /// needs a `reason`), and for ★3/★4 a passing evaluation report.
+    pub async fn accept_application(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Application> {
+        domain::decide(self, actor, application_id, true, reason).await
+    }
+
+    /// Reject an application (reason required).
+    pub async fn reject_application(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        reason: &str,
+    ) -> Result<Application> {
+        domain::decide(self, actor, application_id, false, Some(reason)).await
+    }
+
+    /// Record the fee as paid (after acceptance).
+    pub async fn record_fee(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        fee: Fee,
+    ) -> Result<Application> {
+        domain::record_fee(self, actor, application_id, fee).await
+    }
+
+    /// Assign the evaluation body (its organisation) to a ★3/★4 application.
+    pub async fn assign_evaluation_body(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        body_org: &str,
+    ) -> Result<Application> {
+        domain::assign_evaluation_body(self, actor, application_id, body_org).await
+    }
+
+    /// Attach the evaluation report (by the assigned body).
+    pub async fn attach_evaluation_report(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        report: EvaluationReport,
+    ) -> Result<Application> {
+        domain::attach_evaluation_report(self, actor, application_id, report).await
+    }
+
+    /// Issue the label for a paid application. `valid_until` may shorten the
+    /// default two-year validity, never lengthen it.
+    pub async fn issue_label(
+        &self,
+        actor: &Actor,
+        application_id: &str,
+        valid_until: Option<NaiveDate>,
+    ) -> Result<Label> {
+        domain::issue_label(self, actor, application_id, valid_until).await
+    }
+
+    /// One application (vendor: own; evaluation body: assigned; operator: any).
+    pub async fn application(&self, actor: &Actor, application_id: &str) -> Result<Application> {
+        domain::application(self, actor, application_id).await
+    }
+
+    /// Applications the actor may see, newest first, optionally by status.
+    pub async fn list_applications(
+        &self,
+        actor: &Actor,
+        status: Option<ApplicationStatus>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Application>> {
+        domain::list_applications(self, actor, status, offset, limit).await
+    }
+
+    // ---- labels -------------------------------------------------------------
+
+    /// Extend a label by a new self-declaration: the validity end moves to
+    /// `valid_until` or, by default, two years from today; never beyond that.
+    pub async fn extend_label(
+        &self,
+        actor: &Actor,
+        number: &str,
+        valid_until: Option<NaiveDate>,
+        declaration: &str,
+    ) -> Result<Label> {
+        domain::extend_label(self, actor, number, valid_until, declaration).await
+    }
+
+    /// Withdraw a label (vendor or operator; reason required).
+    pub async fn withdraw_label(&self, actor: &Actor, number: &str, reason: &str) -> Result<Label> {
+        domain::withdraw_label(self, actor, number, reason).await
+    }
+
+    /// Open surveillance on an active label.
+    pub async fn open_surveillance(
+        &self,
+        actor: &Actor,
+        number: &str,
+        order: SurveillanceOrder,
+    ) -> Result<Label> {
+        domain::open_surveillance(self, actor, number, order).await
+    }
+
+    /// Close surveillance as cleared: the label is Active again.
+    pub async fn close_surveillance(
+        &self,
+        actor: &Actor,
+        number: &str,
+        reason: &str,
+    ) -> Result<Label> {
+        domain::close_surveillance(self, actor, number, reason).await
+    }
+
+    /// Revoke a label under surveillance. Allowed once the correction deadline
+    /// has passed, or earlier with `override_reason`.
+    pub async fn revoke_label(
+        &self,
+        actor: &Actor,
+        number: &str,
+        reason: &str,
+        override_reason: Option<&str>,
+    ) -> Result<Label> {
+        domain::revoke_label(self, actor, number, reason, override_reason).await
+    }
+
+    /// Publish a software update entry.
+    pub async fn add_update(
+        &self,
+        actor: &Actor,
+        number: &str,
+        entry: UpdateEntry,
+    ) -> Result<Label> {
+        domain::add_update(self, actor, number, entry).await
+    }
+
+    /// Record or update (same `id`) a vulnerability entry.
+    pub async fn record_vulnerability(
+        &self,
+        actor: &Actor,
+        number: &str,
+        entry: VulnerabilityEntry,
+    ) -> Result<Label> {
+        domain::record_vulnerability(self, actor, number, entry).await
+    }
+
+    /// Set (or clear) the end of security support.
+    pub async fn set_support_end(
+        &self,
+        actor: &Actor,
+        number: &str,
+        support_end: Option<NaiveDate>,
+    ) -> Result<Label> {
+        domain::set_support_end(self, actor, number, support_end).await
+    }
+
+    /// Set the vulnerability disclosure contact.
+    pub async fn set_disclosure_contact(
+        &self,
+        actor: &Actor,
+        number: &str,
+        contact: &str,
+    ) -> Result<Label> {
+        domain::set_disclosure_contact(self, actor, number, contact).await
+    }
+
+    // ---- public queries -----------------------------------------------------
+
+    /// One label, status as of now. `number` is parsed and checked first, so a
+    /// typo yields [`Error::Number`] rather than NotFound.
+    pub async fn label(&self, number: &str) -> Result<Label> {
+        domain::label(self, number).await
+    }
+
+    /// A label's public history, oldest first.
+    pub async fn label_history(&self, number: &str) -> Result<Vec<HistoryEntry>> {
+        domain::label_history(self, number).await
+    }
+
+    /// Everything the product information page shows.
+    pub async fn product_page(&self, number: &str) -> Result<ProductPage> {
+        domain::product_page(self, number).await
+    }
+
+    /// Search labels.
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
+        domain::search(self, query).await
+    }
+
+    /// Labels in registration order after `after_number` (keyset pagination
+    /// for exports and streaming); at most `limit` (capped at 1000).
+    pub async fn labels_after(&self, after_number: Option<&str>, limit: u64) -> Result<Vec<Label>> {
+        domain::labels_after(self, after_number, limit).await
+    }
+
+    /// Write all labels as CSV (one row per label, header first), page by
+    /// page so memory stays bounded.
+    pub async fn export_csv<W: std::io::Write + Send>(&self, out: W) -> Result<u64> {
+        domain::export_csv(self, out).await
+    }
+
+    /// Write all labels as one JSON array of [`Label`]s, page by page.
+    pub async fn export_json<W: std::io::Write + Send>(&self, out: W) -> Result<u64> {
+        domain::export_json(self, out).await
+    }
+
+    /// Events after sequence `after_seq` (0 = from the start) and/or at or
+    /// after `since`, oldest first, at most `limit` (capped at 1000).
+    pub async fn events_since(
+        &self,
+        scope: FeedScope,
+        after_seq: i64,
+        since: Option<DateTime<Utc>>,
+        limit: u64,
+    ) -> Result<FeedPage> {
+        domain::events_since(self, scope, after_seq, since, limit).await
+    }
+
+    // ---- integrity ----------------------------------------------------------
+
+    /// Recompute every event's hash and link; reports the first broken link.
+    pub async fn verify_chain(&self) -> Result<ChainReport> {
+        self.inner.store.verify_chain().await
+    }
+
+    /// Replay all events into fresh state tables.
+    pub async fn rebuild(&self) -> Result<RebuildReport> {
+        domain::rebuild(self).await
+    }
+
+    /// A canonical dump of the materialised state (applications and labels as
+    /// stored), for comparing live state with a rebuild.
+    pub async fn state_snapshot(&self) -> Result<serde_json::Value> {
+        self.inner.store.state_snapshot().await
+    }
+}

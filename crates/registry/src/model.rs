@@ -1,0 +1,746 @@
+//! The registry's public data types: who acts, what they submit, and the
+//! derived state of applications and labels.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The ★ level of a label. Serialised as the number 1 to 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Star1,
+    Star2,
+    Star3,
+    Star4,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Star1, Level::Star2, Level::Star3, Level::Star4];
+
+    /// 1 to 4.
+    pub fn number(self) -> u8 {
+        match self {
+            Level::Star1 => 1,
+            Level::Star2 => 2,
+            Level::Star3 => 3,
+            Level::Star4 => 4,
+        }
+    }
+
+    /// The level for 1 to 4.
+    pub fn from_number(n: u8) -> Option<Level> {
+        match n {
+            1 => Some(Level::Star1),
+            2 => Some(Level::Star2),
+            3 => Some(Level::Star3),
+            4 => Some(Level::Star4),
+            _ => None,
+        }
+    }
+
+    /// ★3 and ★4 are certified by the operator on an evaluation body's report;
+    /// ★1 and ★2 are self-declared.
+    pub fn needs_evaluation(self) -> bool {
+        matches!(self, Level::Star3 | Level::Star4)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "★{}", self.number())
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    /// Accepts `1`, `★1`, `star1` (any case).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase();
+        let digits = t
+            .strip_prefix('★')
+            .or_else(|| t.strip_prefix("star"))
+            .unwrap_or(&t);
+        digits
+            .parse::<u8>()
+            .ok()
+            .and_then(Level::from_number)
+            .ok_or_else(|| format!("level {s:?}: expected 1, 2, 3 or 4 (or ★1 … ★4)"))
+    }
+}
+
+impl Serialize for Level {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.number())
+    }
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u8::deserialize(d)?;
+        Level::from_number(n)
+            .ok_or_else(|| serde::de::Error::custom(format!("level {n}: expected 1, 2, 3 or 4")))
+    }
+}
+
+/// What an authenticated caller may do (see [`crate::authorize`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Anyone, without a token: reads public data.
+    Public,
+    /// A product vendor: its own organisation's applications and labels.
+    Vendor,
+    /// An evaluation body: reports on applications assigned to it.
+    EvaluationBody,
+    /// The scheme operator: everything.
+    Operator,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Public,
+        Role::Vendor,
+        Role::EvaluationBody,
+        Role::Operator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Public => "public",
+            Role::Vendor => "vendor",
+            Role::EvaluationBody => "evaluation_body",
+            Role::Operator => "operator",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "public" => Ok(Role::Public),
+            "vendor" => Ok(Role::Vendor),
+            "evaluation_body" | "evaluator" => Ok(Role::EvaluationBody),
+            "operator" => Ok(Role::Operator),
+            _ => Err(format!(
+                "role {s:?}: expected public, vendor, evaluation-body or operator"
+            )),
+        }
+    }
+}
+
+/// Who performs an action; recorded in every event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub role: Role,
+    /// The organisation acting (empty for the public).
+    pub org: String,
+    /// The API token used, if any (its id, never the secret).
+    pub token_id: Option<String>,
+    /// The token's human-readable name, if any.
+    pub token_name: Option<String>,
+}
+
+impl Actor {
+    /// An unauthenticated reader.
+    pub fn public() -> Self {
+        Actor {
+            role: Role::Public,
+            org: String::new(),
+            token_id: None,
+            token_name: None,
+        }
+    }
+
+    /// An actor without a token, e.g. the operator at the shell (`jcstar
+    /// registry`), which has direct access to the database anyway.
+    pub fn local(role: Role, org: impl Into<String>, name: impl Into<String>) -> Self {
+        Actor {
+            role,
+            org: org.into(),
+            token_id: None,
+            token_name: Some(name.into()),
+        }
+    }
+}
+
+/// The applicant company as shown on the product page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Applicant {
+    /// Company name.
+    pub company: String,
+    /// Postal address.
+    pub address: String,
+    /// General contact (e-mail address, phone or web form URL).
+    pub contact: String,
+}
+
+/// One product (with all its model numbers) covered by an application/label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Product {
+    pub name: String,
+    /// Model numbers covered (at least one).
+    pub model_numbers: Vec<String>,
+    /// Firmware/software versions covered.
+    #[serde(default)]
+    pub firmware_versions: Vec<String>,
+    /// Product type, e.g. "network camera", "router".
+    #[serde(default)]
+    pub product_type: String,
+}
+
+/// What a vendor submits to apply for a label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationSubmission {
+    /// The applying organisation (a vendor may only apply for its own).
+    pub org: String,
+    pub level: Level,
+    pub applicant: Applicant,
+    /// Products covered (at least one).
+    pub products: Vec<Product>,
+    /// Contact for vulnerability reports (shown on the product page).
+    #[serde(default)]
+    pub disclosure_contact: String,
+    /// The self-assessment checklist in the checklist crate's JSON form.
+    pub checklist: serde_json::Value,
+    /// A validity end earlier than the default 2 years, if wanted.
+    #[serde(default)]
+    pub requested_valid_until: Option<NaiveDate>,
+}
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    /// The checklist failed the automatic format check; terminal.
+    FormatRefused,
+    /// Format check passed; awaiting the supply-chain inquiry.
+    Submitted,
+    /// Supply-chain inquiry sent, no answer yet.
+    InquiryRequested,
+    /// Inquiry answered (clear or concern); awaiting the decision.
+    InquiryAnswered,
+    /// Accepted; awaiting the fee.
+    Accepted,
+    /// Rejected with a reason; terminal.
+    Rejected,
+    /// Fee paid; ready for issuance.
+    FeePaid,
+    /// Label issued; terminal.
+    Issued,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::FormatRefused => "format_refused",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::InquiryRequested => "inquiry_requested",
+            ApplicationStatus::InquiryAnswered => "inquiry_answered",
+            ApplicationStatus::Accepted => "accepted",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::FeePaid => "fee_paid",
+            ApplicationStatus::Issued => "issued",
+        }
+    }
+}
+
+impl fmt::Display for ApplicationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The answer to a supply-chain inquiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InquiryOutcome {
+    Clear,
+    Concern,
+}
+
+/// The supply-chain inquiry of an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inquiry {
+    pub requested_at: DateTime<Utc>,
+    pub request_reference: String,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub outcome: Option<InquiryOutcome>,
+    pub answer_reference: Option<String>,
+}
+
+/// The operator's decision on an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub accepted: bool,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// A fee payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fee {
+    /// Amount in yen.
+    pub amount_yen: u64,
+    pub paid_on: NaiveDate,
+    /// Payment reference (invoice or transfer id).
+    pub reference: String,
+}
+
+/// The verdict of an evaluation report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// An evaluation body's report for a ★3/★4 application. The file itself stays
+/// with the evaluation body; its name and digest pin what was reviewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationReport {
+    pub file_name: String,
+    /// SHA-256 of the report file, 64 lower-case hex digits.
+    pub sha256: String,
+    pub summary: String,
+    pub verdict: Verdict,
+}
+
+/// The derived state of one application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    /// `APP-<sequence>`, e.g. `APP-000042`.
+    pub id: String,
+    pub org: String,
+    pub level: Level,
+    pub applicant: Applicant,
+    pub products: Vec<Product>,
+    pub disclosure_contact: String,
+    pub checklist: serde_json::Value,
+    pub requested_valid_until: Option<NaiveDate>,
+    pub status: ApplicationStatus,
+    pub submitted_at: DateTime<Utc>,
+    /// Problems found by the format check (empty when it passed).
+    pub format_problems: Vec<String>,
+    pub inquiry: Option<Inquiry>,
+    pub decision: Option<Decision>,
+    pub fee: Option<Fee>,
+    /// Organisation of the evaluation body assigned (★3/★4).
+    pub evaluation_body: Option<String>,
+    pub evaluation_report: Option<EvaluationReport>,
+    /// The label issued from this application.
+    pub label_number: Option<String>,
+}
+
+/// A label's status. `Expired` is derived from the validity end and the clock
+/// when read; the others are recorded by events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelStatus {
+    Active,
+    Expired,
+    Withdrawn,
+    Revoked,
+    UnderSurveillance,
+}
+
+impl LabelStatus {
+    pub const ALL: [LabelStatus; 5] = [
+        LabelStatus::Active,
+        LabelStatus::Expired,
+        LabelStatus::Withdrawn,
+        LabelStatus::Revoked,
+        LabelStatus::UnderSurveillance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelStatus::Active => "active",
+            LabelStatus::Expired => "expired",
+            LabelStatus::Withdrawn => "withdrawn",
+            LabelStatus::Revoked => "revoked",
+            LabelStatus::UnderSurveillance => "under_surveillance",
+        }
+    }
+}
+
+impl fmt::Display for LabelStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for LabelStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        LabelStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == t)
+            .ok_or_else(|| {
+                format!(
+                    "status {s:?}: expected active, expired, withdrawn, revoked or under_surveillance"
+                )
+            })
+    }
+}
+
+/// An open or closed surveillance case on a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Surveillance {
+    pub opened_at: DateTime<Utc>,
+    pub reason: String,
+    /// What evidence the vendor must present.
+    pub evidence_demanded: String,
+    /// Last day for the vendor's correction.
+    pub correction_deadline: NaiveDate,
+}
+
+/// What the operator states when opening surveillance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveillanceOrder {
+    pub reason: String,
+    pub evidence_demanded: String,
+    pub correction_deadline: NaiveDate,
+}
+
+/// A published software update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateEntry {
+    pub version: String,
+    pub released_on: NaiveDate,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// The state of a known vulnerability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VulnerabilityState {
+    Investigating,
+    /// Fixed; `fixed_in` names the version.
+    Fixed,
+    Mitigated,
+    NotAffected,
+}
+
+/// A vulnerability entry; recording one with an existing `id` replaces the
+/// shown state (the earlier states stay in the history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VulnerabilityEntry {
+    /// Identifier such as `CVE-2026-12345` or `JVNVU#12345678`.
+    pub id: String,
+    pub title: String,
+    pub state: VulnerabilityState,
+    /// Version with the fix (required when `state` is `fixed`).
+    #[serde(default)]
+    pub fixed_in: Option<String>,
+    /// When the vulnerability was published or reported.
+    pub published_on: NaiveDate,
+    /// When this entry was last changed (set by the registry).
+    #[serde(default)]
+    pub updated_on: Option<NaiveDate>,
+}
+
+/// Security information published for a label's products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SecurityInfo {
+    pub updates: Vec<UpdateEntry>,
+    pub vulnerabilities: Vec<VulnerabilityEntry>,
+    pub support_end: Option<NaiveDate>,
+    /// Where to report vulnerabilities.
+    pub disclosure_contact: String,
+}
+
+/// The derived state of one label, with its status as of the registry's clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    /// The registration number (see [`crate::number`]).
+    pub number: String,
+    pub application_id: String,
+    pub org: String,
+    pub level: Level,
+    pub applicant: Applicant,
+    pub products: Vec<Product>,
+    pub issued_on: NaiveDate,
+    /// Last day of validity (inclusive); from the next day on the label is
+    /// Expired unless withdrawn or revoked.
+    pub valid_until: NaiveDate,
+    /// Status as of the registry clock at read time.
+    pub status: LabelStatus,
+    /// The open surveillance case, if any.
+    pub surveillance: Option<Surveillance>,
+    /// Reason of the withdrawal or revocation, if any.
+    pub end_reason: Option<String>,
+    pub security: SecurityInfo,
+}
+
+/// One dated line of a label's public history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+    /// The recorded status right after this event.
+    pub status: LabelStatus,
+    pub reason: Option<String>,
+    pub actor_role: Role,
+    pub actor_org: String,
+    /// Event details (dates, versions, …) for display.
+    pub details: serde_json::Value,
+}
+
+/// Everything the public product information page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub label: Label,
+    /// The label's history, oldest first (application events excluded).
+    pub history: Vec<HistoryEntry>,
+}
+
+/// What happened. Stored as the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    ApplicationSubmitted,
+    FormatCheckPassed,
+    FormatCheckFailed,
+    InquiryRequested,
+    InquiryAnswered,
+    ApplicationAccepted,
+    ApplicationRejected,
+    FeePaid,
+    EvaluationBodyAssigned,
+    EvaluationReportAttached,
+    LabelIssued,
+    LabelExtended,
+    LabelWithdrawn,
+    SurveillanceOpened,
+    SurveillanceCleared,
+    LabelRevoked,
+    UpdatePublished,
+    VulnerabilityRecorded,
+    SupportEndSet,
+    DisclosureContactSet,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 20] = [
+        EventKind::ApplicationSubmitted,
+        EventKind::FormatCheckPassed,
+        EventKind::FormatCheckFailed,
+        EventKind::InquiryRequested,
+        EventKind::InquiryAnswered,
+        EventKind::ApplicationAccepted,
+        EventKind::ApplicationRejected,
+        EventKind::FeePaid,
+        EventKind::EvaluationBodyAssigned,
+        EventKind::EvaluationReportAttached,
+        EventKind::LabelIssued,
+        EventKind::LabelExtended,
+        EventKind::LabelWithdrawn,
+        EventKind::SurveillanceOpened,
+        EventKind::SurveillanceCleared,
+        EventKind::LabelRevoked,
+        EventKind::UpdatePublished,
+        EventKind::VulnerabilityRecorded,
+        EventKind::SupportEndSet,
+        EventKind::DisclosureContactSet,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ApplicationSubmitted => "application_submitted",
+            EventKind::FormatCheckPassed => "format_check_passed",
+            EventKind::FormatCheckFailed => "format_check_failed",
+            EventKind::InquiryRequested => "inquiry_requested",
+            EventKind::InquiryAnswered => "inquiry_answered",
+            EventKind::ApplicationAccepted => "application_accepted",
+            EventKind::ApplicationRejected => "application_rejected",
+            EventKind::FeePaid => "fee_paid",
+            EventKind::EvaluationBodyAssigned => "evaluation_body_assigned",
+            EventKind::EvaluationReportAttached => "evaluation_report_attached",
+            EventKind::LabelIssued => "label_issued",
+            EventKind::LabelExtended => "label_extended",
+            EventKind::LabelWithdrawn => "label_withdrawn",
+            EventKind::SurveillanceOpened => "surveillance_opened",
+            EventKind::SurveillanceCleared => "surveillance_cleared",
+            EventKind::LabelRevoked => "label_revoked",
+            EventKind::UpdatePublished => "update_published",
+            EventKind::VulnerabilityRecorded => "vulnerability_recorded",
+            EventKind::SupportEndSet => "support_end_set",
+            EventKind::DisclosureContactSet => "disclosure_contact_set",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One immutable event of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1, 2, 3, … without gaps.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub kind: EventKind,
+    pub application_id: Option<String>,
+    pub label_number: Option<String>,
+    pub reason: Option<String>,
+    pub payload: serde_json::Value,
+    /// SHA-256 (hex) of the previous event; 64 zeros for the first.
+    pub prev_hash: String,
+    /// SHA-256 (hex) of this event's canonical form (see [`crate::chain`]).
+    pub hash: String,
+}
+
+/// Search criteria; all given criteria must match. Text matches are
+/// case-insensitive substring matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    /// Matches company, product names, model numbers and registration number.
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub product: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A registration number or a prefix of one.
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub level: Option<Level>,
+    #[serde(default)]
+    pub status: Option<LabelStatus>,
+    /// Rows to skip.
+    #[serde(default)]
+    pub offset: u64,
+    /// Page size; 0 means the default (20); capped at 200.
+    #[serde(default)]
+    pub limit: u64,
+}
+
+/// A short view of a label for result lists and exports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelSummary {
+    pub number: String,
+    pub level: Level,
+    pub status: LabelStatus,
+    pub company: String,
+    pub products: Vec<String>,
+    pub model_numbers: Vec<String>,
+    pub issued_on: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+/// One page of search results, ordered by registration sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub items: Vec<LabelSummary>,
+    pub offset: u64,
+    pub limit: u64,
+    /// Offset of the next page, if there are more results.
+    pub next_offset: Option<u64>,
+}
+
+/// Which events the feed returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedScope {
+    /// Events about labels only (issuance, status changes, security
+    /// information): what the public feed shows.
+    #[default]
+    Labels,
+    /// Every event, including applications (operator).
+    All,
+}
+
+/// One page of the event feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedPage {
+    pub events: Vec<Event>,
+    /// Pass as `after_seq` to get the next page; `None` when this page is the
+    /// end of the log so far (poll again later with the last seq you saw).
+    pub next_after_seq: Option<i64>,
+    /// Sequence number of the newest event in the log.
+    pub head_seq: i64,
+}
+
+/// A newly created API token. The plaintext is shown once and never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub id: String,
+    /// `jcs_<id>_<secret>`; give it in `Authorization: Bearer …`.
+    pub plaintext: String,
+    pub role: Role,
+    pub org: String,
+    pub name: String,
+}
+
+/// A stored token without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub role: Role,
+    pub org: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Result of [`crate::Registry::verify_chain`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    /// Events checked.
+    pub events: i64,
+    /// Hash of the newest event (the value to publish or compare).
+    pub head_hash: String,
+    /// The first broken link, if any.
+    pub first_broken: Option<BrokenLink>,
+}
+
+impl ChainReport {
+    pub fn ok(&self) -> bool {
+        self.first_broken.is_none()
+    }
+}
+
+/// Where and how the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokenLink {
+    pub seq: i64,
+    pub problem: String,
+}
+
+/// Result of [`crate::Registry::rebuild`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebuildReport {
+    pub events: i64,
+    pub applications: i64,
+    pub labels: i64,
+}
+
+/// Storage backend in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}

@@ -1,0 +1,180 @@
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use jcstar_registry::testing::TestDb;
+use jcstar_registry::*;
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 1, 1, 0, 0)
+        .single()
+        .expect("valid start time")
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+pub struct Env {
+    pub db: TestDb,
+    pub reg: Registry,
+    pub clock: Arc<ManualClock>,
+    pub op: Actor,
+}
+
+impl Env {
+    pub async fn new(backend: Backend) -> Env {
+        let db = TestDb::new(backend)
+            .await
+            .unwrap_or_else(|e| panic!("test database for {backend:?}: {e}"));
+        let clock = Arc::new(ManualClock::new(t0()));
+        let reg = db
+            .open(clock.clone())
+            .await
+            .unwrap_or_else(|e| panic!("open {backend:?}: {e}"));
+        Env {
+            db,
+            reg,
+            clock,
+            op: Actor::local(Role::Operator, "ipa", "test operator"),
+        }
+    }
+
+    pub async fn done(self) {
+        self.reg.close().await;
+        self.db.cleanup().await.expect("cleanup");
+    }
+
+    pub fn vendor(&self, org: &str) -> Actor {
+        Actor::local(Role::Vendor, org, "test vendor")
+    }
+
+    /// A ★1 application of `org` submitted and format-checked.
+    pub async fn submit(&self, org: &str, level: Level) -> Application {
+        self.reg
+            .submit_application(&self.vendor(org), submission(org, level))
+            .await
+            .expect("submit")
+    }
+
+    /// Run the flow up to FeePaid.
+    pub async fn paid(&self, org: &str, level: Level) -> Application {
+        let app = self.submit(org, level).await;
+        if level.needs_evaluation() {
+            self.reg
+                .assign_evaluation_body(&self.op, &app.id, "lab")
+                .await
+                .expect("assign");
+            self.reg
+                .attach_evaluation_report(
+                    &Actor::local(Role::EvaluationBody, "lab", "lab"),
+                    &app.id,
+                    report(Verdict::Pass),
+                )
+                .await
+                .expect("report");
+        }
+        self.reg
+            .request_inquiry(&self.op, &app.id, "SCI-1")
+            .await
+            .expect("inquiry");
+        self.reg
+            .answer_inquiry(&self.op, &app.id, InquiryOutcome::Clear, "SCA-1")
+            .await
+            .expect("answer");
+        self.reg
+            .accept_application(&self.op, &app.id, None)
+            .await
+            .expect("accept");
+        self.reg
+            .record_fee(&self.op, &app.id, fee(self.reg.today()))
+            .await
+            .expect("fee")
+    }
+
+    pub async fn issued(&self, org: &str, level: Level) -> Label {
+        let app = self.paid(org, level).await;
+        self.reg
+            .issue_label(&self.op, &app.id, None)
+            .await
+            .expect("issue")
+    }
+}
+
+pub fn fee(on: NaiveDate) -> Fee {
+    Fee {
+        amount_yen: 15_000,
+        paid_on: on,
+        reference: "INV-1".into(),
+    }
+}
+
+pub fn report(verdict: Verdict) -> EvaluationReport {
+    EvaluationReport {
+        file_name: "report.pdf".into(),
+        sha256: "ab".repeat(32),
+        summary: "tested".into(),
+        verdict,
+    }
+}
+
+pub fn submission(org: &str, level: Level) -> ApplicationSubmission {
+    ApplicationSubmission {
+        org: org.to_string(),
+        level,
+        applicant: Applicant {
+            company: format!("{org} Corporation"),
+            address: "1-2-3 Example, Tokyo".into(),
+            contact: format!("info@{org}.example.jp"),
+        },
+        products: vec![Product {
+            name: format!("{org} Camera"),
+            model_numbers: vec![format!("{}-100", org.to_uppercase()), "X-2".into()],
+            firmware_versions: vec!["1.0.0".into()],
+            product_type: "network camera".into(),
+        }],
+        disclosure_contact: format!("security@{org}.example.jp"),
+        checklist: jcstar_registry::demo::sample_checklist(),
+        requested_valid_until: None,
+    }
+}
+
+/// Expect a refusal whose message names `state` and contains `needle`.
+pub fn assert_refused<T: std::fmt::Debug>(r: Result<T>, state: &str, needle: &str) {
+    match r {
+        Err(Error::Refused {
+            state: s, reason, ..
+        }) => {
+            assert_eq!(s, state, "state in refusal ({reason})");
+            assert!(
+                reason.contains(needle),
+                "refusal reason {reason:?} should mention {needle:?}"
+            );
+        }
+        other => panic!("expected a refusal in state {state}, got {other:?}"),
+    }
+}
+
+/// Generate one test per backend from an async fn taking the backend.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(jcstar_registry::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(jcstar_registry::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

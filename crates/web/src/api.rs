@@ -1,0 +1,685 @@
+//! The JSON API under `/api/v1`, described by `/api/openapi.json`.
+//!
+//! Writes need `Authorization: Bearer <token>` (tokens are created with
+//! `jcstar registry token create`); the registry authorises every write by
+//! role and organisation. Without a token a write is 401, with a token that
+//! may not do it 403.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use jcstar_registry::{
+    Action, Actor, ApplicationStatus, ApplicationSubmission, EvaluationReport, Fee, FeedScope,
+    InquiryOutcome, Resource, SurveillanceOrder, UpdateEntry, VulnerabilityEntry, authorize,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::pages::search_query;
+use crate::schema;
+
+/// The caller, from the bearer token (none: the public).
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller(Actor::public()));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::UNAUTHORIZED,
+                    "the Authorization header is not a bearer token",
+                    "Authorization",
+                    "Bearer <token>",
+                )
+            })?;
+        st.registry
+            .authenticate(token)
+            .await
+            .map(Caller)
+            .map_err(|e| ApiError::from_registry(e, &Actor::public()))
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn reg(actor: &Actor) -> impl FnOnce(jcstar_registry::Error) -> ApiError + '_ {
+    move |e| ApiError::from_registry(e, actor)
+}
+
+/// Query parameters as strings; a malformed query string is a 400 naming it.
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| Params(q))
+            .map_err(|e| {
+                ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed query string: {e}"),
+                    "query",
+                    "application/x-www-form-urlencoded parameters",
+                )
+            })
+    }
+}
+
+// ---- request bodies ---------------------------------------------------------
+
+/// The supply-chain inquiry was sent.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryRequest {
+    /// The inquiry's file or letter number.
+    pub reference: String,
+}
+
+/// The supply-chain inquiry's answer.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryAnswer {
+    #[schema(value_type = schema::InquiryOutcome)]
+    pub outcome: InquiryOutcome,
+    pub reference: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    /// Needed when the inquiry raised a concern.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A reason (rejection, withdrawal, closing surveillance).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// Organisation of the evaluation body.
+    pub org: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    /// Shorter validity than the default two years.
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendRequest {
+    /// New last day of validity; default two years from today, never later.
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+    /// The new self-declaration (reference or text).
+    pub declaration: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    pub reason: String,
+    /// Revoke before the correction deadline passed; says why.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupportEndRequest {
+    /// Last day of security support; null clears it.
+    pub support_end: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    pub contact: String,
+}
+
+// ---- public reads -----------------------------------------------------------
+
+/// One label with its dated history (the product page's data).
+#[utoipa::path(get, path = "/api/v1/labels/{number}", tag = "public",
+    params(("number" = String, Path, description = "Registration number, e.g. JCS1-2026-000123-K")),
+    responses(
+        (status = 200, body = schema::ProductPage),
+        (status = 400, description = "Not a valid registration number", body = ErrorBody),
+        (status = 404, description = "No such label", body = ErrorBody)))]
+pub async fn get_label(
+    State(st): State<AppState>,
+    Path(number): Path<String>,
+) -> ApiResult<Response> {
+    let page = st
+        .registry
+        .product_page(&number)
+        .await
+        .map_err(reg(&Actor::public()))?;
+    Ok(Json(page).into_response())
+}
+
+/// Search labels; all given criteria must match.
+#[utoipa::path(get, path = "/api/v1/labels", tag = "public",
+    params(
+        ("q" = Option<String>, Query, description = "Matches company, product, model number and registration number"),
+        ("company" = Option<String>, Query), ("product" = Option<String>, Query),
+        ("model" = Option<String>, Query),
+        ("number" = Option<String>, Query, description = "Registration number or prefix"),
+        ("level" = Option<u8>, Query, description = "1 to 4"),
+        ("status" = Option<String>, Query, description = "active, expired, withdrawn, revoked, under_surveillance"),
+        ("page" = Option<u64>, Query, description = "1-based"),
+        ("per_page" = Option<u64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, body = schema::SearchPage), (status = 422, body = ErrorBody)))]
+pub async fn list_labels(
+    State(st): State<AppState>,
+    Params(params): Params,
+) -> ApiResult<Response> {
+    let (query, page, _) = search_query(&params, 50).map_err(|(field, msg, expected)| {
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, msg, field, expected)
+    })?;
+    let res = st
+        .registry
+        .search(&query)
+        .await
+        .map_err(reg(&Actor::public()))?;
+    let mut resp = Json(&res).into_response();
+    if res.next_offset.is_some() {
+        let mut pairs: Vec<(&str, String)> = params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page")
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        pairs.sort();
+        pairs.push(("page", (page + 1).to_string()));
+        if let Ok(q) = serde_urlencoded::to_string(&pairs)
+            && let Ok(v) = HeaderValue::from_str(&format!("</api/v1/labels?{q}>; rel=\"next\""))
+        {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// All labels as CSV (one row per label).
+#[utoipa::path(get, path = "/api/v1/export/labels.csv", tag = "public",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export_csv(State(st): State<AppState>) -> ApiResult<Response> {
+    let mut buf = Vec::new();
+    st.registry
+        .export_csv(&mut buf)
+        .await
+        .map_err(reg(&Actor::public()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"labels.csv\"",
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+/// All labels as one JSON array.
+#[utoipa::path(get, path = "/api/v1/export/labels.json", tag = "public",
+    responses((status = 200, body = Vec<schema::Label>)))]
+pub async fn export_json(State(st): State<AppState>) -> ApiResult<Response> {
+    let mut buf = Vec::new();
+    st.registry
+        .export_json(&mut buf)
+        .await
+        .map_err(reg(&Actor::public()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"labels.json\"",
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+/// Events after a sequence number and/or since a time, oldest first. Poll
+/// with the `next_after_seq` of the previous page (also in the `Link`
+/// header). `scope=all` (applications too) needs an operator token.
+#[utoipa::path(get, path = "/api/v1/feed", tag = "public",
+    params(
+        ("since_seq" = Option<i64>, Query, description = "Return events with a larger sequence number (default 0)"),
+        ("since" = Option<String>, Query, description = "RFC 3339 time; events at or after it"),
+        ("limit" = Option<u64>, Query, description = "1 to 1000, default 100"),
+        ("scope" = Option<String>, Query, description = "labels (default) or all")),
+    responses((status = 200, body = schema::FeedPage), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security((), ("bearer" = [])))]
+pub async fn feed(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Params(params): Params,
+) -> ApiResult<Response> {
+    let get = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let since_seq = match get("since_seq") {
+        None => 0,
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("since_seq {v:?} is not a sequence number"),
+                "since_seq",
+                "a whole number ≥ 0",
+            )
+        })?,
+    };
+    let since = match get("since") {
+        None => None,
+        Some(v) => Some(
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("since {v:?}: {e}"),
+                        "since",
+                        "an RFC 3339 time such as 2026-04-01T00:00:00Z",
+                    )
+                })?,
+        ),
+    };
+    let limit = match get("limit") {
+        None => 100,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("limit {v:?} is out of range"),
+                    "limit",
+                    "a whole number from 1 to 1000",
+                )
+            })?,
+    };
+    let scope = match get("scope") {
+        None | Some("labels") => FeedScope::Labels,
+        Some("all") => {
+            authorize(&actor, Action::Administer, Resource::none())
+                .map_err(|d| ApiError::from_registry(d.into(), &actor))?;
+            FeedScope::All
+        }
+        Some(other) => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("scope {other:?} is unknown"),
+                "scope",
+                "labels or all",
+            ));
+        }
+    };
+    let page = st
+        .registry
+        .events_since(scope, since_seq, since, limit)
+        .await
+        .map_err(reg(&actor))?;
+    let mut resp = Json(&page).into_response();
+    if let Some(next) = page.next_after_seq {
+        let scope_q = if scope == FeedScope::All {
+            "&scope=all"
+        } else {
+            ""
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "</api/v1/feed?since_seq={next}&limit={limit}{scope_q}>; rel=\"next\""
+        )) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// Recompute the event log's hash chain.
+#[utoipa::path(get, path = "/api/v1/chain", tag = "public",
+    responses((status = 200, body = schema::ChainReport)))]
+pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
+    let report = st
+        .registry
+        .verify_chain()
+        .await
+        .map_err(reg(&Actor::public()))?;
+    Ok(Json(report).into_response())
+}
+
+// ---- applications -----------------------------------------------------------
+
+/// Submit an application with its checklist. The checklist is format-checked
+/// at once: a failing one is refused (422) with every problem listed, and the
+/// refusal is recorded.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
+    request_body = schema::ApplicationSubmission,
+    responses((status = 201, body = schema::Application),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn submit_application(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(sub): ApiJson<ApplicationSubmission>,
+) -> ApiResult<Response> {
+    let app = st
+        .registry
+        .submit_application(&actor, sub)
+        .await
+        .map_err(reg(&actor))?;
+    Ok((StatusCode::CREATED, Json(app)).into_response())
+}
+
+/// Applications the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
+    params(("status" = Option<String>, Query), ("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query)),
+    responses((status = 200, body = Vec<schema::Application>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_applications(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Params(params): Params,
+) -> ApiResult<Response> {
+    if actor.role == jcstar_registry::Role::Public {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "applications are not public: give an API token",
+        ));
+    }
+    let status = match params.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            serde_json::from_value::<ApplicationStatus>(serde_json::Value::String(s.into()))
+                .map_err(|_| {
+                    ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("status {s:?} is unknown"),
+                        "status",
+                        "format_refused, submitted, inquiry_requested, inquiry_answered, accepted, rejected, fee_paid or issued",
+                    )
+                })?,
+        ),
+    };
+    let num = |k: &str, d: u64, max: u64| -> ApiResult<u64> {
+        match params.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(d),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("{k} {v:?} is out of range"),
+                        k,
+                        format!("a whole number from 1 to {max}"),
+                    )
+                }),
+        }
+    };
+    let page = num("page", 1, 100_000)?;
+    let per_page = num("per_page", 50, 200)?;
+    let apps = st
+        .registry
+        .list_applications(&actor, status, (page - 1) * per_page, per_page)
+        .await
+        .map_err(reg(&actor))?;
+    Ok(Json(apps).into_response())
+}
+
+/// One application (vendor: own; evaluation body: assigned; operator: any).
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
+    params(("id" = String, Path, description = "e.g. APP-000042")),
+    responses((status = 200, body = schema::Application), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_application(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let app = st
+        .registry
+        .application(&actor, &id)
+        .await
+        .map_err(reg(&actor))?;
+    Ok(Json(app).into_response())
+}
+
+macro_rules! app_write {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, $schema:ty, |$st:ident, $actor:ident, $id:ident, $b:ident| $call:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "applications",
+            params(("id" = String, Path, description = "Application id, e.g. APP-000042")),
+            request_body = $schema,
+            responses((status = 200, body = schema::Application),
+                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 409, description = "Not allowed in the current state", body = ErrorBody),
+                (status = 422, body = ErrorBody)),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State($st): State<AppState>,
+            Caller($actor): Caller,
+            Path($id): Path<String>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> ApiResult<Response> {
+            let app = $call.await.map_err(reg(&$actor))?;
+            Ok(Json(app).into_response())
+        }
+    };
+}
+
+app_write!(
+    /// Operator: record that the supply-chain inquiry was sent.
+    request_inquiry, "/api/v1/applications/{id}/inquiry", InquiryRequest, InquiryRequest,
+    |st, actor, id, b| st.registry.request_inquiry(&actor, &id, &b.reference));
+app_write!(
+    /// Operator: record the inquiry's answer.
+    answer_inquiry, "/api/v1/applications/{id}/inquiry/answer", InquiryAnswer, InquiryAnswer,
+    |st, actor, id, b| st.registry.answer_inquiry(&actor, &id, b.outcome, &b.reference));
+app_write!(
+    /// Operator: accept the application.
+    accept_application, "/api/v1/applications/{id}/accept", AcceptRequest, AcceptRequest,
+    |st, actor, id, b| st.registry.accept_application(&actor, &id, b.reason.as_deref()));
+app_write!(
+    /// Operator: reject the application (reason required).
+    reject_application, "/api/v1/applications/{id}/reject", ReasonRequest, ReasonRequest,
+    |st, actor, id, b| st.registry.reject_application(&actor, &id, &b.reason));
+app_write!(
+    /// Operator: record the fee as paid.
+    record_fee, "/api/v1/applications/{id}/fee", Fee, schema::Fee,
+    |st, actor, id, b| st.registry.record_fee(&actor, &id, b));
+app_write!(
+    /// Operator: assign the evaluation body of a ★3/★4 application.
+    assign_evaluation_body, "/api/v1/applications/{id}/evaluation-body", AssignRequest, AssignRequest,
+    |st, actor, id, b| st.registry.assign_evaluation_body(&actor, &id, &b.org));
+app_write!(
+    /// Assigned evaluation body: attach the evaluation report.
+    attach_evaluation_report, "/api/v1/applications/{id}/evaluation-report", EvaluationReport, schema::EvaluationReport,
+    |st, actor, id, b| st.registry.attach_evaluation_report(&actor, &id, b));
+
+/// Operator: issue (certify) the label of a paid application.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/issue", tag = "applications",
+    params(("id" = String, Path)),
+    request_body = IssueRequest,
+    responses((status = 201, body = schema::Label), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn issue_label(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<IssueRequest>,
+) -> ApiResult<Response> {
+    let label = st
+        .registry
+        .issue_label(&actor, &id, b.valid_until)
+        .await
+        .map_err(reg(&actor))?;
+    st.invalidate_counts();
+    let mut resp = (StatusCode::CREATED, Json(&label)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/labels/{}", label.number)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+// ---- labels -----------------------------------------------------------------
+
+macro_rules! label_write {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $path:literal, $body:ty, $schema:ty, |$st:ident, $actor:ident, $n:ident, $b:ident| $call:expr) => {
+        $(#[$doc])*
+        #[utoipa::path($method, path = $path, tag = "labels",
+            params(("number" = String, Path, description = "Registration number")),
+            request_body = $schema,
+            responses((status = 200, body = schema::Label),
+                (status = 400, description = "Not a valid registration number", body = ErrorBody),
+                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 409, description = "Not allowed in the label's state", body = ErrorBody),
+                (status = 422, body = ErrorBody)),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State($st): State<AppState>,
+            Caller($actor): Caller,
+            Path($n): Path<String>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> ApiResult<Response> {
+            let label = $call.await.map_err(reg(&$actor))?;
+            $st.invalidate_counts();
+            Ok(Json(label).into_response())
+        }
+    };
+}
+
+label_write!(
+    /// Vendor (own) or operator: extend the validity with a new self-declaration.
+    extend_label, post, "/api/v1/labels/{number}/extend", ExtendRequest, ExtendRequest,
+    |st, actor, n, b| st.registry.extend_label(&actor, &n, b.valid_until, &b.declaration));
+label_write!(
+    /// Vendor (own) or operator: withdraw the label (reason required).
+    withdraw_label, post, "/api/v1/labels/{number}/withdraw", ReasonRequest, ReasonRequest,
+    |st, actor, n, b| st.registry.withdraw_label(&actor, &n, &b.reason));
+label_write!(
+    /// Operator: open surveillance (reason, evidence demanded, correction deadline).
+    open_surveillance, post, "/api/v1/labels/{number}/surveillance", SurveillanceOrder, schema::SurveillanceOrder,
+    |st, actor, n, b| st.registry.open_surveillance(&actor, &n, b));
+label_write!(
+    /// Operator: close surveillance as cleared (the label is Active again).
+    close_surveillance, post, "/api/v1/labels/{number}/surveillance/close", ReasonRequest, ReasonRequest,
+    |st, actor, n, b| st.registry.close_surveillance(&actor, &n, &b.reason));
+label_write!(
+    /// Operator: revoke a label under surveillance (after the correction
+    /// deadline, or earlier with `override_reason`).
+    revoke_label, post, "/api/v1/labels/{number}/revoke", RevokeRequest, RevokeRequest,
+    |st, actor, n, b| st.registry.revoke_label(&actor, &n, &b.reason, b.override_reason.as_deref()));
+label_write!(
+    /// Vendor (own) or operator: publish a software update entry.
+    add_update, post, "/api/v1/labels/{number}/updates", UpdateEntry, schema::UpdateEntry,
+    |st, actor, n, b| st.registry.add_update(&actor, &n, b));
+label_write!(
+    /// Vendor (own) or operator: record a vulnerability (same id: new state).
+    record_vulnerability, post, "/api/v1/labels/{number}/vulnerabilities", VulnerabilityEntry, schema::VulnerabilityEntry,
+    |st, actor, n, b| st.registry.record_vulnerability(&actor, &n, b));
+label_write!(
+    /// Vendor (own) or operator: set or clear the end of security support.
+    set_support_end, put, "/api/v1/labels/{number}/support-end", SupportEndRequest, SupportEndRequest,
+    |st, actor, n, b| st.registry.set_support_end(&actor, &n, b.support_end));
+label_write!(
+    /// Vendor (own) or operator: set the vulnerability disclosure contact.
+    set_disclosure_contact, put, "/api/v1/labels/{number}/disclosure-contact", ContactRequest, ContactRequest,
+    |st, actor, n, b| st.registry.set_disclosure_contact(&actor, &n, &b.contact));
+
+// ---- the router -------------------------------------------------------------
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "jcstar registry API", description = "JC-STAR label registry: public label data, open data exports, the event feed, and the operator/vendor/evaluation-body workflow. Writes need `Authorization: Bearer <token>`; tokens are created with `jcstar registry token create`."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags((name = "public", description = "Read without a token"),
+         (name = "applications", description = "Application workflow"),
+         (name = "labels", description = "Label lifecycle and security information")))]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI description.
+pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi as _;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_labels))
+        .routes(routes!(get_label))
+        .routes(routes!(export_csv))
+        .routes(routes!(export_json))
+        .routes(routes!(feed))
+        .routes(routes!(chain))
+        .routes(routes!(submit_application, list_applications))
+        .routes(routes!(get_application))
+        .routes(routes!(request_inquiry))
+        .routes(routes!(answer_inquiry))
+        .routes(routes!(accept_application))
+        .routes(routes!(reject_application))
+        .routes(routes!(record_fee))
+        .routes(routes!(assign_evaluation_body))
+        .routes(routes!(attach_evaluation_report))
+        .routes(routes!(issue_label))
+        .routes(routes!(extend_label))
+        .routes(routes!(withdraw_label))
+        .routes(routes!(open_surveillance))
+        .routes(routes!(close_surveillance))
+        .routes(routes!(revoke_label))
+        .routes(routes!(add_update))
+        .routes(routes!(record_vulnerability))
+        .routes(routes!(set_support_end))
+        .routes(routes!(set_disclosure_contact))
+        .split_for_parts()
+}

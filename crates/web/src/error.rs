@@ -1,0 +1,301 @@
+//! JSON errors of the API, the JSON body extractor that names the field at
+//! fault, and the mapping of registry errors to HTTP statuses.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jcstar_registry::{Actor, Error as RegError, Role};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+/// The body of every API error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in English.
+    pub error: String,
+    /// The request field at fault (a JSON path such as `products[0].name`,
+    /// or a query parameter), when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What would have been accepted there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// Every problem found (checklist format check).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: error.into(),
+                field: None,
+                expected: None,
+                problems: Vec::new(),
+            },
+        }
+    }
+
+    pub fn field(
+        status: StatusCode,
+        error: impl Into<String>,
+        field: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        let mut e = ApiError::new(status, error);
+        e.body.field = Some(field.into());
+        e.body.expected = Some(expected.into());
+        e
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    /// A registry error as seen by `actor`: a refusal of an anonymous caller
+    /// is 401 (a token would change the answer), of a known caller 403.
+    pub fn from_registry(err: RegError, actor: &Actor) -> Self {
+        match err {
+            RegError::Denied(d) if actor.role == Role::Public => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("authentication required: {d}"),
+            ),
+            RegError::Denied(d) => ApiError::new(StatusCode::FORBIDDEN, d.to_string()),
+            RegError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, err.to_string()),
+            RegError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, err.to_string()),
+            RegError::Number(ref n) => {
+                let msg = n.to_string();
+                ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    msg,
+                    "number",
+                    "a registration number JCS<level>-<year>-<sequence>-<check>, e.g. JCS1-2026-000123-K",
+                )
+            }
+            RegError::Invalid { field, message } => ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{field}: {message}"),
+                field,
+                message,
+            ),
+            RegError::Refused { .. } => ApiError::new(StatusCode::CONFLICT, err.to_string()),
+            RegError::ChecklistRefused {
+                ref application_id,
+                ref problems,
+            } => {
+                let mut e = ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("application {application_id}: the checklist failed the format check"),
+                    "checklist",
+                    "a checklist that passes `jcstar checklist check`",
+                );
+                e.body.problems = problems.clone();
+                e
+            }
+            RegError::Open { .. }
+            | RegError::Database(_)
+            | RegError::Corrupt(_)
+            | RegError::Io(_) => {
+                tracing::error!(error = %err, "registry failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the registry could not answer; the failure was logged",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, axum::Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// A JSON request body. Unlike `axum::Json`, every rejection is an
+/// [`ApiError`] naming the field and the expected value.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !json_type {
+            return Err(ApiError::field(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the request body must be JSON",
+                "Content-Type",
+                "application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rej| {
+                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("the request body is larger than the limit ({rej})"),
+                    )
+                } else {
+                    ApiError::new(
+                        rej.status(),
+                        format!("could not read the request body: {rej}"),
+                    )
+                }
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserialize `bytes`, turning serde's message into field + expected.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            return Err(describe_json_error(&path, &inner));
+        }
+    };
+    de.end().map_err(|e| describe_json_error(".", &e))?;
+    Ok(value)
+}
+
+fn describe_json_error(path: &str, err: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let full = err.to_string();
+    // serde_json appends " at line L column C"; the field path says more.
+    let msg = full
+        .rfind(" at line ")
+        .map(|i| &full[..i])
+        .unwrap_or(&full)
+        .to_string();
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::field(
+            StatusCode::BAD_REQUEST,
+            format!("malformed JSON: {full}"),
+            if path == "." { "body" } else { path },
+            "a well-formed JSON document",
+        ),
+        Category::Data => {
+            let join = |name: &str| {
+                if path == "." || path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
+            };
+            if let Some(name) = msg
+                .strip_prefix("missing field `")
+                .and_then(|r| r.strip_suffix('`'))
+            {
+                return ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("missing field `{}`", join(name)),
+                    join(name),
+                    "this field is required",
+                );
+            }
+            if let Some(name) = msg
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+            {
+                return ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("unknown field `{}`", join(name)),
+                    join(name),
+                    msg.split_once("expected ")
+                        .map(|(_, e)| e.to_string())
+                        .unwrap_or_else(|| "no such field".into()),
+                );
+            }
+            let expected = msg
+                .split_once("expected ")
+                .map(|(_, e)| e.to_string())
+                .unwrap_or_else(|| msg.clone());
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path.to_string()
+            };
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{field}: {msg}"),
+                field,
+                expected,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+        count: u8,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        items: Vec<Inner>,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e =
+            parse_json::<Outer>(br#"{"items":[{"name":"a","count":1},{"name":"b","count":"x"}]}"#)
+                .unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.body.field.as_deref(), Some("items[1].count"));
+        assert_eq!(e.body.expected.as_deref(), Some("u8"));
+
+        let e = parse_json::<Outer>(br#"{"items":[{"name":"a"}]}"#).unwrap_err();
+        assert_eq!(e.body.field.as_deref(), Some("items[0].count"));
+
+        let e = parse_json::<Outer>(br#"{"items":[{"name":"a","count":1}"#).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+
+        let e = parse_json::<Outer>(br#"{"items":[]} trailing"#).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(parse_json::<Outer>(br#"{"items":[]}"#).is_ok());
+    }
+}

@@ -1,0 +1,204 @@
+//! The HTTP face of the registry: public product information pages, search,
+//! open data, the JSON API with its OpenAPI description, and the label images.
+//!
+//! It holds no state of its own beyond a short-lived cache of the home page's
+//! counts: every answer comes from `jcstar-registry`, which also decides who
+//! may do what. It does not open databases or handle signals (the CLI does).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use jcstar_registry::{LabelStatus, Level, Registry};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod api;
+pub mod error;
+pub mod i18n;
+pub mod label;
+pub mod pages;
+pub mod schema;
+
+pub use error::{ApiError, ErrorBody};
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public base URL (scheme, host, optional path prefix, no trailing
+    /// slash); the label's QR code holds `{base_url}/labels/{number}`.
+    pub base_url: String,
+    /// Largest request body accepted (413 beyond).
+    pub body_limit: usize,
+    /// Longest time a request may take (408 beyond).
+    pub request_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_url: "http://127.0.0.1:8080".into(),
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Label counts shown on the home page.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub total: u64,
+    pub by_status: HashMap<LabelStatus, u64>,
+    pub by_level: HashMap<Level, u64>,
+}
+
+struct CountsCache {
+    at: Instant,
+    today: NaiveDate,
+    counts: Counts,
+}
+
+/// Counts older than this are recounted, so writes made elsewhere (the CLI,
+/// another web node) show up.
+const COUNTS_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// What every handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    base_url: Arc<str>,
+    counts: Arc<tokio::sync::Mutex<Option<CountsCache>>>,
+}
+
+impl AppState {
+    pub fn new(registry: Registry, base_url: &str) -> Self {
+        AppState {
+            registry,
+            base_url: Arc::from(base_url.trim_end_matches('/')),
+            counts: Arc::new(tokio::sync::Mutex::new(None)),
+        }
+    }
+
+    /// The public URL of a label's product page.
+    pub fn page_url(&self, number: &str) -> String {
+        format!("{}/labels/{number}", self.base_url)
+    }
+
+    /// Drop the cached counts (after a write through this server).
+    pub fn invalidate_counts(&self) {
+        if let Ok(mut guard) = self.counts.try_lock() {
+            *guard = None;
+        }
+    }
+
+    /// Label counts by status (as of today) and level.
+    pub async fn counts(&self) -> jcstar_registry::Result<Counts> {
+        let mut guard = self.counts.lock().await;
+        let today = self.registry.today();
+        if let Some(c) = guard.as_ref()
+            && c.today == today
+            && c.at.elapsed() < COUNTS_MAX_AGE
+        {
+            return Ok(c.counts.clone());
+        }
+        let mut counts = Counts::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.registry.labels_after(after.as_deref(), 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.number.clone());
+            for l in &page {
+                counts.total += 1;
+                *counts.by_status.entry(l.status).or_default() += 1;
+                *counts.by_level.entry(l.level).or_default() += 1;
+            }
+        }
+        *guard = Some(CountsCache {
+            at: Instant::now(),
+            today,
+            counts: counts.clone(),
+        });
+        Ok(counts)
+    }
+}
+
+/// The whole application: pages, label images, API, OpenAPI description.
+pub fn router(registry: Registry, config: &Config) -> Router {
+    let state = AppState::new(registry, &config.base_url);
+    let (api, openapi) = api::routes();
+    let openapi_json: Arc<str> = Arc::from(
+        openapi
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+    );
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/search", get(pages::search))
+        .route("/labels/{number}", get(pages::label_page))
+        .route("/labels/{number}/label.svg", get(pages::label_image_svg))
+        .route("/labels/{number}/label.png", get(pages::label_image_png))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        body.to_string(),
+                    )
+                }
+            }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(api)
+        .fallback(fallback)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; the failure was logged",
+                )
+                .into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn fallback(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no API endpoint at {}; see /api/openapi.json", uri.path()),
+        )
+        .into_response()
+    } else {
+        pages::not_found_page(uri, headers).await
+    }
+}
+
+/// Serve `app` on `listener` until `shutdown` completes, then finish the
+/// requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,693 @@
+//! Server-rendered HTML: home, search, the product information page, error
+//! pages, and the label images. Text is escaped by the templates (askama
+//! escapes every `{{ }}` in `.html` templates).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use jcstar_criteria::Lang;
+use jcstar_registry::{
+    Error as RegError, Label, LabelStatus, LabelSummary, Level, Product, SearchQuery, Surveillance,
+    UpdateEntry,
+};
+
+use crate::AppState;
+use crate::i18n::{self, Tr};
+use crate::label::{LabelArt, label_png, label_svg};
+
+/// What every page's frame needs.
+pub struct Chrome {
+    pub lang: &'static str,
+    pub t: &'static Tr,
+    pub title: String,
+    pub alt_href: String,
+}
+
+fn lang_of(params: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
+    i18n::negotiate(
+        params.get("lang").map(String::as_str),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+fn chrome(
+    lang: Lang,
+    title: impl Into<String>,
+    uri: &Uri,
+    params: &HashMap<String, String>,
+) -> Chrome {
+    let other = match lang {
+        Lang::Ja => "en",
+        Lang::En => "ja",
+    };
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| k.as_str() != "lang")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.sort();
+    pairs.push(("lang", other));
+    let alt_href = format!("{}?{}", uri.path(), encode_query(&pairs));
+    Chrome {
+        lang: i18n::code(lang),
+        t: i18n::tr(lang),
+        title: title.into(),
+        alt_href,
+    }
+}
+
+fn encode_query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// An HTML answer; the language depends on headers, so caches must know.
+fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    match body {
+        Ok(b) => {
+            let mut resp = (status, Html(b)).into_response();
+            resp.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+pub struct SelectOption {
+    pub value: String,
+    pub text: String,
+    pub selected: bool,
+}
+
+/// The search form's current values.
+pub struct SearchForm {
+    pub q: String,
+    pub company: String,
+    pub product: String,
+    pub model: String,
+    pub number: String,
+    pub levels: Vec<SelectOption>,
+    pub statuses: Vec<SelectOption>,
+}
+
+impl SearchForm {
+    fn new(lang: Lang, params: &HashMap<String, String>) -> Self {
+        let get = |k: &str| params.get(k).cloned().unwrap_or_default();
+        let level = get("level");
+        let status = get("status");
+        SearchForm {
+            q: get("q"),
+            company: get("company"),
+            product: get("product"),
+            model: get("model"),
+            number: get("number"),
+            levels: Level::ALL
+                .iter()
+                .map(|l| SelectOption {
+                    value: l.number().to_string(),
+                    text: l.to_string(),
+                    selected: level == l.number().to_string(),
+                })
+                .collect(),
+            statuses: LabelStatus::ALL
+                .iter()
+                .map(|s| SelectOption {
+                    value: s.as_str().to_string(),
+                    text: i18n::status_text(*s, lang).to_string(),
+                    selected: status == s.as_str(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn stars(level: Level) -> String {
+    (1..=4)
+        .map(|i| if i <= level.number() { '★' } else { '☆' })
+        .collect()
+}
+
+fn level_text(level: Level, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => format!("★{}（レベル{}）", level.number(), level.number()),
+        Lang::En => format!("★{} (level {})", level.number(), level.number()),
+    }
+}
+
+/// One search result.
+pub struct ResultRow {
+    pub number: String,
+    pub stars: String,
+    pub level_text: String,
+    pub status_class: &'static str,
+    pub status_text: &'static str,
+    pub company: String,
+    pub products: String,
+    pub models: String,
+    pub valid_until: String,
+}
+
+fn result_row(s: &LabelSummary, lang: Lang) -> ResultRow {
+    ResultRow {
+        number: s.number.clone(),
+        stars: stars(s.level),
+        level_text: level_text(s.level, lang),
+        status_class: s.status.as_str(),
+        status_text: i18n::status_text(s.status, lang),
+        company: s.company.clone(),
+        products: s.products.join(" / "),
+        models: s.model_numbers.join(", "),
+        valid_until: s.valid_until.to_string(),
+    }
+}
+
+pub struct CountRow {
+    pub value: String,
+    pub text: String,
+    pub count: u64,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    c: Chrome,
+    f: SearchForm,
+    total: u64,
+    by_status: Vec<CountRow>,
+    by_level: Vec<CountRow>,
+    recent: Vec<ResultRow>,
+}
+
+pub async fn home(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&params, &headers);
+    let counts = match st.counts().await {
+        Ok(c) => c,
+        Err(e) => return error_page(lang, &uri, &params, e),
+    };
+    let recent = st
+        .registry
+        .search(&SearchQuery {
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .map(|p| p.items.iter().map(|s| result_row(s, lang)).collect())
+        .unwrap_or_default();
+    let tpl = HomeTpl {
+        c: chrome(lang, i18n::tr(lang).home, &uri, &params),
+        f: SearchForm::new(lang, &params),
+        total: counts.total,
+        by_status: LabelStatus::ALL
+            .iter()
+            .map(|s| CountRow {
+                value: s.as_str().into(),
+                text: i18n::status_text(*s, lang).into(),
+                count: counts.by_status.get(s).copied().unwrap_or(0),
+            })
+            .collect(),
+        by_level: Level::ALL
+            .iter()
+            .map(|l| CountRow {
+                value: l.number().to_string(),
+                text: l.to_string(),
+                count: counts.by_level.get(l).copied().unwrap_or(0),
+            })
+            .collect(),
+        recent,
+    };
+    html(StatusCode::OK, tpl.render())
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchTpl {
+    c: Chrome,
+    f: SearchForm,
+    error: Option<String>,
+    page: u64,
+    results: Vec<ResultRow>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+pub const HTML_PAGE_SIZE: u64 = 20;
+
+/// Search criteria from query parameters (shared with the JSON API); an
+/// error names the parameter and what it accepts.
+pub fn search_query(
+    params: &HashMap<String, String>,
+    per_page_default: u64,
+) -> Result<(SearchQuery, u64, u64), (String, String, String)> {
+    let text = |k: &str| {
+        params
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let level = match text("level") {
+        Some(v) => Some(
+            v.parse::<Level>()
+                .map_err(|e| ("level".into(), e, "1, 2, 3 or 4".into()))?,
+        ),
+        None => None,
+    };
+    let status = match text("status") {
+        Some(v) => Some(v.parse::<LabelStatus>().map_err(|e| {
+            (
+                "status".into(),
+                e,
+                "active, expired, withdrawn, revoked or under_surveillance".into(),
+            )
+        })?),
+        None => None,
+    };
+    let num = |k: &str, default: u64, max: u64| -> Result<u64, (String, String, String)> {
+        match text(k) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    (
+                        k.to_string(),
+                        format!("{k} {v:?} is not a whole number from 1 to {max}"),
+                        format!("a whole number from 1 to {max}"),
+                    )
+                }),
+        }
+    };
+    let page = num("page", 1, 50_000)?;
+    let per_page = num("per_page", per_page_default, 200)?;
+    let q = SearchQuery {
+        text: text("q"),
+        company: text("company"),
+        product: text("product"),
+        model: text("model"),
+        number: text("number"),
+        level,
+        status,
+        offset: (page - 1) * per_page,
+        limit: per_page,
+    };
+    Ok((q, page, per_page))
+}
+
+pub async fn search(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&params, &headers);
+    let t = i18n::tr(lang);
+    let mut tpl = SearchTpl {
+        c: chrome(lang, t.search, &uri, &params),
+        f: SearchForm::new(lang, &params),
+        error: None,
+        page: 1,
+        results: Vec::new(),
+        prev_href: None,
+        next_href: None,
+    };
+    let (query, page, _) = match search_query(&params, HTML_PAGE_SIZE) {
+        Ok(q) => q,
+        Err((_, msg, _)) => {
+            tpl.error = Some(msg);
+            return html(StatusCode::BAD_REQUEST, tpl.render());
+        }
+    };
+    tpl.page = page;
+    match st.registry.search(&query).await {
+        Ok(res) => {
+            tpl.results = res.items.iter().map(|s| result_row(s, lang)).collect();
+            let href = |p: u64| {
+                let mut pairs: Vec<(&str, String)> = params
+                    .iter()
+                    .filter(|(k, v)| k.as_str() != "page" && !v.is_empty())
+                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .collect();
+                pairs.sort();
+                pairs.push(("page", p.to_string()));
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                format!("/search?{}", encode_query(&pairs))
+            };
+            if page > 1 {
+                tpl.prev_href = Some(href(page - 1));
+            }
+            if res.next_offset.is_some() {
+                tpl.next_href = Some(href(page + 1));
+            }
+            html(StatusCode::OK, tpl.render())
+        }
+        Err(RegError::Invalid { message, .. }) => {
+            tpl.error = Some(message);
+            html(StatusCode::BAD_REQUEST, tpl.render())
+        }
+        Err(e) => error_page(lang, &uri, &params, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageTpl {
+    c: Chrome,
+    f: SearchForm,
+    heading: String,
+    text: String,
+    detail: Option<String>,
+}
+
+fn message_page(
+    status: StatusCode,
+    lang: Lang,
+    uri: &Uri,
+    params: &HashMap<String, String>,
+    heading: &str,
+    text: &str,
+    detail: Option<String>,
+) -> Response {
+    let tpl = MessageTpl {
+        c: chrome(lang, heading, uri, params),
+        f: SearchForm::new(lang, params),
+        heading: heading.to_string(),
+        text: text.to_string(),
+        detail,
+    };
+    html(status, tpl.render())
+}
+
+/// The page for a registry error on a label path.
+fn error_page(lang: Lang, uri: &Uri, params: &HashMap<String, String>, err: RegError) -> Response {
+    let t = i18n::tr(lang);
+    match err {
+        RegError::NotFound { .. } => message_page(
+            StatusCode::NOT_FOUND,
+            lang,
+            uri,
+            params,
+            t.not_found_title,
+            t.not_found_text,
+            None,
+        ),
+        RegError::Number(e) => message_page(
+            StatusCode::BAD_REQUEST,
+            lang,
+            uri,
+            params,
+            t.invalid_number_title,
+            t.invalid_number_text,
+            Some(e.to_string()),
+        ),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            message_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                uri,
+                params,
+                t.error_title,
+                t.error_text,
+                None,
+            )
+        }
+    }
+}
+
+/// HTML 404 for unknown paths.
+pub async fn not_found_page(uri: Uri, headers: HeaderMap) -> Response {
+    let params = HashMap::new();
+    let lang = lang_of(&params, &headers);
+    let t = i18n::tr(lang);
+    message_page(
+        StatusCode::NOT_FOUND,
+        lang,
+        &uri,
+        &params,
+        t.page_not_found,
+        t.page_not_found,
+        None,
+    )
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub event: &'static str,
+    pub reason: Option<String>,
+    pub status_class: &'static str,
+    pub status_text: &'static str,
+}
+
+pub struct VulnRow {
+    pub id: String,
+    pub title: String,
+    pub state: &'static str,
+    pub state_class: String,
+    pub fixed_in: Option<String>,
+    pub published_on: String,
+}
+
+/// The product information page's content.
+pub struct LabelView {
+    pub number: String,
+    pub stars: String,
+    pub level_text: String,
+    pub status_class: &'static str,
+    pub status_text: &'static str,
+    pub banner: Option<&'static str>,
+    pub end_reason: Option<String>,
+    pub issued_on: String,
+    pub valid_until: String,
+    pub surveillance: Option<Surveillance>,
+    pub company: String,
+    pub address: String,
+    pub contact: String,
+    pub products: Vec<Product>,
+    pub support_end: Option<String>,
+    pub disclosure_contact: String,
+    pub updates: Vec<UpdateEntry>,
+    pub vulns: Vec<VulnRow>,
+    pub history: Vec<HistoryRow>,
+    pub svg_href: String,
+    pub png_href: String,
+    pub json_href: String,
+}
+
+/// Times are shown in Japan time, the scheme's reference.
+fn jst(t: DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(9 * 3600) {
+        Some(o) => format!("{} JST", t.with_timezone(&o).format("%Y-%m-%d %H:%M")),
+        None => format!("{} UTC", t.format("%Y-%m-%d %H:%M")),
+    }
+}
+
+fn label_view(label: &Label, history: &[jcstar_registry::HistoryEntry], lang: Lang) -> LabelView {
+    let t = i18n::tr(lang);
+    let banner = match label.status {
+        LabelStatus::Active => None,
+        LabelStatus::Expired => Some(t.banner_expired),
+        LabelStatus::Withdrawn => Some(t.banner_withdrawn),
+        LabelStatus::Revoked => Some(t.banner_revoked),
+        LabelStatus::UnderSurveillance => Some(t.banner_surveillance),
+    };
+    LabelView {
+        number: label.number.clone(),
+        stars: stars(label.level),
+        level_text: level_text(label.level, lang),
+        status_class: label.status.as_str(),
+        status_text: i18n::status_text(label.status, lang),
+        banner,
+        end_reason: match label.status {
+            LabelStatus::Withdrawn | LabelStatus::Revoked => label.end_reason.clone(),
+            _ => None,
+        },
+        issued_on: label.issued_on.to_string(),
+        valid_until: label.valid_until.to_string(),
+        surveillance: label.surveillance.clone(),
+        company: label.applicant.company.clone(),
+        address: label.applicant.address.clone(),
+        contact: label.applicant.contact.clone(),
+        products: label.products.clone(),
+        support_end: label.security.support_end.map(|d| d.to_string()),
+        disclosure_contact: label.security.disclosure_contact.clone(),
+        updates: label.security.updates.clone(),
+        vulns: label
+            .security
+            .vulnerabilities
+            .iter()
+            .map(|v| VulnRow {
+                id: v.id.clone(),
+                title: v.title.clone(),
+                state: i18n::vuln_state_text(v.state, lang),
+                state_class: serde_json::to_value(v.state)
+                    .ok()
+                    .and_then(|s| s.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                fixed_in: v.fixed_in.clone(),
+                published_on: v.published_on.to_string(),
+            })
+            .collect(),
+        history: history
+            .iter()
+            .map(|h| HistoryRow {
+                at: jst(h.at),
+                event: i18n::event_text(h.kind, lang),
+                reason: h.reason.clone(),
+                status_class: h.status.as_str(),
+                status_text: i18n::status_text(h.status, lang),
+            })
+            .collect(),
+        svg_href: format!("/labels/{}/label.svg", label.number),
+        png_href: format!("/labels/{}/label.png", label.number),
+        json_href: format!("/api/v1/labels/{}", label.number),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "label.html")]
+struct LabelTpl {
+    c: Chrome,
+    v: LabelView,
+}
+
+pub async fn label_page(
+    State(st): State<AppState>,
+    Path(number): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&params, &headers);
+    match st.registry.product_page(&number).await {
+        Ok(page) => {
+            let title = format!(
+                "{} {}",
+                page.label.number,
+                page.label
+                    .products
+                    .first()
+                    .map(|p| p.name.as_str())
+                    .unwrap_or("")
+            );
+            let tpl = LabelTpl {
+                c: chrome(lang, title, &uri, &params),
+                v: label_view(&page.label, &page.history, lang),
+            };
+            html(StatusCode::OK, tpl.render())
+        }
+        Err(e) => error_page(lang, &uri, &params, e),
+    }
+}
+
+pub async fn label_image_svg(
+    State(st): State<AppState>,
+    Path(number): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    label_image(st, number, uri, headers, params, false).await
+}
+
+pub async fn label_image_png(
+    State(st): State<AppState>,
+    Path(number): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    label_image(st, number, uri, headers, params, true).await
+}
+
+async fn label_image(
+    st: AppState,
+    number: String,
+    uri: Uri,
+    headers: HeaderMap,
+    params: HashMap<String, String>,
+    png: bool,
+) -> Response {
+    let lang = lang_of(&params, &headers);
+    let label = match st.registry.label(&number).await {
+        Ok(l) => l,
+        Err(e) => return error_page(lang, &uri, &params, e),
+    };
+    let url = st.page_url(&label.number);
+    let art = LabelArt {
+        level: label.level.number(),
+        number: &label.number,
+        url: &url,
+    };
+    let disposition = |ext: &str| format!("inline; filename=\"{}.{ext}\"", label.number);
+    if png {
+        let scale = params
+            .get("scale")
+            .and_then(|s| s.parse::<f32>().ok())
+            .filter(|s| s.is_finite())
+            .unwrap_or(2.0);
+        let bytes = tokio::task::spawn_blocking({
+            let number = label.number.clone();
+            let url = url.clone();
+            let level = label.level.number();
+            move || {
+                label_png(
+                    &LabelArt {
+                        level,
+                        number: &number,
+                        url: &url,
+                    },
+                    scale,
+                )
+            }
+        })
+        .await;
+        match bytes {
+            Ok(Ok(b)) => (
+                [
+                    (header::CONTENT_TYPE, "image/png".to_string()),
+                    (header::CONTENT_DISPOSITION, disposition("png")),
+                ],
+                b,
+            )
+                .into_response(),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "label PNG");
+                (StatusCode::INTERNAL_SERVER_ERROR, "label rendering failed").into_response()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "label PNG task");
+                (StatusCode::INTERNAL_SERVER_ERROR, "label rendering failed").into_response()
+            }
+        }
+    } else {
+        match label_svg(&art) {
+            Ok(svg) => (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+                    (header::CONTENT_DISPOSITION, disposition("svg")),
+                ],
+                svg,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "label SVG");
+                (StatusCode::INTERNAL_SERVER_ERROR, "label rendering failed").into_response()
+            }
+        }
+    }
+}
