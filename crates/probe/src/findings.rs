@@ -1,0 +1,488 @@
+//! Findings from identified services, and per-criterion verdicts that never
+//! claim more than the probe tested.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProbeError;
+use crate::report::{
+    Access, CriterionVerdict, Finding, Port, PortRef, PortState, ServiceKind, Severity, Transport,
+    Verdict,
+};
+
+pub const S1_1_01: &str = "S1.1-01";
+pub const S1_1_12: &str = "S1.1-12";
+pub const S1_1_13_1: &str = "S1.1-13①";
+pub const S1_1_13_2: &str = "S1.1-13②";
+
+/// The criterion ID without a sub-item marker (`S1.1-13①` → `S1.1-13`).
+pub fn base_criterion(c: &str) -> &str {
+    c.trim_end_matches(['①', '②', '③', '④', '⑤'])
+}
+
+/// The ports and services the vendor says the product needs (`--declared`).
+///
+/// ```toml
+/// [[port]]
+/// port = 443
+/// transport = "tcp"        # default tcp
+/// service = "https"        # optional; checked against what was identified
+/// purpose = "web settings"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declared {
+    #[serde(default, rename = "port")]
+    pub ports: Vec<DeclaredPort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredPort {
+    pub port: u16,
+    #[serde(default = "tcp")]
+    pub transport: Transport,
+    pub service: Option<String>,
+    pub purpose: Option<String>,
+}
+
+fn tcp() -> Transport {
+    Transport::Tcp
+}
+
+impl Declared {
+    pub fn load(path: &Path) -> Result<Declared, ProbeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ProbeError::Declared {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Declared::parse(&text).map_err(|reason| ProbeError::Declared {
+            path: path.display().to_string(),
+            reason,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Declared, String> {
+        let d: Declared = toml::from_str(text).map_err(|e| {
+            format!("{e}; expected [[port]] tables with port = N, optional transport = \"tcp\"|\"udp\", service, purpose")
+        })?;
+        for p in &d.ports {
+            if p.port == 0 {
+                return Err("port 0 is not a port a product can need".into());
+            }
+        }
+        Ok(d)
+    }
+
+    fn find(&self, r: PortRef) -> Option<&DeclaredPort> {
+        self.ports
+            .iter()
+            .find(|p| p.port == r.port && p.transport == r.transport)
+    }
+}
+
+fn finding(
+    criterion: &str,
+    severity: Severity,
+    kind: &str,
+    title: String,
+    detail: String,
+    port: Option<PortRef>,
+    evidence: &[String],
+) -> Finding {
+    Finding {
+        criterion: criterion.into(),
+        severity,
+        kind: kind.into(),
+        title,
+        detail,
+        port,
+        evidence: evidence.to_vec(),
+    }
+}
+
+/// Findings from the scanned ports (open-port, plaintext and access checks).
+pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in ports {
+        let r = PortRef {
+            transport: p.transport,
+            port: p.port,
+        };
+        let ev: Vec<String> = p
+            .service
+            .as_ref()
+            .map(|s| s.transcripts.clone())
+            .unwrap_or_default();
+        let kind = p
+            .service
+            .as_ref()
+            .map(|s| s.kind.name())
+            .unwrap_or_else(|| "unknown".into());
+        if p.state == PortState::Open
+            && let Some(d) = declared
+        {
+            match d.find(r) {
+                    None => out.push(finding(
+                        S1_1_13_1,
+                        Severity::Medium,
+                        "undeclared-port",
+                        format!("{r} ({kind}) is open but not declared as needed"),
+                        "The vendor's list of needed ports does not include this port; disable it or declare why the product needs it.".into(),
+                        Some(r),
+                        &ev,
+                    )),
+                    Some(dp) => {
+                        if let (Some(want), Some(s)) = (&dp.service, &p.service)
+                            && !want.eq_ignore_ascii_case(&s.kind.name()) && s.kind != ServiceKind::Unknown {
+                                out.push(finding(
+                                    S1_1_13_1,
+                                    Severity::Low,
+                                    "declared-service-mismatch",
+                                    format!("{r} is declared as {want} but speaks {}", s.kind),
+                                    "The service found on a declared port differs from the declaration.".into(),
+                                    Some(r),
+                                    &ev,
+                                ));
+                            }
+                    }
+                }
+        }
+        let Some(s) = &p.service else { continue };
+        if s.plaintext_login && !s.kind.is_tls() {
+            let (sev, key, what) = match s.kind {
+                ServiceKind::Telnet => (
+                    Severity::High,
+                    "telnet-plaintext",
+                    "Telnet carries logins and commands unencrypted",
+                ),
+                ServiceKind::Ftp => (
+                    Severity::High,
+                    "ftp-plaintext",
+                    "FTP carries the password and files unencrypted",
+                ),
+                ServiceKind::Mqtt => (
+                    Severity::Medium,
+                    "mqtt-plaintext",
+                    "MQTT without TLS carries credentials and messages unencrypted",
+                ),
+                ServiceKind::Http | ServiceKind::Upnp => (
+                    Severity::High,
+                    "http-plaintext-login",
+                    "a login or settings page is served over plain HTTP",
+                ),
+                ServiceKind::Rtsp => (
+                    Severity::Medium,
+                    "rtsp-plaintext-login",
+                    "RTSP login over an unencrypted connection",
+                ),
+                ServiceKind::Snmp => (
+                    Severity::Medium,
+                    "snmp-plaintext-community",
+                    "SNMP v1/v2c sends the community string unencrypted",
+                ),
+                _ => (
+                    Severity::High,
+                    "plaintext-shell",
+                    "an interactive shell is reachable over an unencrypted connection",
+                ),
+            };
+            out.push(finding(
+                S1_1_12,
+                sev,
+                key,
+                format!("{r}: {what}"),
+                format!(
+                    "{} identified on {r}; anything entered would cross the network in clear text.",
+                    s.kind
+                ),
+                Some(r),
+                &ev,
+            ));
+        }
+        if let Access::Unauthenticated { what } = &s.access {
+            let (sev, key) = match s.kind {
+                ServiceKind::Telnet | ServiceKind::Unknown => {
+                    (Severity::High, "unauthenticated-shell")
+                }
+                ServiceKind::Mqtt | ServiceKind::MqttTls => (Severity::High, "mqtt-anonymous"),
+                ServiceKind::Ftp => (Severity::Medium, "ftp-anonymous"),
+                ServiceKind::Snmp => (Severity::High, "snmp-default-community"),
+                ServiceKind::Ssh => (Severity::High, "ssh-no-auth"),
+                ServiceKind::Http | ServiceKind::Https | ServiceKind::Upnp => {
+                    (Severity::Low, "http-no-auth")
+                }
+                _ => (Severity::Medium, "unauthenticated-access"),
+            };
+            let detail = if key == "http-no-auth" {
+                format!(
+                    "{what}. Whether this page exposes settings or protected information needs a human look."
+                )
+            } else {
+                format!("{what}.")
+            };
+            out.push(finding(
+                S1_1_01,
+                sev,
+                key,
+                format!("{r}: access without authentication ({})", s.kind),
+                detail,
+                Some(r),
+                &ev,
+            ));
+        }
+        for (flag, sev, what) in [
+            (
+                "flood",
+                Severity::Medium,
+                "sends data unasked until the read limit",
+            ),
+            (
+                "garbage",
+                Severity::Low,
+                "answers with bytes no known protocol starts with",
+            ),
+            (
+                "silent",
+                Severity::Low,
+                "accepts connections but answers no probe",
+            ),
+        ] {
+            if s.details.contains_key(flag) {
+                out.push(finding(
+                    S1_1_13_1,
+                    sev,
+                    &format!("unidentified-{flag}"),
+                    format!("{r}: open port whose service {what}"),
+                    "An open port whose purpose cannot be identified is attack surface; check whether the product needs it.".into(),
+                    Some(r),
+                    &ev,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What the scan covered, for the verdict reasons.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    pub tcp_ports: usize,
+    pub tcp_all: bool,
+    pub udp_ports: usize,
+    pub tls_assessed: bool,
+}
+
+/// Verdicts for the criteria the probe bears on.
+pub fn verdicts(
+    ports: &[Port],
+    findings: &[Finding],
+    declared: Option<&Declared>,
+    cov: &Coverage,
+) -> Vec<CriterionVerdict> {
+    let open: Vec<String> = ports
+        .iter()
+        .filter(|p| p.state == PortState::Open)
+        .map(|p| {
+            let k = p
+                .service
+                .as_ref()
+                .map(|s| s.kind.name())
+                .unwrap_or_else(|| "?".into());
+            format!("{}/{} {}", p.port, p.transport, k)
+        })
+        .collect();
+    let openfiltered: Vec<String> = ports
+        .iter()
+        .filter(|p| p.state == PortState::OpenFiltered)
+        .map(|p| format!("{}/{}", p.port, p.transport))
+        .collect();
+    let of = |c: &str| -> Vec<&Finding> { findings.iter().filter(|f| f.criterion == c).collect() };
+    let scope = format!(
+        "scanned {} TCP port(s){} and {} UDP port(s); Bluetooth and USB are not tested by the network probe",
+        cov.tcp_ports,
+        if cov.tcp_all { " (all)" } else { "" },
+        cov.udp_ports
+    );
+    let mut out = Vec::new();
+
+    // S1.1-13 ①
+    let f13 = of(S1_1_13_1);
+    let mut reasons = vec![
+        scope.clone(),
+        format!(
+            "open: {}",
+            if open.is_empty() {
+                "none".into()
+            } else {
+                open.join(", ")
+            }
+        ),
+    ];
+    if !openfiltered.is_empty() {
+        reasons.push(format!(
+            "UDP open|filtered (no reply, cannot tell open from filtered): {}",
+            openfiltered.join(", ")
+        ));
+    }
+    for f in &f13 {
+        reasons.push(f.title.clone());
+    }
+    let undeclared = f13.iter().any(|f| f.kind == "undeclared-port");
+    let verdict = match declared {
+        None => {
+            reasons.insert(
+                0,
+                "no --declared list: whether each open port is needed must be reviewed".into(),
+            );
+            Verdict::NeedsReview
+        }
+        Some(_) if undeclared => Verdict::Fail,
+        Some(_) if !cov.tcp_all => {
+            reasons.insert(0, "not every TCP port was scanned".into());
+            Verdict::NeedsReview
+        }
+        Some(_) if !f13.is_empty() || !openfiltered.is_empty() => Verdict::NeedsReview,
+        Some(_) => {
+            reasons.insert(0, "every open TCP/UDP port found is declared".into());
+            Verdict::Pass
+        }
+    };
+    out.push(CriterionVerdict {
+        criterion: S1_1_13_1.into(),
+        verdict,
+        reasons,
+    });
+
+    out.push(CriterionVerdict {
+        criterion: S1_1_13_2.into(),
+        verdict: Verdict::NotTested,
+        reasons: vec![
+            "no vulnerability scan is run by `jcstar probe`; run a scanner and keep its report"
+                .into(),
+        ],
+    });
+
+    // S1.1-12
+    let f12 = of(S1_1_12);
+    let unknown: Vec<String> = ports
+        .iter()
+        .filter(|p| p.state == PortState::Open)
+        .filter(|p| {
+            p.service.as_ref().is_none_or(|s| {
+                matches!(s.kind, ServiceKind::Unknown)
+                    || matches!(&s.kind, ServiceKind::Tls(i) if **i == ServiceKind::Unknown)
+            })
+        })
+        .map(|p| format!("{}/{}", p.port, p.transport))
+        .collect();
+    let f12_fail: Vec<&&Finding> = f12
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .collect();
+    let (verdict, mut reasons) = if !f12_fail.is_empty() {
+        (
+            Verdict::Fail,
+            f12_fail.iter().map(|f| f.title.clone()).collect::<Vec<_>>(),
+        )
+    } else if !f12.is_empty() {
+        (
+            Verdict::NeedsReview,
+            f12.iter()
+                .map(|f| format!("{} — {}", f.title, f.detail))
+                .collect::<Vec<_>>(),
+        )
+    } else if open.is_empty() {
+        (
+            Verdict::NotTested,
+            vec!["no open port: nothing on the network to check".to_string()],
+        )
+    } else if !unknown.is_empty() {
+        (
+            Verdict::NeedsReview,
+            vec![format!("services not identified: {}", unknown.join(", "))],
+        )
+    } else if !cov.tls_assessed
+        && ports
+            .iter()
+            .any(|p| p.service.as_ref().is_some_and(|s| s.kind.is_tls()))
+    {
+        (
+            Verdict::NeedsReview,
+            vec![
+                "TLS services found but their protocol versions and ciphers were not assessed"
+                    .to_string(),
+            ],
+        )
+    } else {
+        (
+            Verdict::Pass,
+            vec!["no login or settings service found that runs without encryption".to_string()],
+        )
+    };
+    reasons.push("traffic the device itself originates (to clouds, other devices) is not observed by the probe".into());
+    out.push(CriterionVerdict {
+        criterion: S1_1_12.into(),
+        verdict,
+        reasons,
+    });
+
+    // S1.1-01
+    let f01 = of(S1_1_01);
+    let hard: Vec<&&Finding> = f01
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .collect();
+    let (verdict, reasons) = if !hard.is_empty() {
+        (
+            Verdict::Fail,
+            hard.iter().map(|f| f.title.clone()).collect(),
+        )
+    } else if !f01.is_empty() {
+        (
+            Verdict::NeedsReview,
+            f01.iter()
+                .map(|f| format!("{} — {}", f.title, f.detail))
+                .collect(),
+        )
+    } else if open.is_empty() {
+        (Verdict::NotTested, vec!["no open port".into()])
+    } else {
+        (
+            Verdict::NeedsReview,
+            vec!["no access without authentication was found on the identified services; whether the authentication is appropriate is a document review".into()],
+        )
+    };
+    out.push(CriterionVerdict {
+        criterion: S1_1_01.into(),
+        verdict,
+        reasons,
+    });
+    out
+}
+
+/// Open ports, as a set, for comparisons.
+pub fn open_set(ports: &[Port], t: Transport) -> BTreeSet<u16> {
+    ports
+        .iter()
+        .filter(|p| p.transport == t && p.state == PortState::Open)
+        .map(|p| p.port)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_file() {
+        let d = Declared::parse("[[port]]\nport = 443\nservice = \"https\"\n[[port]]\nport = 5353\ntransport = \"udp\"\n").unwrap();
+        assert_eq!(d.ports.len(), 2);
+        assert_eq!(d.ports[1].transport, Transport::Udp);
+        assert!(Declared::parse("[[port]]\nport = 0\n").is_err());
+        assert!(Declared::parse("[[port]]\nprt = 1\n").is_err());
+        assert_eq!(base_criterion("S1.1-13①"), "S1.1-13");
+    }
+}

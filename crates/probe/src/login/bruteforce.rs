@@ -1,0 +1,622 @@
+//! Brute-force resistance (S1.1-04): send wrong passwords for a known user at
+//! a controlled pace, watch how the device reacts, and give a verdict with
+//! the numbers behind it.
+//!
+//! Verdict rule (a project decision; the criterion names no number): the
+//! login *resists* when a lockout or rate limit stops guessing and, where its
+//! duration is known, trying 10,000 passwords at the pace the device allows
+//! would take at least `threshold` (24 hours by default); or when delays grow
+//! with each failure so that the same 10,000 guesses, extrapolated, take at
+//! least that long. It *does not resist* when guesses keep being evaluated
+//! at a pace that gets through 10,000 guesses sooner, or when a random
+//! password is accepted. Anything the probe cannot tell apart from a fault
+//! (connections dropped without a way to confirm, every reply slower than
+//! the deadline, garbage) is *inconclusive*, with the reason.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Attempt, LoginAdapter, Signal};
+
+/// Guesses in the projection.
+pub const PROJECTED_GUESSES: u64 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct BruteOptions {
+    pub username: String,
+    /// Wrong passwords to send at most.
+    pub max_attempts: usize,
+    /// Pause between attempts.
+    pub interval: Duration,
+    /// The right password, to confirm that a lockout also blocks it and to
+    /// measure how long the lockout lasts.
+    pub correct_password: Option<String>,
+    /// How long to wait for a lockout to lift.
+    pub max_wait: Duration,
+    /// Consecutive refusals (or errors) that end the run.
+    pub confirm_refusals: usize,
+    pub threshold: Duration,
+}
+
+impl BruteOptions {
+    pub fn new(username: &str) -> Self {
+        BruteOptions {
+            username: username.to_string(),
+            max_attempts: 20,
+            interval: Duration::ZERO,
+            correct_password: None,
+            max_wait: Duration::from_secs(120),
+            confirm_refusals: 3,
+            threshold: Duration::from_secs(24 * 3600),
+        }
+    }
+
+    /// Attempts the run may send in the worst case, for the warning shown
+    /// before it starts (wrong guesses + checks with the right password).
+    pub fn worst_case_attempts(&self) -> usize {
+        let polls = if self.correct_password.is_some() {
+            2 + (self.max_wait.as_millis() / 500) as usize
+        } else {
+            0
+        };
+        self.max_attempts + polls
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Resists,
+    DoesNotResist,
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Resists => "resists",
+            Verdict::DoesNotResist => "does-not-resist",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub index: usize,
+    /// Milliseconds since the run started.
+    pub at_ms: u64,
+    pub duration_ms: u64,
+    /// Whether this attempt used the supplied correct password.
+    pub correct_password: bool,
+    pub outcome: Attempt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DefenceKind {
+    Lockout,
+    RateLimit,
+    ProgressiveDelay,
+    ConnectionDrop,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Defence {
+    pub kind: DefenceKind,
+    /// Wrong guesses the device evaluated before it began refusing.
+    pub after_attempts: usize,
+    pub signal: Option<Signal>,
+    /// Known length of the refusal window (measured, or from Retry-After).
+    pub window_ms: Option<u64>,
+    /// With the right password: was it refused while the defence was active?
+    pub correct_password_refused: Option<bool>,
+    /// With the right password: did it work again within `max_wait`?
+    pub lifted: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BruteReport {
+    pub username: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub attempts_sent: usize,
+    pub wrong_guesses_evaluated: usize,
+    /// Wrong guesses evaluated per second until the device began refusing.
+    pub accepted_rate_per_s: Option<f64>,
+    pub projected_10k_secs: Option<f64>,
+    pub threshold_secs: u64,
+    pub defence: Option<Defence>,
+    pub median_latency_ms: Option<u64>,
+    pub elapsed_ms: u64,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+struct Run<'a, A: LoginAdapter> {
+    adapter: &'a A,
+    opts: &'a BruteOptions,
+    start: Instant,
+    records: Vec<AttemptRecord>,
+}
+
+impl<A: LoginAdapter> Run<'_, A> {
+    async fn attempt(
+        &mut self,
+        pass: &str,
+        correct: bool,
+        progress: &mut (dyn FnMut(&AttemptRecord) + Send),
+    ) -> Attempt {
+        let t0 = Instant::now();
+        let outcome = self.adapter.try_login(&self.opts.username, pass).await;
+        let rec = AttemptRecord {
+            index: self.records.len() + 1,
+            at_ms: ms(t0.duration_since(self.start)),
+            duration_ms: ms(t0.elapsed()),
+            correct_password: correct,
+            outcome: outcome.clone(),
+        };
+        progress(&rec);
+        self.records.push(rec);
+        outcome
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn median(mut v: Vec<u64>) -> Option<u64> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+/// Runs the test. `progress` sees every attempt as it completes.
+pub async fn run<A: LoginAdapter>(
+    adapter: &A,
+    opts: &BruteOptions,
+    progress: &mut (dyn FnMut(&AttemptRecord) + Send),
+) -> BruteReport {
+    let mut run = Run {
+        adapter,
+        opts,
+        start: Instant::now(),
+        records: Vec::new(),
+    };
+    let threshold_secs = opts.threshold.as_secs();
+    let mut report = BruteReport {
+        username: opts.username.clone(),
+        verdict: Verdict::Inconclusive,
+        reason: String::new(),
+        attempts_sent: 0,
+        wrong_guesses_evaluated: 0,
+        accepted_rate_per_s: None,
+        projected_10k_secs: None,
+        threshold_secs,
+        defence: None,
+        median_latency_ms: None,
+        elapsed_ms: 0,
+        attempts: Vec::new(),
+    };
+
+    // The right password must work before the test, or nothing after it
+    // can be judged.
+    if let Some(pw) = &opts.correct_password {
+        let a = run.attempt(pw, true, progress).await;
+        if !a.is_success() {
+            report.reason = format!(
+                "the supplied password was not accepted before the test ({}); nothing was sent",
+                a.label()
+            );
+            return finish(report, run);
+        }
+    }
+
+    let mut first_refusal: Option<(usize, Instant, Attempt)> = None;
+    let mut refusals_in_row = 0;
+    let mut errors_in_row = 0;
+    let mut failures = 0usize;
+    let mut first_guess_at: Option<Instant> = None;
+    let mut last_failure_at: Option<Instant> = None;
+    let mut failure_latencies: Vec<u64> = Vec::new();
+    for i in 0..opts.max_attempts {
+        if i > 0 && !opts.interval.is_zero() {
+            tokio::time::sleep(opts.interval).await;
+        }
+        let wrong = format!("jc{}", super::random_token(14));
+        first_guess_at.get_or_insert_with(Instant::now);
+        let a = run.attempt(&wrong, false, progress).await;
+        match &a {
+            Attempt::Success { signal } => {
+                report.verdict = Verdict::DoesNotResist;
+                report.reason = format!(
+                    "a random wrong password was accepted ({signal:?}): the login does not check the password"
+                );
+                return finish(report, run);
+            }
+            Attempt::Failure { .. } => {
+                if first_refusal.is_some() {
+                    // Refusal lifted within the run; keep counting.
+                    refusals_in_row = 0;
+                }
+                failures += 1;
+                errors_in_row = 0;
+                last_failure_at = Some(Instant::now());
+                if let Some(r) = run.records.last() {
+                    failure_latencies.push(r.duration_ms);
+                }
+            }
+            Attempt::LockedOut { .. } | Attempt::RateLimited { .. } => {
+                errors_in_row = 0;
+                refusals_in_row += 1;
+                if first_refusal.is_none() {
+                    first_refusal = Some((failures, Instant::now(), a.clone()));
+                }
+                if refusals_in_row >= opts.confirm_refusals.max(1) {
+                    break;
+                }
+            }
+            Attempt::Error { .. } => {
+                errors_in_row += 1;
+                if errors_in_row >= opts.confirm_refusals.max(1) {
+                    break;
+                }
+            }
+        }
+    }
+    report.wrong_guesses_evaluated = failures;
+    let guess_start = first_guess_at.unwrap_or(run.start);
+    let evaluated_span = last_failure_at
+        .map(|t| t.duration_since(guess_start))
+        .unwrap_or_default();
+    if failures > 0 && !evaluated_span.is_zero() {
+        report.accepted_rate_per_s = Some(failures as f64 / evaluated_span.as_secs_f64());
+    }
+    report.median_latency_ms = median(failure_latencies.clone());
+    let threshold = opts.threshold.as_secs_f64();
+
+    // 1. The device refused guesses: lockout or rate limit.
+    if let Some((after, at, signal_attempt)) = first_refusal {
+        let (kind, signal, hinted) = match &signal_attempt {
+            Attempt::RateLimited { signal, delay_ms } => {
+                (DefenceKind::RateLimit, Some(signal.clone()), *delay_ms)
+            }
+            Attempt::LockedOut { signal } => (DefenceKind::Lockout, Some(signal.clone()), None),
+            _ => (DefenceKind::Lockout, None, None),
+        };
+        if after == 0 {
+            report.reason = "the device refused from the first guess (already locked by an earlier run?); wait for the lockout to lift and run again".into();
+            report.defence = Some(Defence {
+                kind,
+                after_attempts: 0,
+                signal,
+                window_ms: hinted,
+                correct_password_refused: None,
+                lifted: None,
+            });
+            return finish(report, run);
+        }
+        let spent = at.duration_since(guess_start);
+        let mut defence = Defence {
+            kind,
+            after_attempts: after,
+            signal,
+            window_ms: hinted,
+            correct_password_refused: None,
+            lifted: None,
+        };
+        if let Some(pw) = &opts.correct_password {
+            let (refused, lifted_after) = confirm_with_password(&mut run, pw, at, progress).await;
+            defence.correct_password_refused = Some(refused);
+            if !refused {
+                report.verdict = Verdict::DoesNotResist;
+                report.reason = format!(
+                    "the device signalled a {} after {after} wrong guesses, but the correct password was still accepted during it: the refusal does not stop a right guess",
+                    kind_name(kind)
+                );
+                report.defence = Some(defence);
+                return finish(report, run);
+            }
+            defence.lifted = Some(lifted_after.is_some());
+            if let Some(d) = lifted_after {
+                defence.window_ms = Some(ms(d));
+            }
+        }
+        let window = defence.window_ms.map(Duration::from_millis);
+        report.defence = Some(defence);
+        match window {
+            Some(w) => {
+                let per_cycle = (spent + w).as_secs_f64();
+                let cycles = (PROJECTED_GUESSES as f64 / after as f64).ceil();
+                let projected = cycles * per_cycle;
+                report.projected_10k_secs = Some(projected);
+                if projected >= threshold {
+                    report.verdict = Verdict::Resists;
+                    report.reason = format!(
+                        "{} after {after} wrong guesses for {}; 10,000 guesses would take {} (threshold {})",
+                        kind_name(kind),
+                        human(w.as_secs_f64()),
+                        human(projected),
+                        human(threshold)
+                    );
+                } else {
+                    report.verdict = Verdict::DoesNotResist;
+                    report.reason = format!(
+                        "{} after {after} wrong guesses, but it lasts only {}: 10,000 guesses would take {} (< threshold {})",
+                        kind_name(kind),
+                        human(w.as_secs_f64()),
+                        human(projected),
+                        human(threshold)
+                    );
+                }
+            }
+            None => {
+                let lifted = report.defence.as_ref().and_then(|d| d.lifted);
+                report.verdict = Verdict::Resists;
+                report.reason = match lifted {
+                    Some(false) => format!(
+                        "{} after {after} wrong guesses; the correct password was refused during it and still refused after waiting {}",
+                        kind_name(kind),
+                        human(opts.max_wait.as_secs_f64())
+                    ),
+                    _ => format!(
+                        "{} after {after} wrong guesses; its duration was not measured (supply the correct password to measure it)",
+                        kind_name(kind)
+                    ),
+                };
+            }
+        }
+        return finish(report, run);
+    }
+
+    // 2. Connections dropped / no answers.
+    let errors = run
+        .records
+        .iter()
+        .filter(|r| !r.correct_password && matches!(r.outcome, Attempt::Error { .. }))
+        .count();
+    if errors_in_row >= opts.confirm_refusals.max(1) {
+        let last_reason = run
+            .records
+            .last()
+            .map(|r| match &r.outcome {
+                Attempt::Error { reason } => reason.clone(),
+                o => o.label().to_string(),
+            })
+            .unwrap_or_default();
+        if failures == 0 {
+            report.reason = format!("the service gave no usable answer: {last_reason}");
+            return finish(report, run);
+        }
+        let Some(pw) = opts.correct_password.clone() else {
+            report.reason = format!(
+                "after {failures} wrong guesses the device stopped answering ({last_reason}); this may be a defence or a fault, so supply the correct password to tell them apart"
+            );
+            report.defence = Some(Defence {
+                kind: DefenceKind::ConnectionDrop,
+                after_attempts: failures,
+                signal: Some(Signal::ClosedConnection),
+                window_ms: None,
+                correct_password_refused: None,
+                lifted: None,
+            });
+            return finish(report, run);
+        };
+        let at = Instant::now();
+        let (refused, lifted_after) = confirm_with_password(&mut run, &pw, at, progress).await;
+        let mut defence = Defence {
+            kind: DefenceKind::ConnectionDrop,
+            after_attempts: failures,
+            signal: Some(Signal::ClosedConnection),
+            window_ms: lifted_after.map(ms),
+            correct_password_refused: Some(refused),
+            lifted: Some(lifted_after.is_some()),
+        };
+        if !refused {
+            report.reason = format!(
+                "after {failures} wrong guesses the connection failed ({last_reason}), but the correct password then worked at once: these failures are not a defence"
+            );
+            report.defence = Some(defence);
+            return finish(report, run);
+        }
+        let spent = at.duration_since(guess_start);
+        match lifted_after {
+            Some(w) => {
+                let projected =
+                    (PROJECTED_GUESSES as f64 / failures as f64).ceil() * (spent + w).as_secs_f64();
+                report.projected_10k_secs = Some(projected);
+                report.verdict = if projected >= threshold {
+                    Verdict::Resists
+                } else {
+                    Verdict::DoesNotResist
+                };
+                report.reason = format!(
+                    "after {failures} wrong guesses the device dropped connections, the correct password included, for {}: 10,000 guesses would take {} (threshold {})",
+                    human(w.as_secs_f64()),
+                    human(projected),
+                    human(threshold)
+                );
+            }
+            None => {
+                defence.lifted = Some(false);
+                report.reason = format!(
+                    "after {failures} wrong guesses the device stopped answering and the correct password still failed after {}: a lockout or a crash, which the probe cannot tell apart",
+                    human(opts.max_wait.as_secs_f64())
+                );
+            }
+        }
+        report.defence = Some(defence);
+        return finish(report, run);
+    }
+    if failures == 0 {
+        report.reason = "no guess was evaluated".into();
+        return finish(report, run);
+    }
+    if errors * 5 > run.records.len() {
+        report.reason = format!(
+            "{errors} of {} attempts ended in errors; the measurement is not reliable",
+            run.records.len()
+        );
+        return finish(report, run);
+    }
+
+    // 3. Every guess evaluated: look at the pace.
+    if let Some((projected, growing)) = delay_projection(&failure_latencies)
+        && growing
+    {
+        report.projected_10k_secs = Some(projected);
+        report.defence = Some(Defence {
+            kind: DefenceKind::ProgressiveDelay,
+            after_attempts: 0,
+            signal: None,
+            window_ms: None,
+            correct_password_refused: None,
+            lifted: None,
+        });
+        report.verdict = if projected >= threshold {
+            Verdict::Resists
+        } else {
+            Verdict::DoesNotResist
+        };
+        report.reason = format!(
+            "the reply delay grows with each failure ({} ms first, {} ms last); extrapolated, 10,000 guesses would take {} (threshold {})",
+            failure_latencies.first().copied().unwrap_or(0),
+            failure_latencies.last().copied().unwrap_or(0),
+            human(projected),
+            human(threshold)
+        );
+        return finish(report, run);
+    }
+    let per_guess = evaluated_span.as_secs_f64() / failures.max(1) as f64;
+    let per_guess = per_guess.max(report.median_latency_ms.unwrap_or(0) as f64 / 1000.0);
+    let projected = per_guess * PROJECTED_GUESSES as f64;
+    report.projected_10k_secs = Some(projected);
+    if projected >= threshold {
+        report.reason = format!(
+            "no refusal in {failures} guesses, but every reply is slow ({} ms median) from the start: slowness that does not react to failures is not a defence, and parallel guessing could not be measured safely",
+            report.median_latency_ms.unwrap_or(0)
+        );
+        return finish(report, run);
+    }
+    report.verdict = Verdict::DoesNotResist;
+    report.reason = format!(
+        "{failures} wrong guesses in a row were evaluated with no lockout, rate limit or growing delay ({:.1} guesses/s from one connection at a time); 10,000 guesses would take {} (< threshold {}). A limit above {} attempts would not have been seen",
+        report.accepted_rate_per_s.unwrap_or(0.0),
+        human(projected),
+        human(threshold),
+        opts.max_attempts
+    );
+    finish(report, run)
+}
+
+fn kind_name(k: DefenceKind) -> &'static str {
+    match k {
+        DefenceKind::Lockout => "lockout",
+        DefenceKind::RateLimit => "rate limit",
+        DefenceKind::ProgressiveDelay => "growing delay",
+        DefenceKind::ConnectionDrop => "connection drop",
+    }
+}
+
+/// Tries the right password during the refusal (is it refused too?), then
+/// polls until it works or `max_wait` passes. Returns (refused during the
+/// refusal, how long after `since` it worked again).
+async fn confirm_with_password<A: LoginAdapter>(
+    run: &mut Run<'_, A>,
+    pw: &str,
+    since: Instant,
+    progress: &mut (dyn FnMut(&AttemptRecord) + Send),
+) -> (bool, Option<Duration>) {
+    let a = run.attempt(pw, true, progress).await;
+    if a.is_success() {
+        return (false, None);
+    }
+    let deadline = Instant::now() + run.opts.max_wait;
+    let mut poll = Duration::from_millis(500);
+    while Instant::now() < deadline {
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        let a = run.attempt(pw, true, progress).await;
+        if a.is_success() {
+            return (true, Some(since.elapsed()));
+        }
+        // Poll less often as the wait grows, so the probe does not keep
+        // extending a lockout that counts attempts made during it.
+        poll = (poll + poll / 4).min(Duration::from_secs(10));
+    }
+    (true, None)
+}
+
+/// Fits delay = a + b·i over the failures; returns the extrapolated time for
+/// 10,000 guesses and whether the delay clearly grows.
+fn delay_projection(lat_ms: &[u64]) -> Option<(f64, bool)> {
+    let n = lat_ms.len();
+    if n < 6 {
+        return None;
+    }
+    let third = n / 3;
+    let early = median(lat_ms.get(..third)?.to_vec())? as f64;
+    let late = median(lat_ms.get(n - third..)?.to_vec())? as f64;
+    let growing = late >= 2.0 * early.max(1.0) && late - early >= 200.0;
+    let nf = n as f64;
+    let mean_i = (nf - 1.0) / 2.0;
+    let mean_y = lat_ms.iter().map(|&v| v as f64).sum::<f64>() / nf;
+    let mut num = 0.0;
+    let mut den = 0.0;
+    for (i, &y) in lat_ms.iter().enumerate() {
+        let di = i as f64 - mean_i;
+        num += di * (y as f64 - mean_y);
+        den += di * di;
+    }
+    let b = if den > 0.0 { num / den } else { 0.0 };
+    let a = mean_y - b * mean_i;
+    let g = PROJECTED_GUESSES as f64;
+    // Sum of a + b·i for i in 0..g, never below the fastest reply seen.
+    let floor = lat_ms.iter().copied().min().unwrap_or(0) as f64;
+    let total_ms = (a * g + b * g * (g - 1.0) / 2.0).max(floor * g);
+    Some((total_ms / 1000.0, growing))
+}
+
+/// 5400.0 → "1.5 h".
+pub fn human(secs: f64) -> String {
+    if secs >= 86_400.0 {
+        format!("{:.1} days", secs / 86_400.0)
+    } else if secs >= 3600.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 60.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+fn finish<A: LoginAdapter>(mut report: BruteReport, run: Run<'_, A>) -> BruteReport {
+    report.attempts_sent = run.records.len();
+    report.elapsed_ms = ms(run.start.elapsed());
+    report.attempts = run.records;
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_sees_linear_growth() {
+        let lat: Vec<u64> = (0..12).map(|i| 5 + 100 * i).collect();
+        let (secs, growing) = delay_projection(&lat).expect("enough samples");
+        assert!(growing);
+        // ~0.1 s · 10,000² / 2 = 5e6 s.
+        assert!(secs > 4.0e6 && secs < 6.0e6, "{secs}");
+        let flat = vec![3u64; 12];
+        let (secs, growing) = delay_projection(&flat).expect("enough samples");
+        assert!(!growing);
+        assert!((secs - 30.0).abs() < 1.0, "{secs}");
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human(5400.0), "1.5 h");
+        assert_eq!(human(30.0), "30.0 s");
+        assert_eq!(human(172_800.0), "2.0 days");
+    }
+}

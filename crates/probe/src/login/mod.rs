@@ -1,0 +1,357 @@
+//! Login adapters per service, default credentials and brute-force resistance.
+//!
+//! Each adapter turns one username/password guess into an [`Attempt`]: the
+//! outcome plus the signal it was read from (status code, message text,
+//! protocol code, closed connection, delay). Every network operation runs
+//! under a deadline and a reply the adapter does not understand becomes
+//! [`Attempt::Error`], so a hostile device cannot make the probe hang, panic,
+//! or count a warning page as a successful login.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub mod bruteforce;
+pub mod creds;
+pub mod defaults;
+pub mod digest;
+pub mod form;
+pub mod ftp;
+pub mod http;
+pub mod mqtt;
+pub mod persistence;
+pub mod report;
+pub mod snmp;
+pub mod ssh;
+pub mod telnet;
+mod text;
+
+pub use text::{lock_phrase, mask};
+
+/// What the adapter saw that decided the outcome of an attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// An HTTP status code.
+    Status { code: u16 },
+    /// A redirect to this location.
+    Redirect { location: String },
+    /// Text in the reply (bounded excerpt).
+    Message { text: String },
+    /// A protocol reply code (FTP, MQTT CONNACK, SSH method result, ...).
+    Code { code: u32, meaning: String },
+    /// The peer closed the connection (or refused it).
+    ClosedConnection,
+    /// No answer before the deadline.
+    Timeout,
+    /// The page changed in a way that blocks automation (e.g. a CAPTCHA).
+    PageChanged { what: String },
+}
+
+/// The outcome of one guess.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Attempt {
+    Success {
+        signal: Signal,
+    },
+    Failure {
+        signal: Signal,
+    },
+    LockedOut {
+        signal: Signal,
+    },
+    RateLimited {
+        signal: Signal,
+        /// The delay the device asked for, if it said (Retry-After).
+        delay_ms: Option<u64>,
+    },
+    Error {
+        reason: String,
+    },
+}
+
+impl Attempt {
+    pub fn is_success(&self) -> bool {
+        matches!(self, Attempt::Success { .. })
+    }
+
+    /// The device refused to evaluate the guess (lockout or rate limit).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Attempt::LockedOut { .. } | Attempt::RateLimited { .. }
+        )
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Attempt::Success { .. } => "success",
+            Attempt::Failure { .. } => "failure",
+            Attempt::LockedOut { .. } => "locked-out",
+            Attempt::RateLimited { .. } => "rate-limited",
+            Attempt::Error { .. } => "error",
+        }
+    }
+}
+
+/// The login services an adapter exists for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    HttpBasic,
+    HttpDigest,
+    HttpForm,
+    SshPassword,
+    SshKeyboardInteractive,
+    Telnet,
+    Ftp,
+    Mqtt,
+    Snmp,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 9] = [
+        ServiceKind::HttpBasic,
+        ServiceKind::HttpDigest,
+        ServiceKind::HttpForm,
+        ServiceKind::SshPassword,
+        ServiceKind::SshKeyboardInteractive,
+        ServiceKind::Telnet,
+        ServiceKind::Ftp,
+        ServiceKind::Mqtt,
+        ServiceKind::Snmp,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::HttpBasic => "http-basic",
+            ServiceKind::HttpDigest => "http-digest",
+            ServiceKind::HttpForm => "http-form",
+            ServiceKind::SshPassword => "ssh-password",
+            ServiceKind::SshKeyboardInteractive => "ssh-keyboard-interactive",
+            ServiceKind::Telnet => "telnet",
+            ServiceKind::Ftp => "ftp",
+            ServiceKind::Mqtt => "mqtt",
+            ServiceKind::Snmp => "snmp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ServiceKind> {
+        ServiceKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .or(match s {
+                "http" => Some(ServiceKind::HttpBasic),
+                "ssh" => Some(ServiceKind::SshPassword),
+                "form" => Some(ServiceKind::HttpForm),
+                "digest" => Some(ServiceKind::HttpDigest),
+                _ => None,
+            })
+    }
+
+    /// SNMP has no user name: the "password" is the community string.
+    pub fn uses_username(self) -> bool {
+        self != ServiceKind::Snmp
+    }
+}
+
+/// Options of the HTML form adapter; anything left `None` is learned.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FormOptions {
+    pub user_field: Option<String>,
+    pub pass_field: Option<String>,
+    /// Text whose presence in the reply means the login worked.
+    pub success_marker: Option<String>,
+    /// Text whose presence in the reply means the login failed.
+    pub failure_marker: Option<String>,
+}
+
+/// One login service to test.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    pub kind: ServiceKind,
+    pub addr: SocketAddr,
+    /// Host name for the HTTP Host header; the address when empty.
+    #[serde(default)]
+    pub host: String,
+    /// HTTP path of the protected resource or the login page.
+    #[serde(default = "default_path")]
+    pub path: String,
+    #[serde(default)]
+    pub form: FormOptions,
+    /// MQTT protocol level: 4 (3.1.1) or 5.
+    #[serde(default = "default_mqtt_level")]
+    pub mqtt_level: u8,
+    /// SNMP version: 1 or 2 (v2c).
+    #[serde(default = "default_snmp_version")]
+    pub snmp_version: u8,
+}
+
+fn default_path() -> String {
+    "/".to_string()
+}
+fn default_mqtt_level() -> u8 {
+    4
+}
+fn default_snmp_version() -> u8 {
+    2
+}
+
+impl ServiceSpec {
+    pub fn new(kind: ServiceKind, addr: SocketAddr) -> Self {
+        ServiceSpec {
+            kind,
+            addr,
+            host: String::new(),
+            path: default_path(),
+            form: FormOptions::default(),
+            mqtt_level: default_mqtt_level(),
+            snmp_version: default_snmp_version(),
+        }
+    }
+
+    pub fn with_path(mut self, path: &str) -> Self {
+        self.path = path.to_string();
+        self
+    }
+
+    /// A one-line description, e.g. `ssh-password 127.0.0.1:22`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            ServiceKind::HttpBasic | ServiceKind::HttpDigest | ServiceKind::HttpForm => {
+                format!("{} http://{}{}", self.kind.name(), self.addr, self.path)
+            }
+            _ => format!("{} {}", self.kind.name(), self.addr),
+        }
+    }
+
+    pub(crate) fn host_header(&self) -> String {
+        if self.host.is_empty() {
+            self.addr.to_string()
+        } else {
+            self.host.clone()
+        }
+    }
+}
+
+/// Errors before any guess could be made (the service cannot be driven).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{service}: cannot connect: {reason}")]
+    Connect { service: String, reason: String },
+    #[error("{service}: no login form found at {path}: {reason}")]
+    NoForm {
+        service: String,
+        path: String,
+        reason: String,
+    },
+    #[error("{service}: the reply is not {expected}: {reason}")]
+    Protocol {
+        service: String,
+        expected: String,
+        reason: String,
+    },
+}
+
+/// Drives guesses against one service.
+pub trait LoginAdapter {
+    fn try_login(
+        &self,
+        user: &str,
+        pass: &str,
+    ) -> impl std::future::Future<Output = Attempt> + Send;
+}
+
+/// Any of the adapters, chosen at run time from a [`ServiceSpec`].
+pub enum Adapter {
+    HttpBasic(http::BasicAdapter),
+    HttpDigest(http::DigestAdapter),
+    HttpForm(form::FormAdapter),
+    Ssh(ssh::SshAdapter),
+    Telnet(telnet::TelnetAdapter),
+    Ftp(ftp::FtpAdapter),
+    Mqtt(mqtt::MqttAdapter),
+    Snmp(snmp::SnmpAdapter),
+}
+
+impl Adapter {
+    /// Builds the adapter; the form adapter fetches the page and makes one
+    /// known-bad attempt to learn what failure looks like.
+    pub async fn prepare(spec: &ServiceSpec, timeout: Duration) -> Result<Adapter, LoginError> {
+        Ok(match spec.kind {
+            ServiceKind::HttpBasic => Adapter::HttpBasic(http::BasicAdapter::new(spec, timeout)),
+            ServiceKind::HttpDigest => Adapter::HttpDigest(http::DigestAdapter::new(spec, timeout)),
+            ServiceKind::HttpForm => {
+                Adapter::HttpForm(form::FormAdapter::learn(spec, timeout).await?)
+            }
+            ServiceKind::SshPassword => Adapter::Ssh(ssh::SshAdapter::new(
+                spec.addr,
+                ssh::SshMethod::Password,
+                timeout,
+            )),
+            ServiceKind::SshKeyboardInteractive => Adapter::Ssh(ssh::SshAdapter::new(
+                spec.addr,
+                ssh::SshMethod::KeyboardInteractive,
+                timeout,
+            )),
+            ServiceKind::Telnet => Adapter::Telnet(telnet::TelnetAdapter::new(spec.addr, timeout)),
+            ServiceKind::Ftp => Adapter::Ftp(ftp::FtpAdapter::new(spec.addr, timeout)),
+            ServiceKind::Mqtt => {
+                Adapter::Mqtt(mqtt::MqttAdapter::new(spec.addr, spec.mqtt_level, timeout))
+            }
+            ServiceKind::Snmp => Adapter::Snmp(snmp::SnmpAdapter::new(
+                spec.addr,
+                spec.snmp_version,
+                timeout,
+            )),
+        })
+    }
+}
+
+impl LoginAdapter for Adapter {
+    async fn try_login(&self, user: &str, pass: &str) -> Attempt {
+        match self {
+            Adapter::HttpBasic(a) => a.try_login(user, pass).await,
+            Adapter::HttpDigest(a) => a.try_login(user, pass).await,
+            Adapter::HttpForm(a) => a.try_login(user, pass).await,
+            Adapter::Ssh(a) => a.try_login(user, pass).await,
+            Adapter::Telnet(a) => a.try_login(user, pass).await,
+            Adapter::Ftp(a) => a.try_login(user, pass).await,
+            Adapter::Mqtt(a) => a.try_login(user, pass).await,
+            Adapter::Snmp(a) => a.try_login(user, pass).await,
+        }
+    }
+}
+
+/// A guess nobody would choose: used for known-bad attempts.
+pub fn random_token(len: usize) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut out = String::with_capacity(len);
+    let mut block = 0;
+    while out.len() < len {
+        use sha2::Digest;
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let hash = sha2::Sha256::new()
+            .chain_update(nanos.to_le_bytes())
+            .chain_update(n.to_le_bytes())
+            .chain_update([block])
+            .finalize();
+        for b in hash {
+            if out.len() >= len {
+                break;
+            }
+            out.push(ALPHABET[usize::from(b) % ALPHABET.len()] as char);
+        }
+        block = block.wrapping_add(1);
+    }
+    out
+}

@@ -1,0 +1,479 @@
+//! Verdicts of the login checks per criterion, and the human-readable
+//! assessment report (Markdown and HTML) that lists every ★1 criterion with
+//! its device-test verdict, what was tested, and what still needs document
+//! review.
+
+use std::collections::BTreeMap;
+
+use jcstar_criteria::{Catalog, Lang, MethodKind};
+use serde::{Deserialize, Serialize};
+
+use super::bruteforce::{BruteReport, Verdict as BruteVerdict};
+use super::defaults::{DefaultsReport, DefaultsStatus};
+use super::mask;
+use crate::report::{CriterionVerdict, Finding, Severity, Verdict};
+
+/// One brute-force run with the service it ran against.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BruteRun {
+    pub service: String,
+    pub report: BruteReport,
+}
+
+/// Whether a pair may be written in clear: pairs from the built-in list are
+/// public knowledge; anything the user supplied is masked.
+pub fn evidence_password(source: &str, password: &str) -> String {
+    if source.starts_with("user-supplied") {
+        mask(password)
+    } else {
+        password.to_string()
+    }
+}
+
+/// S1.1-02 from the default-credential checks.
+pub fn defaults_verdict(reports: &[DefaultsReport]) -> CriterionVerdict {
+    let mut reasons = Vec::new();
+    let mut verdict = if reports.is_empty() {
+        reasons.push("no login service was checked for default credentials".into());
+        Verdict::NotTested
+    } else {
+        Verdict::NeedsReview
+    };
+    let mut any_fail = false;
+    let mut all_tested = !reports.is_empty();
+    for r in reports {
+        match r.status {
+            DefaultsStatus::Fail => {
+                any_fail = true;
+                if let Some(a) = &r.accepted {
+                    reasons.push(format!(
+                        "{}: accepted user {:?} with password {:?} ({})",
+                        r.service,
+                        a.username,
+                        evidence_password(&a.source, &a.password),
+                        a.source
+                    ));
+                }
+            }
+            DefaultsStatus::PassForTested => reasons.push(r.summary.clone()),
+            DefaultsStatus::Inconclusive => {
+                all_tested = false;
+                reasons.push(r.summary.clone());
+            }
+        }
+    }
+    if any_fail {
+        verdict = Verdict::Fail;
+    } else if all_tested {
+        // Only the pairs tried are covered: a unique-per-device or
+        // user-set password is shown by the documents, not by this test.
+        reasons.push(
+            "no default pair was accepted; that the product has no common default password still needs the document review".into(),
+        );
+        verdict = Verdict::NeedsReview;
+    }
+    CriterionVerdict {
+        criterion: "S1.1-02".into(),
+        verdict,
+        reasons,
+    }
+}
+
+/// S1.1-04 from the brute-force runs: every login service must resist.
+pub fn brute_verdict(runs: &[BruteRun]) -> CriterionVerdict {
+    if runs.is_empty() {
+        return CriterionVerdict {
+            criterion: "S1.1-04".into(),
+            verdict: Verdict::NotTested,
+            reasons: vec!["no brute-force test was run".into()],
+        };
+    }
+    let reasons = runs
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {} — {}",
+                r.service,
+                r.report.verdict.name(),
+                r.report.reason
+            )
+        })
+        .collect();
+    let verdict = if runs
+        .iter()
+        .any(|r| r.report.verdict == BruteVerdict::DoesNotResist)
+    {
+        Verdict::Fail
+    } else if runs
+        .iter()
+        .all(|r| r.report.verdict == BruteVerdict::Resists)
+    {
+        Verdict::Pass
+    } else {
+        Verdict::NeedsReview
+    };
+    CriterionVerdict {
+        criterion: "S1.1-04".into(),
+        verdict,
+        reasons,
+    }
+}
+
+/// Findings for the probe report from the login checks.
+pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in defaults {
+        if let Some(a) = &r.accepted {
+            out.push(Finding {
+                criterion: "S1.1-02".into(),
+                severity: Severity::High,
+                kind: "default-credentials".into(),
+                title: format!("{} accepts a default password", r.service),
+                detail: format!(
+                    "user {:?}, password {:?}, source: {}",
+                    a.username,
+                    evidence_password(&a.source, &a.password),
+                    a.source
+                ),
+                port: None,
+                evidence: vec!["login.json".into()],
+            });
+        }
+    }
+    for r in runs {
+        if r.report.verdict == BruteVerdict::DoesNotResist {
+            out.push(Finding {
+                criterion: "S1.1-04".into(),
+                severity: Severity::High,
+                kind: "no-brute-force-defence".into(),
+                title: format!("{} does not resist password guessing", r.service),
+                detail: r.report.reason.clone(),
+                port: None,
+                evidence: vec!["login.json".into()],
+            });
+        }
+    }
+    out
+}
+
+/// `S1.1-06③` → `S1.1-06`.
+pub fn base_id(id: &str) -> &str {
+    let end = id
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '-'))
+        .map(|(i, _)| i)
+        .unwrap_or(id.len());
+    id.get(..end).unwrap_or(id)
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub device_test: bool,
+    pub verdict: Verdict,
+    pub tested: Vec<String>,
+    pub document_review: Option<String>,
+}
+
+/// Combines verdicts of one criterion (and its sub-items): any fail fails;
+/// all pass passes; otherwise needs review, or not tested if nothing ran.
+pub fn combine(vs: &[&CriterionVerdict]) -> Verdict {
+    if vs.is_empty() {
+        return Verdict::NotTested;
+    }
+    if vs.iter().any(|v| v.verdict == Verdict::Fail) {
+        Verdict::Fail
+    } else if vs.iter().all(|v| v.verdict == Verdict::Pass) {
+        Verdict::Pass
+    } else if vs.iter().all(|v| v.verdict == Verdict::NotTested) {
+        Verdict::NotTested
+    } else {
+        Verdict::NeedsReview
+    }
+}
+
+pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec<Row> {
+    let mut by_id: BTreeMap<&str, Vec<&CriterionVerdict>> = BTreeMap::new();
+    for v in verdicts {
+        by_id.entry(base_id(&v.criterion)).or_default().push(v);
+    }
+    catalog
+        .criteria
+        .iter()
+        .map(|c| {
+            let vs = by_id.get(c.id.as_str()).cloned().unwrap_or_default();
+            let device_test = c
+                .methods
+                .iter()
+                .any(|m| m.kind == MethodKind::DeviceTest && m.applies);
+            let document_review = c
+                .methods
+                .iter()
+                .find(|m| m.kind == MethodKind::DocumentReview && m.applies)
+                .map(|m| m.examines.get(lang).to_string());
+            let mut tested = Vec::new();
+            for v in &vs {
+                for r in &v.reasons {
+                    if v.criterion == c.id {
+                        tested.push(format!("{} — {r}", v.verdict));
+                    } else {
+                        tested.push(format!("{} {} — {r}", v.criterion, v.verdict));
+                    }
+                }
+            }
+            Row {
+                id: c.id.clone(),
+                title: c.title.get(lang).to_string(),
+                device_test,
+                verdict: combine(&vs),
+                tested,
+                document_review,
+            }
+        })
+        .collect()
+}
+
+/// Facts shown at the top of the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub target: String,
+    pub started: String,
+    pub finished: String,
+    pub jcstar_version: String,
+    pub evidence_dir: String,
+}
+
+fn verdict_label(v: Verdict, lang: Lang) -> &'static str {
+    match (v, lang) {
+        (Verdict::Pass, Lang::En) => "pass",
+        (Verdict::Fail, Lang::En) => "FAIL",
+        (Verdict::NotTested, Lang::En) => "not tested",
+        (Verdict::NeedsReview, Lang::En) => "needs review",
+        (Verdict::Pass, Lang::Ja) => "適合",
+        (Verdict::Fail, Lang::Ja) => "不適合",
+        (Verdict::NotTested, Lang::Ja) => "未試験",
+        (Verdict::NeedsReview, Lang::Ja) => "要確認",
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
+    let en = lang == Lang::En;
+    let mut out = String::new();
+    out.push_str(if en {
+        "# JC-STAR ★1 device assessment\n\n"
+    } else {
+        "# JC-STAR ★1 実機評価レポート\n\n"
+    });
+    let labels = if en {
+        ["Target", "Started", "Finished", "jcstar", "Evidence"]
+    } else {
+        ["対象", "開始", "終了", "jcstar", "エビデンス"]
+    };
+    for (l, v) in labels.iter().zip([
+        &h.target,
+        &h.started,
+        &h.finished,
+        &h.jcstar_version,
+        &h.evidence_dir,
+    ]) {
+        out.push_str(&format!("- **{l}**: {}\n", md_escape(v)));
+    }
+    out.push_str(if en {
+        "\nA device test shows only what it exercised. \"needs review\" means the vendor's documents must show the rest; the evidence directory holds the raw exchanges and a SHA-256 manifest.\n\n"
+    } else {
+        "\n実機テストは実施した範囲のみを示します。「要確認」は残りを技術文書で示す必要があることを意味します。エビデンスディレクトリに通信記録と SHA-256 マニフェストがあります。\n\n"
+    });
+    out.push_str(if en {
+        "| Criterion | Title | Device test | Verdict |\n| --- | --- | --- | --- |\n"
+    } else {
+        "| 適合基準 | 項目 | 実機テスト | 判定 |\n| --- | --- | --- | --- |\n"
+    });
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.id,
+            md_escape(&r.title),
+            if r.device_test { "✓" } else { "—" },
+            verdict_label(r.verdict, lang)
+        ));
+    }
+    for r in rows {
+        out.push_str(&format!("\n## {} {}\n\n", r.id, r.title));
+        out.push_str(&format!(
+            "- **{}**: {}\n",
+            if en { "Verdict" } else { "判定" },
+            verdict_label(r.verdict, lang)
+        ));
+        if r.tested.is_empty() {
+            out.push_str(if en {
+                "- **Tested**: nothing on the device for this criterion\n"
+            } else {
+                "- **試験内容**: この基準について実機では試験していません\n"
+            });
+        } else {
+            out.push_str(if en {
+                "- **Tested**:\n"
+            } else {
+                "- **試験内容**:\n"
+            });
+            for t in &r.tested {
+                out.push_str(&format!("  - {}\n", md_escape(t)));
+            }
+        }
+        if let Some(d) = &r.document_review {
+            out.push_str(&format!(
+                "- **{}**: {}\n",
+                if en {
+                    "Document review"
+                } else {
+                    "ドキュメント評価"
+                },
+                md_escape(d)
+            ));
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn html(h: &Header, rows: &[Row], lang: Lang) -> String {
+    let en = lang == Lang::En;
+    let title = if en {
+        "JC-STAR ★1 device assessment"
+    } else {
+        "JC-STAR ★1 実機評価レポート"
+    };
+    let mut out = format!(
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}}\
+.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
+        if en { "en" } else { "ja" }
+    );
+    let labels = if en {
+        ["Target", "Started", "Finished", "jcstar", "Evidence"]
+    } else {
+        ["対象", "開始", "終了", "jcstar", "エビデンス"]
+    };
+    for (l, v) in labels.iter().zip([
+        &h.target,
+        &h.started,
+        &h.finished,
+        &h.jcstar_version,
+        &h.evidence_dir,
+    ]) {
+        out.push_str(&format!("<dt>{l}</dt><dd>{}</dd>", html_escape(v)));
+    }
+    out.push_str("</dl>\n<table><thead><tr>");
+    let heads = if en {
+        [
+            "Criterion",
+            "Title",
+            "Verdict",
+            "Tested on the device",
+            "Document review",
+        ]
+    } else {
+        [
+            "適合基準",
+            "項目",
+            "判定",
+            "実機での試験内容",
+            "ドキュメント評価",
+        ]
+    };
+    for hd in heads {
+        out.push_str(&format!("<th>{hd}</th>"));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        let tested = if r.tested.is_empty() {
+            "—".to_string()
+        } else {
+            format!(
+                "<ul>{}</ul>",
+                r.tested
+                    .iter()
+                    .map(|t| format!("<li>{}</li>", html_escape(t)))
+                    .collect::<String>()
+            )
+        };
+        out.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            r.verdict,
+            html_escape(&r.id),
+            html_escape(&r.title),
+            verdict_label(r.verdict, lang),
+            tested,
+            r.document_review
+                .as_deref()
+                .map(html_escape)
+                .unwrap_or_else(|| "—".into())
+        ));
+    }
+    out.push_str("</tbody></table>\n</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_ids_and_combination() {
+        assert_eq!(base_id("S1.1-06③"), "S1.1-06");
+        assert_eq!(base_id("S1.1-13①"), "S1.1-13");
+        assert_eq!(base_id("S1.1-04"), "S1.1-04");
+        let p = CriterionVerdict {
+            criterion: "S1.1-06②".into(),
+            verdict: Verdict::Pass,
+            reasons: vec![],
+        };
+        let f = CriterionVerdict {
+            criterion: "S1.1-06③".into(),
+            verdict: Verdict::Fail,
+            reasons: vec![],
+        };
+        assert_eq!(combine(&[&p]), Verdict::Pass);
+        assert_eq!(combine(&[&p, &f]), Verdict::Fail);
+        assert_eq!(combine(&[]), Verdict::NotTested);
+    }
+
+    #[test]
+    fn report_lists_every_star1_criterion() {
+        let catalog = Catalog::star1();
+        let v = vec![CriterionVerdict {
+            criterion: "S1.1-04".into(),
+            verdict: Verdict::Fail,
+            reasons: vec!["http-basic: does-not-resist <script>".into()],
+        }];
+        let rows = rows(catalog, Lang::En, &v);
+        assert_eq!(rows.len(), 16);
+        let h = Header {
+            target: "127.0.0.1".into(),
+            started: "s".into(),
+            finished: "f".into(),
+            jcstar_version: "0".into(),
+            evidence_dir: "e".into(),
+        };
+        let md = markdown(&h, &rows, Lang::En);
+        assert!(md.contains("| S1.1-04 |"));
+        assert!(md.contains("FAIL"));
+        let page = html(&h, &rows, Lang::Ja);
+        assert!(page.contains("不適合"));
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(!page.contains("<script>"));
+    }
+}

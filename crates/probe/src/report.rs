@@ -1,0 +1,266 @@
+//! The probe's report model: ports, identified services, findings mapped to
+//! criteria, and per-criterion verdicts. Serialized as `report.json` in the
+//! evidence directory under the schema name [`SCHEMA`].
+//!
+//! The TLS and login modules produce [`Finding`]s and read [`Service`]s; they
+//! do not need anything else from the scanner.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Schema name and major version of `report.json`.
+pub const SCHEMA: &str = "jcstar.probe.report/1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        })
+    }
+}
+
+/// What a port scan can honestly say about one port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PortState {
+    /// TCP: handshake completed. UDP: the service replied.
+    Open,
+    /// TCP: RST. UDP: ICMP port unreachable.
+    Closed,
+    /// TCP: no answer after all retries, or ICMP unreachable other than port.
+    Filtered,
+    /// UDP: no reply and no ICMP error; either open and silent, or filtered.
+    OpenFiltered,
+}
+
+/// The protocol a service speaks, decided from its replies, not its port number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    Http,
+    Https,
+    Ssh,
+    Telnet,
+    Mqtt,
+    MqttTls,
+    Ftp,
+    Rtsp,
+    Upnp,
+    Snmp,
+    Dns,
+    Dhcp,
+    Ntp,
+    Coap,
+    Mdns,
+    Ssdp,
+    Tftp,
+    WsDiscovery,
+    Netbios,
+    Llmnr,
+    Ipmi,
+    /// TLS wrapping another protocol (other than HTTP and MQTT, which have
+    /// their own kinds); `Tls(Unknown)` when the inner protocol was not recognised.
+    Tls(Box<ServiceKind>),
+    Unknown,
+}
+
+impl ServiceKind {
+    /// Whether the service runs inside TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self,
+            ServiceKind::Https | ServiceKind::MqttTls | ServiceKind::Tls(_)
+        )
+    }
+
+    /// A short lowercase name, e.g. `https`, `tls/ftp`.
+    pub fn name(&self) -> String {
+        match self {
+            ServiceKind::Tls(inner) => format!("tls/{}", inner.name()),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into()),
+        }
+    }
+}
+
+impl fmt::Display for ServiceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Whether the service lets a client in without credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum Access {
+    /// Not determined (the protocol has no login, or the check was not run).
+    NotChecked,
+    /// Access (a shell, a session, data) was obtained with no credentials.
+    Unauthenticated { what: String },
+    /// The service demands credentials; `methods` as the service named them
+    /// (e.g. `basic`, `digest`, `form`, `password`, `publickey`, `community`).
+    Authenticated { methods: Vec<String> },
+}
+
+/// One identified service on one port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub kind: ServiceKind,
+    /// Product as announced (e.g. `dropbear`, `lighttpd`), when the service says so.
+    pub product: Option<String>,
+    pub version: Option<String>,
+    /// The service's first line or greeting, printable-escaped and bounded.
+    pub banner: Option<String>,
+    pub access: Access,
+    /// Credentials or settings would cross the network unencrypted if used
+    /// (a login prompt or form over plaintext).
+    pub plaintext_login: bool,
+    /// Protocol-specific facts (`server`, `auth_methods`, `sysdescr`, `model`, ...).
+    pub details: BTreeMap<String, String>,
+    /// Evidence files (relative to the evidence directory) with the raw exchange.
+    pub transcripts: Vec<String>,
+}
+
+impl Service {
+    pub fn new(kind: ServiceKind) -> Service {
+        Service {
+            kind,
+            product: None,
+            version: None,
+            banner: None,
+            access: Access::NotChecked,
+            plaintext_login: false,
+            details: BTreeMap::new(),
+            transcripts: Vec::new(),
+        }
+    }
+}
+
+/// One scanned port with what was found on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Port {
+    pub transport: Transport,
+    pub port: u16,
+    pub state: PortState,
+    /// Why the state was decided (e.g. `syn-ack`, `reply to snmp probe`, `icmp port unreachable`).
+    pub reason: String,
+    pub service: Option<Service>,
+}
+
+/// A reference to a port, used by findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PortRef {
+    pub transport: Transport,
+    pub port: u16,
+}
+
+impl fmt::Display for PortRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.port, self.transport)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+/// One observation that bears on a criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Criterion ID with the sub-item where relevant, e.g. `S1.1-12`, `S1.1-13①`.
+    pub criterion: String,
+    pub severity: Severity,
+    /// Stable machine key, e.g. `telnet-plaintext`, `undeclared-port`, `tls-legacy-version`.
+    pub kind: String,
+    pub title: String,
+    pub detail: String,
+    pub port: Option<PortRef>,
+    /// Evidence files (relative to the evidence directory) backing this finding.
+    pub evidence: Vec<String>,
+}
+
+/// Outcome for one criterion, never claiming more than was tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    NotTested,
+    NeedsReview,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::NotTested => "not-tested",
+            Verdict::NeedsReview => "needs-review",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionVerdict {
+    /// e.g. `S1.1-12`, `S1.1-13①`.
+    pub criterion: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+}
+
+/// The target as named and as resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// As the user wrote it.
+    pub input: String,
+    /// The one address probed.
+    pub address: std::net::IpAddr,
+}
+
+/// Counts of the TCP scan (closed/filtered ports are not listed one by one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanStats {
+    pub tcp_scanned: u32,
+    pub tcp_open: u32,
+    pub tcp_closed: u32,
+    pub tcp_filtered: u32,
+    pub udp_scanned: u32,
+    pub duration_ms: u64,
+}
+
+/// The whole `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub jcstar_version: String,
+    pub target: Target,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub finished: String,
+    /// The options the probe ran with, as given.
+    pub options: serde_json::Value,
+    pub stats: ScanStats,
+    /// Open TCP ports, and every UDP port probed.
+    pub ports: Vec<Port>,
+    pub findings: Vec<Finding>,
+    pub verdicts: Vec<CriterionVerdict>,
+    /// Per-module results that have their own shape (e.g. `tls` assessments by port).
+    pub extra: BTreeMap<String, serde_json::Value>,
+}

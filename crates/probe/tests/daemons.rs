@@ -1,0 +1,189 @@
+//! The probe against real Debian daemons on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use jcstar_probe::{Access, PortState, ServiceKind, Transport, Verdict};
+use jcstar_testbed::daemons::*;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn busybox_httpd_basic_auth_is_plaintext_login() {
+    let d = BusyboxHttpd {
+        basic_auth: Some(("admin".into(), "s3cret".into())),
+        realm: Some("camera".into()),
+    }
+    .start()
+    .unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(s.kind, ServiceKind::Http);
+    assert_eq!(s.details.get("auth").map(String::as_str), Some("basic"));
+    assert!(s.plaintext_login);
+    assert!(has_finding(&o, "http-plaintext-login", d.port()));
+    assert_eq!(verdict(&o, "S1.1-12"), Verdict::Fail);
+    assert_eq!(verdict(&o, "S1.1-13①"), Verdict::NeedsReview);
+    assert_eq!(verdict(&o, "S1.1-13②"), Verdict::NotTested);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn busybox_httpd_without_auth_needs_review() {
+    let d = BusyboxHttpd::default().start().unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(s.kind, ServiceKind::Http);
+    assert!(matches!(s.access, Access::Unauthenticated { .. }));
+    assert!(has_finding(&o, "http-no-auth", d.port()));
+    assert_eq!(verdict(&o, "S1.1-01"), Verdict::NeedsReview);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropbear_is_ssh() {
+    let d = Dropbear::default().start().unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(s.kind, ServiceKind::Ssh);
+    assert_eq!(s.product.as_deref(), Some("dropbear"));
+    assert!(
+        s.banner
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("SSH-2.0-dropbear")
+    );
+    assert!(
+        o.report.findings.iter().all(|f| f.criterion != "S1.1-12"),
+        "{:?}",
+        o.report.findings
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropbear_without_passwords_offers_publickey_only() {
+    let d = Dropbear {
+        no_password: true,
+        ..Dropbear::default()
+    }
+    .start()
+    .unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(
+        s.details.get("auth_methods").map(String::as_str),
+        Some("publickey")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mosquitto_anonymous_and_with_password() {
+    let anon = Mosquitto::default().start().unwrap();
+    let locked = Mosquitto {
+        users: vec![("dev".into(), "pw".into())],
+    }
+    .start()
+    .unwrap();
+    let o = probe("127.0.0.1", &[anon.port(), locked.port()], &[], LIMIT).await;
+    let a = service(&o, Transport::Tcp, anon.port());
+    assert_eq!(a.kind, ServiceKind::Mqtt);
+    assert!(matches!(a.access, Access::Unauthenticated { .. }));
+    assert!(has_finding(&o, "mqtt-anonymous", anon.port()));
+    assert!(has_finding(&o, "mqtt-plaintext", anon.port()));
+    let l = service(&o, Transport::Tcp, locked.port());
+    assert_eq!(l.kind, ServiceKind::Mqtt);
+    assert!(matches!(l.access, Access::Authenticated { .. }));
+    assert!(!has_finding(&o, "mqtt-anonymous", locked.port()));
+    assert_eq!(verdict(&o, "S1.1-01"), Verdict::Fail);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lighttpd_tls_is_https() {
+    let d = LighttpdTls::default().start().unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(s.kind, ServiceKind::Https, "{s:?}");
+    assert!(
+        s.details
+            .get("server")
+            .is_some_and(|v| v.contains("lighttpd")),
+        "{s:?}"
+    );
+    assert!(!s.plaintext_login);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snmpd_public_community_is_found() {
+    let d = Snmpd::default().start().unwrap();
+    let o = probe("127.0.0.1", &[], &[d.port()], LIMIT).await;
+    let p = port(&o, Transport::Udp, d.port());
+    assert_eq!(p.state, PortState::Open);
+    let s = p.service.as_ref().unwrap();
+    assert_eq!(s.kind, ServiceKind::Snmp);
+    assert_eq!(
+        s.details.get("communities").map(String::as_str),
+        Some("public")
+    );
+    assert!(
+        s.details
+            .get("sysdescr")
+            .is_some_and(|v| v.contains("jcstar test camera"))
+    );
+    assert!(has_finding(&o, "snmp-default-community", d.port()));
+    assert_eq!(verdict(&o, "S1.1-01"), Verdict::Fail);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_udp_port_is_closed() {
+    let free = free_udp_port().unwrap();
+    let o = probe("127.0.0.1", &[], &[free], LIMIT).await;
+    assert_eq!(port(&o, Transport::Udp, free).state, PortState::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn telnetd_shows_a_login_prompt_in_plaintext() {
+    let d = Telnetd::default().start().unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(s.kind, ServiceKind::Telnet);
+    assert_eq!(
+        s.details.get("prompt").map(String::as_str),
+        Some("login"),
+        "{s:?}"
+    );
+    assert!(has_finding(&o, "telnet-plaintext", d.port()));
+    assert!(!has_finding(&o, "unauthenticated-shell", d.port()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lighttpd_tls10_only_fails_protected_transport() {
+    let d = LighttpdTls {
+        ssl_conf_cmd: vec![
+            ("MinProtocol".into(), "TLSv1".into()),
+            ("MaxProtocol".into(), "TLSv1".into()),
+            ("CipherString".into(), "DEFAULT@SECLEVEL=0".into()),
+        ],
+        ..LighttpdTls::default()
+    }
+    .start()
+    .unwrap();
+    let o = probe("127.0.0.1", &[d.port()], &[], Duration::from_secs(90)).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert!(s.kind.is_tls(), "{s:?}");
+    assert!(
+        has_finding(&o, "tls.legacy_version", d.port()),
+        "{:#?}",
+        o.report.findings
+    );
+    assert_eq!(verdict(&o, "S1.1-12"), Verdict::Fail);
+    assert!(
+        o.report
+            .extra
+            .get("tls")
+            .is_some_and(|t| t.get(d.port().to_string()).is_some())
+    );
+    assert!(
+        o.extra_files
+            .contains_key(&format!("tls/tcp-{}.json", d.port()))
+    );
+}

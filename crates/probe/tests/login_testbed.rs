@@ -1,0 +1,287 @@
+//! Every adapter against the simulated login services, the default-credential
+//! check, and hostile services (garbage, stalls) that must give errors within
+//! the deadline.
+
+use std::time::{Duration, Instant};
+
+use jcstar_probe::login::creds;
+use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
+use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec};
+use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
+use tokio::io::AsyncWriteExt;
+
+const USER: &str = "admin";
+const PASS: &str = "Cam-3xq-Secret";
+
+async fn device(password: &str) -> AuthDevice {
+    AuthDevice::start(
+        AuthConfig::new(USER, password, Policy::None),
+        &[
+            AuthService::Http,
+            AuthService::Form,
+            AuthService::Telnet,
+            AuthService::Ftp,
+            AuthService::Mqtt,
+        ],
+    )
+    .await
+    .expect("testbed device starts")
+}
+
+fn specs(dev: &AuthDevice) -> Vec<ServiceSpec> {
+    let http = dev.addr(AuthService::Http).expect("http");
+    let mut v = vec![
+        ServiceSpec::new(ServiceKind::HttpBasic, http),
+        ServiceSpec::new(ServiceKind::HttpDigest, http).with_path("/digest"),
+        ServiceSpec::new(
+            ServiceKind::HttpForm,
+            dev.addr(AuthService::Form).expect("form"),
+        ),
+        ServiceSpec::new(
+            ServiceKind::Telnet,
+            dev.addr(AuthService::Telnet).expect("telnet"),
+        ),
+        ServiceSpec::new(ServiceKind::Ftp, dev.addr(AuthService::Ftp).expect("ftp")),
+        ServiceSpec::new(
+            ServiceKind::Mqtt,
+            dev.addr(AuthService::Mqtt).expect("mqtt"),
+        ),
+    ];
+    let mut v5 = ServiceSpec::new(
+        ServiceKind::Mqtt,
+        dev.addr(AuthService::Mqtt).expect("mqtt"),
+    );
+    v5.mqtt_level = 5;
+    v.push(v5);
+    v
+}
+
+#[tokio::test]
+async fn each_adapter_tells_right_from_wrong() {
+    let dev = device(PASS).await;
+    for spec in specs(&dev) {
+        let a = Adapter::prepare(&spec, Duration::from_secs(3))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.describe()));
+        let ok = a.try_login(USER, PASS).await;
+        assert!(
+            ok.is_success(),
+            "{}: right password gave {ok:?}",
+            spec.describe()
+        );
+        let bad = a.try_login(USER, "wrong-password").await;
+        assert!(
+            matches!(bad, Attempt::Failure { .. }),
+            "{}: wrong password gave {bad:?}",
+            spec.describe()
+        );
+        let bad_user = a.try_login("nobody", PASS).await;
+        assert!(
+            matches!(bad_user, Attempt::Failure { .. }),
+            "{}: wrong user gave {bad_user:?}",
+            spec.describe()
+        );
+    }
+}
+
+#[tokio::test]
+async fn form_adapter_learns_fields_and_failure_text() {
+    let dev = device(PASS).await;
+    let spec = ServiceSpec::new(
+        ServiceKind::HttpForm,
+        dev.addr(AuthService::Form).expect("form"),
+    );
+    // The path "/" redirects to /login; the adapter follows it.
+    let a = jcstar_probe::login::form::FormAdapter::learn(&spec, Duration::from_secs(3))
+        .await
+        .expect("form found");
+    assert_eq!(a.failure.status, 200);
+    assert!(a.failure.has_password_input);
+    assert_eq!(
+        a.failure.failure_text.as_deref(),
+        Some("Invalid user name or password.")
+    );
+}
+
+#[tokio::test]
+async fn default_pairs_are_found_or_reported_as_not_accepted() {
+    let builtin = creds::builtin().expect("built-in list");
+    // A device still on admin/admin: found with the first pair.
+    let dev = device("admin").await;
+    let spec = ServiceSpec::new(
+        ServiceKind::Telnet,
+        dev.addr(AuthService::Telnet).expect("telnet"),
+    );
+    let a = Adapter::prepare(&spec, Duration::from_secs(3))
+        .await
+        .expect("adapter");
+    let plan = creds::plan(&[], &builtin, ServiceKind::Telnet, 10);
+    let r = defaults::check(
+        &a,
+        "telnet",
+        ServiceKind::Telnet,
+        &plan,
+        &DefaultsOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(r.status, DefaultsStatus::Fail, "{}", r.summary);
+    assert_eq!(
+        r.accepted.as_ref().map(|p| p.password.as_str()),
+        Some("admin")
+    );
+    assert_eq!(r.tried, 1);
+
+    // A device with its own password: ten pairs, none accepted.
+    let dev = device(PASS).await;
+    for kind in [ServiceKind::HttpBasic, ServiceKind::Mqtt, ServiceKind::Ftp] {
+        let addr = match kind {
+            ServiceKind::HttpBasic => dev.addr(AuthService::Http),
+            ServiceKind::Mqtt => dev.addr(AuthService::Mqtt),
+            _ => dev.addr(AuthService::Ftp),
+        }
+        .expect("service");
+        let a = Adapter::prepare(&ServiceSpec::new(kind, addr), Duration::from_secs(3))
+            .await
+            .expect("adapter");
+        let plan = creds::plan(&[], &builtin, kind, 10);
+        let r = defaults::check(
+            &a,
+            kind.name(),
+            kind,
+            &plan,
+            &DefaultsOptions::default(),
+            &mut |_| {},
+        )
+        .await;
+        assert_eq!(r.status, DefaultsStatus::PassForTested, "{}", r.summary);
+        assert_eq!(r.tried, 10);
+        assert!(r.summary.contains("none accepted"));
+    }
+
+    // A user-supplied pair comes first and is found.
+    let user = creds::parse_user_file("mine.txt", &format!("{USER}:{PASS}\n")).expect("parses");
+    let plan = creds::plan(&user, &builtin, ServiceKind::Ftp, 10);
+    let a = Adapter::prepare(
+        &ServiceSpec::new(ServiceKind::Ftp, dev.addr(AuthService::Ftp).expect("ftp")),
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("adapter");
+    let r = defaults::check(
+        &a,
+        "ftp",
+        ServiceKind::Ftp,
+        &plan,
+        &DefaultsOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(r.status, DefaultsStatus::Fail);
+    assert!(
+        r.accepted
+            .is_some_and(|p| p.source.starts_with("user-supplied"))
+    );
+}
+
+#[tokio::test]
+async fn default_check_stops_at_a_lockout() {
+    let dev = AuthDevice::start(
+        AuthConfig::new(
+            USER,
+            PASS,
+            Policy::Lockout {
+                after: 3,
+                window_ms: 60_000,
+            },
+        ),
+        &[AuthService::Http],
+    )
+    .await
+    .expect("device");
+    let builtin = creds::builtin().expect("built-in list");
+    let a = Adapter::prepare(
+        &ServiceSpec::new(
+            ServiceKind::HttpBasic,
+            dev.addr(AuthService::Http).expect("http"),
+        ),
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("adapter");
+    let plan = creds::plan(&[], &builtin, ServiceKind::HttpBasic, 10);
+    let r = defaults::check(
+        &a,
+        "http",
+        ServiceKind::HttpBasic,
+        &plan,
+        &DefaultsOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
+    assert_eq!(r.tried, 4);
+}
+
+/// A TCP service that answers every connection with `reply` and then either
+/// closes or stalls.
+async fn hostile(reply: &'static [u8], stall: bool) -> std::net::SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let _ = s.write_all(reply).await;
+                if stall {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn hostile_services_give_errors_within_the_deadline() {
+    let garbage: &'static [u8] = b"\xff\xfe\x00garbage\x1b[2J\r\n\xff\xff\xff\xff\x10\x20";
+    let huge: &'static [u8] = Box::leak(vec![b'A'; 2_000_000].into_boxed_slice());
+    let timeout = Duration::from_millis(800);
+    for (reply, stall) in [
+        (garbage, false),
+        (garbage, true),
+        (&b""[..], true),
+        (huge, false),
+    ] {
+        let addr = hostile(reply, stall).await;
+        for kind in [
+            ServiceKind::HttpBasic,
+            ServiceKind::HttpDigest,
+            ServiceKind::SshPassword,
+            ServiceKind::Telnet,
+            ServiceKind::Ftp,
+            ServiceKind::Mqtt,
+        ] {
+            let t0 = Instant::now();
+            let a = Adapter::prepare(&ServiceSpec::new(kind, addr), timeout)
+                .await
+                .expect("adapter");
+            let r = a.try_login("root", "x").await;
+            assert!(
+                matches!(r, Attempt::Error { .. }),
+                "{} against garbage (stall {stall}) gave {r:?}",
+                kind.name()
+            );
+            assert!(
+                t0.elapsed() < timeout * 3,
+                "{} took {:?}",
+                kind.name(),
+                t0.elapsed()
+            );
+        }
+        // The form adapter cannot even learn a form from it.
+        let form = Adapter::prepare(&ServiceSpec::new(ServiceKind::HttpForm, addr), timeout).await;
+        assert!(form.is_err());
+    }
+}

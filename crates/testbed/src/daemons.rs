@@ -1,0 +1,577 @@
+//! Launchers for real daemons from Debian packages, bound to loopback, stopped on drop.
+//!
+//! Each launcher writes the daemon's configuration into its own temporary
+//! directory, binds 127.0.0.1 on a port it picks, waits until the daemon
+//! answers, and returns a guard that kills the process (and removes the
+//! directory) when dropped. A missing binary is an error naming the Debian
+//! package to install, so tests fail loudly instead of passing silently.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a daemon may take to start answering.
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{binary} not found: install the Debian package `{package}`")]
+    Missing {
+        binary: &'static str,
+        package: &'static str,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{command} failed: {output}")]
+    Command { command: String, output: String },
+    #[error("{daemon} did not answer on {addr} within {secs} s; its log:\n{log}")]
+    NotReady {
+        daemon: &'static str,
+        addr: SocketAddr,
+        secs: u64,
+        log: String,
+    },
+    #[error("creating a system user needs root (useradd/chpasswd); run the test as root")]
+    NotRoot,
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DaemonError {
+    let what = what.into();
+    move |source| DaemonError::Io { what, source }
+}
+
+fn require(binary: &'static str, package: &'static str) -> Result<PathBuf, DaemonError> {
+    let p = PathBuf::from(binary);
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(DaemonError::Missing { binary, package })
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (the small race with other binders is accepted in tests).
+pub fn free_tcp_port() -> Result<u16, DaemonError> {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding a probe TCP port"))?;
+    Ok(l.local_addr().map_err(io("local_addr"))?.port())
+}
+
+/// A free UDP port on 127.0.0.1.
+pub fn free_udp_port() -> Result<u16, DaemonError> {
+    let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding a probe UDP port"))?;
+    Ok(s.local_addr().map_err(io("local_addr"))?.port())
+}
+
+fn run_ok(cmd: &mut Command) -> Result<(), DaemonError> {
+    let out = cmd.output().map_err(io(format!("running {cmd:?}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(DaemonError::Command {
+            command: format!("{cmd:?}"),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        })
+    }
+}
+
+/// A running daemon; killed (and its temporary directory removed) on drop.
+#[derive(Debug)]
+pub struct Daemon {
+    name: &'static str,
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// The address the daemon listens on (TCP, or UDP for snmpd).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// The temporary directory holding the configuration (and e.g. `cert.pem`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+    /// What the daemon wrote to stdout/stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(
+    name: &'static str,
+    dir: tempfile::TempDir,
+    addr: SocketAddr,
+    cmd: &mut Command,
+    ready: impl Fn(SocketAddr) -> bool,
+) -> Result<Daemon, DaemonError> {
+    let log_path = dir.path().join("daemon.log");
+    let log = std::fs::File::create(&log_path).map_err(io("creating daemon.log"))?;
+    let log2 = log.try_clone().map_err(io("cloning daemon.log"))?;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .map_err(io(format!("starting {name}")))?;
+    let mut d = Daemon {
+        name,
+        child,
+        addr,
+        dir,
+    };
+    let start = Instant::now();
+    loop {
+        if ready(addr) {
+            return Ok(d);
+        }
+        let exited = matches!(d.child.try_wait(), Ok(Some(_)));
+        if exited || start.elapsed() > READY_TIMEOUT {
+            return Err(DaemonError::NotReady {
+                daemon: name,
+                addr,
+                secs: READY_TIMEOUT.as_secs(),
+                log: d.log(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn tcp_ready(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}
+
+fn tempdir(name: &str) -> Result<tempfile::TempDir, DaemonError> {
+    tempfile::Builder::new()
+        .prefix(&format!("jcstar-{name}-"))
+        .tempdir()
+        .map_err(io("creating a temporary directory"))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), DaemonError> {
+    std::fs::write(path, text).map_err(io(format!("writing {}", path.display())))
+}
+
+/// busybox httpd serving a small page; with `basic_auth` the whole site needs
+/// HTTP basic authentication in `realm`.
+#[derive(Debug, Clone, Default)]
+pub struct BusyboxHttpd {
+    pub basic_auth: Option<(String, String)>,
+    pub realm: Option<String>,
+}
+
+impl BusyboxHttpd {
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        let bin = require("/bin/busybox", "busybox")?;
+        let dir = tempdir("httpd")?;
+        let www = dir.path().join("www");
+        std::fs::create_dir(&www).map_err(io("creating www"))?;
+        write(
+            &www.join("index.html"),
+            "<html><head><title>Device admin</title></head><body>settings</body></html>\n",
+        )?;
+        let conf = dir.path().join("httpd.conf");
+        let mut text = String::new();
+        if let Some((u, p)) = &self.basic_auth {
+            let _ = writeln!(text, "/:{u}:{p}");
+        }
+        write(&conf, &text)?;
+        let port = free_tcp_port()?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut cmd = Command::new(bin);
+        cmd.arg("httpd")
+            .arg("-f")
+            .arg("-p")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-h")
+            .arg(&www)
+            .arg("-c")
+            .arg(&conf);
+        if let Some(r) = &self.realm {
+            cmd.arg("-r").arg(r);
+        }
+        spawn("busybox httpd", dir, addr, &mut cmd, tcp_ready)
+    }
+}
+
+/// dropbear SSH server with a freshly generated ed25519 host key.
+#[derive(Debug, Clone, Default)]
+pub struct Dropbear {
+    /// `-s`: disable password logins.
+    pub no_password: bool,
+    /// `-w`: disallow root logins.
+    pub no_root: bool,
+    /// Further raw flags.
+    pub extra_args: Vec<String>,
+}
+
+impl Dropbear {
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        let bin = require("/usr/sbin/dropbear", "dropbear-bin")?;
+        let keygen = require("/usr/bin/dropbearkey", "dropbear-bin")?;
+        let dir = tempdir("dropbear")?;
+        let key = dir.path().join("host_ed25519");
+        run_ok(
+            Command::new(keygen)
+                .arg("-t")
+                .arg("ed25519")
+                .arg("-f")
+                .arg(&key),
+        )?;
+        let port = free_tcp_port()?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut cmd = Command::new(bin);
+        cmd.arg("-F")
+            .arg("-E")
+            .arg("-r")
+            .arg(&key)
+            .arg("-P")
+            .arg(dir.path().join("dropbear.pid"))
+            .arg("-p")
+            .arg(format!("127.0.0.1:{port}"));
+        if self.no_password {
+            cmd.arg("-s");
+        }
+        if self.no_root {
+            cmd.arg("-w");
+        }
+        cmd.args(&self.extra_args);
+        spawn("dropbear", dir, addr, &mut cmd, ssh_ready)
+    }
+}
+
+fn ssh_ready(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 4];
+    s.read_exact(&mut buf).is_ok() && &buf == b"SSH-"
+}
+
+/// mosquitto MQTT broker; anonymous unless `users` is non-empty.
+#[derive(Debug, Clone, Default)]
+pub struct Mosquitto {
+    pub users: Vec<(String, String)>,
+}
+
+impl Mosquitto {
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        let bin = require("/usr/sbin/mosquitto", "mosquitto")?;
+        let dir = tempdir("mosquitto")?;
+        let port = free_tcp_port()?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut conf =
+            format!("user root\npersistence false\nlog_dest stderr\nlistener {port} 127.0.0.1\n");
+        if self.users.is_empty() {
+            conf.push_str("allow_anonymous true\n");
+        } else {
+            let pw = dir.path().join("passwd");
+            let tool = require("/usr/bin/mosquitto_passwd", "mosquitto")?;
+            for (i, (u, p)) in self.users.iter().enumerate() {
+                let mut c = Command::new(&tool);
+                if i == 0 {
+                    c.arg("-c");
+                }
+                run_ok(c.arg("-b").arg(&pw).arg(u).arg(p))?;
+            }
+            let _ = writeln!(
+                conf,
+                "allow_anonymous false\npassword_file {}",
+                pw.display()
+            );
+        }
+        let path = dir.path().join("mosquitto.conf");
+        write(&path, &conf)?;
+        let mut cmd = Command::new(bin);
+        cmd.arg("-c").arg(&path);
+        spawn("mosquitto", dir, addr, &mut cmd, tcp_ready)
+    }
+}
+
+/// lighttpd serving HTTPS with a self-signed certificate made by `openssl req`.
+#[derive(Debug, Clone)]
+pub struct LighttpdTls {
+    /// Pairs for `ssl.openssl.ssl-conf-cmd`, e.g. `("MinProtocol", "TLSv1.2")`
+    /// or `("CipherString", "DEFAULT@SECLEVEL=0")`.
+    pub ssl_conf_cmd: Vec<(String, String)>,
+    /// `openssl req -newkey` argument, e.g. `rsa:2048` or `ec -pkeyopt ec_paramgen_curve:P-256` is not
+    /// supported here; use `rsa:BITS`.
+    pub key: String,
+    /// Certificate subject common name.
+    pub common_name: String,
+    /// Validity in days (`openssl req -days`).
+    pub days: u32,
+}
+
+impl Default for LighttpdTls {
+    fn default() -> Self {
+        LighttpdTls {
+            ssl_conf_cmd: Vec::new(),
+            key: "rsa:2048".into(),
+            common_name: "localhost".into(),
+            days: 30,
+        }
+    }
+}
+
+impl LighttpdTls {
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        let bin = require("/usr/sbin/lighttpd", "lighttpd")?;
+        let openssl = require("/usr/bin/openssl", "openssl")?;
+        let dir = tempdir("lighttpd")?;
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        run_ok(
+            Command::new(openssl)
+                .args(["req", "-x509", "-nodes", "-newkey", &self.key, "-keyout"])
+                .arg(&key)
+                .arg("-out")
+                .arg(&cert)
+                .arg("-days")
+                .arg(self.days.to_string())
+                .arg("-subj")
+                .arg(format!("/CN={}", self.common_name)),
+        )?;
+        let www = dir.path().join("www");
+        std::fs::create_dir(&www).map_err(io("creating www"))?;
+        write(
+            &www.join("index.html"),
+            "<html><head><title>Hub</title></head><body>ok</body></html>\n",
+        )?;
+        let port = free_tcp_port()?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut conf = format!(
+            "server.modules += (\"mod_openssl\")\n\
+             server.document-root = \"{www}\"\n\
+             server.bind = \"127.0.0.1\"\n\
+             server.port = {port}\n\
+             index-file.names = (\"index.html\")\n\
+             ssl.engine = \"enable\"\n\
+             ssl.pemfile = \"{cert}\"\n\
+             ssl.privkey = \"{key}\"\n",
+            www = www.display(),
+            cert = cert.display(),
+            key = key.display()
+        );
+        if !self.ssl_conf_cmd.is_empty() {
+            let pairs: Vec<String> = self
+                .ssl_conf_cmd
+                .iter()
+                .map(|(k, v)| format!("\"{k}\" => \"{v}\""))
+                .collect();
+            let _ = writeln!(conf, "ssl.openssl.ssl-conf-cmd = ({})", pairs.join(", "));
+        }
+        let path = dir.path().join("lighttpd.conf");
+        write(&path, &conf)?;
+        let mut cmd = Command::new(bin);
+        cmd.arg("-D").arg("-f").arg(&path);
+        spawn("lighttpd", dir, addr, &mut cmd, tcp_ready)
+    }
+}
+
+/// snmpd answering SNMP v1/v2c on UDP 127.0.0.1 for the given read-only communities.
+#[derive(Debug, Clone)]
+pub struct Snmpd {
+    pub ro_communities: Vec<String>,
+    pub rw_communities: Vec<String>,
+    pub sys_descr: String,
+}
+
+impl Default for Snmpd {
+    fn default() -> Self {
+        Snmpd {
+            ro_communities: vec!["public".into()],
+            rw_communities: Vec::new(),
+            sys_descr: "jcstar test camera".into(),
+        }
+    }
+}
+
+impl Snmpd {
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        let bin = require("/usr/sbin/snmpd", "snmpd")?;
+        let dir = tempdir("snmpd")?;
+        let mut conf = String::new();
+        for c in &self.ro_communities {
+            let _ = writeln!(conf, "rocommunity {c} 127.0.0.1");
+        }
+        for c in &self.rw_communities {
+            let _ = writeln!(conf, "rwcommunity {c} 127.0.0.1");
+        }
+        let _ = writeln!(conf, "sysDescr {}", self.sys_descr);
+        let path = dir.path().join("snmpd.conf");
+        write(&path, &conf)?;
+        let port = free_udp_port()?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let community = self
+            .ro_communities
+            .first()
+            .or(self.rw_communities.first())
+            .cloned()
+            .unwrap_or_else(|| "public".into());
+        let mut cmd = Command::new(bin);
+        cmd.arg("-f")
+            .arg("-Lo")
+            .arg("-C")
+            .arg("-c")
+            .arg(&path)
+            .arg("-p")
+            .arg(dir.path().join("snmpd.pid"))
+            .arg(format!("udp:127.0.0.1:{port}"));
+        spawn("snmpd", dir, addr, &mut cmd, move |a| {
+            snmp_ready(a, &community)
+        })
+    }
+}
+
+/// An SNMPv1 GetRequest for sysDescr.0 with the given community.
+pub fn snmp_get_sysdescr(community: &str, request_id: u8) -> Vec<u8> {
+    let oid: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
+    let mut varbind = vec![0x06, oid.len() as u8];
+    varbind.extend_from_slice(oid);
+    varbind.extend_from_slice(&[0x05, 0x00]);
+    let mut vb = vec![0x30, varbind.len() as u8];
+    vb.extend(varbind);
+    let mut vbl = vec![0x30, vb.len() as u8];
+    vbl.extend(vb);
+    let mut pdu_body = vec![0x02, 0x01, request_id, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00];
+    pdu_body.extend(vbl);
+    let mut pdu = vec![0xa0, pdu_body.len() as u8];
+    pdu.extend(pdu_body);
+    let c = community.as_bytes();
+    let mut msg_body = vec![0x02, 0x01, 0x00, 0x04, c.len() as u8];
+    msg_body.extend_from_slice(c);
+    msg_body.extend(pdu);
+    let mut msg = vec![0x30, msg_body.len() as u8];
+    msg.extend(msg_body);
+    msg
+}
+
+fn snmp_ready(addr: SocketAddr, community: &str) -> bool {
+    let Ok(s) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) else {
+        return false;
+    };
+    if s.connect(addr).is_err() {
+        return false;
+    }
+    let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+    if s.send(&snmp_get_sysdescr(community, 1)).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 1500];
+    matches!(s.recv(&mut buf), Ok(n) if n > 0)
+}
+
+/// inetutils telnetd started per connection by inetutils-inetd in the foreground.
+#[derive(Debug, Clone, Default)]
+pub struct Telnetd {}
+
+impl Telnetd {
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        let inetd = require("/usr/sbin/inetutils-inetd", "inetutils-inetd")?;
+        let telnetd = require("/usr/sbin/telnetd", "inetutils-telnetd")?;
+        let dir = tempdir("telnetd")?;
+        let port = free_tcp_port()?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let path = dir.path().join("inetd.conf");
+        write(
+            &path,
+            &format!(
+                "127.0.0.1:{port} stream tcp nowait root {} telnetd\n",
+                telnetd.display()
+            ),
+        )?;
+        let mut cmd = Command::new(inetd);
+        cmd.arg("-d").arg(&path);
+        spawn("inetutils-inetd", dir, addr, &mut cmd, tcp_ready)
+    }
+}
+
+/// A throwaway local account with a random password, removed on drop.
+#[derive(Debug)]
+pub struct SystemUser {
+    pub name: String,
+    pub password: String,
+}
+
+impl SystemUser {
+    /// Creates `jcs` + random suffix with a random password (needs root).
+    pub fn create() -> Result<SystemUser, DaemonError> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err(DaemonError::NotRoot);
+        }
+        let mut rnd = [0u8; 12];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut rnd))
+            .map_err(io("reading /dev/urandom"))?;
+        let hex: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
+        let name = format!("jcs{}", &hex[..8]);
+        let password = format!("Pw-{}", &hex[8..]);
+        run_ok(
+            Command::new("useradd")
+                .args(["-M", "-s", "/bin/sh", "-d", "/tmp"])
+                .arg(&name),
+        )?;
+        let user = SystemUser { name, password };
+        let mut child = Command::new("chpasswd")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(io("running chpasswd"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            writeln!(stdin, "{}:{}", user.name, user.password)
+                .map_err(io("writing to chpasswd"))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(io("waiting for chpasswd"))?;
+        if !out.status.success() {
+            return Err(DaemonError::Command {
+                command: "chpasswd".into(),
+                output: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        Ok(user)
+    }
+}
+
+impl Drop for SystemUser {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel")
+            .arg(&self.name)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}

@@ -1,0 +1,799 @@
+//! Simulated devices: a TOML description of services with switchable
+//! weaknesses, served in-process on a loopback address.
+//!
+//! ```toml
+//! name = "camera"
+//! [[service]]
+//! kind = "http"            # http telnet mqtt ftp rtsp tls raw udp-snmp udp-coap
+//! port = 0                 # 0: any free port (the running device reports it)
+//! weaknesses = ["plaintext-login"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TestbedError {
+    #[error("{path}: {reason}")]
+    Spec { path: String, reason: String },
+    #[error("service {index} ({kind}): {reason}")]
+    Service {
+        index: usize,
+        kind: String,
+        reason: String,
+    },
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the testbed listens only on loopback; {0} is not a loopback address")]
+    NotLoopback(IpAddr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Http,
+    Telnet,
+    Mqtt,
+    Ftp,
+    Rtsp,
+    Tls,
+    Raw,
+    UdpSnmp,
+    UdpCoap,
+}
+
+impl Kind {
+    pub fn is_udp(self) -> bool {
+        matches!(self, Kind::UdpSnmp | Kind::UdpCoap)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Weakness {
+    /// Access without any credentials (HTTP admin page, telnet shell, RTSP stream).
+    NoAuth,
+    /// A login form or prompt served without encryption.
+    PlaintextLogin,
+    /// Needs a real legacy TLS stack; rustls cannot offer TLS 1.0 (use
+    /// `daemons::LighttpdTls` with `MinProtocol`/`MaxProtocol` instead).
+    #[serde(rename = "tls1.0-only")]
+    Tls10Only,
+    /// Certificate signed by its own key (always the case in the testbed; the flag documents intent).
+    SelfSigned,
+    /// A maintenance shell left listening.
+    DebugPort,
+    /// MQTT or FTP accept anonymous clients.
+    Anonymous,
+    /// SNMP answers the `public` community.
+    SnmpPublic,
+    /// Never answers (accepts and stalls).
+    Slow,
+    /// Answers with random bytes.
+    Garbage,
+    /// Sends data without end.
+    Flood,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub kind: Kind,
+    #[serde(default)]
+    pub port: u16,
+    #[serde(default)]
+    pub weaknesses: Vec<Weakness>,
+    /// For `raw`: the greeting; for `http`: the Server header.
+    pub banner: Option<String>,
+    /// For `tls`: what runs inside (`http` default, or `mqtt`).
+    pub inner: Option<Kind>,
+    /// Credentials the service accepts (where it has a login).
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+impl ServiceSpec {
+    pub fn has(&self, w: Weakness) -> bool {
+        self.weaknesses.contains(&w)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Model and firmware reported by the services that report them.
+    pub model: Option<String>,
+    pub firmware: Option<String>,
+    #[serde(default, rename = "service")]
+    pub services: Vec<ServiceSpec>,
+}
+
+impl DeviceSpec {
+    pub fn parse(text: &str, origin: &str) -> Result<DeviceSpec, TestbedError> {
+        let spec: DeviceSpec = toml::from_str(text).map_err(|e| TestbedError::Spec {
+            path: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        for (i, s) in spec.services.iter().enumerate() {
+            if s.has(Weakness::Tls10Only) {
+                return Err(TestbedError::Service {
+                    index: i,
+                    kind: format!("{:?}", s.kind),
+                    reason: "tls1.0-only cannot be simulated with rustls; use the real lighttpd launcher (daemons::LighttpdTls)".into(),
+                });
+            }
+            if s.inner.is_some() && s.kind != Kind::Tls {
+                return Err(TestbedError::Service {
+                    index: i,
+                    kind: format!("{:?}", s.kind),
+                    reason: "`inner` is only for kind = \"tls\"".into(),
+                });
+            }
+        }
+        Ok(spec)
+    }
+
+    pub fn load(path: &Path) -> Result<DeviceSpec, TestbedError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TestbedError::Spec {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        DeviceSpec::parse(&text, &path.display().to_string())
+    }
+}
+
+/// One listening service of a running device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listening {
+    pub kind: Kind,
+    pub addr: SocketAddr,
+    pub udp: bool,
+    pub weaknesses: Vec<Weakness>,
+}
+
+/// A device being served; its tasks stop when it is dropped.
+#[derive(Debug)]
+pub struct RunningDevice {
+    pub name: String,
+    pub services: Vec<Listening>,
+    tasks: Vec<JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl RunningDevice {
+    /// The address of the first service of this kind.
+    pub fn addr(&self, kind: Kind) -> Option<SocketAddr> {
+        self.services
+            .iter()
+            .find(|s| s.kind == kind)
+            .map(|s| s.addr)
+    }
+    pub fn tcp_ports(&self) -> Vec<u16> {
+        let mut v: Vec<u16> = self
+            .services
+            .iter()
+            .filter(|s| !s.udp)
+            .map(|s| s.addr.port())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    pub fn udp_ports(&self) -> Vec<u16> {
+        let mut v: Vec<u16> = self
+            .services
+            .iter()
+            .filter(|s| s.udp)
+            .map(|s| s.addr.port())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+impl Drop for RunningDevice {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub struct Device;
+
+impl Device {
+    /// Starts every service on 127.0.0.1 (needs a tokio runtime).
+    pub async fn start(spec: &DeviceSpec) -> Result<RunningDevice, TestbedError> {
+        Device::start_on(spec, IpAddr::V4(Ipv4Addr::LOCALHOST)).await
+    }
+
+    /// Starts every service on `ip`, which must be a loopback address.
+    pub async fn start_on(spec: &DeviceSpec, ip: IpAddr) -> Result<RunningDevice, TestbedError> {
+        if !ip.is_loopback() {
+            return Err(TestbedError::NotLoopback(ip));
+        }
+        let mut services = Vec::new();
+        let mut tasks = Vec::new();
+        let mut dir = None;
+        let spec = Arc::new(spec.clone());
+        for (i, s) in spec.services.iter().enumerate() {
+            let addr = SocketAddr::new(ip, s.port);
+            let svc = Arc::new(s.clone());
+            let (local, task) = if s.kind.is_udp() {
+                let sock = UdpSocket::bind(addr)
+                    .await
+                    .map_err(|source| TestbedError::Bind { addr, source })?;
+                let local = sock
+                    .local_addr()
+                    .map_err(|source| TestbedError::Bind { addr, source })?;
+                let spec2 = spec.clone();
+                (local, tokio::spawn(serve_udp(sock, svc, spec2)))
+            } else {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| TestbedError::Bind { addr, source })?;
+                let local = l
+                    .local_addr()
+                    .map_err(|source| TestbedError::Bind { addr, source })?;
+                let tls = if s.kind == Kind::Tls {
+                    if dir.is_none() {
+                        dir = Some(
+                            tempfile::Builder::new()
+                                .prefix("jcstar-testbed-")
+                                .tempdir()
+                                .map_err(|e| TestbedError::Service {
+                                    index: i,
+                                    kind: "tls".into(),
+                                    reason: e.to_string(),
+                                })?,
+                        );
+                    }
+                    let d = dir
+                        .as_ref()
+                        .map(|d| d.path().to_path_buf())
+                        .unwrap_or_default();
+                    Some(tls_acceptor(&d, i).map_err(|reason| TestbedError::Service {
+                        index: i,
+                        kind: "tls".into(),
+                        reason,
+                    })?)
+                } else {
+                    None
+                };
+                let spec2 = spec.clone();
+                (local, tokio::spawn(serve_tcp(l, svc, spec2, tls)))
+            };
+            services.push(Listening {
+                kind: s.kind,
+                addr: local,
+                udp: s.kind.is_udp(),
+                weaknesses: s.weaknesses.clone(),
+            });
+            tasks.push(task);
+        }
+        Ok(RunningDevice {
+            name: spec.name.clone(),
+            services,
+            tasks,
+            _dir: dir,
+        })
+    }
+}
+
+/// A self-signed certificate made with `openssl req`, loaded into rustls.
+fn tls_acceptor(dir: &Path, index: usize) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let cert = dir.join(format!("cert{index}.pem"));
+    let key = dir.join(format!("key{index}.pem"));
+    let out = std::process::Command::new("/usr/bin/openssl")
+        .args([
+            "req",
+            "-x509",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args(["-days", "30", "-subj", "/CN=testbed.local"])
+        .output()
+        .map_err(|e| format!("running openssl (install the Debian package `openssl`): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "openssl req failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
+        .map_err(|e| e.to_string())?
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| e.to_string())?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+async fn serve_tcp(
+    l: TcpListener,
+    s: Arc<ServiceSpec>,
+    d: Arc<DeviceSpec>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    loop {
+        let Ok((stream, _)) = l.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let s = s.clone();
+        let d = d.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            // No connection lives longer than a minute, whatever the client does.
+            let work = async {
+                match tls {
+                    Some(acc) => {
+                        let Ok(Ok(t)) =
+                            tokio::time::timeout(Duration::from_secs(10), acc.accept(stream)).await
+                        else {
+                            return;
+                        };
+                        let inner = s.inner.unwrap_or(Kind::Http);
+                        session(inner, t, &s, &d).await;
+                    }
+                    None => session(s.kind, stream, &s, &d).await,
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(60), work).await;
+        });
+    }
+}
+
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    kind: Kind,
+    mut io: S,
+    s: &ServiceSpec,
+    d: &DeviceSpec,
+) {
+    if s.has(Weakness::Slow) {
+        // Accept and stall: never a byte back.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        return;
+    }
+    if s.has(Weakness::Flood) {
+        let chunk: Vec<u8> = (0..16384u32).map(|i| (i % 251) as u8).collect();
+        while io.write_all(&chunk).await.is_ok() {}
+        return;
+    }
+    if s.has(Weakness::Garbage) {
+        let mut x: u32 = 0x9e37_79b9;
+        let junk: Vec<u8> = (0..512)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x & 0xff) as u8
+            })
+            .collect();
+        let _ = io.write_all(&junk).await;
+        let mut buf = [0u8; 1024];
+        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), io.read(&mut buf)).await
+        {
+            if n == 0 || io.write_all(&junk[..n.min(junk.len())]).await.is_err() {
+                break;
+            }
+        }
+        return;
+    }
+    match kind {
+        Kind::Http => http(io, s, d).await,
+        Kind::Telnet => telnet(io, s).await,
+        Kind::Mqtt => mqtt(io, s).await,
+        Kind::Ftp => ftp(io, s).await,
+        Kind::Rtsp => rtsp(io, s).await,
+        Kind::Raw => raw(io, s).await,
+        Kind::Tls | Kind::UdpSnmp | Kind::UdpCoap => {}
+    }
+}
+
+async fn read_until<S: AsyncRead + Unpin>(io: &mut S, end: &[u8], max: usize) -> Option<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !got.windows(end.len()).any(|w| w == end) {
+        let n = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return if got.is_empty() { None } else { Some(got) };
+        }
+        got.extend_from_slice(buf.get(..n)?);
+        if got.len() > max {
+            break;
+        }
+    }
+    Some(got)
+}
+
+fn basic_ok(req: &str, s: &ServiceSpec) -> bool {
+    let (Some(u), Some(p)) = (&s.user, &s.password) else {
+        return false;
+    };
+    let want = base64(format!("{u}:{p}").as_bytes());
+    req.lines().any(|l| {
+        let l = l.trim();
+        l.get(..14)
+            .is_some_and(|h| h.eq_ignore_ascii_case("authorization:"))
+            && l.ends_with(&want)
+    })
+}
+
+fn base64(b: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn http<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec, d: &DeviceSpec) {
+    let Some(req) = read_until(&mut io, b"\r\n\r\n", 16384).await else {
+        return;
+    };
+    let req = String::from_utf8_lossy(&req).to_string();
+    let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let server = s
+        .banner
+        .clone()
+        .unwrap_or_else(|| "jcstar-testbed/1.0".into());
+    let (status, extra, body) = if path == "/description.xml" {
+        (
+            "200 OK",
+            "Content-Type: text/xml\r\n".to_string(),
+            format!(
+                "<?xml version=\"1.0\"?><root><device><friendlyName>{n}</friendlyName><manufacturer>jcstar testbed</manufacturer><modelName>{m}</modelName><firmwareVersion>{f}</firmwareVersion></device></root>",
+                n = d.name,
+                m = d.model.clone().unwrap_or_default(),
+                f = d.firmware.clone().unwrap_or_default()
+            ),
+        )
+    } else if s.has(Weakness::NoAuth) || basic_ok(&req, s) {
+        (
+            "200 OK",
+            "Content-Type: text/html\r\n".into(),
+            format!(
+                "<html><title>{} settings</title><body>admin settings</body></html>",
+                d.name
+            ),
+        )
+    } else if s.has(Weakness::PlaintextLogin) {
+        (
+            "200 OK",
+            "Content-Type: text/html\r\n".into(),
+            "<html><form method=post action=/login><input name=user><input type=\"password\" name=pass><input type=submit></form></html>".into(),
+        )
+    } else {
+        (
+            "401 Unauthorized",
+            format!("WWW-Authenticate: Basic realm=\"{}\"\r\n", d.name),
+            "unauthorized".into(),
+        )
+    };
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nServer: {server}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = io.write_all(resp.as_bytes()).await;
+    let _ = io.shutdown().await;
+}
+
+async fn telnet<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
+    // IAC WILL ECHO, IAC WILL SGA, IAC DO TTYPE.
+    if io
+        .write_all(&[0xff, 0xfb, 1, 0xff, 0xfb, 3, 0xff, 0xfd, 24])
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let open = s.has(Weakness::NoAuth) || s.has(Weakness::DebugPort);
+    let prompt: &[u8] = if open {
+        b"\r\nBusyBox v1.31.1 built-in shell (ash)\r\n/ # "
+    } else {
+        b"\r\ncamera login: "
+    };
+    if io.write_all(prompt).await.is_err() {
+        return;
+    }
+    let mut buf = [0u8; 1024];
+    let mut line = Vec::new();
+    let mut asked_password = false;
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(30), io.read(&mut buf)).await {
+        if n == 0 {
+            break;
+        }
+        for &b in buf.get(..n).unwrap_or_default() {
+            if b == 0xff || b < 0x20 && b != b'\r' && b != b'\n' || b > 0x7e {
+                continue;
+            }
+            if b == b'\n' || b == b'\r' {
+                let reply: &[u8] = if open {
+                    b"\r\n/ # "
+                } else if !asked_password && !line.is_empty() {
+                    asked_password = true;
+                    b"\r\nPassword: "
+                } else if asked_password {
+                    asked_password = false;
+                    b"\r\nLogin incorrect\r\ncamera login: "
+                } else {
+                    b""
+                };
+                line.clear();
+                if !reply.is_empty() && io.write_all(reply).await.is_err() {
+                    return;
+                }
+            } else if line.len() < 256 {
+                line.push(b);
+            }
+        }
+    }
+}
+
+async fn mqtt<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
+    let mut buf = [0u8; 1024];
+    let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await else {
+        return;
+    };
+    let pkt = buf.get(..n).unwrap_or_default();
+    if pkt.first() != Some(&0x10) {
+        return; // not CONNECT: drop like a broker does
+    }
+    // Connect flags follow the protocol name ("MQTT" or "MQIsdp") and level.
+    let name_len = pkt
+        .get(2..4)
+        .map(|b| usize::from(b[0]) << 8 | usize::from(b[1]))
+        .unwrap_or(0);
+    let flags = pkt.get(4 + name_len + 1).copied().unwrap_or(0);
+    let has_user = flags & 0x80 != 0;
+    let rc = if s.has(Weakness::Anonymous) || s.has(Weakness::NoAuth) || has_user {
+        0
+    } else {
+        5
+    };
+    let _ = io.write_all(&[0x20, 0x02, 0x00, rc]).await;
+    if rc != 0 {
+        return;
+    }
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(30), io.read(&mut buf)).await {
+        if n == 0 {
+            break;
+        }
+        if buf.first() == Some(&0xc0) && io.write_all(&[0xd0, 0]).await.is_err() {
+            break; // PINGREQ -> PINGRESP
+        }
+    }
+}
+
+async fn ftp<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
+    if io
+        .write_all(b"220 jcstar testbed FTP server ready\r\n")
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut user = String::new();
+    while let Some(line) = read_until(&mut io, b"\n", 1024).await {
+        let line = String::from_utf8_lossy(&line).trim().to_string();
+        let (cmd, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        let reply = match cmd.to_ascii_uppercase().as_str() {
+            "USER" => {
+                user = arg.to_string();
+                "331 Please specify the password.\r\n".to_string()
+            }
+            "PASS" => {
+                let anon = s.has(Weakness::Anonymous) && (user == "anonymous" || user == "ftp");
+                let ok =
+                    s.user.as_deref() == Some(user.as_str()) && s.password.as_deref() == Some(arg);
+                if anon || ok {
+                    "230 Login successful.\r\n".into()
+                } else {
+                    "530 Login incorrect.\r\n".into()
+                }
+            }
+            "QUIT" => {
+                let _ = io.write_all(b"221 Goodbye.\r\n").await;
+                return;
+            }
+            _ => "502 Command not implemented.\r\n".into(),
+        };
+        if io.write_all(reply.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn rtsp<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
+    while let Some(req) = read_until(&mut io, b"\r\n\r\n", 16384).await {
+        let req = String::from_utf8_lossy(&req).to_string();
+        let cseq = req
+            .lines()
+            .find_map(|l| l.strip_prefix("CSeq:").map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| "0".into());
+        let method = req.split_whitespace().next().unwrap_or("");
+        let resp = if method == "OPTIONS" || s.has(Weakness::NoAuth) {
+            format!(
+                "RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nServer: jcstar-testbed-rtsp\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n"
+            )
+        } else {
+            format!(
+                "RTSP/1.0 401 Unauthorized\r\nCSeq: {cseq}\r\nWWW-Authenticate: Digest realm=\"camera\", nonce=\"4a43\"\r\n\r\n"
+            )
+        };
+        if io.write_all(resp.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn raw<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
+    let banner = s.banner.clone().unwrap_or_else(|| {
+        if s.has(Weakness::DebugPort) || s.has(Weakness::NoAuth) {
+            "debug console\r\n# ".into()
+        } else {
+            "READY\r\n".into()
+        }
+    });
+    if io.write_all(banner.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut buf = [0u8; 1024];
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(30), io.read(&mut buf)).await {
+        if n == 0 || io.write_all(b"\r\n# ").await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn serve_udp(sock: UdpSocket, s: Arc<ServiceSpec>, d: Arc<DeviceSpec>) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+            continue;
+        };
+        let req = buf.get(..n).unwrap_or_default();
+        let reply = match s.kind {
+            Kind::UdpSnmp => snmp_reply(req, &s, &d),
+            Kind::UdpCoap => coap_reply(req),
+            _ => None,
+        };
+        if let Some(r) = reply {
+            let _ = sock.send_to(&r, from).await;
+        }
+    }
+}
+
+fn coap_reply(req: &[u8]) -> Option<Vec<u8>> {
+    // Only answer a confirmable GET; echo message id and token.
+    let b0 = *req.first()?;
+    if b0 >> 6 != 1 || req.get(1) != Some(&0x01) {
+        return None;
+    }
+    let tkl = usize::from(b0 & 0x0f);
+    let mut r = vec![0x60 | (b0 & 0x0f), 0x45, *req.get(2)?, *req.get(3)?];
+    r.extend_from_slice(req.get(4..4 + tkl)?);
+    r.extend_from_slice(&[0xc1, 0x28, 0xff]); // Content-Format: 40 (link-format)
+    r.extend_from_slice(b"</sensors/temp>;rt=\"temperature\",</config>;rt=\"settings\"");
+    Some(r)
+}
+
+fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    if body.len() < 128 {
+        v.push(body.len() as u8);
+    } else {
+        v.push(0x82);
+        v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+fn ber(data: &[u8], pos: usize) -> Option<(u8, &[u8], usize)> {
+    let tag = *data.get(pos)?;
+    let l0 = usize::from(*data.get(pos + 1)?);
+    let (len, hdr) = if l0 < 0x80 {
+        (l0, 2)
+    } else {
+        let n = l0 & 0x7f;
+        let mut len = 0usize;
+        for i in 0..n.min(3) {
+            len = (len << 8) | usize::from(*data.get(pos + 2 + i)?);
+        }
+        (len, 2 + n)
+    };
+    Some((tag, data.get(pos + hdr..pos + hdr + len)?, pos + hdr + len))
+}
+
+/// Answers an SNMP v1/v2c GetRequest for the communities the weaknesses allow.
+fn snmp_reply(req: &[u8], s: &ServiceSpec, d: &DeviceSpec) -> Option<Vec<u8>> {
+    let (_, msg, _) = ber(req, 0)?;
+    let (_, version, p) = ber(msg, 0)?;
+    let (_, community, p) = ber(msg, p)?;
+    let (tag, pdu, _) = ber(msg, p)?;
+    if tag != 0xa0 {
+        return None;
+    }
+    let mut allowed: Vec<&[u8]> = Vec::new();
+    if s.has(Weakness::SnmpPublic) {
+        allowed.push(b"public");
+    }
+    if let Some(p) = &s.password {
+        allowed.push(p.as_bytes());
+    }
+    if !allowed.contains(&community) {
+        return None; // wrong community: real agents stay silent
+    }
+    let (_, rid, _) = ber(pdu, 0)?;
+    let descr = format!(
+        "{} {} firmware {}",
+        d.name,
+        d.model.clone().unwrap_or_default(),
+        d.firmware.clone().unwrap_or_default()
+    );
+    let oid: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
+    let mut vb = tlv(0x06, oid);
+    vb.extend(tlv(0x04, descr.as_bytes()));
+    let vbl = tlv(0x30, &tlv(0x30, &vb));
+    let mut body = tlv(0x02, rid);
+    body.extend_from_slice(&[0x02, 0x01, 0x00, 0x02, 0x01, 0x00]);
+    body.extend(vbl);
+    let mut m = tlv(0x02, version);
+    m.extend(tlv(0x04, community));
+    m.extend(tlv(0xa2, &body));
+    Some(tlv(0x30, &m))
+}
+
+/// Device descriptions shipped with the testbed, by file name.
+pub fn builtin_devices() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("camera.toml", include_str!("../devices/camera.toml")),
+        ("hub.toml", include_str!("../devices/hub.toml")),
+        ("hostile.toml", include_str!("../devices/hostile.toml")),
+    ])
+}
