@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Registry web benchmark (not a test).
+#
+# Fills a fresh SQLite registry with N generated labels (default 100,000),
+# serves it with `jcstar serve` (release build), and measures with wrk:
+#   - the product information page (HTML) and its JSON, against nginx serving
+#     the very same bytes as static files, in the same run;
+#   - search latency (p50/p99) on the JSON API and the HTML search page.
+# Everything listens on 127.0.0.1 only; nginx runs from a temporary config.
+#
+# Usage: bench/web/run.sh            (env: N, DUR, CONN, THREADS, PORT_APP, PORT_NGINX)
+# Needs: wrk, nginx (Debian nginx-light), curl.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+N=${N:-100000}
+DUR=${DUR:-10s}
+CONN=${CONN:-64}
+THREADS=${THREADS:-2}
+PORT_APP=${PORT_APP:-18481}
+PORT_NGINX=${PORT_NGINX:-18482}
+
+for tool in wrk nginx curl; do
+    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
+        echo "bench: $tool not found (Debian packages: wrk, nginx-light, curl)" >&2
+        exit 2
+    }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+cd "$ROOT"
+cargo build --release -q -p jcstar-cli
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/jcstar"
+
+WORK=$(mktemp -d)
+APP_PID=""
+NGINX_PID=""
+cleanup() {
+    [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "bench: seeding $N labels (one-off; not measured)..." >&2
+t0=$(date +%s)
+"$BIN" serve --listen "127.0.0.1:$PORT_APP" --database "sqlite://$WORK/registry.sqlite" \
+    --seed-bulk "$N" --json >"$WORK/serve.out" 2>"$WORK/serve.err" &
+APP_PID=$!
+until grep -q listen "$WORK/serve.out" 2>/dev/null; do
+    kill -0 "$APP_PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; exit 1; }
+    sleep 1
+done
+echo "bench: seeded in $(( $(date +%s) - t0 )) s" >&2
+APP="http://127.0.0.1:$PORT_APP"
+
+# A label from the middle of the registry.
+NUM=$(curl -sf "$APP/api/v1/labels?per_page=1&page=$((N / 2))" | grep -o '"number":"[^"]*"' | head -1 | cut -d'"' -f4)
+[ -n "$NUM" ] || { echo "bench: no label found" >&2; exit 1; }
+
+mkdir -p "$WORK/www/labels" "$WORK/www/api"
+# nginx workers drop to an unprivileged user: let them read the files.
+chmod 755 "$WORK"
+curl -sf "$APP/labels/$NUM" -o "$WORK/www/labels/$NUM.html"
+curl -sf "$APP/api/v1/labels/$NUM" -o "$WORK/www/api/$NUM.json"
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    server {
+        listen 127.0.0.1:$PORT_NGINX;
+        root $WORK/www;
+        location /labels/ { default_type "text/html; charset=utf-8"; }
+        location /api/ { default_type application/json; }
+    }
+}
+CONF
+chmod -R a+rX "$WORK/www"
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
+sleep 2
+NG="http://127.0.0.1:$PORT_NGINX"
+cmp -s <(curl -sf "$NG/labels/$NUM.html") "$WORK/www/labels/$NUM.html" || { echo "bench: nginx not serving" >&2; exit 1; }
+
+rps() { wrk -t"$THREADS" -c"$CONN" -d"$DUR" "$1" | awk '/Requests\/sec/ {print $2}'; }
+lat() { wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$1" | awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print r, p50, p99}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "bench: wrk -t$THREADS -c$CONN -d$DUR, label $NUM, $N labels" >&2
+html_app=$(rps "$APP/labels/$NUM")
+html_ngx=$(rps "$NG/labels/$NUM.html")
+json_app=$(rps "$APP/api/v1/labels/$NUM")
+json_ngx=$(rps "$NG/api/$NUM.json")
+read -r s_rps s_p50 s_p99 < <(lat "$APP/api/v1/labels?q=camera&status=active&per_page=20")
+read -r sm_rps sm_p50 sm_p99 < <(lat "$APP/api/v1/labels?model=M00$((N / 3))")
+read -r sh_rps sh_p50 sh_p99 < <(lat "$APP/search?company=Daikoku&level=2")
+
+cat <<OUT
+| measurement (${N} labels, wrk -t$THREADS -c$CONN -d$DUR) | jcstar serve | nginx static | ratio |
+| --- | ---: | ---: | ---: |
+| product page HTML, req/s | $html_app | $html_ngx | $(ratio "$html_app" "$html_ngx") |
+| product page JSON, req/s | $json_app | $json_ngx | $(ratio "$json_app" "$json_ngx") |
+
+| search (jcstar serve) | req/s | p50 | p99 |
+| --- | ---: | ---: | ---: |
+| JSON \`q=camera&status=active\` | $s_rps | $s_p50 | $s_p99 |
+| JSON \`model=M00$((N / 3))\` | $sm_rps | $sm_p50 | $sm_p99 |
+| HTML \`/search?company=Daikoku&level=2\` | $sh_rps | $sh_p50 | $sh_p99 |
+OUT

@@ -1,0 +1,453 @@
+//! `jcstar criteria ...`: read the criteria catalog, look up cross-scheme
+//! references and export it (OSCAL).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use jcstar_criteria::{Catalog, Criterion, Lang, MethodKind};
+use serde_json::{Value, json};
+
+use crate::Ctx;
+
+/// Read the criteria catalog (★1 by default) and look up references.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Use this catalog file (TOML) instead of the built-in ★1 catalog, e.g.
+    /// a revised or ★2 catalog. It is validated before use.
+    #[arg(long, global = true, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Subcommand)]
+enum Sub {
+    /// List every criterion: id, evaluation methods, NA, deemed-met, title.
+    List {
+        /// Print the full criteria (methods, NA rules, references) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one criterion in full, with its references grouped by scheme.
+    Show {
+        /// Criterion id, e.g. `S1.1-04` (case does not matter).
+        id: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the criteria the catalog relates to a provision of another scheme.
+    ///
+    /// Exit status 1 when nothing relates. The source document only calls
+    /// these "related" requirements; a match is not a claim of equivalence.
+    Map {
+        /// Scheme id (e.g. `etsi-en-303-645`, `uk-psti`, `iec-62443-4-2`,
+        /// `ccds`); the scheme's name as the source writes it also works.
+        #[arg(long, value_name = "SCHEME")]
+        from: String,
+        /// Provision of that scheme, e.g. `5.1-2`, `5.1-2 M`, `Provision
+        /// 5.1-2`, `CR1.5`, `ANNEX I 1.(3)(b)`.
+        provision: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the catalog in another format (OSCAL JSON).
+    Export {
+        /// Write an OSCAL 1.1.2 catalog (JSON). The only format so far, so
+        /// it must be given explicitly.
+        #[arg(long, required = true)]
+        oscal: bool,
+        /// Output file; `-` writes to standard output. Never the catalog
+        /// file being read.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// List the glossary: term id, name and definition.
+    Terms {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn t<'a>(lang: Lang, ja: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let loaded;
+    let catalog: &Catalog = match &args.catalog {
+        Some(path) => {
+            loaded = Catalog::from_path(path)?;
+            &loaded
+        }
+        None => Catalog::star1(),
+    };
+    let lang = ctx.lang;
+    match args.command {
+        Sub::List { json } => list(catalog, lang, json),
+        Sub::Show { id, json } => show(catalog, lang, &id, json),
+        Sub::Map {
+            from,
+            provision,
+            json,
+        } => map(catalog, lang, &from, &provision, json),
+        Sub::Export { oscal: _, output } => export(catalog, lang, args.catalog.as_deref(), &output),
+        Sub::Terms { json } => terms(catalog, lang, json),
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn methods_cell(c: &Criterion) -> String {
+    let mut v = Vec::new();
+    if c.requires_document_review() {
+        v.push("doc");
+    }
+    if c.requires_device_test() {
+        v.push("device");
+    }
+    v.join("+")
+}
+
+fn yes_no(lang: Lang, b: bool) -> &'static str {
+    match (lang, b) {
+        (Lang::Ja, true) => "可",
+        (Lang::Ja, false) => "-",
+        (Lang::En, true) => "yes",
+        (Lang::En, false) => "-",
+    }
+}
+
+fn list(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        print_json(&cat.criteria)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<9} {:<12} {:<5} {:<10} {}",
+        "ID",
+        t(lang, "評価手法", "methods"),
+        "NA",
+        t(lang, "技適みなし", "deemed-met"),
+        t(lang, "タイトル", "title")
+    );
+    for c in &cat.criteria {
+        println!(
+            "{:<9} {:<12} {:<5} {:<10} {}",
+            c.id,
+            methods_cell(c),
+            yes_no(lang, c.na.allowed),
+            if c.deemed_met_by_giteki { "T/A" } else { "-" },
+            c.title.get(lang)
+        );
+    }
+    println!();
+    println!(
+        "{}",
+        t(
+            lang,
+            "doc = ドキュメント評価, device = 実機テスト, NA = 対象外を選べる, T/A = 技適マークの認定番号でみなし適合",
+            "doc = document review, device = device test, NA = may be answered not applicable, T/A = deemed met by a 技適 T/A-mark number"
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unknown_id(cat: &Catalog, lang: Lang, id: &str) -> ExitCode {
+    let first = cat.ids().next().unwrap_or("");
+    let last = cat.ids().last().unwrap_or("");
+    eprintln!(
+        "jcstar: {} `{id}`",
+        t(
+            lang,
+            "その ID の適合基準はありません:",
+            "no criterion with id"
+        )
+    );
+    let close = cat.suggest(id);
+    if !close.is_empty() {
+        eprintln!("{} {}", t(lang, "候補:", "did you mean:"), close.join(", "));
+    }
+    eprintln!(
+        "{} {first} … {last} ({})",
+        t(lang, "有効な ID:", "valid ids:"),
+        cat.criteria.len()
+    );
+    ExitCode::from(2)
+}
+
+fn show(cat: &Catalog, lang: Lang, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let Some(c) = cat.find_criterion(id) else {
+        return Ok(unknown_id(cat, lang, id));
+    };
+    let groups = cat.references_by_scheme(c);
+    if json {
+        let mut v = serde_json::to_value(c)?;
+        v["category-title"] = json!(cat.category(c.category).map(|k| &k.title));
+        v["requirement-statement"] = json!(cat.requirement(&c.requirement).map(|r| &r.statement));
+        v["term-definitions"] = json!(
+            c.terms
+                .iter()
+                .filter_map(|id| cat.term(id))
+                .collect::<Vec<_>>()
+        );
+        v["references-by-scheme"] = Value::Array(
+            groups
+                .iter()
+                .map(|g| {
+                    json!({
+                        "scheme": g.scheme.id,
+                        "name": g.scheme.name,
+                        "relation": "related",
+                        "references": g.references,
+                    })
+                })
+                .collect(),
+        );
+        print_json(&v)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    println!("{}  {}", c.id, c.title.get(lang));
+    println!();
+    if let Some(k) = cat.category(c.category) {
+        println!(
+            "{} {}. {}",
+            t(lang, "セキュリティ要件カテゴリ", "Category"),
+            k.number,
+            k.title.get(lang)
+        );
+    }
+    if let Some(r) = cat.requirement(&c.requirement) {
+        println!(
+            "{} {}: {}",
+            t(lang, "セキュリティ要件", "Requirement"),
+            r.id,
+            r.statement.get(lang)
+        );
+    }
+    println!();
+    println!("{}", c.statement.get(lang));
+    if let Some(conds) = &c.conditions {
+        let how = match conds.mode {
+            jcstar_criteria::ConditionMode::All => t(lang, "（すべて満たす）", "(all must hold)"),
+            jcstar_criteria::ConditionMode::Any => {
+                t(lang, "（いずれか一つを満たす）", "(any one suffices)")
+            }
+        };
+        println!("  {how}");
+        for i in &conds.items {
+            println!("  {} {}", i.label, i.text.get(lang));
+        }
+    }
+    println!();
+    if c.deemed_met_by_giteki {
+        println!(
+            "{}",
+            t(
+                lang,
+                "技適: T マーク又は A マークの認定番号を基本情報シートに記入すれば適合とみなされる。",
+                "技適: deemed met when a T- or A-mark certification number is entered on the basic-information sheet."
+            )
+        );
+    }
+    if c.na.allowed {
+        println!(
+            "{}",
+            t(
+                lang,
+                "対象外（NA）: 次のいずれかに当たる場合（理由の記入が必須）",
+                "Not applicable (NA) when any of these holds (a reason is mandatory):"
+            )
+        );
+        for n in &c.na.conditions {
+            println!("  - {}", n.get(lang));
+        }
+    } else {
+        println!(
+            "{}",
+            t(
+                lang,
+                "対象外（NA）: 不可",
+                "Not applicable (NA): not allowed"
+            )
+        );
+    }
+    println!();
+    println!("{}", t(lang, "評価手法:", "Evaluation methods:"));
+    for m in &c.methods {
+        let name = match m.kind {
+            MethodKind::DocumentReview => t(lang, "ドキュメント評価", "document review"),
+            MethodKind::DeviceTest => t(lang, "実機テスト", "device test"),
+        };
+        let applies = if m.applies {
+            t(lang, "対象", "applies")
+        } else {
+            t(lang, "なし", "none")
+        };
+        println!("  {name} [{applies}]: {}", m.examines.get(lang));
+        if let Some(steps) = &m.steps {
+            for s in &steps.items {
+                println!("    {} {}", s.label, s.text.get(lang));
+            }
+        }
+        if let Some(note) = &m.note {
+            println!("    ※ {}", note.get(lang));
+        }
+    }
+    if !c.terms.is_empty() {
+        println!();
+        println!("{}", t(lang, "用語:", "Terms:"));
+        for id in &c.terms {
+            if let Some(term) = cat.term(id) {
+                println!(
+                    "  {} ({id}): {}",
+                    term.name.get(lang),
+                    term.definition.get(lang)
+                );
+            }
+        }
+    }
+    println!();
+    println!(
+        "{}",
+        t(
+            lang,
+            "関係する他制度の要件（原典が「関係性」として挙げるもの。同等を意味しない）:",
+            "Related requirements of other schemes (listed by the source as related; not a claim of equivalence):"
+        )
+    );
+    for g in &groups {
+        let mut listed: Vec<&str> = g.references.iter().map(|r| r.listed.as_str()).collect();
+        listed.dedup();
+        println!("  {} [{}]", g.scheme.name.get(lang), g.scheme.id);
+        for l in listed {
+            println!("    related: {l}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn map(
+    cat: &Catalog,
+    lang: Lang,
+    from: &str,
+    provision: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let matches = cat.map_from(from, provision)?;
+    let scheme = cat.scheme(from);
+    if json {
+        print_json(&json!({
+            "scheme": scheme.map(|s| &s.id),
+            "provision": provision,
+            "relation": "related",
+            "criteria": matches.iter().map(|m| json!({
+                "id": m.criterion.id,
+                "title": m.criterion.title,
+                "provision": m.reference.provision,
+                "listed": m.reference.listed,
+            })).collect::<Vec<_>>(),
+        }))?;
+    } else if matches.is_empty() {
+        println!(
+            "{} {} `{provision}`",
+            t(
+                lang,
+                "関係する適合基準はありません:",
+                "no criterion relates to"
+            ),
+            scheme.map_or(from, |s| s.seed_label.as_str()),
+        );
+    } else {
+        println!(
+            "{} `{provision}` ({}):",
+            scheme.map_or(from, |s| s.seed_label.as_str()),
+            t(
+                lang,
+                "原典が関係するとする適合基準。同等を意味しない",
+                "criteria the source lists as related; not a claim of equivalence"
+            )
+        );
+        for m in &matches {
+            println!(
+                "  {}  {}  [related: {}]",
+                m.criterion.id,
+                m.criterion.title.get(lang),
+                m.reference.listed
+            );
+        }
+    }
+    Ok(if matches.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Whether writing `output` would overwrite the catalog being read.
+fn is_same_file(output: &Path, input: Option<&Path>) -> bool {
+    let Some(input) = input else {
+        return false;
+    };
+    match (std::fs::canonicalize(output), std::fs::canonicalize(input)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn export(
+    cat: &Catalog,
+    lang: Lang,
+    input: Option<&Path>,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let mut text = serde_json::to_string_pretty(&cat.to_oscal(lang))?;
+    text.push('\n');
+    if output == Path::new("-") {
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if is_same_file(output, input) {
+        anyhow::bail!(
+            "refusing to write the export over its input catalog {}: choose another output file",
+            output.display()
+        );
+    }
+    std::fs::write(output, text).with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!(
+        "{} {} ({} {})",
+        t(
+            lang,
+            "OSCAL カタログを書き出しました:",
+            "wrote OSCAL catalog"
+        ),
+        output.display(),
+        cat.criteria.len(),
+        t(lang, "件の適合基準", "criteria")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn terms(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        print_json(&cat.terms)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for term in &cat.terms {
+        println!("{} ({})", term.name.get(lang), term.id);
+        println!("    {}", term.definition.get(lang));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,374 @@
+//! `jcstar probe persistence`: the guided power-cycle and data-deletion run.
+//! Reached through `cmd_probe`, which owns the `probe` command line.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use jcstar_probe::Verdict;
+use jcstar_probe::login::persistence::{
+    self, Extractors, InfoSource, PersistencePlan, Step, Tester,
+};
+use jcstar_probe::login::{ServiceKind, ServiceSpec, mask, random_token};
+
+use crate::Ctx;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct PersistenceArgs {
+    /// The device: one IP address or host name.
+    pub target: String,
+    /// The login service used to check passwords, as KIND:PORT[/PATH]
+    /// (kinds: http-basic, http-digest, http-form, ssh, ssh-keyboard-interactive, telnet, ftp, mqtt).
+    #[arg(long)]
+    pub login: String,
+    /// Account name on the device.
+    #[arg(long, default_value = "admin")]
+    pub user: String,
+    /// The password in use now (often the factory default).
+    #[arg(long, env = "JCSTAR_OLD_PASSWORD")]
+    pub old_password: String,
+    /// The password to change to (default: a random one).
+    #[arg(long, env = "JCSTAR_NEW_PASSWORD")]
+    pub new_password: Option<String>,
+    /// Shell command that changes the password; it sees the new password in
+    /// $JCSTAR_NEW_PASSWORD and the old one in $JCSTAR_OLD_PASSWORD. Without
+    /// it the tester is asked to change it by hand.
+    #[arg(long)]
+    pub change_password_cmd: Option<String>,
+    /// Shell command that cuts the power and restores it. Without it the
+    /// tester is asked to do so.
+    #[arg(long)]
+    pub power_cycle_cmd: Option<String>,
+    /// Shell command that deletes user data (factory reset).
+    #[arg(long)]
+    pub delete_data_cmd: Option<String>,
+    /// Ask the tester to delete user data when no command is given.
+    #[arg(long)]
+    pub delete_data: bool,
+    /// Where the firmware version and model number are shown, repeatable:
+    /// `http:PORT/PATH`, `upnp:PORT/PATH`, `ssh-banner:PORT`,
+    /// `telnet-banner:PORT`, `snmp:PORT:COMMUNITY`, `mqtt:PORT:TOPIC`.
+    #[arg(long = "info")]
+    pub info: Vec<String>,
+    /// Regular expression for the firmware version (first group = value).
+    #[arg(long)]
+    pub firmware_re: Option<String>,
+    /// Regular expression for the model number (first group = value).
+    #[arg(long)]
+    pub model_re: Option<String>,
+    /// Per-operation deadline in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub timeout: u64,
+    /// How long to wait for the device to come back, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub come_back: u64,
+    /// Print only JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write persistence.json into this directory.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Show passwords in the terminal instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// Resolves the one target the user named.
+pub fn resolve(target: &str) -> anyhow::Result<IpAddr> {
+    if let Ok(ip) = target.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let addr = (target, 0)
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {target}"))?
+        .next()
+        .with_context(|| format!("{target} has no address"))?;
+    Ok(addr.ip())
+}
+
+/// `KIND:PORT[/PATH]` → a service spec.
+pub fn parse_service(ip: IpAddr, s: &str) -> anyhow::Result<ServiceSpec> {
+    let (kind, rest) = s
+        .split_once(':')
+        .with_context(|| format!("{s:?}: expected KIND:PORT[/PATH]"))?;
+    let kind = ServiceKind::parse(kind).with_context(|| {
+        format!(
+            "{s:?}: unknown service kind; accepted: {}",
+            ServiceKind::ALL.map(|k| k.name()).join(", ")
+        )
+    })?;
+    let (port, path) = match rest.split_once('/') {
+        Some((p, path)) => (p, format!("/{path}")),
+        None => (rest, "/".to_string()),
+    };
+    let port: u16 = port
+        .parse()
+        .with_context(|| format!("{s:?}: port must be a number 1-65535"))?;
+    let mut spec = ServiceSpec::new(kind, SocketAddr::new(ip, port)).with_path(&path);
+    if kind == ServiceKind::Snmp {
+        spec.snmp_version = 2;
+    }
+    Ok(spec)
+}
+
+/// `http:PORT/PATH` etc. → an information source.
+pub fn parse_info(ip: IpAddr, s: &str) -> anyhow::Result<InfoSource> {
+    let bad = || {
+        anyhow::anyhow!(
+            "--info {s:?}: expected http:PORT/PATH, upnp:PORT/PATH, ssh-banner:PORT, telnet-banner:PORT, snmp:PORT:COMMUNITY or mqtt:PORT:TOPIC"
+        )
+    };
+    let (kind, rest) = s.split_once(':').ok_or_else(bad)?;
+    let port_of = |p: &str| p.parse::<u16>().map_err(|_| bad());
+    Ok(match kind {
+        "http" | "upnp" => {
+            let (p, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let addr = SocketAddr::new(ip, port_of(p)?);
+            let path = format!("/{path}");
+            if kind == "http" {
+                InfoSource::HttpPage {
+                    addr,
+                    path,
+                    basic_auth: None,
+                }
+            } else {
+                InfoSource::Upnp { addr, path }
+            }
+        }
+        "ssh-banner" => InfoSource::SshBanner {
+            addr: SocketAddr::new(ip, port_of(rest)?),
+        },
+        "telnet-banner" => InfoSource::TelnetBanner {
+            addr: SocketAddr::new(ip, port_of(rest)?),
+        },
+        "snmp" => {
+            let (p, c) = rest.split_once(':').ok_or_else(bad)?;
+            InfoSource::Snmp {
+                addr: SocketAddr::new(ip, port_of(p)?),
+                community: c.to_string(),
+            }
+        }
+        "mqtt" => {
+            let (p, t) = rest.split_once(':').ok_or_else(bad)?;
+            InfoSource::MqttTopic {
+                addr: SocketAddr::new(ip, port_of(p)?),
+                topic: t.to_string(),
+                username: None,
+                password: None,
+            }
+        }
+        _ => return Err(bad()),
+    })
+}
+
+/// Runs a shell command with the passwords in its environment, bounded in time.
+async fn run_cmd(cmd: &str, old: &str, new: &str) -> Result<String, String> {
+    let child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("JCSTAR_OLD_PASSWORD", old)
+        .env("JCSTAR_NEW_PASSWORD", new)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the command: {e}"))?;
+    match tokio::time::timeout(Duration::from_secs(300), child.wait_with_output()).await {
+        Err(_) => Err("the command did not finish within 300 s".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(out)) if out.status.success() => Ok(format!("command ran ({})", out.status)),
+        Ok(Ok(out)) => Err(format!(
+            "command failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        )),
+    }
+}
+
+/// Asks the tester on the terminal and waits for Enter.
+async fn ask(question: String) -> Result<String, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "needs the tester ({question}) but stdin is not a terminal; give the matching --*-cmd option"
+        ));
+    }
+    tokio::task::spawn_blocking(move || {
+        eprint!("{question} Press Enter when done (or type `skip`): ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        if line.trim() == "skip" {
+            Err("the tester skipped this step".to_string())
+        } else {
+            Ok("done by the tester (confirmed on the terminal)".to_string())
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Commands where given, the tester otherwise.
+pub struct CmdTester {
+    pub old: String,
+    pub change_cmd: Option<String>,
+    pub power_cmd: Option<String>,
+    pub delete_cmd: Option<String>,
+    pub delete_prompt: bool,
+    pub show_secrets: bool,
+}
+
+impl Tester for CmdTester {
+    async fn change_password(&mut self, new: &str) -> Result<String, String> {
+        match &self.change_cmd {
+            Some(c) => run_cmd(c, &self.old, new).await,
+            None => {
+                let shown = if self.show_secrets {
+                    new.to_string()
+                } else {
+                    format!("{new} (shown once, not stored)")
+                };
+                ask(format!("Change the device password to: {shown}.")).await
+            }
+        }
+    }
+    async fn power_cycle(&mut self) -> Result<String, String> {
+        match &self.power_cmd {
+            Some(c) => run_cmd(c, &self.old, "").await,
+            None => ask("Cut the device's power, wait 10 s, and restore it.".into()).await,
+        }
+    }
+    async fn delete_data(&mut self) -> Option<Result<String, String>> {
+        match &self.delete_cmd {
+            Some(c) => Some(run_cmd(c, &self.old, "").await),
+            None if self.delete_prompt => Some(
+                ask("Delete the user data (factory reset / the product's delete function).".into())
+                    .await,
+            ),
+            None => None,
+        }
+    }
+}
+
+pub fn build_plan(args: &PersistenceArgs) -> anyhow::Result<(PersistencePlan, CmdTester)> {
+    let ip = resolve(&args.target)?;
+    let login = parse_service(ip, &args.login)?;
+    let mut sources = args
+        .info
+        .iter()
+        .map(|s| parse_info(ip, s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if sources.is_empty() {
+        // Without hints, read what the login service itself shows.
+        sources.push(match login.kind {
+            ServiceKind::SshPassword | ServiceKind::SshKeyboardInteractive => {
+                InfoSource::SshBanner { addr: login.addr }
+            }
+            ServiceKind::Telnet => InfoSource::TelnetBanner { addr: login.addr },
+            _ => InfoSource::HttpPage {
+                addr: login.addr,
+                path: login.path.clone(),
+                basic_auth: Some((args.user.clone(), args.old_password.clone())),
+            },
+        });
+    }
+    let extractors = Extractors::new(args.firmware_re.as_deref(), args.model_re.as_deref())
+        .context("--firmware-re/--model-re")?;
+    let new_password = args
+        .new_password
+        .clone()
+        .unwrap_or_else(|| format!("Jc-{}", random_token(14)));
+    let plan = PersistencePlan {
+        login,
+        username: args.user.clone(),
+        old_password: args.old_password.clone(),
+        new_password,
+        sources,
+        extractors,
+        timeout: Duration::from_millis(args.timeout.max(1)),
+        come_back: Duration::from_secs(args.come_back.max(1)),
+    };
+    let tester = CmdTester {
+        old: args.old_password.clone(),
+        change_cmd: args.change_password_cmd.clone(),
+        power_cmd: args.power_cycle_cmd.clone(),
+        delete_cmd: args.delete_data_cmd.clone(),
+        delete_prompt: args.delete_data,
+        show_secrets: args.show_secrets,
+    };
+    Ok((plan, tester))
+}
+
+/// A step line for the terminal, with the passwords masked.
+pub fn step_line(s: &Step, secrets: &[&str], show: bool) -> String {
+    let mut obs = s.observation.clone();
+    if !show {
+        for p in secrets.iter().filter(|p| p.len() >= 3) {
+            obs = obs.replace(p, &mask(p));
+        }
+    }
+    let mark = match s.ok {
+        Some(true) => "ok ",
+        Some(false) => "NG ",
+        None => "-- ",
+    };
+    format!(
+        "[{:>6.1}s] {mark} {}: {obs}",
+        s.elapsed_ms as f64 / 1000.0,
+        s.name
+    )
+}
+
+pub fn run(_ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
+    let (plan, mut tester) = build_plan(&args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let secrets = [plan.old_password.clone(), plan.new_password.clone()];
+    let json = args.json;
+    let show = args.show_secrets;
+    let report = rt.block_on(persistence::run(&plan, &mut tester, &mut |s| {
+        if !json {
+            let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            eprintln!("{}", step_line(s, &refs, show));
+        }
+    }));
+    let text = serde_json::to_string_pretty(&report)?;
+    if let Some(dir) = &args.output {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("persistence.json");
+        if path.exists() {
+            bail!("{} exists; evidence is never overwritten", path.display());
+        }
+        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if json {
+        println!("{text}");
+    } else {
+        for v in &report.verdicts {
+            println!(
+                "{:<10} {:<13} {}",
+                v.criterion,
+                v.verdict.to_string(),
+                v.reasons.join("; ")
+            );
+        }
+    }
+    Ok(
+        if report.verdicts.iter().any(|v| v.verdict == Verdict::Fail) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}

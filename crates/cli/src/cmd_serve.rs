@@ -1,0 +1,159 @@
+//! `jcstar serve`: the registry's web face (pages, API, label images).
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use jcstar_criteria::Lang;
+use jcstar_registry::Registry;
+
+use crate::Ctx;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Registry database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(long, env = "JCSTAR_DATABASE", default_value = jcstar_registry::DEFAULT_DATABASE_URL)]
+    database: String,
+    /// Public base URL put in the labels' QR codes (default: http://LISTEN).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Fill an empty registry with sample products first.
+    #[arg(long)]
+    demo: bool,
+    /// Fill an empty registry with this many generated labels first
+    /// (benchmarks; the companies and products are fictional).
+    #[arg(long, value_name = "N")]
+    seed_bulk: Option<u64>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// Print the listening address as one JSON line instead of a message.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve(ctx, args))
+}
+
+async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let registry = Registry::open(&args.database)
+        .await
+        .with_context(|| format!("opening the registry database {}", args.database))?;
+    let mut seeded = Vec::new();
+    if args.demo {
+        if registry.is_empty().await? {
+            seeded = jcstar_registry::seed_demo(&registry)
+                .await
+                .context("filling the registry with demo data")?;
+        } else if !args.json {
+            eprintln!(
+                "{}",
+                match ctx.lang {
+                    Lang::Ja => "jcstar: レジストリが空ではないため、デモデータは追加しません",
+                    Lang::En => "jcstar: the registry is not empty; demo data not added",
+                }
+            );
+        }
+    }
+    if let Some(n) = args.seed_bulk {
+        if registry.is_empty().await? {
+            jcstar_registry::seed_bulk(&registry, n)
+                .await
+                .context("filling the registry with generated labels")?;
+        } else if !args.json {
+            eprintln!("jcstar: the registry is not empty; --seed-bulk skipped");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_string();
+    let config = jcstar_web::Config {
+        base_url: base_url.clone(),
+        body_limit: args.body_limit,
+        ..Default::default()
+    };
+    let app = jcstar_web::router(registry.clone(), &config);
+    {
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            let line = serde_json::json!({
+                "listen": addr.to_string(),
+                "url": format!("http://{addr}/"),
+                "base_url": base_url,
+                "database": args.database,
+                "demo_labels": seeded,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            match ctx.lang {
+                Lang::Ja => writeln!(
+                    out,
+                    "jcstar: ラベル登録簿を http://{addr}/ で公開しています（データベース: {}）",
+                    args.database
+                )?,
+                Lang::En => writeln!(
+                    out,
+                    "jcstar: serving the label registry at http://{addr}/ (database: {})",
+                    args.database
+                )?,
+            }
+            if !seeded.is_empty() {
+                writeln!(out, "jcstar: demo labels: {}", seeded.join(", "))?;
+            }
+        }
+        out.flush()?;
+    }
+    jcstar_web::serve(listener, app, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    registry.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish requests in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Request logs on stderr when `RUST_LOG` asks for them.
+fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}

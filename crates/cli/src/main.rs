@@ -1,0 +1,81 @@
+//! The `jcstar` binary. It parses arguments, calls the library crates and turns
+//! their results into text, JSON and exit codes; the work itself lives in the
+//! libraries, so this crate stays thin.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jcstar_criteria::Lang;
+
+mod cmd_assess;
+mod cmd_attach;
+mod cmd_checklist;
+mod cmd_criteria;
+mod cmd_persistence;
+mod cmd_probe;
+mod cmd_registry;
+mod cmd_serve;
+mod cmd_testbed;
+
+/// jcstar: the JC-STAR IoT security labeling scheme, end to end.
+///
+/// Read the ★1 criteria, fill and check a self-assessment checklist, test a
+/// device, and run the label registry with its public product pages.
+#[derive(Parser)]
+#[command(name = "jcstar", version, propagate_version = true)]
+struct Cli {
+    /// Language of messages and catalog text: `ja` (default) or `en`.
+    #[arg(long, global = true, default_value = "ja", env = "JCSTAR_LANG")]
+    lang: Lang,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read the criteria catalog and look up cross-scheme references.
+    Criteria(cmd_criteria::Args),
+    /// Create, check and convert a ★1 self-assessment checklist.
+    Checklist(cmd_checklist::Args),
+    /// Run the label registry: public pages, search, open data and the API.
+    Serve(cmd_serve::Args),
+    /// Operator tasks on the registry from the shell.
+    Registry(cmd_registry::Args),
+    /// Fill an empty registry with realistic sample products.
+    Demo(cmd_registry::DemoArgs),
+    /// Test a device on the network: ports, services, TLS, plaintext logins.
+    Probe(Box<cmd_probe::Args>),
+    /// Run every automatable ★1 device test against one device.
+    Assess(cmd_assess::Args),
+    /// Run simulated IoT devices described in a TOML file.
+    Testbed(cmd_testbed::Args),
+}
+
+/// Settings every command sees. A command returns the exit code it wants;
+/// an error that escapes it is unreadable input or an I/O failure (exit 2).
+pub struct Ctx {
+    pub lang: Lang,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Ctx { lang: cli.lang };
+    let result = match cli.command {
+        Command::Criteria(args) => cmd_criteria::run(&ctx, args),
+        Command::Checklist(args) => cmd_checklist::run(&ctx, args),
+        Command::Serve(args) => cmd_serve::run(&ctx, args),
+        Command::Registry(args) => cmd_registry::run(&ctx, args),
+        Command::Demo(args) => cmd_registry::run_demo(&ctx, args),
+        Command::Probe(args) => cmd_probe::run(&ctx, *args),
+        Command::Assess(args) => cmd_assess::run(&ctx, args),
+        Command::Testbed(args) => cmd_testbed::run(&ctx, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("jcstar: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
