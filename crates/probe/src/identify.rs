@@ -594,7 +594,7 @@ async fn ssh_service(
     // A key exchange costs far more than reading a banner, and embedded SSH
     // servers are slow at it, so it gets a floor of its own.
     let ssh_deadline = (cfg.step_timeout * 2).max(Duration::from_secs(5));
-    match crate::sshauth::auth_methods(addr, ssh_deadline).await {
+    match ssh_auth_methods_patiently(addr, ssh_deadline, transcript).await {
         Ok(methods) => {
             transcript.note(&format!(
                 "ssh none-auth: server offers {}",
@@ -614,6 +614,36 @@ async fn ssh_service(
         }
     }
     s
+}
+
+/// Asks for the SSH auth methods, retrying when the server hangs up at once.
+///
+/// The identification probes have just opened several connections that
+/// never authenticated, and dropbear (like many embedded servers) refuses
+/// new connections from an address with too many unauthenticated ones
+/// (`MAX_UNAUTH_PER_IP`) until it has reaped them. That refusal is
+/// transient, so a few spaced retries within the deadline tell it from a
+/// server that really cannot complete a key exchange.
+async fn ssh_auth_methods_patiently(
+    addr: SocketAddr,
+    deadline: Duration,
+    transcript: &mut Transcript,
+) -> Result<Vec<String>, String> {
+    let until = Instant::now() + deadline;
+    let mut pause = Duration::from_millis(150);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        let err = match crate::sshauth::auth_methods(addr, left).await {
+            Ok(m) => return Ok(m),
+            Err(e) => e,
+        };
+        if Instant::now() + pause >= until || err.contains("timed out") {
+            return Err(err);
+        }
+        transcript.note(&format!("ssh auth methods: {err}; retrying in {pause:?}"));
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+    }
 }
 
 /// Telnet: refuse every option, collect the text, and tell a login prompt
