@@ -135,20 +135,20 @@ fn list(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<9} {:<12} {:<5} {:<10} {}",
-        "ID",
-        t(lang, "評価手法", "methods"),
-        "NA",
-        t(lang, "技適みなし", "deemed-met"),
+        "{}{}{}{}{}",
+        pad("ID", 10),
+        pad(t(lang, "評価手法", "methods"), 13),
+        pad("NA", 6),
+        pad(t(lang, "技適みなし", "deemed-met"), 12),
         t(lang, "タイトル", "title")
     );
     for c in &cat.criteria {
         println!(
-            "{:<9} {:<12} {:<5} {:<10} {}",
-            c.id,
-            methods_cell(c),
-            yes_no(lang, c.na.allowed),
-            if c.deemed_met_by_giteki { "T/A" } else { "-" },
+            "{}{}{}{}{}",
+            pad(&c.id, 10),
+            pad(&methods_cell(c), 13),
+            pad(yes_no(lang, c.na.allowed), 6),
+            pad(if c.deemed_met_by_giteki { "T/A" } else { "-" }, 12),
             c.title.get(lang)
         );
     }
@@ -162,6 +162,16 @@ fn list(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
         )
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pads to a column width counted in terminal cells: a kanji takes two, so
+/// `format!("{:<n}")`, which counts chars, misaligns Japanese columns.
+fn pad(s: &str, cells: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(s);
+    let mut out = String::with_capacity(s.len() + cells.saturating_sub(w));
+    out.push_str(s);
+    out.extend(std::iter::repeat_n(' ', cells.saturating_sub(w).max(1)));
+    out
 }
 
 fn unknown_id(cat: &Catalog, lang: Lang, id: &str) -> ExitCode {

@@ -59,6 +59,7 @@ pub struct Ctx {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let ctx = Ctx { lang: cli.lang };
     let result = match cli.command {
@@ -77,5 +78,17 @@ fn main() -> ExitCode {
             eprintln!("jcstar: error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `jcstar criteria list | head` would end in a
+/// "failed printing to stdout" panic; a command-line tool should simply stop
+/// when its reader goes away, as the shell's own tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; it only
+    // resets one signal's disposition to the system default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
