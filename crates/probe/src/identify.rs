@@ -278,12 +278,17 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
         Some((ServiceKind::Http, p)) => {
             // The reply to another probe (e.g. a 400 to the ClientHello)
             // says HTTP but not how the start page is protected: ask properly.
+            // One retry: a loaded device may miss the first request, and
+            // falling back to the stray reply would hide its login scheme.
             let reply = if p == Probe::Http {
                 get(p)
             } else {
-                fetch(addr, "/", &mut transcript)
-                    .await
-                    .unwrap_or_else(|| get(p))
+                match fetch(addr, "/", &mut transcript).await {
+                    Some(r) => r,
+                    None => fetch(addr, "/", &mut transcript)
+                        .await
+                        .unwrap_or_else(|| get(p)),
+                }
             };
             http_service(ServiceKind::Http, &reply, false, &mut transcript, addr, cfg).await
         }
