@@ -51,6 +51,11 @@ struct Opts {
     /// Default pairs tried per service at most.
     #[arg(long, default_value_t = 10)]
     default_attempts: usize,
+    /// Default-credential guesses in flight at once per service (the
+    /// default stays under dropbear's limit of 5 unauthenticated
+    /// connections per address).
+    #[arg(long, default_value_t = defaults::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    login_tasks: u16,
     /// Account for the brute-force test (default: the account of an
     /// accepted default pair, else `admin`).
     #[arg(long)]
@@ -278,6 +283,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let dopts = DefaultsOptions {
         limit: args.default_attempts,
         interval: Duration::ZERO,
+        concurrency: usize::from(args.login_tasks),
     };
     let defaults_reports: Vec<DefaultsReport> = rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
