@@ -131,7 +131,8 @@ fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>)
             .cloned()
             .unwrap_or_else(|| "/".into());
         match &s.kind {
-            ServiceKind::Http => {
+            ServiceKind::Http | ServiceKind::Https => {
+                let tls = s.kind.is_tls();
                 for m in &methods {
                     let kind = match m.as_str() {
                         "basic" => LoginKind::HttpBasic,
@@ -139,7 +140,7 @@ fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>)
                         "form" => LoginKind::HttpForm,
                         _ => continue,
                     };
-                    out.push(ServiceSpec::new(kind, addr).with_path(&path));
+                    out.push(ServiceSpec::new(kind, addr).with_path(&path).with_tls(tls));
                 }
             }
             ServiceKind::Ssh => {
@@ -158,6 +159,9 @@ fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>)
             }
             ServiceKind::Mqtt if !methods.is_empty() => {
                 out.push(ServiceSpec::new(LoginKind::Mqtt, addr))
+            }
+            ServiceKind::MqttTls if !methods.is_empty() => {
+                out.push(ServiceSpec::new(LoginKind::Mqtt, addr).with_tls(true))
             }
             ServiceKind::Snmp => out.push(ServiceSpec::new(LoginKind::Snmp, addr)),
             k if k.is_tls() && !methods.is_empty() => skipped.push(format!(
