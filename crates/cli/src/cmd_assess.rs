@@ -51,6 +51,11 @@ struct Opts {
     /// Default pairs tried per service at most.
     #[arg(long, default_value_t = 10)]
     default_attempts: usize,
+    /// Default-credential guesses in flight at once per service (the
+    /// default stays under dropbear's limit of 5 unauthenticated
+    /// connections per address).
+    #[arg(long, default_value_t = defaults::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    login_tasks: u16,
     /// Account for the brute-force test (default: the account of an
     /// accepted default pair, else `admin`).
     #[arg(long)]
@@ -126,7 +131,8 @@ fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>)
             .cloned()
             .unwrap_or_else(|| "/".into());
         match &s.kind {
-            ServiceKind::Http => {
+            ServiceKind::Http | ServiceKind::Https => {
+                let tls = s.kind.is_tls();
                 for m in &methods {
                     let kind = match m.as_str() {
                         "basic" => LoginKind::HttpBasic,
@@ -134,7 +140,7 @@ fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>)
                         "form" => LoginKind::HttpForm,
                         _ => continue,
                     };
-                    out.push(ServiceSpec::new(kind, addr).with_path(&path));
+                    out.push(ServiceSpec::new(kind, addr).with_path(&path).with_tls(tls));
                 }
             }
             ServiceKind::Ssh => {
@@ -153,6 +159,9 @@ fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>)
             }
             ServiceKind::Mqtt if !methods.is_empty() => {
                 out.push(ServiceSpec::new(LoginKind::Mqtt, addr))
+            }
+            ServiceKind::MqttTls if !methods.is_empty() => {
+                out.push(ServiceSpec::new(LoginKind::Mqtt, addr).with_tls(true))
             }
             ServiceKind::Snmp => out.push(ServiceSpec::new(LoginKind::Snmp, addr)),
             k if k.is_tls() && !methods.is_empty() => skipped.push(format!(
@@ -278,6 +287,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let dopts = DefaultsOptions {
         limit: args.default_attempts,
         interval: Duration::ZERO,
+        concurrency: usize::from(args.login_tasks),
     };
     let defaults_reports: Vec<DefaultsReport> = rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();

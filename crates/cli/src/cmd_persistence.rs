@@ -93,13 +93,35 @@ pub fn resolve(target: &str) -> anyhow::Result<IpAddr> {
 pub fn parse_service(ip: IpAddr, s: &str) -> anyhow::Result<ServiceSpec> {
     let (kind, rest) = s
         .split_once(':')
-        .with_context(|| format!("{s:?}: expected KIND:PORT[/PATH]"))?;
+        .with_context(|| format!("{s:?}: expected KIND[+tls]:PORT[/PATH]"))?;
+    // `+tls` (or the aliases https, mqtts) runs the login inside TLS.
+    let (kind, tls) = match kind {
+        "https" => ("http-basic", true),
+        "mqtts" => ("mqtt", true),
+        k => match k.strip_suffix("+tls") {
+            Some(base) => (base, true),
+            None => (k, false),
+        },
+    };
     let kind = ServiceKind::parse(kind).with_context(|| {
         format!(
-            "{s:?}: unknown service kind; accepted: {}",
+            "{s:?}: unknown service kind; accepted: {} (each optionally with +tls), https, mqtts",
             ServiceKind::ALL.map(|k| k.name()).join(", ")
         )
     })?;
+    if tls
+        && !matches!(
+            kind,
+            ServiceKind::HttpBasic
+                | ServiceKind::HttpDigest
+                | ServiceKind::HttpForm
+                | ServiceKind::Mqtt
+        )
+    {
+        anyhow::bail!(
+            "{s:?}: +tls is supported for http-basic, http-digest, http-form and mqtt only"
+        );
+    }
     let (port, path) = match rest.split_once('/') {
         Some((p, path)) => (p, format!("/{path}")),
         None => (rest, "/".to_string()),
@@ -107,7 +129,9 @@ pub fn parse_service(ip: IpAddr, s: &str) -> anyhow::Result<ServiceSpec> {
     let port: u16 = port
         .parse()
         .with_context(|| format!("{s:?}: port must be a number 1-65535"))?;
-    let mut spec = ServiceSpec::new(kind, SocketAddr::new(ip, port)).with_path(&path);
+    let mut spec = ServiceSpec::new(kind, SocketAddr::new(ip, port))
+        .with_path(&path)
+        .with_tls(tls);
     if kind == ServiceKind::Snmp {
         spec.snmp_version = 2;
     }

@@ -130,7 +130,12 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
         r.accepted.as_ref().map(|p| p.password.as_str()),
         Some("admin")
     );
-    assert_eq!(r.tried, 1);
+    // Only the guesses already in flight with the first one are sent.
+    assert!(
+        (1..=DefaultsOptions::default().concurrency).contains(&r.tried),
+        "{}",
+        r.tried
+    );
 
     // A device with its own password: ten pairs, none accepted.
     let dev = device(PASS).await;
@@ -210,17 +215,99 @@ async fn default_check_stops_at_a_lockout() {
     .await
     .expect("adapter");
     let plan = creds::plan(&[], &builtin, ServiceKind::HttpBasic, 10);
+    // One guess at a time: the fourth is the first refused, and nothing after.
+    let one = DefaultsOptions {
+        concurrency: 1,
+        ..DefaultsOptions::default()
+    };
+    let r = defaults::check(&a, "http", ServiceKind::HttpBasic, &plan, &one, &mut |_| {}).await;
+    assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
+    assert_eq!(r.tried, 4);
+    assert!(r.summary.contains("after 4 pairs"), "{}", r.summary);
+
+    // In parallel, at most the guesses already in flight follow the refusal.
+    dev.reset_counters();
+    let opts = DefaultsOptions::default();
+    let mut seen = 0;
     let r = defaults::check(
         &a,
         "http",
         ServiceKind::HttpBasic,
         &plan,
-        &DefaultsOptions::default(),
-        &mut |_| {},
+        &opts,
+        &mut |_| seen += 1,
     )
     .await;
     assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
-    assert_eq!(r.tried, 4);
+    assert!(
+        (4..=3 + opts.concurrency).contains(&r.tried),
+        "{} pairs tried",
+        r.tried
+    );
+    assert_eq!(seen, r.tried);
+    assert!(r.results.iter().any(|p| p.outcome.is_refusal()));
+}
+
+#[tokio::test]
+async fn parallel_check_finds_the_last_pair_and_keeps_the_budget() {
+    let dev = device(PASS).await;
+    let addr = dev.addr(AuthService::Http).expect("http");
+    let a = Adapter::prepare(
+        &ServiceSpec::new(ServiceKind::HttpBasic, addr),
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("adapter");
+    let mut text: String = (0..199).map(|i| format!("{USER}:wrong-{i}\n")).collect();
+    text.push_str(&format!("{USER}:{PASS}\n"));
+    let list = creds::parse_user_file("list.txt", &text).expect("parses");
+    for tasks in [1, 4, 16] {
+        let opts = DefaultsOptions {
+            limit: 200,
+            concurrency: tasks,
+            ..DefaultsOptions::default()
+        };
+        let r = defaults::check(
+            &a,
+            "http",
+            ServiceKind::HttpBasic,
+            &list,
+            &opts,
+            &mut |_| {},
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            DefaultsStatus::Fail,
+            "{tasks} tasks: {}",
+            r.summary
+        );
+        assert_eq!(r.tried, 200, "{tasks} tasks");
+        assert_eq!(r.accepted.as_ref().map(|p| p.password.as_str()), Some(PASS));
+        // Results come back in list order whatever order they finished in.
+        assert_eq!(r.results.last().map(|p| p.password.as_str()), Some(PASS));
+        assert_eq!(
+            r.results.first().map(|p| p.password.as_str()),
+            Some("wrong-0")
+        );
+    }
+    // A budget smaller than the list is never exceeded.
+    let opts = DefaultsOptions {
+        limit: 37,
+        concurrency: 8,
+        ..DefaultsOptions::default()
+    };
+    let r = defaults::check(
+        &a,
+        "http",
+        ServiceKind::HttpBasic,
+        &list,
+        &opts,
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(r.tried, 37);
+    assert_eq!(r.status, DefaultsStatus::PassForTested, "{}", r.summary);
 }
 
 /// A TCP service that answers every connection with `reply` and then either

@@ -351,6 +351,163 @@ fn hex_md5(s: &str) -> String {
         .collect()
 }
 
+/// A login device described in TOML, for `jcstar testbed run`:
+///
+/// ```toml
+/// description = "locks the account for 60 s after 5 failures"
+/// services = ["http", "form", "telnet", "ftp", "mqtt"]
+/// control_port = 0          # loopback port of the control endpoint; 0 = any
+/// [auth]
+/// username = "admin"
+/// password = "s3cret"
+/// model = "JC-CAM-100"
+/// firmware = "1.0.0"
+/// policy = { kind = "lockout", after = 5, window_ms = 60000 }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthDeviceSpec {
+    #[serde(default)]
+    pub description: String,
+    pub services: Vec<AuthService>,
+    #[serde(default)]
+    pub control_port: u16,
+    pub auth: AuthConfig,
+}
+
+/// A description that cannot be used, with where and what is accepted.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {reason}")]
+pub struct AuthSpecError {
+    pub origin: String,
+    pub reason: String,
+}
+
+impl AuthDeviceSpec {
+    pub fn parse(text: &str, origin: &str) -> Result<AuthDeviceSpec, AuthSpecError> {
+        let err = |reason: String| AuthSpecError {
+            origin: origin.to_string(),
+            reason,
+        };
+        let spec: AuthDeviceSpec = toml::from_str(text).map_err(|e| {
+            err(format!(
+                "{e}(services are http, form, telnet, ftp, mqtt; policy kinds are none, lockout, progressive-delay, rate-limit, drop-after, slow, message-only-lockout)"
+            ))
+        })?;
+        if spec.services.is_empty() {
+            return Err(err(
+                "services: at least one of http, form, telnet, ftp, mqtt is needed".into(),
+            ));
+        }
+        if spec.auth.username.is_empty() {
+            return Err(err("auth.username: must not be empty".into()));
+        }
+        Ok(spec)
+    }
+
+    /// Whether `text` looks like an auth device description (it has an
+    /// `[auth]` table) rather than a scanner device description.
+    pub fn is_auth_description(text: &str) -> bool {
+        toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("auth"))
+    }
+
+    /// Starts it on `ip` (a loopback address).
+    pub async fn start(&self, ip: std::net::IpAddr) -> std::io::Result<AuthDevice> {
+        let with_ports: Vec<(AuthService, SocketAddr)> = self
+            .services
+            .iter()
+            .map(|s| (*s, SocketAddr::new(ip, 0)))
+            .collect();
+        AuthDevice::start_on(
+            self.auth.clone(),
+            &with_ports,
+            SocketAddr::new(ip, self.control_port),
+        )
+        .await
+    }
+}
+
+/// The built-in login devices, one per brute-force and persistence case.
+pub fn builtin_auth_devices() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "auth-lockout",
+            r#"description = "locks the account for 60 s after 5 failed logins"
+services = ["http", "form", "telnet", "ftp", "mqtt"]
+[auth]
+username = "admin"
+password = "Jc-Lock-2024"
+model = "JC-CAM-100"
+firmware = "1.0.0"
+policy = { kind = "lockout", after = 5, window_ms = 60000 }
+"#,
+        ),
+        (
+            "auth-delay",
+            r#"description = "each failed login adds 400 ms to the next reply"
+services = ["http", "form", "telnet", "ftp", "mqtt"]
+[auth]
+username = "admin"
+password = "Jc-Delay-2024"
+model = "JC-CAM-100"
+firmware = "1.0.0"
+policy = { kind = "progressive-delay", step_ms = 400 }
+"#,
+        ),
+        (
+            "auth-open",
+            r#"description = "no brute-force protection, factory password admin/admin"
+services = ["http", "form", "telnet", "ftp", "mqtt"]
+[auth]
+username = "admin"
+password = "admin"
+model = "JC-CAM-100"
+firmware = "1.0.0"
+policy = { kind = "none" }
+"#,
+        ),
+        (
+            "auth-form200",
+            r#"description = "form login answering failures with 200 and an error text, lockout after 5"
+services = ["form"]
+[auth]
+username = "admin"
+password = "Jc-Form-2024"
+model = "JC-CAM-100"
+firmware = "1.0.0"
+policy = { kind = "lockout", after = 5, window_ms = 60000 }
+"#,
+        ),
+        (
+            "auth-forgets-password",
+            r#"description = "a changed password is lost on a power cut (POST /power-cut on the control port)"
+services = ["http", "telnet"]
+[auth]
+username = "admin"
+password = "admin"
+model = "JC-CAM-100"
+firmware = "1.0.0"
+policy = { kind = "none" }
+password_persists = false
+"#,
+        ),
+        (
+            "auth-firmware-reverts",
+            r#"description = "an updated firmware reverts on a power cut or a user-data deletion"
+services = ["http", "telnet"]
+[auth]
+username = "admin"
+password = "admin"
+model = "JC-CAM-100"
+firmware = "1.0.0"
+policy = { kind = "none" }
+firmware_persists = false
+firmware_survives_delete = false
+"#,
+        ),
+    ]
+}
+
 /// A running simulated device; its services stop when it is dropped.
 pub struct AuthDevice {
     shared: Arc<Shared>,
@@ -440,6 +597,11 @@ impl AuthDevice {
             .iter()
             .find(|(k, _)| *k == service)
             .map(|(_, a)| *a)
+    }
+
+    /// Every service and where it listens.
+    pub fn services(&self) -> &[(AuthService, SocketAddr)] {
+        &self.services
     }
 
     /// The control endpoint: `POST /power-cut`, `POST /delete-data`,

@@ -7,7 +7,6 @@
 //! is a success, while a page that mentions a lockout or shows a CAPTCHA is
 //! a refusal, never a success. Options override any learned part.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::http::{HttpFailure, Response, request};
@@ -303,7 +302,7 @@ pub struct FailureSignature {
 }
 
 pub struct FormAdapter {
-    addr: SocketAddr,
+    addr: super::http::Target,
     host: String,
     page_path: String,
     timeout: Duration,
@@ -344,7 +343,7 @@ impl FormAdapter {
         let mut path = spec.path.clone();
         let mut page = None;
         for _ in 0..4 {
-            let resp = request(spec.addr, &host, "GET", &path, &[], None, timeout)
+            let resp = request(spec.http_target(), &host, "GET", &path, &[], None, timeout)
                 .await
                 .map_err(|e| LoginError::Connect {
                     service: service.clone(),
@@ -375,7 +374,7 @@ impl FormAdapter {
         })?;
         let refetch = login.form.inputs.iter().any(|i| i.kind == "hidden");
         let mut adapter = FormAdapter {
-            addr: spec.addr,
+            addr: spec.http_target(),
             host,
             page_path: path,
             timeout,

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::digest::{Challenge, DigestState};
 use super::text::{excerpt, lock_phrase};
@@ -81,10 +80,23 @@ impl HttpFailure {
     }
 }
 
+/// Where an HTTP request goes: the address, and whether it is HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub tls: bool,
+}
+
+impl From<SocketAddr> for Target {
+    fn from(addr: SocketAddr) -> Self {
+        Target { addr, tls: false }
+    }
+}
+
 /// One request on a fresh connection (`Connection: close`), bounded in time
-/// and size.
+/// and size; over TLS (any certificate accepted) when the target says so.
 pub async fn request(
-    addr: SocketAddr,
+    addr: impl Into<Target>,
     host: &str,
     method: &str,
     path: &str,
@@ -94,7 +106,7 @@ pub async fn request(
 ) -> Result<Response, HttpFailure> {
     match tokio::time::timeout(
         timeout,
-        request_inner(addr, host, method, path, headers, body),
+        request_inner(addr.into(), host, method, path, headers, body),
     )
     .await
     {
@@ -104,17 +116,16 @@ pub async fn request(
 }
 
 async fn request_inner(
-    addr: SocketAddr,
+    target: Target,
     host: &str,
     method: &str,
     path: &str,
     headers: &[(String, String)],
     body: Option<&[u8]>,
 ) -> Result<Response, HttpFailure> {
-    let mut stream = TcpStream::connect(addr)
+    let mut stream = super::conn::connect(target.addr, target.tls, host)
         .await
-        .map_err(|e| HttpFailure::Connect(e.to_string()))?;
-    let _ = stream.set_nodelay(true);
+        .map_err(HttpFailure::Connect)?;
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: jcstar-probe\r\nAccept: */*\r\nConnection: close\r\n"
     );
@@ -293,7 +304,7 @@ pub(crate) fn classify_auth_response(resp: &Response) -> Attempt {
 
 /// HTTP Basic authentication (RFC 7617).
 pub struct BasicAdapter {
-    addr: SocketAddr,
+    addr: Target,
     host: String,
     path: String,
     timeout: Duration,
@@ -302,7 +313,7 @@ pub struct BasicAdapter {
 impl BasicAdapter {
     pub fn new(spec: &ServiceSpec, timeout: Duration) -> Self {
         BasicAdapter {
-            addr: spec.addr,
+            addr: spec.http_target(),
             host: spec.host_header(),
             path: spec.path.clone(),
             timeout,
@@ -337,7 +348,7 @@ impl LoginAdapter for BasicAdapter {
 
 /// HTTP Digest authentication (RFC 7616: MD5, MD5-sess, SHA-256, SHA-256-sess).
 pub struct DigestAdapter {
-    addr: SocketAddr,
+    addr: Target,
     host: String,
     path: String,
     timeout: Duration,
@@ -347,7 +358,7 @@ pub struct DigestAdapter {
 impl DigestAdapter {
     pub fn new(spec: &ServiceSpec, timeout: Duration) -> Self {
         DigestAdapter {
-            addr: spec.addr,
+            addr: spec.http_target(),
             host: spec.host_header(),
             path: spec.path.clone(),
             timeout,

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod bruteforce;
+pub mod conn;
 pub mod creds;
 pub mod defaults;
 pub mod digest;
@@ -187,6 +188,9 @@ pub struct ServiceSpec {
     /// SNMP version: 1 or 2 (v2c).
     #[serde(default = "default_snmp_version")]
     pub snmp_version: u8,
+    /// The service runs inside TLS (HTTPS, MQTT on 8883, implicit FTPS).
+    #[serde(default)]
+    pub tls: bool,
 }
 
 fn default_path() -> String {
@@ -209,6 +213,19 @@ impl ServiceSpec {
             form: FormOptions::default(),
             mqtt_level: default_mqtt_level(),
             snmp_version: default_snmp_version(),
+            tls: false,
+        }
+    }
+
+    pub fn with_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    pub(crate) fn http_target(&self) -> http::Target {
+        http::Target {
+            addr: self.addr,
+            tls: self.tls,
         }
     }
 
@@ -221,8 +238,10 @@ impl ServiceSpec {
     pub fn describe(&self) -> String {
         match self.kind {
             ServiceKind::HttpBasic | ServiceKind::HttpDigest | ServiceKind::HttpForm => {
-                format!("{} http://{}{}", self.kind.name(), self.addr, self.path)
+                let scheme = if self.tls { "https" } else { "http" };
+                format!("{} {scheme}://{}{}", self.kind.name(), self.addr, self.path)
             }
+            _ if self.tls => format!("{} {} (TLS)", self.kind.name(), self.addr),
             _ => format!("{} {}", self.kind.name(), self.addr),
         }
     }
@@ -298,9 +317,9 @@ impl Adapter {
             )),
             ServiceKind::Telnet => Adapter::Telnet(telnet::TelnetAdapter::new(spec.addr, timeout)),
             ServiceKind::Ftp => Adapter::Ftp(ftp::FtpAdapter::new(spec.addr, timeout)),
-            ServiceKind::Mqtt => {
-                Adapter::Mqtt(mqtt::MqttAdapter::new(spec.addr, spec.mqtt_level, timeout))
-            }
+            ServiceKind::Mqtt => Adapter::Mqtt(
+                mqtt::MqttAdapter::new(spec.addr, spec.mqtt_level, timeout).with_tls(spec.tls),
+            ),
             ServiceKind::Snmp => Adapter::Snmp(snmp::SnmpAdapter::new(
                 spec.addr,
                 spec.snmp_version,

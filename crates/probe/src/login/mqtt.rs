@@ -4,10 +4,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::{Attempt, LoginAdapter, Signal};
+use super::{Attempt, LoginAdapter, Signal, conn};
 
 fn push_varint(out: &mut Vec<u8>, mut n: usize) {
     loop {
@@ -126,6 +125,7 @@ pub struct MqttAdapter {
     addr: SocketAddr,
     level: u8,
     timeout: Duration,
+    tls: bool,
 }
 
 impl MqttAdapter {
@@ -135,19 +135,26 @@ impl MqttAdapter {
             addr,
             level,
             timeout,
+            tls: false,
         }
+    }
+
+    /// MQTT inside TLS (usually port 8883); any certificate is accepted.
+    pub fn with_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// CONNECT with the given credentials (or none) and the CONNACK code.
     pub async fn connack(&self, user: Option<&str>, pass: Option<&str>) -> Result<u8, Attempt> {
         let deadline = Instant::now() + self.timeout;
         let fut = async {
-            let mut s = TcpStream::connect(self.addr)
-                .await
-                .map_err(|e| Attempt::Error {
-                    reason: format!("connect: {e}"),
-                })?;
-            let _ = s.set_nodelay(true);
+            let mut s =
+                conn::connect(self.addr, self.tls, "")
+                    .await
+                    .map_err(|e| Attempt::Error {
+                        reason: format!("connect: {e}"),
+                    })?;
             let id = format!("jcstar-{}", super::random_token(8));
             s.write_all(&connect_packet(self.level, &id, user, pass))
                 .await
@@ -205,7 +212,7 @@ impl MqttAdapter {
         pass: Option<&str>,
     ) -> Result<Vec<u8>, String> {
         let fut = async {
-            let mut s = TcpStream::connect(self.addr)
+            let mut s = conn::connect(self.addr, self.tls, "")
                 .await
                 .map_err(|e| format!("connect: {e}"))?;
             let id = format!("jcstar-{}", super::random_token(8));
@@ -276,7 +283,7 @@ fn varint_at(data: &[u8], mut pos: usize) -> Option<(usize, usize)> {
     }
 }
 
-async fn read_packet(s: &mut TcpStream) -> Result<(u8, Vec<u8>), String> {
+async fn read_packet(s: &mut conn::Stream) -> Result<(u8, Vec<u8>), String> {
     let kind = s
         .read_u8()
         .await

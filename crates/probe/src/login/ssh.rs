@@ -77,7 +77,27 @@ impl SshAdapter {
         }
     }
 
+    /// Connects, retrying a few times with growing pauses when the server
+    /// hangs up at once: dropbear drops new connections from an address
+    /// that already holds MAX_UNAUTH_PER_IP unauthenticated ones until it
+    /// reaps them, which says nothing about the guess. A hang-up that
+    /// persists is returned to the caller.
     async fn connect(&self) -> Result<Handle<Client>, String> {
+        let mut pause = Duration::from_millis(150);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.connect_once().await {
+                Err(e) if tries < 4 && is_hang_up(&e) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn connect_once(&self) -> Result<Handle<Client>, String> {
         let handler = Client {
             banner: Arc::new(Mutex::new(None)),
         };
@@ -173,12 +193,7 @@ impl LoginAdapter for SshAdapter {
                     match self.connect().await {
                         Ok(h) => (h, false),
                         Err(e) => {
-                            let lower = e.to_lowercase();
-                            return if lower.contains("refused")
-                                || lower.contains("reset")
-                                || lower.contains("disconnect")
-                                || lower.contains("eof")
-                            {
+                            return if is_hang_up(&e) || e.to_lowercase().contains("refused") {
                                 Attempt::Error {
                                     reason: format!("connection closed or refused: {e}"),
                                 }
@@ -215,6 +230,13 @@ impl LoginAdapter for SshAdapter {
             reason: format!("connection closed during authentication: {last_err}"),
         }
     }
+}
+
+fn is_hang_up(e: &str) -> bool {
+    let lower = e.to_lowercase();
+    ["reset", "disconnect", "eof", "broken pipe"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// The SSH identification line of the server (e.g. `SSH-2.0-dropbear_2022.83`).
