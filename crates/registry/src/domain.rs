@@ -1408,10 +1408,20 @@ fn like_pattern(s: &str) -> String {
     out
 }
 
+/// A double-quoted FTS5 string: the trigram tokenizer turns it into a phrase
+/// of trigrams, which matches exactly where the text is a substring.
+fn fts_phrase(column: &str, text: &str) -> String {
+    format!("{column} : \"{}\"", text.replace('"', "\"\""))
+}
+
+/// The trigram index only knows strings of three characters or more.
+const TRIGRAM: usize = 3;
+
 pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage> {
     let limit = if q.limit == 0 { 20 } else { q.limit.min(200) };
     let offset = q.offset.min(1_000_000);
     let today = fmt_date(reg.today());
+    let sqlite = reg.backend() == Backend::Sqlite;
     let mut clauses: Vec<String> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |v: String| {
@@ -1424,19 +1434,47 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
         ("product_norm", &q.product, 200),
         ("model_norm", &q.model, 200),
     ];
+    // SQLite: texts of 3+ characters go to the FTS5 trigram index, which
+    // then drives the query in registration order (so a page stops after its
+    // rows). PostgreSQL: LIKE, served by the pg_trgm GIN indexes. Shorter
+    // texts have no trigram: they filter the rows the rest of the query
+    // yields, in registration order, stopping once the page is full.
+    let mut fts: Vec<String> = Vec::new();
     for (col, val, max) in text_filters {
         if let Some(v) = val.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             check_text(col.trim_end_matches("_norm"), v, max)?;
-            let p = bind(like_pattern(v));
-            clauses.push(format!("{col} LIKE {p} ESCAPE '\\'"));
+            let n = norm(v);
+            if sqlite && n.chars().count() >= TRIGRAM {
+                fts.push(fts_phrase(col, &n));
+            } else {
+                let p = bind(like_pattern(v));
+                clauses.push(format!("labels.{col} LIKE {p} ESCAPE '\\'"));
+            }
         }
     }
+    let fts_match = (!fts.is_empty()).then(|| bind(fts.join(" AND ")));
     if let Some(n) = q.number.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         check_text("number", n, 64)?;
         if let Ok(full) = parse_registration_number(n) {
             // A complete number is an exact match on the primary key.
             let p = bind(full.to_string());
-            clauses.push(format!("number = {p}"));
+            clauses.push(format!("labels.number = {p}"));
+        } else if sqlite {
+            // GLOB is case-sensitive, so SQLite serves a constant prefix
+            // from the primary-key index (LIKE could not: it folds case).
+            let mut prefix = String::new();
+            for c in n.to_ascii_uppercase().chars() {
+                if matches!(c, '*' | '?' | '[' | ']') {
+                    prefix.push('[');
+                    prefix.push(c);
+                    prefix.push(']');
+                } else {
+                    prefix.push(c);
+                }
+            }
+            prefix.push('*');
+            let p = bind(prefix);
+            clauses.push(format!("labels.number GLOB {p}"));
         } else {
             let mut prefix = String::new();
             for c in n.to_ascii_uppercase().chars() {
@@ -1447,29 +1485,31 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
             }
             prefix.push('%');
             let p = bind(prefix);
-            clauses.push(format!("number LIKE {p} ESCAPE '\\'"));
+            clauses.push(format!("labels.number LIKE {p} ESCAPE '\\'"));
         }
     }
     if let Some(level) = q.level {
         let p = bind(level.number().to_string());
-        clauses.push(format!("level = CAST({p} AS BIGINT)"));
+        clauses.push(format!("labels.level = CAST({p} AS BIGINT)"));
     }
     if let Some(status) = q.status {
         match status {
             LabelStatus::Active | LabelStatus::UnderSurveillance => {
                 let s = bind(status.as_str().to_string());
                 let d = bind(today.clone());
-                clauses.push(format!("stored_status = {s} AND valid_until >= {d}"));
+                clauses.push(format!(
+                    "labels.stored_status = {s} AND labels.valid_until >= {d}"
+                ));
             }
             LabelStatus::Expired => {
                 let d = bind(today.clone());
                 clauses.push(format!(
-                    "stored_status IN ('active', 'under_surveillance') AND valid_until < {d}"
+                    "labels.stored_status IN ('active', 'under_surveillance') AND labels.valid_until < {d}"
                 ));
             }
             LabelStatus::Withdrawn | LabelStatus::Revoked => {
                 let s = bind(status.as_str().to_string());
-                clauses.push(format!("stored_status = {s}"));
+                clauses.push(format!("labels.stored_status = {s}"));
             }
         }
     }
@@ -1478,11 +1518,19 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
     } else {
         clauses.join(" AND ")
     };
-    let sql = format!(
-        "SELECT data FROM labels WHERE {filter} ORDER BY seq LIMIT {} OFFSET {}",
-        limit + 1,
-        offset
-    );
+    let sql = match fts_match {
+        Some(m) => format!(
+            "SELECT labels.data FROM labels_fts JOIN labels ON labels.seq = labels_fts.rowid \
+             WHERE labels_fts MATCH {m} AND {filter} ORDER BY labels_fts.rowid LIMIT {} OFFSET {}",
+            limit + 1,
+            offset
+        ),
+        None => format!(
+            "SELECT labels.data FROM labels WHERE {filter} ORDER BY labels.seq LIMIT {} OFFSET {}",
+            limit + 1,
+            offset
+        ),
+    };
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for b in binds {
         query = query.bind(b);
@@ -1503,6 +1551,34 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
         limit,
         next_offset,
     })
+}
+
+/// Number of labels per (level, status as of today), from one grouped
+/// query over the `labels_counts` index.
+pub(crate) async fn label_counts(reg: &Registry) -> Result<Vec<(Level, LabelStatus, u64)>> {
+    let rows = sqlx::query(
+        "SELECT level, CASE WHEN stored_status IN ('active', 'under_surveillance') \
+         AND valid_until < $1 THEN 'expired' ELSE stored_status END AS status, COUNT(*) \
+         FROM labels GROUP BY level, 2",
+    )
+    .bind(fmt_date(reg.today()))
+    .fetch_all(reg.inner.store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let level: i64 = r.try_get(0)?;
+            let status: String = r.try_get(1)?;
+            let n: i64 = r.try_get(2)?;
+            let level = u8::try_from(level)
+                .ok()
+                .and_then(Level::from_number)
+                .ok_or_else(|| Error::Corrupt(format!("labels: level {level}")))?;
+            let status = status
+                .parse::<LabelStatus>()
+                .map_err(|e| Error::Corrupt(format!("labels: status: {e}")))?;
+            Ok((level, status, n.max(0) as u64))
+        })
+        .collect()
 }
 
 pub(crate) fn summary(l: &Label) -> LabelSummary {
@@ -1567,50 +1643,84 @@ const CSV_HEADER: [&str; 16] = [
     "open_vulnerabilities",
 ];
 
-pub(crate) async fn export_csv<W: std::io::Write + Send>(reg: &Registry, out: W) -> Result<u64> {
-    let mut w = csv::Writer::from_writer(out);
+fn csv_record(l: &Label) -> [String; 16] {
+    let join = |f: &dyn Fn(&Product) -> Vec<String>| {
+        l.products.iter().flat_map(f).collect::<Vec<_>>().join("; ")
+    };
+    let open_vulns = l
+        .security
+        .vulnerabilities
+        .iter()
+        .filter(|v| v.state == VulnerabilityState::Investigating)
+        .count();
+    [
+        l.number.clone(),
+        l.level.number().to_string(),
+        l.status.as_str().to_string(),
+        l.applicant.company.clone(),
+        l.applicant.address.clone(),
+        l.applicant.contact.clone(),
+        join(&|p| vec![p.name.clone()]),
+        join(&|p| p.model_numbers.clone()),
+        join(&|p| p.firmware_versions.clone()),
+        join(&|p| vec![p.product_type.clone()]),
+        fmt_date(l.issued_on),
+        fmt_date(l.valid_until),
+        l.security.support_end.map(fmt_date).unwrap_or_default(),
+        l.security.disclosure_contact.clone(),
+        l.security.updates.len().to_string(),
+        open_vulns.to_string(),
+    ]
+}
+
+/// CSV rows for `labels` (after the header line when `header`): the export
+/// is these chunks concatenated, page after page.
+pub fn labels_csv(labels: &[Label], header: bool) -> Result<Vec<u8>> {
     let csv_err = |e: csv::Error| Error::Io(std::io::Error::other(e.to_string()));
-    w.write_record(CSV_HEADER).map_err(csv_err)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if header {
+        w.write_record(CSV_HEADER).map_err(csv_err)?;
+    }
+    for l in labels {
+        w.write_record(csv_record(l)).map_err(csv_err)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+}
+
+/// The JSON export is `JSON_EXPORT_OPEN`, then [`labels_json`] chunks, then
+/// `JSON_EXPORT_CLOSE`.
+pub const JSON_EXPORT_OPEN: &[u8] = b"[";
+pub const JSON_EXPORT_CLOSE: &[u8] = b"\n]\n";
+
+/// Array elements for `labels`; `first`: no label was written before.
+pub fn labels_json(labels: &[Label], first: bool) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(labels.len() * 1024);
+    for (i, l) in labels.iter().enumerate() {
+        if !(first && i == 0) {
+            out.push(b',');
+        }
+        out.push(b'\n');
+        serde_json::to_writer(&mut out, l).map_err(|e| Error::Io(e.into()))?;
+    }
+    Ok(out)
+}
+
+pub(crate) async fn export_csv<W: std::io::Write + Send>(
+    reg: &Registry,
+    mut out: W,
+) -> Result<u64> {
+    out.write_all(&labels_csv(&[], true)?)?;
     let mut after: Option<String> = None;
     let mut n = 0u64;
     loop {
         let page = labels_after(reg, after.as_deref(), 1000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.number.clone());
-        for l in &page {
-            let join = |f: &dyn Fn(&Product) -> Vec<String>| {
-                l.products.iter().flat_map(f).collect::<Vec<_>>().join("; ")
-            };
-            let open_vulns = l
-                .security
-                .vulnerabilities
-                .iter()
-                .filter(|v| v.state == VulnerabilityState::Investigating)
-                .count();
-            w.write_record([
-                l.number.clone(),
-                l.level.number().to_string(),
-                l.status.as_str().to_string(),
-                l.applicant.company.clone(),
-                l.applicant.address.clone(),
-                l.applicant.contact.clone(),
-                join(&|p| vec![p.name.clone()]),
-                join(&|p| p.model_numbers.clone()),
-                join(&|p| p.firmware_versions.clone()),
-                join(&|p| vec![p.product_type.clone()]),
-                fmt_date(l.issued_on),
-                fmt_date(l.valid_until),
-                l.security.support_end.map(fmt_date).unwrap_or_default(),
-                l.security.disclosure_contact.clone(),
-                l.security.updates.len().to_string(),
-                open_vulns.to_string(),
-            ])
-            .map_err(csv_err)?;
-            n += 1;
-        }
-        w.flush()?;
+        out.write_all(&labels_csv(&page, false)?)?;
+        n += page.len() as u64;
     }
-    w.flush()?;
+    out.flush()?;
     Ok(n)
 }
 
@@ -1618,23 +1728,17 @@ pub(crate) async fn export_json<W: std::io::Write + Send>(
     reg: &Registry,
     mut out: W,
 ) -> Result<u64> {
-    out.write_all(b"[")?;
+    out.write_all(JSON_EXPORT_OPEN)?;
     let mut after: Option<String> = None;
     let mut n = 0u64;
     loop {
         let page = labels_after(reg, after.as_deref(), 1000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.number.clone());
-        for l in &page {
-            if n > 0 {
-                out.write_all(b",")?;
-            }
-            out.write_all(b"\n")?;
-            serde_json::to_writer(&mut out, l).map_err(|e| Error::Io(e.into()))?;
-            n += 1;
-        }
+        out.write_all(&labels_json(&page, n == 0)?)?;
+        n += page.len() as u64;
     }
-    out.write_all(b"\n]\n")?;
+    out.write_all(JSON_EXPORT_CLOSE)?;
     out.flush()?;
     Ok(n)
 }
@@ -1704,6 +1808,7 @@ pub(crate) async fn rebuild(reg: &Registry) -> Result<RebuildReport> {
     }
     tx.raise_counter("application", max_app).await?;
     tx.raise_counter("label", max_label).await?;
+    tx.rebuild_search_index(reg.backend()).await?;
     let applications = tx.count("applications").await?;
     let labels = tx.count("labels").await?;
     tx.commit().await?;

@@ -59,6 +59,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use auth::{Action, Denied, Resource, authorize};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use demo::{seed_bulk, seed_demo};
+pub use domain::{JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, labels_csv, labels_json};
 pub use error::{Error, Result};
 pub use model::*;
 pub use number::{NumberError, RegistrationNumber, parse_registration_number};
@@ -130,6 +131,25 @@ impl Registry {
     /// Today's date (Japan) of the registry's clock.
     pub fn today(&self) -> NaiveDate {
         self.inner.clock.today()
+    }
+
+    /// A number that changes after every write committed through this
+    /// process (any clone of this registry). Cheap: no database access.
+    /// Writes by other processes do not change it; compare [`Registry::head_seq`]
+    /// for those.
+    pub fn generation(&self) -> u64 {
+        self.inner.store.generation()
+    }
+
+    /// Sequence number of the newest event (one small query).
+    pub async fn head_seq(&self) -> Result<i64> {
+        Ok(self.inner.store.head().await?.0)
+    }
+
+    /// Tell readers of [`Registry::generation`] that the database may have
+    /// changed behind this process (e.g. [`Registry::head_seq`] moved).
+    pub fn note_external_change(&self) {
+        self.inner.store.bump_generation()
     }
 
     /// True when no event was ever recorded (tokens do not count).
@@ -388,6 +408,12 @@ impl Registry {
     /// Search labels.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         domain::search(self, query).await
+    }
+
+    /// Label counts per level and status (as of today), one row per pair
+    /// that occurs.
+    pub async fn label_counts(&self) -> Result<Vec<(Level, LabelStatus, u64)>> {
+        domain::label_counts(self).await
     }
 
     /// Labels in registration order after `after_number` (keyset pagination

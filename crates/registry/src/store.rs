@@ -3,6 +3,8 @@
 //! for both backends (`$n` parameters work in both).
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,10 +15,20 @@ use crate::chain::{self, EventFields};
 use crate::error::{Error, Result};
 use crate::model::*;
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_search_index.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/postgres/0002_search_index.sql"),
+    ),
+];
 
 pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
@@ -35,6 +47,9 @@ pub(crate) fn fmt_date(d: NaiveDate) -> String {
 pub(crate) struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Bumped after every committed write through this process, so readers
+    /// that cache derived data can tell cheaply whether it may be stale.
+    generation: Arc<AtomicU64>,
 }
 
 /// Turn `sqlite://path` into options that create the file (and its directory).
@@ -114,7 +129,11 @@ impl Store {
                 url: url.to_string(),
                 message: e.to_string(),
             })?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            generation: Arc::new(AtomicU64::new(0)),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -169,6 +188,15 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// See `generation` on [`Store`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -194,6 +222,7 @@ impl Store {
             .await?;
         Ok(WriteTx {
             tx,
+            generation: self.generation.clone(),
             head_seq: row.try_get(0)?,
             head_hash: row.try_get(1)?,
             buffering: false,
@@ -618,6 +647,7 @@ pub(crate) fn norm(s: &str) -> String {
 /// A write transaction positioned at the chain head.
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
+    generation: Arc<AtomicU64>,
     head_seq: i64,
     head_hash: String,
     /// Bulk mode: rows are collected and written with multi-row INSERTs at
@@ -907,6 +937,18 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Rebuild the search index from the `labels` table (SQLite's FTS5
+    /// table; PostgreSQL's GIN indexes follow the table by themselves).
+    /// Triggers keep it in step on every write; this is for `rebuild`.
+    pub(crate) async fn rebuild_search_index(&mut self, backend: Backend) -> Result<()> {
+        if backend == Backend::Sqlite {
+            sqlx::query("INSERT INTO labels_fts (labels_fts) VALUES ('rebuild')")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Events after `after_seq`, for replay inside this transaction.
     pub(crate) async fn events_after(&mut self, after_seq: i64, limit: i64) -> Result<Vec<Event>> {
         let rows = sqlx::query("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
@@ -933,6 +975,9 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await?;
+        // After the commit, never before: a reader that saw the old number
+        // may have read the old rows, and must see a new number next time.
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 }

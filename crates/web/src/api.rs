@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use jcstar_registry::{
@@ -18,12 +19,14 @@ use jcstar_registry::{
     InquiryOutcome, Resource, SurveillanceOrder, UpdateEntry, VulnerabilityEntry, authorize,
 };
 use serde::Deserialize;
+use tokio_stream::wrappers::ReceiverStream;
 use utoipa::ToSchema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::cache::Format;
 use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::pages::search_query;
 use crate::schema;
@@ -181,13 +184,27 @@ pub struct ContactRequest {
 pub async fn get_label(
     State(st): State<AppState>,
     Path(number): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let stamp = st.pages.stamp(&st.registry).await;
+    if let Some(hit) = st.pages.get(&number, Format::Json, stamp) {
+        return Ok(hit.respond(&headers));
+    }
     let page = st
         .registry
         .product_page(&number)
         .await
         .map_err(reg(&Actor::public()))?;
-    Ok(Json(page).into_response())
+    let body = serde_json::to_vec(&page).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("serialising the label failed: {e}"),
+        )
+    })?;
+    Ok(st
+        .pages
+        .put(&number, Format::Json, stamp, body)
+        .respond(&headers))
 }
 
 /// Search labels; all given criteria must match.
@@ -236,11 +253,7 @@ pub async fn list_labels(
 #[utoipa::path(get, path = "/api/v1/export/labels.csv", tag = "public",
     responses((status = 200, content_type = "text/csv", body = String)))]
 pub async fn export_csv(State(st): State<AppState>) -> ApiResult<Response> {
-    let mut buf = Vec::new();
-    st.registry
-        .export_csv(&mut buf)
-        .await
-        .map_err(reg(&Actor::public()))?;
+    let body = export_stream(st, ExportFormat::Csv).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -249,7 +262,7 @@ pub async fn export_csv(State(st): State<AppState>) -> ApiResult<Response> {
                 "attachment; filename=\"labels.csv\"",
             ),
         ],
-        buf,
+        body,
     )
         .into_response())
 }
@@ -258,11 +271,7 @@ pub async fn export_csv(State(st): State<AppState>) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/api/v1/export/labels.json", tag = "public",
     responses((status = 200, body = Vec<schema::Label>)))]
 pub async fn export_json(State(st): State<AppState>) -> ApiResult<Response> {
-    let mut buf = Vec::new();
-    st.registry
-        .export_json(&mut buf)
-        .await
-        .map_err(reg(&Actor::public()))?;
+    let body = export_stream(st, ExportFormat::Json).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
@@ -271,9 +280,84 @@ pub async fn export_json(State(st): State<AppState>) -> ApiResult<Response> {
                 "attachment; filename=\"labels.json\"",
             ),
         ],
-        buf,
+        body,
     )
         .into_response())
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Labels read per query while exporting.
+const EXPORT_PAGE: u64 = 500;
+
+/// The export as a streamed body: one page of labels is read, encoded and
+/// handed to the connection at a time, and the bounded channel makes a slow
+/// client slow the reading down, so memory stays flat however large the
+/// registry. The first page is read before answering, so an unreachable
+/// database is an error status rather than a cut-off 200. Each page is read
+/// separately: a label changed during the export appears once, in the state
+/// of the moment its page was read.
+async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
+    let encode = move |labels: &[jcstar_registry::Label], first: bool| match format {
+        ExportFormat::Csv => jcstar_registry::labels_csv(labels, first),
+        ExportFormat::Json => jcstar_registry::labels_json(labels, first),
+    };
+    let public = Actor::public();
+    let first_page = st
+        .registry
+        .labels_after(None, EXPORT_PAGE)
+        .await
+        .map_err(reg(&public))?;
+    let mut head = match format {
+        ExportFormat::Csv => Vec::new(),
+        ExportFormat::Json => jcstar_registry::JSON_EXPORT_OPEN.to_vec(),
+    };
+    head.extend(encode(&first_page, true).map_err(reg(&public))?);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let fail = |e: jcstar_registry::Error| {
+            tracing::error!(error = %e, "export stopped");
+            std::io::Error::other(e.to_string())
+        };
+        if tx.send(Ok(Bytes::from(head))).await.is_err() {
+            return;
+        }
+        let mut after = first_page.last().map(|l| l.number.clone());
+        while let Some(last) = after.take() {
+            let page = match st.registry.labels_after(Some(&last), EXPORT_PAGE).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(Err(fail(e))).await;
+                    return;
+                }
+            };
+            if page.is_empty() {
+                break;
+            }
+            let chunk = match encode(&page, false) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(fail(e))).await;
+                    return;
+                }
+            };
+            // The client went away: stop reading.
+            if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                return;
+            }
+            after = page.last().map(|l| l.number.clone());
+        }
+        if format == ExportFormat::Json {
+            let _ = tx
+                .send(Ok(Bytes::from_static(jcstar_registry::JSON_EXPORT_CLOSE)))
+                .await;
+        }
+    });
+    Ok(Body::from_stream(ReceiverStream::new(rx)))
 }
 
 /// Events after a sequence number and/or since a time, oldest first. Poll

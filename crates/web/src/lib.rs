@@ -1,9 +1,10 @@
 //! The HTTP face of the registry: public product information pages, search,
 //! open data, the JSON API with its OpenAPI description, and the label images.
 //!
-//! It holds no state of its own beyond a short-lived cache of the home page's
-//! counts: every answer comes from `jcstar-registry`, which also decides who
-//! may do what. It does not open databases or handle signals (the CLI does).
+//! It holds no state of its own beyond caches (the home page's counts, and
+//! rendered product pages that are dropped on any write, see [`cache`]):
+//! every answer comes from `jcstar-registry`, which also decides who may do
+//! what. It does not open databases or handle signals (the CLI does).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
+pub mod cache;
 pub mod error;
 pub mod i18n;
 pub mod label;
@@ -76,6 +78,7 @@ pub struct AppState {
     pub registry: Registry,
     base_url: Arc<str>,
     counts: Arc<tokio::sync::Mutex<Option<CountsCache>>>,
+    pub pages: Arc<cache::PageCache>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             registry,
             base_url: Arc::from(base_url.trim_end_matches('/')),
             counts: Arc::new(tokio::sync::Mutex::new(None)),
+            pages: Arc::new(cache::PageCache::new(cache::DEFAULT_ENTRIES)),
         }
     }
 
@@ -110,16 +114,10 @@ impl AppState {
             return Ok(c.counts.clone());
         }
         let mut counts = Counts::default();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.registry.labels_after(after.as_deref(), 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.number.clone());
-            for l in &page {
-                counts.total += 1;
-                *counts.by_status.entry(l.status).or_default() += 1;
-                *counts.by_level.entry(l.level).or_default() += 1;
-            }
+        for (level, status, n) in self.registry.label_counts().await? {
+            counts.total += n;
+            *counts.by_status.entry(status).or_default() += n;
+            *counts.by_level.entry(level).or_default() += n;
         }
         *guard = Some(CountsCache {
             at: Instant::now(),

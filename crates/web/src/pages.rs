@@ -16,6 +16,7 @@ use jcstar_registry::{
 };
 
 use crate::AppState;
+use crate::cache::Format;
 use crate::i18n::{self, Tr};
 use crate::label::{LabelArt, label_png, label_svg};
 
@@ -573,6 +574,13 @@ pub async fn label_page(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = lang_of(&params, &headers);
+    // Other parameters end up in the page's links: render those afresh.
+    let cacheable = params.keys().all(|k| k == "lang");
+    let format = Format::Html(lang);
+    let stamp = st.pages.stamp(&st.registry).await;
+    if cacheable && let Some(hit) = st.pages.get(&number, format, stamp) {
+        return hit.respond(&headers);
+    }
     match st.registry.product_page(&number).await {
         Ok(page) => {
             let title = format!(
@@ -588,7 +596,12 @@ pub async fn label_page(
                 c: chrome(lang, title, &uri, &params),
                 v: label_view(&page.label, &page.history, lang),
             };
-            html(StatusCode::OK, tpl.render())
+            match tpl.render() {
+                Ok(body) if cacheable => {
+                    st.pages.put(&number, format, stamp, body).respond(&headers)
+                }
+                body => html(StatusCode::OK, body),
+            }
         }
         Err(e) => error_page(lang, &uri, &params, e),
     }

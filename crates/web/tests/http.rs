@@ -22,6 +22,20 @@ struct Server {
 }
 
 impl Server {
+    /// The server on `backend`, or None (with a loud message) for PostgreSQL
+    /// when JCSTAR_TEST_POSTGRES is unset: CI sets it, and a test that
+    /// silently passed without its database would prove nothing.
+    async fn start_or_skip(backend: Backend) -> Option<Server> {
+        if backend == Backend::Postgres && std::env::var_os("JCSTAR_TEST_POSTGRES").is_none() {
+            eprintln!(
+                "\n*** SKIPPED: JCSTAR_TEST_POSTGRES is not set, so this PostgreSQL web test \
+                 did not run (e.g. JCSTAR_TEST_POSTGRES=postgres://root@127.0.0.1:5432/test) ***\n"
+            );
+            return None;
+        }
+        Some(Server::start(backend).await)
+    }
+
     async fn start(backend: Backend) -> Server {
         let db = TestDb::new(backend).await.expect("test database");
         let clock = Arc::new(ManualClock::new(
@@ -174,7 +188,9 @@ async fn issue_over_http(s: &Server, vendor: &str, op: &str, org: &str, company:
 }
 
 async fn flows(backend: Backend) {
-    let s = Server::start(backend).await;
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
     let op = s.token(Role::Operator, "").await;
     let vendor = s.token(Role::Vendor, "acme").await;
 
@@ -509,9 +525,20 @@ async fn prepare(reg: &Registry, prep: Prep) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn role_action_matrix() {
+async fn role_action_matrix_sqlite() {
+    role_action_matrix(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_action_matrix_postgres() {
+    role_action_matrix(Backend::Postgres).await;
+}
+
+async fn role_action_matrix(backend: Backend) {
     use Who::*;
-    let s = Server::start(Backend::Sqlite).await;
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
     let tokens = [
         (Public, None),
         (VendorOwn, Some(s.token(Role::Vendor, "acme").await)),
@@ -770,8 +797,19 @@ async fn role_action_matrix() {
 // ---- bad input --------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_is_a_4xx_json_naming_the_field() {
-    let s = Server::start(Backend::Sqlite).await;
+async fn bad_input_is_a_4xx_json_naming_the_field_sqlite() {
+    bad_input_is_a_4xx_json_naming_the_field(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_4xx_json_naming_the_field_postgres() {
+    bad_input_is_a_4xx_json_naming_the_field(Backend::Postgres).await;
+}
+
+async fn bad_input_is_a_4xx_json_naming_the_field(backend: Backend) {
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
     let vendor = s.token(Role::Vendor, "acme").await;
     let post_raw = |body: Vec<u8>, ctype: &'static str| {
         let req = s
@@ -878,8 +916,19 @@ async fn bad_input_is_a_4xx_json_naming_the_field() {
 // ---- escaping ---------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vendor_text_is_escaped_on_every_page() {
-    let s = Server::start(Backend::Sqlite).await;
+async fn vendor_text_is_escaped_on_every_page_sqlite() {
+    vendor_text_is_escaped_on_every_page(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vendor_text_is_escaped_on_every_page_postgres() {
+    vendor_text_is_escaped_on_every_page(Backend::Postgres).await;
+}
+
+async fn vendor_text_is_escaped_on_every_page(backend: Backend) {
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
     let op = s.token(Role::Operator, "").await;
     let vendor = s.token(Role::Vendor, "evil").await;
     let payloads = [
@@ -982,8 +1031,19 @@ async fn vendor_text_is_escaped_on_every_page() {
 // ---- concurrency and the API description ------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hundred_concurrent_issuances_get_distinct_valid_numbers() {
-    let s = Server::start(Backend::Sqlite).await;
+async fn hundred_concurrent_issuances_get_distinct_valid_numbers_sqlite() {
+    hundred_concurrent_issuances_get_distinct_valid_numbers(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_issuances_get_distinct_valid_numbers_postgres() {
+    hundred_concurrent_issuances_get_distinct_valid_numbers(Backend::Postgres).await;
+}
+
+async fn hundred_concurrent_issuances_get_distinct_valid_numbers(backend: Backend) {
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
     let op = s.token(Role::Operator, "").await;
     let mut ids = Vec::new();
     let vendor = Actor::local(Role::Vendor, "acme", "t");
@@ -1039,8 +1099,19 @@ async fn hundred_concurrent_issuances_get_distinct_valid_numbers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_describes_every_operation_and_real_fields() {
-    let s = Server::start(Backend::Sqlite).await;
+async fn openapi_describes_every_operation_and_real_fields_sqlite() {
+    openapi_describes_every_operation_and_real_fields(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_describes_every_operation_and_real_fields_postgres() {
+    openapi_describes_every_operation_and_real_fields(Backend::Postgres).await;
+}
+
+async fn openapi_describes_every_operation_and_real_fields(backend: Backend) {
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
     let (st, doc) = s.get_json("/api/openapi.json", None).await;
     assert_eq!(st, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -1105,4 +1176,140 @@ async fn openapi_describes_every_operation_and_real_fields() {
         }
     }
     s.stop().await;
+}
+
+// ---- the product page cache --------------------------------------------------
+
+/// Every way a product page's content can change must show on the very next
+/// request although pages are cached: a write through this server, the date
+/// passing the end of validity, and a write by another process on the same
+/// database (seen within the cache's head poll).
+async fn page_cache_never_serves_stale(backend: Backend) {
+    let Some(s) = Server::start_or_skip(backend).await else {
+        return;
+    };
+    let op = s.token(Role::Operator, "").await;
+    let vendor = s.token(Role::Vendor, "acme").await;
+    let n = issue_over_http(&s, &vendor, &op, "acme", "Cache Test K.K.").await;
+    let page = format!("/labels/{n}?lang=en");
+    let api = format!("/api/v1/labels/{n}");
+
+    let first = s.http.get(s.url(&page)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let body = first.text().await.unwrap();
+    assert!(body.contains("Active"));
+    // Served again from the cache: same bytes, same validator, 304 on match.
+    let again = s.http.get(s.url(&page)).send().await.unwrap();
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(again.text().await.unwrap(), body);
+    let cond = s
+        .http
+        .get(s.url(&page))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cond.status(), StatusCode::NOT_MODIFIED);
+    let (_, j) = s.get_json(&api, None).await;
+    assert_eq!(j["label"]["status"], "active");
+    assert_eq!(j["history"].as_array().unwrap().len(), 1);
+
+    // 1. A write through this server: a security-information entry and a
+    //    status change, each visible at once in HTML, JSON and the 304 path.
+    let (st, b) = s
+        .post(
+            &format!("{api}/updates"),
+            Some(&vendor),
+            json!({"version": "2.0.0", "released_on": "2026-04-01", "notes": "cache-busting update"}),
+        )
+        .await;
+    ok(st, &b, "update");
+    let (_, body) = s.get(&page).await;
+    assert!(
+        body.contains("cache-busting update"),
+        "stale page after update"
+    );
+    let (_, j) = s.get_json(&api, None).await;
+    assert_eq!(j["label"]["security"]["updates"][0]["version"], "2.0.0");
+    let deadline = (s.reg.today() + Duration::days(30)).to_string();
+    let (st, b) = s
+        .post(
+            &format!("{api}/surveillance"),
+            Some(&op),
+            json!({"reason": "cache check", "evidence_demanded": "logs", "correction_deadline": deadline}),
+        )
+        .await;
+    ok(st, &b, "surveillance");
+    let cond = s
+        .http
+        .get(s.url(&page))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cond.status(), StatusCode::OK, "old validator still matched");
+    assert!(cond.text().await.unwrap().contains("UNDER SURVEILLANCE"));
+    let (_, j) = s.get_json(&api, None).await;
+    assert_eq!(j["label"]["status"], "under_surveillance");
+    let (st, b) = s
+        .post(
+            &format!("{api}/surveillance/close"),
+            Some(&op),
+            json!({"reason": "fixed"}),
+        )
+        .await;
+    ok(st, &b, "close surveillance");
+    let (_, body) = s.get(&page).await;
+    assert!(body.contains("Active") && !body.contains("UNDER SURVEILLANCE"));
+
+    // 2. No write at all: the end date passes.
+    let valid_until: NaiveDate = j["label"]["valid_until"].as_str().unwrap().parse().unwrap();
+    let days = (valid_until - s.reg.today()).num_days() + 1;
+    s.clock.advance(Duration::days(days));
+    let (_, body) = s.get(&page).await;
+    assert!(
+        body.contains("EXPIRED") || body.contains("Expired"),
+        "cached page outlived its end date"
+    );
+    let (_, j) = s.get_json(&api, None).await;
+    assert_eq!(j["label"]["status"], "expired");
+
+    // 3. Another process writes to the same database (its own registry
+    //    handle, so this server's write counter does not move).
+    let other =
+        s.db.as_ref()
+            .unwrap()
+            .open(s.clock.clone())
+            .await
+            .expect("second handle");
+    let vendor_actor = other.authenticate(&vendor).await.unwrap();
+    other
+        .set_disclosure_contact(&vendor_actor, &n, "psirt-external@example.jp")
+        .await
+        .unwrap();
+    tokio::time::sleep(jcstar_web::cache::HEAD_POLL + std::time::Duration::from_millis(200)).await;
+    // The first request after the poll period compares the head.
+    let (_, body) = s.get(&page).await;
+    assert!(
+        body.contains("psirt-external@example.jp"),
+        "a write by another process stayed invisible after the poll period"
+    );
+    other.close().await;
+
+    // Pages with other parameters are not cached but still right.
+    let (st, body) = s.get(&format!("/labels/{n}?lang=en&x=1")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(body.contains("psirt-external@example.jp"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_cache_never_serves_stale_sqlite() {
+    page_cache_never_serves_stale(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_cache_never_serves_stale_postgres() {
+    page_cache_never_serves_stale(Backend::Postgres).await;
 }
