@@ -1,0 +1,295 @@
+//! `jcstar testbed run` with the login devices, `jcstar assess` (safety
+//! prompt, masking, `--checklist`) and `jcstar probe persistence` with a
+//! power-cycle command, run as a tester would run them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+fn jcstar() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jcstar"));
+    c.arg("--lang").arg("en").stdin(Stdio::null());
+    c
+}
+
+fn out(cmd: &mut Command) -> Output {
+    cmd.output().expect("running jcstar")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A `jcstar testbed run NAME --json` process; killed on drop.
+struct Testbed {
+    child: Child,
+    info: serde_json::Value,
+}
+
+impl Testbed {
+    fn start(name: &str) -> Testbed {
+        let mut child = jcstar()
+            .args(["testbed", "run", name, "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the testbed");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the testbed's first line");
+        let info: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+            let mut err = String::new();
+            if let Some(mut s) = child.stderr.take() {
+                let _ = s.read_to_string(&mut err);
+            }
+            panic!("{e}: {line:?} {err}")
+        });
+        Testbed { child, info }
+    }
+
+    fn port(&self, kind: &str) -> u16 {
+        self.info["services"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["kind"] == kind))
+            .and_then(|s| s["addr"].as_str())
+            .and_then(|a| a.rsplit_once(':'))
+            .and_then(|(_, p)| p.parse().ok())
+            .unwrap_or_else(|| panic!("no {kind} service in {}", self.info))
+    }
+
+    fn control(&self) -> String {
+        self.info["control"]
+            .as_str()
+            .expect("control address")
+            .to_string()
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let reply = http(&self.control(), "GET /status");
+        let body = reply.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"))
+    }
+}
+
+impl Drop for Testbed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http(addr: &str, request_line: &str) -> String {
+    let mut s = TcpStream::connect(addr).expect("connecting to the control port");
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    write!(s, "{request_line} HTTP/1.0\r\nHost: x\r\n\r\n").expect("request");
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply
+}
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(tag: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("jcstar-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("temporary directory");
+        Dir(d)
+    }
+    fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn testbed_runs_login_devices_and_sigusr1_cuts_the_power() {
+    let list = out(jcstar().args(["testbed", "list"]));
+    let listing = String::from_utf8_lossy(&list.stdout);
+    for name in [
+        "auth-lockout",
+        "auth-delay",
+        "auth-open",
+        "auth-form200",
+        "auth-forgets-password",
+        "auth-firmware-reverts",
+    ] {
+        assert!(listing.contains(name), "{name} missing:\n{listing}");
+    }
+
+    let tb = Testbed::start("auth-forgets-password");
+    assert_eq!(tb.status()["power_cuts"], 0);
+    let reply = http(&tb.control(), "POST /password?new=Changed-123");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let kill = out(Command::new("kill")
+        .arg("-USR1")
+        .arg(tb.child.id().to_string()));
+    assert!(kill.status.success(), "{}", text(&kill));
+    let mut cuts = serde_json::Value::Null;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        cuts = tb.status()["power_cuts"].clone();
+        if cuts == 1 {
+            break;
+        }
+    }
+    assert_eq!(cuts, 1, "SIGUSR1 did not cut the power");
+
+    // A description file with an [auth] table; an unknown policy is named
+    // with what is accepted.
+    let d = Dir::new("tb");
+    let bad = d.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "services = [\"http\"]\n[auth]\nusername = \"admin\"\npassword = \"x\"\nmodel = \"M\"\nfirmware = \"1\"\npolicy = { kind = \"tarpit\" }\n",
+    )
+    .expect("write");
+    let o = out(jcstar().args(["testbed", "run"]).arg(&bad));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(e.contains("bad.toml") && e.contains("tarpit"), "{e}");
+    assert!(e.contains("progressive-delay"), "{e}");
+}
+
+#[test]
+fn brute_force_is_announced_and_needs_yes_without_a_terminal() {
+    let tb = Testbed::start("auth-open");
+    let port = tb.port("http");
+    let d = Dir::new("yes");
+    let o = out(jcstar()
+        .args([
+            "assess",
+            "127.0.0.1",
+            "--no-scan",
+            "--default-attempts",
+            "0",
+        ])
+        .args(["--service", &format!("http-basic:{port}/")])
+        .args(["--attempts", "7", "-o"])
+        .arg(d.join("ev")));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(e.contains("up to 7 login attempts"), "{e}");
+    assert!(e.contains("--yes"), "{e}");
+    assert_eq!(tb.status()["failures"], 0, "a guess was sent anyway");
+
+    let o = out(jcstar()
+        .args([
+            "assess",
+            "127.0.0.1",
+            "--no-scan",
+            "--default-attempts",
+            "0",
+        ])
+        .args(["--service", &format!("http-basic:{port}/")])
+        .args(["--attempts", "7", "--yes", "-o"])
+        .arg(d.join("ev2")));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does-not-resist"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(tb.status()["failures"], 7);
+}
+
+#[test]
+fn found_credentials_are_masked_unless_show_secrets_and_attach_to_the_checklist() {
+    let tb = Testbed::start("auth-open");
+    let port = tb.port("telnet");
+    let d = Dir::new("mask");
+    let checklist = d.join("checklist.toml");
+    let o = out(jcstar()
+        .args(["checklist", "init", "--product", "Cam", "--output"])
+        .arg(&checklist));
+    assert!(o.status.success(), "{}", text(&o));
+    let assess = |extra: &[&str], ev: &Path| {
+        out(jcstar()
+            .args(["assess", "127.0.0.1", "--no-scan", "--no-brute-force"])
+            .args(["--service", &format!("telnet:{port}")])
+            .args(extra)
+            .arg("-o")
+            .arg(ev))
+    };
+    let o = assess(
+        &["--checklist", checklist.to_str().expect("utf-8")],
+        &d.join("ev"),
+    );
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(e.contains("ACCEPTED default pair"), "{e}");
+    assert!(e.contains("a***n"), "{e}");
+    assert!(!e.contains("/ \"admin\""), "password shown: {e}");
+    assert!(e.contains("attached the evidence"), "{e}");
+    let cl = std::fs::read_to_string(&checklist).expect("checklist");
+    assert!(cl.contains("ev/report.json"), "{cl}");
+    let o = out(jcstar().args(["checklist", "validate"]).arg(&checklist));
+    assert_ne!(o.status.code(), Some(2), "{}", text(&o));
+
+    let o = assess(&["--show-secrets"], &d.join("ev2"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("\"admin\" / \"admin\""), "{e}");
+}
+
+fn persistence(tb: &Testbed, d: &Dir) -> serde_json::Value {
+    let http = tb.port("http");
+    let control = tb.control();
+    let (host, cport) = control.rsplit_once(':').expect("host:port");
+    // Changes the password through the device's control port, as a tester's
+    // script would through the device's own web page.
+    let change = format!(
+        "bash -c 'exec 3<>/dev/tcp/{host}/{cport}; printf \"POST /password?new=%s HTTP/1.0\\r\\n\\r\\n\" \"$JCSTAR_NEW_PASSWORD\" >&3; cat <&3 >/dev/null'"
+    );
+    let o = out(jcstar()
+        .args(["probe", "persistence", "127.0.0.1", "--json"])
+        .args(["--login", &format!("http-basic:{http}/")])
+        .args(["--old-password", "admin", "--come-back", "20"])
+        .args(["--info", &format!("http:{http}/status")])
+        .args(["--change-password-cmd", &change])
+        .args([
+            "--power-cycle-cmd",
+            &format!("kill -USR1 {}", tb.child.id()),
+        ])
+        .arg("-o")
+        .arg(d.join("p")));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+}
+
+fn verdict(r: &serde_json::Value, id: &str) -> String {
+    r["verdicts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|v| v["criterion"] == id))
+        .and_then(|v| v["verdict"].as_str())
+        .unwrap_or_else(|| panic!("no verdict for {id}: {r}"))
+        .to_string()
+}
+
+#[test]
+fn persistence_with_a_power_cycle_command_against_testbed_devices() {
+    let d = Dir::new("persist");
+    let tb = Testbed::start("auth-forgets-password");
+    let r = persistence(&tb, &d);
+    assert_eq!(verdict(&r, "S1.1-14"), "fail", "{r:#}");
+    assert_eq!(tb.status()["power_cuts"], 1);
+    assert!(d.join("p/persistence.json").exists());
+    drop(tb);
+
+    let d = Dir::new("persist-ok");
+    let tb = Testbed::start("auth-open");
+    let r = persistence(&tb, &d);
+    assert_eq!(verdict(&r, "S1.1-14"), "pass", "{r:#}");
+    assert_eq!(r["before"]["firmware"], "1.0.0", "{r:#}");
+}
