@@ -205,3 +205,41 @@ async fn snmpd_communities() {
         );
     }
 }
+
+#[tokio::test]
+async fn dropbear_parallel_default_check_finds_the_last_pair() {
+    use jcstar_probe::login::creds;
+    use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
+    let user = must(SystemUser::create());
+    let d = must(Dropbear::default().start());
+    let a = adapter(ServiceKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
+    let mut text: String = (0..23)
+        .map(|i| format!("{}:wrong-{i}\n", user.name))
+        .collect();
+    text.push_str(&format!("{}:{}\n", user.name, user.password));
+    let list = creds::parse_user_file("list.txt", &text).expect("parses");
+    // Four connections, several guesses on each: under dropbear's limit of
+    // five unauthenticated connections per address, so no guess is lost.
+    let opts = DefaultsOptions {
+        limit: 24,
+        ..DefaultsOptions::default()
+    };
+    let r = defaults::check(
+        &a,
+        "ssh",
+        ServiceKind::SshPassword,
+        &list,
+        &opts,
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(r.status, DefaultsStatus::Fail, "{}\n{}", r.summary, d.log());
+    assert_eq!(r.tried, 24);
+    assert!(
+        r.results
+            .iter()
+            .all(|p| !matches!(p.outcome, Attempt::Error { .. })),
+        "{:#?}",
+        r.results
+    );
+}

@@ -372,3 +372,48 @@ async fn hostile_services_give_errors_within_the_deadline() {
         assert!(form.is_err());
     }
 }
+
+#[tokio::test]
+async fn form_adapter_will_not_learn_from_a_lockout_page() {
+    let dev = AuthDevice::start(
+        AuthConfig::new(
+            USER,
+            PASS,
+            Policy::Lockout {
+                after: 2,
+                window_ms: 60_000,
+            },
+        ),
+        &[AuthService::Http, AuthService::Form],
+    )
+    .await
+    .expect("device");
+    let form = ServiceSpec::new(
+        ServiceKind::HttpForm,
+        dev.addr(AuthService::Form).expect("form"),
+    )
+    .with_path("/login");
+    // Learnt while the account is open: fine.
+    Adapter::prepare(&form, Duration::from_secs(3))
+        .await
+        .expect("learns on an open account");
+    dev.reset_counters();
+    // The shared account is locked through another service first.
+    let basic = Adapter::prepare(
+        &ServiceSpec::new(
+            ServiceKind::HttpBasic,
+            dev.addr(AuthService::Http).expect("http"),
+        ),
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("adapter");
+    for _ in 0..3 {
+        basic.try_login(USER, "wrong").await;
+    }
+    let err = Adapter::prepare(&form, Duration::from_secs(3))
+        .await
+        .err()
+        .expect("a locked device must not be learnt from");
+    assert!(err.to_string().contains("refusing logins"), "{err}");
+}

@@ -1316,3 +1316,26 @@ async fn serve_control(listener: TcpListener, shared: Arc<Shared>) {
         });
     }
 }
+
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_login_devices_parse_and_errors_name_the_field() {
+        for (name, text) in builtin_auth_devices() {
+            let spec = AuthDeviceSpec::parse(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!spec.description.is_empty(), "{name}");
+            assert!(AuthDeviceSpec::is_auth_description(text), "{name}");
+        }
+        let e = AuthDeviceSpec::parse("services = []\n[auth]\nusername = \"a\"\npassword = \"b\"\nmodel = \"m\"\nfirmware = \"1\"\npolicy = { kind = \"none\" }\n", "x.toml")
+            .expect_err("no services");
+        assert!(e.to_string().starts_with("x.toml: services"), "{e}");
+        let e = AuthDeviceSpec::parse("services = [\"gopher\"]\n", "y.toml").expect_err("bad");
+        assert!(
+            e.to_string().contains("y.toml") && e.to_string().contains("gopher"),
+            "{e}"
+        );
+        assert!(!AuthDeviceSpec::is_auth_description("name = \"cam\"\n"));
+    }
+}

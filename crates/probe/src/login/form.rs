@@ -402,6 +402,22 @@ impl FormAdapter {
                     reason: format!("{e:?}"),
                 })?;
         let body = resp.body_text();
+        // A device that already refuses (locked by earlier guesses, maybe
+        // on another service sharing the account) would teach the lockout
+        // page as "failure", and every later refusal would count as an
+        // evaluated guess: a wrong "does not resist".
+        if let Some(p) = lock_phrase(&body)
+            && lock_phrase(&html).is_none()
+            && adapter.opts.failure_marker.is_none()
+        {
+            return Err(LoginError::Protocol {
+                service,
+                expected: "an ordinary failure reply to a known-bad login".into(),
+                reason: format!(
+                    "the reply already says {p:?}: the device is refusing logins now (locked by earlier attempts?); wait for it to lift and run again, or give the failure text"
+                ),
+            });
+        }
         let page_lines = visible_lines(&html);
         let failure_text = visible_lines(&body)
             .into_iter()
