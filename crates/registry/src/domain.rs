@@ -1520,7 +1520,10 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
     };
     let sql = match fts_match {
         Some(m) => format!(
-            "SELECT labels.data FROM labels_fts JOIN labels ON labels.seq = labels_fts.rowid \
+            // CROSS JOIN fixes SQLite's loop order: the index must drive (in
+            // rowid order, stopping at the page end); with `labels` outside,
+            // each of its rows would re-run the MATCH (seconds).
+            "SELECT labels.data FROM labels_fts CROSS JOIN labels ON labels.seq = labels_fts.rowid \
              WHERE labels_fts MATCH {m} AND {filter} ORDER BY labels_fts.rowid LIMIT {} OFFSET {}",
             limit + 1,
             offset
