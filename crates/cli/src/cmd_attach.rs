@@ -51,6 +51,19 @@ fn reference(checklist: &Path, dir: &Path) -> TestResultRef {
 }
 
 pub fn run(ctx: &Ctx, args: AttachArgs) -> anyhow::Result<ExitCode> {
+    if !args.evidence.is_dir() {
+        anyhow::bail!(
+            "--evidence {}: no such directory; give the evidence directory written by `jcstar probe TARGET -o DIR`",
+            args.evidence.display()
+        );
+    }
+    if !args.evidence.join(evidence::MANIFEST_JSON).is_file() {
+        anyhow::bail!(
+            "--evidence {}: no {} in it; this is not an evidence directory written by `jcstar probe -o DIR`",
+            args.evidence.display(),
+            evidence::MANIFEST_JSON
+        );
+    }
     let v = evidence::verify(&args.evidence)?;
     if !v.ok {
         anyhow::bail!(

@@ -223,7 +223,8 @@ fn print_human(lang: Lang, o: &jcstar_probe::ProbeOutcome, dir: Option<&PathBuf>
         println!("  {}", if ja { "なし" } else { "none" });
     }
     for f in &r.findings {
-        println!("  [{:?}] {} {}", f.severity, f.criterion, f.title);
+        println!("  [{:?}] {} {}", f.severity, f.criterion, f.title_in(lang));
+        println!("      {}", f.detail_in(lang));
     }
     println!();
     println!(

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ProbeError;
 use crate::report::{
-    Access, CriterionVerdict, Finding, Port, PortRef, PortState, ServiceKind, Severity, Transport,
-    Verdict,
+    Access, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, ServiceKind,
+    Severity, Transport, Verdict,
 };
 
 pub const S1_1_01: &str = "S1.1-01";
@@ -83,12 +83,24 @@ impl Declared {
     }
 }
 
+/// A title and explanation in English and Japanese.
+struct Texts {
+    en: (String, String),
+    ja: (String, String),
+}
+
+fn texts(en_title: String, en_detail: String, ja_title: String, ja_detail: String) -> Texts {
+    Texts {
+        en: (en_title, en_detail),
+        ja: (ja_title, ja_detail),
+    }
+}
+
 fn finding(
     criterion: &str,
     severity: Severity,
     kind: &str,
-    title: String,
-    detail: String,
+    t: Texts,
     port: Option<PortRef>,
     evidence: &[String],
 ) -> Finding {
@@ -96,10 +108,46 @@ fn finding(
         criterion: criterion.into(),
         severity,
         kind: kind.into(),
-        title,
-        detail,
+        title: t.en.0,
+        detail: t.en.1,
         port,
         evidence: evidence.to_vec(),
+        ja: Some(FindingText {
+            title: t.ja.0,
+            detail: t.ja.1,
+        }),
+    }
+}
+
+/// Japanese text for findings made elsewhere with English only (e.g. by
+/// the login checks), keyed by their stable `kind`. The English detail is
+/// kept as the Japanese detail's second sentence when it carries data
+/// (user names, counts) rather than prose.
+pub fn add_japanese(findings: &mut [Finding]) {
+    for f in findings.iter_mut().filter(|f| f.ja.is_none()) {
+        let on = f.port.map(|p| format!("{p}: ")).unwrap_or_default();
+        let (title, lead) = match f.kind.as_str() {
+            "default-credentials" => (
+                "既定のパスワードでログインできる",
+                "出荷時の既定の（推測しやすい）パスワードが受け付けられました。製品ごとに異なるパスワードにするか、初回利用時に変更させる必要があります。",
+            ),
+            "no-brute-force-defence" => (
+                "パスワードの総当たりを防いでいない",
+                "誤ったパスワードを続けて試しても、遅延・ロックアウトなどの対策が働きませんでした。",
+            ),
+            _ => (
+                "指摘事項（日本語の説明は未整備）",
+                "この種類の指摘には日本語の説明がまだありません。英語の説明を参照してください。",
+            ),
+        };
+        f.ja = Some(FindingText {
+            title: format!("{on}{title}"),
+            detail: if f.detail.is_empty() {
+                lead.to_string()
+            } else {
+                format!("{lead}（詳細: {}）", f.detail)
+            },
+        });
     }
 }
 
@@ -129,8 +177,12 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
                         S1_1_13_1,
                         Severity::Medium,
                         "undeclared-port",
-                        format!("{r} ({kind}) is open but not declared as needed"),
-                        "The vendor's list of needed ports does not include this port; disable it or declare why the product needs it.".into(),
+                        texts(
+                            format!("{r} ({kind}) is open but not declared as needed"),
+                            "The vendor's list of needed ports does not include this port; disable it or declare why the product needs it.".into(),
+                            format!("{r}（{kind}）が開いているが、必要なポートとして申告されていない"),
+                            "ベンダーが申告した必要ポートの一覧にこのポートはありません。無効にするか、製品に必要な理由を申告してください。".into(),
+                        ),
                         Some(r),
                         &ev,
                     )),
@@ -141,8 +193,12 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
                                     S1_1_13_1,
                                     Severity::Low,
                                     "declared-service-mismatch",
-                                    format!("{r} is declared as {want} but speaks {}", s.kind),
-                                    "The service found on a declared port differs from the declaration.".into(),
+                                    texts(
+                                        format!("{r} is declared as {want} but speaks {}", s.kind),
+                                        "The service found on a declared port differs from the declaration.".into(),
+                                        format!("{r} は {want} と申告されているが、実際には {} が応答した", s.kind),
+                                        "申告されたポートで見つかったサービスが申告内容と異なります。".into(),
+                                    ),
                                     Some(r),
                                     &ev,
                                 ));
@@ -152,51 +208,65 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
         }
         let Some(s) = &p.service else { continue };
         if s.plaintext_login && !s.kind.is_tls() {
-            let (sev, key, what) = match s.kind {
+            let (sev, key, what, what_ja) = match s.kind {
                 ServiceKind::Telnet => (
                     Severity::High,
                     "telnet-plaintext",
                     "Telnet carries logins and commands unencrypted",
+                    "Telnet はログイン情報とコマンドを暗号化せずに送る",
                 ),
                 ServiceKind::Ftp => (
                     Severity::High,
                     "ftp-plaintext",
                     "FTP carries the password and files unencrypted",
+                    "FTP はパスワードとファイルを暗号化せずに送る",
                 ),
                 ServiceKind::Mqtt => (
                     Severity::Medium,
                     "mqtt-plaintext",
                     "MQTT without TLS carries credentials and messages unencrypted",
+                    "TLS なしの MQTT は認証情報とメッセージを暗号化せずに送る",
                 ),
                 ServiceKind::Http | ServiceKind::Upnp => (
                     Severity::High,
                     "http-plaintext-login",
                     "a login or settings page is served over plain HTTP",
+                    "ログイン画面または設定画面が暗号化なしの HTTP で提供されている",
                 ),
                 ServiceKind::Rtsp => (
                     Severity::Medium,
                     "rtsp-plaintext-login",
                     "RTSP login over an unencrypted connection",
+                    "RTSP のログインが暗号化されていない接続で行われる",
                 ),
                 ServiceKind::Snmp => (
                     Severity::Medium,
                     "snmp-plaintext-community",
                     "SNMP v1/v2c sends the community string unencrypted",
+                    "SNMP v1/v2c はコミュニティ名（パスワードに相当）を暗号化せずに送る",
                 ),
                 _ => (
                     Severity::High,
                     "plaintext-shell",
                     "an interactive shell is reachable over an unencrypted connection",
+                    "暗号化されていない接続から対話型シェルに到達できる",
                 ),
             };
             out.push(finding(
                 S1_1_12,
                 sev,
                 key,
-                format!("{r}: {what}"),
-                format!(
-                    "{} identified on {r}; anything entered would cross the network in clear text.",
-                    s.kind
+                texts(
+                    format!("{r}: {what}"),
+                    format!(
+                        "{} identified on {r}; anything entered would cross the network in clear text.",
+                        s.kind
+                    ),
+                    format!("{r}: {what_ja}"),
+                    format!(
+                        "{r} で {} を確認しました。入力した内容はそのまま読める形でネットワークを流れます。",
+                        s.kind
+                    ),
                 ),
                 Some(r),
                 &ev,
@@ -216,38 +286,83 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
                 }
                 _ => (Severity::Medium, "unauthenticated-access"),
             };
-            let detail = if key == "http-no-auth" {
-                format!(
-                    "{what}. Whether this page exposes settings or protected information needs a human look."
+            let (detail, detail_ja) = if key == "http-no-auth" {
+                (
+                    format!(
+                        "{what}. Whether this page exposes settings or protected information needs a human look."
+                    ),
+                    format!(
+                        "認証なしで応答がありました（{what}）。この画面が設定や保護すべき情報を見せるかどうかは人が確認する必要があります。"
+                    ),
                 )
             } else {
-                format!("{what}.")
+                (
+                    format!("{what}."),
+                    format!("認証なしで利用できました（{what}）。"),
+                )
             };
             out.push(finding(
                 S1_1_01,
                 sev,
                 key,
-                format!("{r}: access without authentication ({})", s.kind),
-                detail,
+                texts(
+                    format!("{r}: access without authentication ({})", s.kind),
+                    detail,
+                    format!("{r}: 認証なしで利用できる（{}）", s.kind),
+                    detail_ja,
+                ),
                 Some(r),
                 &ev,
             ));
         }
-        for (flag, sev, what) in [
+        let hostile = ["flood", "garbage", "silent"]
+            .iter()
+            .any(|k| s.details.contains_key(*k));
+        let declared_here = declared.is_some_and(|d| d.find(r).is_some());
+        if p.state == PortState::Open
+            && s.kind == ServiceKind::Unknown
+            && !hostile
+            && !declared_here
+            && !matches!(s.access, Access::Unauthenticated { .. })
+        {
+            let first = s.banner.clone().unwrap_or_default();
+            let first: String = first.chars().take(60).collect();
+            out.push(finding(
+                S1_1_13_1,
+                Severity::Low,
+                "unidentified-service",
+                texts(
+                    format!("{r}: open port whose service could not be identified"),
+                    format!(
+                        "No known protocol matched; first bytes: {first:?}. An open port whose purpose cannot be identified is attack surface; check whether the product needs it."
+                    ),
+                    format!("{r}: 開いているポートのサービスを特定できない"),
+                    format!(
+                        "既知のプロトコルに一致しませんでした（最初のバイト列: {first:?}）。用途を特定できない開いたポートは攻撃の入口になり得ます。製品に必要なポートかどうか確認してください。"
+                    ),
+                ),
+                Some(r),
+                &ev,
+            ));
+        }
+        for (flag, sev, what, what_ja) in [
             (
                 "flood",
                 Severity::Medium,
                 "sends data unasked until the read limit",
+                "要求していないデータを読み取り上限まで送り続ける",
             ),
             (
                 "garbage",
                 Severity::Low,
                 "answers with bytes no known protocol starts with",
+                "既知のどのプロトコルとも一致しないバイト列を返す",
             ),
             (
                 "silent",
                 Severity::Low,
                 "accepts connections but answers no probe",
+                "接続は受け付けるが、どの問い合わせにも応答しない",
             ),
         ] {
             if s.details.contains_key(flag) {
@@ -255,8 +370,12 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
                     S1_1_13_1,
                     sev,
                     &format!("unidentified-{flag}"),
-                    format!("{r}: open port whose service {what}"),
-                    "An open port whose purpose cannot be identified is attack surface; check whether the product needs it.".into(),
+                    texts(
+                        format!("{r}: open port whose service {what}"),
+                        "An open port whose purpose cannot be identified is attack surface; check whether the product needs it.".into(),
+                        format!("{r}: 開いているポートのサービスが{what_ja}"),
+                        "用途を特定できない開いたポートは攻撃の入口になり得ます。製品に必要なポートかどうか確認してください。".into(),
+                    ),
                     Some(r),
                     &ev,
                 ));

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use findings::Declared;
 pub use report::{
-    Access, CriterionVerdict, Finding, Port, PortRef, PortState, Report, Service, ServiceKind,
-    Severity, Transport, Verdict,
+    Access, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, Report, Service,
+    ServiceKind, Severity, Transport, Verdict,
 };
 pub use transcript::Transcript;
 
@@ -317,6 +317,7 @@ pub async fn probe(
         udp_ports: udp_ports.len(),
         tls_assessed,
     };
+    findings::add_japanese(&mut findings);
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.port.cmp(&b.port)));
     let verdicts = findings::verdicts(&ports, &findings, opts.declared.as_ref(), &cov);
     let stats = report::ScanStats {
@@ -380,6 +381,14 @@ fn tls_findings(port: u16, r: &tls::TlsReport, file: &str) -> Vec<Finding> {
                     port,
                 }),
                 evidence: vec![file.to_string()],
+                ja: Some(FindingText {
+                    title: format!("{port}/tcp: {}", f.text.ja),
+                    detail: if f.evidence.is_empty() {
+                        f.text.ja.clone()
+                    } else {
+                        f.evidence.join("; ")
+                    },
+                }),
             })
         })
         .collect()

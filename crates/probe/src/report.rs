@@ -189,11 +189,41 @@ pub struct Finding {
     pub severity: Severity,
     /// Stable machine key, e.g. `telnet-plaintext`, `undeclared-port`, `tls-legacy-version`.
     pub kind: String,
+    /// English title and explanation.
     pub title: String,
     pub detail: String,
     pub port: Option<PortRef>,
     /// Evidence files (relative to the evidence directory) backing this finding.
     pub evidence: Vec<String>,
+    /// Japanese title and explanation. Optional in the schema so reports
+    /// written before the texts existed still read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja: Option<FindingText>,
+}
+
+/// A finding's title and explanation in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingText {
+    pub title: String,
+    pub detail: String,
+}
+
+impl Finding {
+    /// Title in `lang`, falling back to English where no Japanese exists.
+    pub fn title_in(&self, lang: jcstar_criteria::Lang) -> &str {
+        match (lang, &self.ja) {
+            (jcstar_criteria::Lang::Ja, Some(t)) => &t.title,
+            _ => &self.title,
+        }
+    }
+
+    /// Explanation in `lang`, falling back to English.
+    pub fn detail_in(&self, lang: jcstar_criteria::Lang) -> &str {
+        match (lang, &self.ja) {
+            (jcstar_criteria::Lang::Ja, Some(t)) => &t.detail,
+            _ => &self.detail,
+        }
+    }
 }
 
 /// Outcome for one criterion, never claiming more than was tested.

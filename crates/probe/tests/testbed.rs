@@ -29,7 +29,26 @@ async fn camera_checks(ip: IpAddr, target: &str) {
     let mqtt = dev.addr(Kind::Mqtt).unwrap().port();
     let snmp = dev.addr(Kind::UdpSnmp).unwrap().port();
 
-    assert_eq!(service(&o, Transport::Tcp, http).kind, ServiceKind::Http);
+    let ssdp = dev.addr(Kind::UdpSsdp).unwrap().port();
+
+    // SSDP answered the M-SEARCH on an unusual port, pointing at the HTTP
+    // service, whose UPnP description names the model and firmware.
+    assert_eq!(port(&o, Transport::Udp, ssdp).state, PortState::Open);
+    let s = service(&o, Transport::Udp, ssdp);
+    assert_eq!(s.kind, ServiceKind::Ssdp);
+    let loc = s.details.get("location").cloned().unwrap_or_default();
+    assert!(loc.ends_with(&format!(":{http}/description.xml")), "{loc}");
+    let h = service(&o, Transport::Tcp, http);
+    assert_eq!(h.kind, ServiceKind::Upnp, "{h:?}");
+    let detail = |k: &str| h.details.get(k).map(String::as_str);
+    assert_eq!(detail("upnp_modelNumber"), Some("JC-CAM-100"));
+    assert_eq!(detail("upnp_firmwareVersion"), Some("1.0.3"));
+    assert_eq!(h.product.as_deref(), Some("JC-CAM-100"));
+    assert!(
+        h.transcripts.iter().any(|t| t.contains("upnp-description")),
+        "{:?}",
+        h.transcripts
+    );
     assert_eq!(
         service(&o, Transport::Tcp, http)
             .details
@@ -167,6 +186,18 @@ async fn hostile_device_yields_findings_without_hanging() {
     assert!(has_finding(&o, "ftp-anonymous", ftp));
     assert!(has_finding(&o, "ftp-plaintext", ftp));
     assert_eq!(service(&o, Transport::Udp, coap).kind, ServiceKind::Coap);
+    // A byte every 200 ms never trips an idle timeout; only the per-port
+    // deadline ends it, and the port is still reported.
+    let trickle = dev.services[5].addr.port();
+    assert_eq!(port(&o, Transport::Tcp, trickle).state, PortState::Open);
+    assert!(
+        o.report
+            .findings
+            .iter()
+            .any(|f| f.port.map(|p| p.port) == Some(trickle)),
+        "{:#?}",
+        o.report.findings
+    );
     // Every transcript is bounded.
     assert!(o.transcripts.iter().all(|t| t.text.len() <= 64 * 1024));
     assert!(took < Duration::from_secs(20), "probe took {took:?}");

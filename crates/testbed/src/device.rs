@@ -4,7 +4,7 @@
 //! ```toml
 //! name = "camera"
 //! [[service]]
-//! kind = "http"            # http telnet mqtt ftp rtsp tls raw udp-snmp udp-coap
+//! kind = "http"            # http telnet mqtt ftp rtsp tls raw udp-snmp udp-coap udp-ssdp
 //! port = 0                 # 0: any free port (the running device reports it)
 //! weaknesses = ["plaintext-login"]
 //! ```
@@ -52,11 +52,14 @@ pub enum Kind {
     Raw,
     UdpSnmp,
     UdpCoap,
+    /// Answers SSDP M-SEARCH by unicast with the URL of the UPnP device
+    /// description, which the device's plain `http` service serves.
+    UdpSsdp,
 }
 
 impl Kind {
     pub fn is_udp(self) -> bool {
-        matches!(self, Kind::UdpSnmp | Kind::UdpCoap)
+        matches!(self, Kind::UdpSnmp | Kind::UdpCoap | Kind::UdpSsdp)
     }
 }
 
@@ -85,6 +88,9 @@ pub enum Weakness {
     Garbage,
     /// Sends data without end.
     Flood,
+    /// Sends one byte at a time, slowly and without end, so that only an
+    /// overall deadline (not an idle timeout) ends the conversation.
+    Trickle,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +141,13 @@ impl DeviceSpec {
                     index: i,
                     kind: format!("{:?}", s.kind),
                     reason: "tls1.0-only cannot be simulated with rustls; use the real lighttpd launcher (daemons::LighttpdTls)".into(),
+                });
+            }
+            if s.kind == Kind::UdpSsdp && !spec.services.iter().any(|o| o.kind == Kind::Http) {
+                return Err(TestbedError::Service {
+                    index: i,
+                    kind: "udp-ssdp".into(),
+                    reason: "udp-ssdp announces the UPnP description served by the device's http service; add a [[service]] with kind = \"http\"".into(),
                 });
             }
             if s.inner.is_some() && s.kind != Kind::Tls {
@@ -230,6 +243,9 @@ impl Device {
         let mut tasks = Vec::new();
         let mut dir = None;
         let spec = Arc::new(spec.clone());
+        // SSDP replies carry the HTTP service's address, known only once
+        // everything is bound, so those responders start last.
+        let mut ssdp: Vec<UdpSocket> = Vec::new();
         for (i, s) in spec.services.iter().enumerate() {
             let addr = SocketAddr::new(ip, s.port);
             let svc = Arc::new(s.clone());
@@ -240,6 +256,16 @@ impl Device {
                 let local = sock
                     .local_addr()
                     .map_err(|source| TestbedError::Bind { addr, source })?;
+                if s.kind == Kind::UdpSsdp {
+                    ssdp.push(sock);
+                    services.push(Listening {
+                        kind: s.kind,
+                        addr: local,
+                        udp: true,
+                        weaknesses: s.weaknesses.clone(),
+                    });
+                    continue;
+                }
                 let spec2 = spec.clone();
                 (local, tokio::spawn(serve_udp(sock, svc, spec2)))
             } else {
@@ -284,6 +310,14 @@ impl Device {
                 weaknesses: s.weaknesses.clone(),
             });
             tasks.push(task);
+        }
+        let location = services
+            .iter()
+            .find(|l| l.kind == Kind::Http)
+            .map(|l| format!("http://{}/description.xml", l.addr));
+        for sock in ssdp {
+            let loc = location.clone().unwrap_or_default();
+            tasks.push(tokio::spawn(serve_ssdp(sock, loc, spec.clone())));
         }
         Ok(RunningDevice {
             name: spec.name.clone(),
@@ -390,6 +424,15 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         while io.write_all(&chunk).await.is_ok() {}
         return;
     }
+    if s.has(Weakness::Trickle) {
+        for b in b"trickle ".iter().cycle() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if io.write_all(&[*b]).await.is_err() {
+                return;
+            }
+        }
+        return;
+    }
     if s.has(Weakness::Garbage) {
         let mut x: u32 = 0x9e37_79b9;
         let junk: Vec<u8> = (0..512)
@@ -417,7 +460,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         Kind::Ftp => ftp(io, s).await,
         Kind::Rtsp => rtsp(io, s).await,
         Kind::Raw => raw(io, s).await,
-        Kind::Tls | Kind::UdpSnmp | Kind::UdpCoap => {}
+        Kind::Tls | Kind::UdpSnmp | Kind::UdpCoap | Kind::UdpSsdp => {}
     }
 }
 
@@ -484,13 +527,8 @@ async fn http<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec, d: 
     let (status, extra, body) = if path == "/description.xml" {
         (
             "200 OK",
-            "Content-Type: text/xml\r\n".to_string(),
-            format!(
-                "<?xml version=\"1.0\"?><root><device><friendlyName>{n}</friendlyName><manufacturer>jcstar testbed</manufacturer><modelName>{m}</modelName><firmwareVersion>{f}</firmwareVersion></device></root>",
-                n = d.name,
-                m = d.model.clone().unwrap_or_default(),
-                f = d.firmware.clone().unwrap_or_default()
-            ),
+            "Content-Type: text/xml; charset=\"utf-8\"\r\n".to_string(),
+            upnp_description(d),
         )
     } else if s.has(Weakness::NoAuth) || basic_ok(&req, s) {
         (
@@ -708,6 +746,114 @@ async fn serve_udp(sock: UdpSocket, s: Arc<ServiceSpec>, d: Arc<DeviceSpec>) {
     }
 }
 
+/// A UPnP device description (UPnP Device Architecture 1.0 layout).
+/// `firmwareVersion` is not a standard element but is what many vendors
+/// add; `softwareVersion` carries the same value the way others do.
+fn upnp_description(d: &DeviceSpec) -> String {
+    let model = xml_escape(d.model.as_deref().unwrap_or_default());
+    let fw = xml_escape(d.firmware.as_deref().unwrap_or_default());
+    format!(
+        "<?xml version=\"1.0\"?>\r\n<root xmlns=\"urn:schemas-upnp-org:device-1-0\">\
+<specVersion><major>1</major><minor>0</minor></specVersion><device>\
+<deviceType>urn:schemas-upnp-org:device:Basic:1</deviceType>\
+<friendlyName>{n}</friendlyName><manufacturer>jcstar testbed</manufacturer>\
+<modelDescription>{desc}</modelDescription><modelName>{model}</modelName>\
+<modelNumber>{model}</modelNumber><serialNumber>0000-{n}</serialNumber>\
+<firmwareVersion>{fw}</firmwareVersion><softwareVersion>{fw}</softwareVersion>\
+<UDN>{udn}</UDN><presentationURL>/</presentationURL></device></root>\r\n",
+        n = xml_escape(&d.name),
+        desc = xml_escape(&d.description),
+        udn = ssdp_udn(d),
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A stable UUID-shaped device name derived from the device name, so that
+/// repeated runs announce the same USN.
+fn ssdp_udn(d: &DeviceSpec) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in d.name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!(
+        "uuid:4a43{:04x}-{:04x}-4000-8000-{:012x}",
+        (h >> 48) & 0xffff,
+        (h >> 32) & 0xffff,
+        h & 0xffff_ffff_ffff
+    )
+}
+
+/// The search targets this device matches: everything, the root device,
+/// its device type, or its own UUID.
+fn ssdp_matches(st: &str, udn: &str) -> bool {
+    st == "ssdp:all"
+        || st == "upnp:rootdevice"
+        || st == "urn:schemas-upnp-org:device:Basic:1"
+        || st == udn
+}
+
+/// The unicast reply to one M-SEARCH datagram, or `None` when the datagram
+/// is not a discovery request this device matches (real devices stay
+/// silent then).
+fn ssdp_reply(req: &[u8], location: &str, d: &DeviceSpec) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(req).ok()?;
+    let mut lines = text.split("\r\n");
+    if lines.next()?.trim() != "M-SEARCH * HTTP/1.1" {
+        return None;
+    }
+    let mut man = false;
+    let mut st = None;
+    for l in lines {
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
+        match k.trim().to_ascii_lowercase().as_str() {
+            "man" => man = v.trim() == "\"ssdp:discover\"",
+            "st" => st = Some(v.trim().to_string()),
+            _ => {}
+        }
+    }
+    let udn = ssdp_udn(d);
+    let st = st?;
+    if !man || !ssdp_matches(&st, &udn) || location.is_empty() {
+        return None;
+    }
+    let usn = if st == udn {
+        udn.clone()
+    } else {
+        format!("{udn}::{st}")
+    };
+    Some(
+        format!(
+            "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: {location}\r\nSERVER: Linux/5.10 UPnP/1.0 jcstar-testbed/1.0\r\nST: {st}\r\nUSN: {usn}\r\n\r\n"
+        )
+        .into_bytes(),
+    )
+}
+
+/// SSDP on the device's own loopback address: replies go only to the
+/// sender of the M-SEARCH, never to the multicast group.
+async fn serve_ssdp(sock: UdpSocket, location: String, d: Arc<DeviceSpec>) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+            continue;
+        };
+        if from.ip().is_multicast() || !from.ip().is_loopback() {
+            continue;
+        }
+        if let Some(r) = ssdp_reply(buf.get(..n).unwrap_or_default(), &location, &d) {
+            let _ = sock.send_to(&r, from).await;
+        }
+    }
+}
+
 fn coap_reply(req: &[u8]) -> Option<Vec<u8>> {
     // Only answer a confirmable GET; echo message id and token.
     let b0 = *req.first()?;
@@ -796,4 +942,67 @@ pub fn builtin_devices() -> BTreeMap<&'static str, &'static str> {
         ("hub.toml", include_str!("../devices/hub.toml")),
         ("hostile.toml", include_str!("../devices/hostile.toml")),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn camera() -> DeviceSpec {
+        DeviceSpec::parse(
+            builtin_devices()
+                .get("camera.toml")
+                .copied()
+                .unwrap_or_default(),
+            "camera.toml",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn ssdp_answers_only_discovery_it_matches() {
+        let d = camera();
+        let loc = "http://127.0.0.1:8080/description.xml";
+        let ask = |st: &str| {
+            format!(
+                "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: {st}\r\n\r\n"
+            )
+        };
+        let r =
+            String::from_utf8(ssdp_reply(ask("ssdp:all").as_bytes(), loc, &d).unwrap()).unwrap();
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+        assert!(r.contains(&format!("LOCATION: {loc}\r\n")), "{r}");
+        assert!(r.contains("USN: uuid:4a43"), "{r}");
+        assert!(ssdp_reply(ask("upnp:rootdevice").as_bytes(), loc, &d).is_some());
+        assert!(
+            ssdp_reply(
+                ask("urn:schemas-upnp-org:device:Printer:1").as_bytes(),
+                loc,
+                &d
+            )
+            .is_none()
+        );
+        // Not discovery, or a NOTIFY: silence.
+        let no_man = "M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n";
+        assert!(ssdp_reply(no_man.as_bytes(), loc, &d).is_none());
+        assert!(ssdp_reply(b"NOTIFY * HTTP/1.1\r\n\r\n", loc, &d).is_none());
+        assert!(ssdp_reply(&[0xff, 0x00, 0x30], loc, &d).is_none());
+    }
+
+    #[test]
+    fn description_names_model_and_firmware() {
+        let x = upnp_description(&camera());
+        assert!(x.contains("<modelNumber>JC-CAM-100</modelNumber>"), "{x}");
+        assert!(
+            x.contains("<firmwareVersion>1.0.3</firmwareVersion>"),
+            "{x}"
+        );
+    }
+
+    #[test]
+    fn ssdp_needs_an_http_service() {
+        let e = DeviceSpec::parse("name = \"x\"\n[[service]]\nkind = \"udp-ssdp\"\n", "x.toml")
+            .unwrap_err();
+        assert!(e.to_string().contains("kind = \"http\""), "{e}");
+    }
 }

@@ -137,6 +137,7 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
                 ),
                 port: None,
                 evidence: vec!["login.json".into()],
+                ja: None,
             });
         }
     }
@@ -150,9 +151,11 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
                 detail: r.report.reason.clone(),
                 port: None,
                 evidence: vec!["login.json".into()],
+                ja: None,
             });
         }
     }
+    crate::findings::add_japanese(&mut out);
     out
 }
 

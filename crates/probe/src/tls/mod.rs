@@ -1045,6 +1045,10 @@ impl TlsReport {
                     detail: detail.join("; "),
                     port,
                     evidence: evidence.to_vec(),
+                    ja: Some(crate::report::FindingText {
+                        title: f.text.ja.clone(),
+                        detail: detail.join("; "),
+                    }),
                 }
             })
             .collect()
