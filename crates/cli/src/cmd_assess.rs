@@ -39,7 +39,8 @@ struct Opts {
     #[arg(long, default_value = "iot")]
     udp: String,
     /// Login services to test in addition to those identified, as
-    /// KIND:PORT[/PATH] (e.g. `http-form:8080/login`, `snmp:161`).
+    /// KIND[+tls]:PORT[/PATH] (e.g. `http-form:8080/login`, `snmp:161`,
+    /// `http-basic+tls:8443`).
     #[arg(long = "service")]
     services: Vec<String>,
     /// Test only the services given with --service (no scan).

@@ -44,8 +44,17 @@ pub fn start_concurrency(kind: ServiceKind) -> usize {
 }
 
 /// How often one guess is retried after being turned away before it is
-/// recorded as an error; the pauses double from [`TURNED_AWAY_PAUSE`].
-const TURNED_AWAY_RETRIES: u32 = 4;
+/// recorded as an error; the pauses double from [`TURNED_AWAY_PAUSE`] up
+/// to a second. Several tasks turned away together retry together and only
+/// one of them may get in per round, hence more rounds than tasks.
+const TURNED_AWAY_RETRIES: u32 = 6;
+const TURNED_AWAY_MAX_PAUSE: Duration = Duration::from_secs(1);
+/// Turn-aways of one guess in a row before its task gives way. The first
+/// is often transient: when dropbear closes the connections of several
+/// tasks at once (after its tries per connection), the replacements arrive
+/// before it has counted the old ones out, and shrinking then would cost a
+/// task for good on a server whose limit is not reached.
+const TURNED_AWAY_SHRINK_AFTER: u32 = 2;
 const TURNED_AWAY_PAUSE: Duration = Duration::from_millis(150);
 
 impl Default for DefaultsOptions {
@@ -270,8 +279,8 @@ async fn worker<A: LoginAdapter>(
 
 /// One guess. A turned-away guess was never evaluated, so it is sent again
 /// (the budget counts pairs, not connections) after a growing pause; with
-/// `adaptive` the first turn-away also lowers the number of tasks, so that
-/// this task retires once its guess is answered.
+/// `adaptive` a repeated turn-away also lowers the number of tasks, so that
+/// one task retires once its guess is answered.
 async fn attempt<A: LoginAdapter>(
     adapter: &A,
     c: &Credential,
@@ -289,13 +298,14 @@ async fn attempt<A: LoginAdapter>(
         retries += 1;
         if opts.adaptive
             && !shrunk
+            && retries >= TURNED_AWAY_SHRINK_AFTER
             && let Ok(mut s) = shared.lock()
         {
             s.shrink();
             shrunk = true;
         }
         tokio::time::sleep(pause).await;
-        pause *= 2;
+        pause = (pause * 2).min(TURNED_AWAY_MAX_PAUSE);
     }
 }
 
@@ -406,11 +416,13 @@ mod tests {
             want.sort();
             assert_eq!(evaluated, want, "capacity {capacity}");
             // Each surplus task is turned away for its first guess only and
-            // then retires, so the count stays far below one per guess.
+            // then one task retires, so the count stays far below one per
+            // guess.
             let surplus = 5 - capacity;
             let turned = adapter.turned_away.load(Ordering::SeqCst);
             assert!(
-                turned >= surplus && turned <= surplus * (1 + TURNED_AWAY_RETRIES as usize),
+                turned >= surplus * TURNED_AWAY_SHRINK_AFTER as usize
+                    && turned <= surplus * (1 + TURNED_AWAY_RETRIES as usize),
                 "capacity {capacity}: {turned} turn-aways"
             );
         }
