@@ -8,8 +8,11 @@
 set -eu
 JCSTAR=${1:-target/release/jcstar}
 RUNS=${RUNS:-2}
-# Concurrent guesses for jcstar (its default is 4; hydra's is 16).
-TASKS=${TASKS:-4}
+# Concurrent guesses for jcstar, fixed (--login-tasks); unset, jcstar's
+# adaptive default is used (SSH starts at 5, HTTP 4; hydra's is 16).
+TASKS=${TASKS:-}
+TASKS_ARG=""
+[ -n "$TASKS" ] && TASKS_ARG="--login-tasks $TASKS"
 W=$(mktemp -d)
 PIDS=""
 USERNAME="jcb$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
@@ -53,7 +56,7 @@ run_pair() { # service user port hydra-module
        && grep -q "password: $PASS" "$W/hydra.out"; then hf=yes; else hf=no; fi
     t1=$(now)
     "$JCSTAR" --lang en assess 127.0.0.1 --no-scan --service "$svc:$port" \
-      --credentials "$W/pairs.txt" --default-attempts 200 --login-tasks "$TASKS" --no-brute-force --yes \
+      --credentials "$W/pairs.txt" --default-attempts 200 $TASKS_ARG --no-brute-force --yes \
       -o "$W/ev-$svc-$r" > "$W/jc.out" 2>&1 || true
     t2=$(now)
     if grep -q '"status": "fail"' "$W/ev-$svc-$r/login.json"; then jf=yes; else jf=no; fi
@@ -64,6 +67,6 @@ run_pair() { # service user port hydra-module
   done
 }
 
-echo "hydra $(hydra -h 2>&1 | head -1 | cut -c1-40); 200 passwords, right one last; $RUNS runs; jcstar --login-tasks $TASKS"
+echo "hydra $(hydra -h 2>&1 | head -1 | cut -c1-40); 200 passwords, right one last; $RUNS runs; jcstar ${TASKS_ARG:-with its default tasks}"
 run_pair http-basic admin "$HP" "http-get /"
 run_pair ssh "$USERNAME" "$SP" "ssh"

@@ -39,7 +39,8 @@ struct Opts {
     #[arg(long, default_value = "iot")]
     udp: String,
     /// Login services to test in addition to those identified, as
-    /// KIND:PORT[/PATH] (e.g. `http-form:8080/login`, `snmp:161`).
+    /// KIND[+tls]:PORT[/PATH] (e.g. `http-form:8080/login`, `snmp:161`,
+    /// `http-basic+tls:8443`).
     #[arg(long = "service")]
     services: Vec<String>,
     /// Test only the services given with --service (no scan).
@@ -51,11 +52,12 @@ struct Opts {
     /// Default pairs tried per service at most.
     #[arg(long, default_value_t = 10)]
     default_attempts: usize,
-    /// Default-credential guesses in flight at once per service (the
-    /// default stays under dropbear's limit of 5 unauthenticated
-    /// connections per address).
-    #[arg(long, default_value_t = defaults::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
-    login_tasks: u16,
+    /// Default-credential guesses in flight at once per service, fixed.
+    /// Without it SSH starts at 5 (dropbear's limit of unauthenticated
+    /// connections per address) and other services at 4, and a service
+    /// that closes new connections at once gets one task fewer each time.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    login_tasks: Option<u16>,
     /// Account for the brute-force test (default: the account of an
     /// accepted default pair, else `admin`).
     #[arg(long)]
@@ -287,13 +289,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let dopts = DefaultsOptions {
         limit: args.default_attempts,
         interval: Duration::ZERO,
-        concurrency: usize::from(args.login_tasks),
+        concurrency: args
+            .login_tasks
+            .map_or(defaults::DEFAULT_CONCURRENCY, usize::from),
+        adaptive: args.login_tasks.is_none(),
     };
     let defaults_reports: Vec<DefaultsReport> = rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
         for spec in specs.clone() {
             let plan = creds::plan(&user_creds, &builtin, spec.kind, dopts.limit);
-            let dopts = dopts.clone();
+            let mut dopts = dopts.clone();
+            if dopts.adaptive {
+                dopts.concurrency = defaults::start_concurrency(spec.kind);
+            }
             set.spawn(async move {
                 let name = spec.describe();
                 match Adapter::prepare(&spec, timeout).await {

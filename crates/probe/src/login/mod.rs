@@ -86,6 +86,19 @@ impl Attempt {
         )
     }
 
+    /// The server closed a new connection before any guess could be sent
+    /// (e.g. dropbear's limit of unauthenticated connections per address):
+    /// the guess was not evaluated and may be sent again.
+    pub fn turned_away(detail: &str) -> Attempt {
+        Attempt::Error {
+            reason: format!("{TURNED_AWAY}: {detail}"),
+        }
+    }
+
+    pub fn is_turned_away(&self) -> bool {
+        matches!(self, Attempt::Error { reason } if reason.starts_with(TURNED_AWAY))
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Attempt::Success { .. } => "success",
@@ -96,6 +109,10 @@ impl Attempt {
         }
     }
 }
+
+// Kept in the reason text so that reports stay readable and their format
+// unchanged; only [`Attempt::turned_away`] writes it.
+const TURNED_AWAY: &str = "the server closed the new connection before any guess";
 
 /// The login services an adapter exists for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -77,23 +77,19 @@ impl SshAdapter {
         }
     }
 
-    /// Connects, retrying a few times with growing pauses when the server
-    /// hangs up at once: dropbear drops new connections from an address
-    /// that already holds MAX_UNAUTH_PER_IP unauthenticated ones until it
-    /// reaps them, which says nothing about the guess. A hang-up that
-    /// persists is returned to the caller.
+    /// Connects, retrying once after a short pause when the server hangs
+    /// up at once: dropbear drops new connections from an address that
+    /// already holds MAX_UNAUTH_PER_IP unauthenticated ones, and a
+    /// connection it has just closed still counts until it reaps the child.
+    /// A hang-up that persists means too many connections, which the caller
+    /// (the default-credential check) answers with fewer of them.
     async fn connect(&self) -> Result<Handle<Client>, String> {
-        let mut pause = Duration::from_millis(150);
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.connect_once().await {
-                Err(e) if tries < 4 && is_hang_up(&e) => {
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                other => return other,
+        match self.connect_once().await {
+            Err(e) if is_hang_up(&e) => {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                self.connect_once().await
             }
+            other => other,
         }
     }
 
@@ -193,7 +189,9 @@ impl LoginAdapter for SshAdapter {
                     match self.connect().await {
                         Ok(h) => (h, false),
                         Err(e) => {
-                            return if is_hang_up(&e) || e.to_lowercase().contains("refused") {
+                            return if is_hang_up(&e) {
+                                Attempt::turned_away(&e)
+                            } else if e.to_lowercase().contains("refused") {
                                 Attempt::Error {
                                     reason: format!("connection closed or refused: {e}"),
                                 }
