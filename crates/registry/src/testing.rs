@@ -143,3 +143,29 @@ async fn connect(url: &str) -> Result<AnyConnection> {
             ),
         })
 }
+
+/// Generates one test per backend from an async fn taking the backend:
+/// `both!(flows, search)` gives `sqlite::flows`, `postgres::flows`, ...
+/// Shared by this crate's and `jcstar-web`'s tests so that every
+/// registry test runs on both databases the same way.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

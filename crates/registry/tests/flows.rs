@@ -7,7 +7,7 @@ use chrono::Duration;
 use common::*;
 use jcstar_registry::*;
 
-both!(
+jcstar_registry::both!(
     full_flow_to_revocation,
     issue_then_withdraw,
     expiry_is_derived_from_the_clock,

@@ -167,16 +167,6 @@ async fn index_matches_a_full_scan(b: Backend) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn index_matches_a_full_scan_sqlite() {
-    index_matches_a_full_scan(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn index_matches_a_full_scan_postgres() {
-    index_matches_a_full_scan(Backend::Postgres).await;
-}
-
 async fn counts_match_the_labels(b: Backend) {
     let env = Env::new(b).await;
     seed_bulk(&env.reg, 30).await.unwrap();
@@ -209,12 +199,4 @@ async fn counts_match_the_labels(b: Backend) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counts_match_the_labels_sqlite() {
-    counts_match_the_labels(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counts_match_the_labels_postgres() {
-    counts_match_the_labels(Backend::Postgres).await;
-}
+jcstar_registry::both!(index_matches_a_full_scan, counts_match_the_labels,);

@@ -392,16 +392,6 @@ fn image_from_png(png: &[u8]) -> image::GrayImage {
     image::load_from_memory(png).unwrap().to_luma8()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flows_sqlite() {
-    flows(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flows_postgres() {
-    flows(Backend::Postgres).await;
-}
-
 // ---- who may do what --------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -522,16 +512,6 @@ async fn prepare(reg: &Registry, prep: Prep) -> String {
             label.number
         }
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn role_action_matrix_sqlite() {
-    role_action_matrix(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn role_action_matrix_postgres() {
-    role_action_matrix(Backend::Postgres).await;
 }
 
 async fn role_action_matrix(backend: Backend) {
@@ -796,16 +776,6 @@ async fn role_action_matrix(backend: Backend) {
 
 // ---- bad input --------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_is_a_4xx_json_naming_the_field_sqlite() {
-    bad_input_is_a_4xx_json_naming_the_field(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_is_a_4xx_json_naming_the_field_postgres() {
-    bad_input_is_a_4xx_json_naming_the_field(Backend::Postgres).await;
-}
-
 async fn bad_input_is_a_4xx_json_naming_the_field(backend: Backend) {
     let Some(s) = Server::start_or_skip(backend).await else {
         return;
@@ -938,16 +908,6 @@ async fn bad_input_is_a_4xx_json_naming_the_field(backend: Backend) {
 
 // ---- escaping ---------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vendor_text_is_escaped_on_every_page_sqlite() {
-    vendor_text_is_escaped_on_every_page(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vendor_text_is_escaped_on_every_page_postgres() {
-    vendor_text_is_escaped_on_every_page(Backend::Postgres).await;
-}
-
 async fn vendor_text_is_escaped_on_every_page(backend: Backend) {
     let Some(s) = Server::start_or_skip(backend).await else {
         return;
@@ -1053,16 +1013,6 @@ async fn vendor_text_is_escaped_on_every_page(backend: Backend) {
 
 // ---- concurrency and the API description ------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hundred_concurrent_issuances_get_distinct_valid_numbers_sqlite() {
-    hundred_concurrent_issuances_get_distinct_valid_numbers(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hundred_concurrent_issuances_get_distinct_valid_numbers_postgres() {
-    hundred_concurrent_issuances_get_distinct_valid_numbers(Backend::Postgres).await;
-}
-
 async fn hundred_concurrent_issuances_get_distinct_valid_numbers(backend: Backend) {
     let Some(s) = Server::start_or_skip(backend).await else {
         return;
@@ -1119,16 +1069,6 @@ async fn hundred_concurrent_issuances_get_distinct_valid_numbers(backend: Backen
     }
     assert_eq!(numbers.len(), 100);
     s.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_describes_every_operation_and_real_fields_sqlite() {
-    openapi_describes_every_operation_and_real_fields(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_describes_every_operation_and_real_fields_postgres() {
-    openapi_describes_every_operation_and_real_fields(Backend::Postgres).await;
 }
 
 async fn openapi_describes_every_operation_and_real_fields(backend: Backend) {
@@ -1327,12 +1267,12 @@ async fn page_cache_never_serves_stale(backend: Backend) {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_cache_never_serves_stale_sqlite() {
-    page_cache_never_serves_stale(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_cache_never_serves_stale_postgres() {
-    page_cache_never_serves_stale(Backend::Postgres).await;
-}
+jcstar_registry::both!(
+    flows,
+    role_action_matrix,
+    bad_input_is_a_4xx_json_naming_the_field,
+    vendor_text_is_escaped_on_every_page,
+    hundred_concurrent_issuances_get_distinct_valid_numbers,
+    openapi_describes_every_operation_and_real_fields,
+    page_cache_never_serves_stale,
+);

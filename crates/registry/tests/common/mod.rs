@@ -155,26 +155,3 @@ pub fn assert_refused<T: std::fmt::Debug>(r: Result<T>, state: &str, needle: &st
         other => panic!("expected a refusal in state {state}, got {other:?}"),
     }
 }
-
-/// Generate one test per backend from an async fn taking the backend.
-#[macro_export]
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(jcstar_registry::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(jcstar_registry::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
