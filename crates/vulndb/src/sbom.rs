@@ -14,7 +14,7 @@ use crate::purl::Purl;
 use crate::version::{self, Scheme};
 
 /// Nesting deeper than this is not a real SBOM.
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 32;
 
 /// An SBOM that cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -482,10 +482,11 @@ fn cyclonedx(file: &str, v: &Value) -> Result<VexDocument, VexError> {
 
 fn product_matches(p: &ProductRef, m: &Match) -> bool {
     let c = &m.component;
-    let version_ok = |want: &Option<String>| match (want, &c.version) {
-        (None, _) => true,
-        (Some(w), Some(have)) => w == have,
-        (Some(_), None) => false,
+    // A CPE carries the upstream version; the component may hold the
+    // package version (2022.83 against 2022.83-1+deb12u1).
+    let version_ok = |want: &Option<String>| match want {
+        None => true,
+        Some(w) => c.version.as_deref() == Some(w.as_str()) || m.version == *w,
     };
     match p {
         ProductRef::Cpe {
