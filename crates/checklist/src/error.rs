@@ -80,4 +80,7 @@ pub enum ChecklistError {
 
     #[error("cannot build the workbook: {0}")]
     XlsxWrite(String),
+
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
 }

@@ -145,7 +145,7 @@ impl Checklist {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChecklistError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChecklistError> {
     let io = |source| ChecklistError::Io {
         path: path.to_path_buf(),
         source,

@@ -378,12 +378,50 @@ fn encode_evidence(e: &Evidence) -> String {
             }
             fields.join(" | ")
         }
-        Evidence::DeviceTest(t) => format!(
-            "{KIND_DEVICE_TEST}{} | {}",
-            suffix(t.external),
-            escape(&t.path)
-        ),
+        Evidence::DeviceTest(t) => {
+            let mut line = format!(
+                "{KIND_DEVICE_TEST}{} | {}",
+                suffix(t.external),
+                escape(&t.path)
+            );
+            if t.manifest_sha256.is_some() || !t.verdicts.is_empty() {
+                let verdicts = t
+                    .verdicts
+                    .iter()
+                    .map(|v| format!("{}={}", v.criterion, v.verdict))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                line.push_str(&format!(
+                    " | {} | {}",
+                    escape(t.manifest_sha256.as_deref().unwrap_or_default()),
+                    escape(&verdicts)
+                ));
+            }
+            line
+        }
     }
+}
+
+fn parse_verdicts(s: &str) -> Option<Vec<crate::model::RecordedVerdict>> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (c, v) = p.split_once('=')?;
+            let verdict = match v.trim() {
+                "pass" => crate::evidence::Verdict::Pass,
+                "fail" => crate::evidence::Verdict::Fail,
+                "not-tested" => crate::evidence::Verdict::NotTested,
+                "needs-review" => crate::evidence::Verdict::NeedsReview,
+                _ => return None,
+            };
+            Some(crate::model::RecordedVerdict {
+                criterion: c.trim().to_string(),
+                verdict,
+                reasons: Vec::new(),
+            })
+        })
+        .collect()
 }
 
 /// Splits on unescaped bars and undoes the escapes; `None` on a dangling or
@@ -469,10 +507,20 @@ fn decode_evidence(line: &str) -> Option<Evidence> {
         }
         KIND_DEVICE_TEST | "device-test" => {
             let path = it.next()?;
+            let manifest_sha256 = opt(it.next());
+            let verdicts = match it.next() {
+                Some(v) => parse_verdicts(&v)?,
+                None => Vec::new(),
+            };
             if it.next().is_some() {
                 return None;
             }
-            Some(Evidence::DeviceTest(TestResultRef { path, external }))
+            Some(Evidence::DeviceTest(TestResultRef {
+                path,
+                external,
+                manifest_sha256,
+                verdicts,
+            }))
         }
         _ => None,
     }
@@ -581,6 +629,83 @@ impl Sheet<'_> {
             expected: expected.into(),
         }
     }
+}
+
+/// What rewriting this workbook from its checklist would throw away, if
+/// anything: sheets, cell notes, drawings or columns the vendor added.
+/// `None` when a rewrite keeps everything the workbook holds.
+pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
+    let mut wb: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
+        Ok(wb) => wb,
+        Err(e) => return Some(format!("the workbook could not be read in full ({e})")),
+    };
+    let extra: Vec<String> = wb
+        .sheet_names()
+        .into_iter()
+        .filter(|n| n != SHEET_BASIC && n != SHEET_ANSWERS)
+        .collect();
+    if !extra.is_empty() {
+        return Some(format!(
+            "it has sheets that are not part of the checklist: {}",
+            extra.join(", ")
+        ));
+    }
+    let zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(z) => z,
+        Err(e) => return Some(format!("the workbook could not be read in full ({e})")),
+    };
+    const ADDED: [&str; 8] = [
+        "comments",
+        "threadedComments",
+        "drawings/",
+        "media/",
+        "vbaProject",
+        "charts/",
+        "pivot",
+        "tables/",
+    ];
+    if let Some(name) = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|n| ADDED.iter().any(|a| n.contains(a)))
+    {
+        return Some(format!(
+            "it holds cell notes, drawings or other additions ({name})"
+        ));
+    }
+    let known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(n, _)| *n).collect();
+    for (sheet, cols) in [
+        (SHEET_ANSWERS, known),
+        (SHEET_BASIC, vec![COL_ITEM, COL_VALUE, COL_HOWTO]),
+    ] {
+        let Ok(range) = wb.worksheet_range(sheet) else {
+            continue;
+        };
+        let last = range.end().map_or(0, |e| e.1);
+        for c in 0..=last {
+            let head = cell_text(&range, 0, c);
+            if !head.trim().is_empty() && !cols.contains(&head.trim()) {
+                return Some(format!(
+                    "sheet {sheet} has a column `{}` that is not part of the checklist",
+                    head.trim()
+                ));
+            }
+        }
+        if last as usize >= cols.len() {
+            let (_, rows) = (range.start(), range.end().map_or(0, |e| e.0));
+            for r in 1..=rows {
+                for c in cols.len() as u32..=last {
+                    if !cell_text(&range, r, c).trim().is_empty() {
+                        return Some(format!(
+                            "sheet {sheet} has text outside the checklist's columns ({})",
+                            cell_name(r, c)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Reads a workbook written by [`to_xlsx_bytes`] (and edited by a person).
@@ -825,6 +950,17 @@ mod tests {
             Evidence::DeviceTest(TestResultRef {
                 path: "evidence/login.json".into(),
                 external: false,
+                ..TestResultRef::default()
+            }),
+            Evidence::DeviceTest(TestResultRef {
+                path: "../lab/report.json".into(),
+                external: true,
+                manifest_sha256: Some("ab12".into()),
+                verdicts: vec![crate::model::RecordedVerdict {
+                    criterion: "S1.1-13②".into(),
+                    verdict: crate::evidence::Verdict::NotTested,
+                    reasons: Vec::new(),
+                }],
             }),
             Evidence::Document(DocumentRef {
                 name: "  padded ".into(),
@@ -835,6 +971,7 @@ mod tests {
             Evidence::DeviceTest(TestResultRef {
                 path: String::new(),
                 external: true,
+                ..TestResultRef::default()
             }),
         ];
         for e in items {

@@ -201,6 +201,7 @@ fn each_rule_violation_exits_1_and_names_the_criterion() {
                     Evidence::DeviceTest(TestResultRef {
                         path: "evidence/gone.json".into(),
                         external: false,
+                        ..Default::default()
                     }),
                 );
             }),
