@@ -127,6 +127,15 @@ impl Checklist {
         }
     }
 
+    /// TOML with a comment naming each answer's criterion (in Japanese and
+    /// English), as `jcstar checklist init` writes a template.
+    pub fn to_toml_with_titles(
+        &self,
+        catalog: &jcstar_criteria::Catalog,
+    ) -> Result<String, ChecklistError> {
+        crate::tomledit::with_titles(&self.to_string_with_format(Format::Toml)?, catalog)
+    }
+
     /// Writes the checklist in the format its extension names. For `.xlsx`
     /// the catalog supplies the criterion titles shown next to each answer.
     ///

@@ -104,6 +104,9 @@ struct ImportArgs {
     /// Overwrite the output if it exists (the input is never overwritten).
     #[arg(long)]
     force: bool,
+    /// Print what was read as JSON (the output file is written as well).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
@@ -260,7 +263,7 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
         let text = format!(
             "{}{}",
             TEMPLATE_HEADER.replace("{deemed}", &deemed.join(", ")),
-            checklist.to_string_with_format(Format::Toml)?
+            checklist.to_toml_with_titles(catalog.get())?
         );
         std::fs::write(&a.output, text)
             .with_context(|| format!("cannot write {}", a.output.display()))?;
@@ -558,6 +561,25 @@ fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<ExitCode> {
     check_output(ctx, Some(&a.input), &a.output, a.force)?;
     let checklist = Checklist::from_path(&a.input)?;
     checklist.write_path(&a.output, Some(Catalog::star1()))?;
+    if a.json {
+        let report = validate(
+            &checklist,
+            Catalog::star1(),
+            Some(jcstar_checklist::folder_of(&a.input)),
+        );
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "input": a.input.display().to_string(),
+                "output": a.output.display().to_string(),
+                "answers": checklist.answers.len(),
+                "counts": report.counts,
+                "supports-application": report.supports_application,
+                "checklist": checklist,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{}",
         msg(
