@@ -355,14 +355,23 @@ fn importing_a_broken_workbook_names_sheet_column_or_cell() {
     let dir = Scratch::new("import");
     let data = repo().join("crates/checklist/tests/data");
     let cases = [
-        ("missing-sheet.xlsx", "no sheet `チェックリスト`"),
-        ("missing-column.xlsx", "no column `結果`"),
+        (
+            "missing-sheet.xlsx",
+            "no sheet `チェックリスト`",
+            "no sheet `チェックリスト`",
+        ),
+        (
+            "missing-column.xlsx",
+            "no column `結果`",
+            "no column `結果`",
+        ),
         (
             "bad-result.xlsx",
-            "cell C6: `はい` is not accepted; choose one of: 適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答",
+            "チェックリスト!C6: `はい` は受け付けられません。次から選んでください: 適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答",
+            "チェックリスト!C6: `はい` is not accepted; choose one of: 適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答",
         ),
     ];
-    for (name, needle) in cases {
+    for (name, needle, needle_en) in cases {
         let bad = data.join(name);
         let before = std::fs::read(&bad).unwrap();
         let target = dir.0.join("o.toml");
@@ -371,7 +380,7 @@ fn importing_a_broken_workbook_names_sheet_column_or_cell() {
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
         assert_eq!(std::fs::read(&bad).unwrap(), before);
         assert!(!target.exists());
-        expect_validate(&bad, 2, &[needle]);
+        expect_validate(&bad, 2, &[needle_en]);
     }
 }
 
@@ -531,4 +540,39 @@ fn a_checklist_contradicting_its_evidence_is_refused_by_validate_and_registry_ap
         "{err}"
     );
     assert!(err.contains("admin/admin accepted 50 times"), "{err}");
+}
+
+#[test]
+fn problems_in_a_workbook_name_the_cell_and_speak_of_its_columns() {
+    let dir = Scratch::new("xlsx-cells");
+    let mut c = load_example();
+    let i = c
+        .answers
+        .iter()
+        .position(|a| a.criterion == "S1.1-08")
+        .unwrap();
+    c.answers[i].na_reason = None;
+    c.contact.email = "psirt-at-example".into();
+    let xlsx = dir.0.join("c.xlsx");
+    c.write_path(&xlsx, Some(jcstar_criteria::Catalog::star1()))
+        .unwrap();
+    // Row 1 is the header; answer i sits on row i + 2, NA reasons in column D.
+    let cell = format!("チェックリスト!D{}", i + 2);
+    let o = jcstar(&["checklist", "validate", arg(&xlsx)]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(text.contains(&format!("[S1.1-08 {cell}]")), "{text}");
+    assert!(text.contains("「NAであることの理由」列"), "{text}");
+    assert!(!text.contains("`na-reason`"), "{text}");
+    assert!(text.contains("[基本情報!B9]"), "{text}");
+
+    let o = jcstar(&["checklist", "validate", arg(&xlsx), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "na-reason-missing")
+        .unwrap();
+    assert_eq!(p["cell"], cell.as_str());
 }
