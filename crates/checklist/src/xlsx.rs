@@ -385,12 +385,13 @@ fn encode_evidence(e: &Evidence) -> String {
                 escape(&t.path)
             );
             if t.manifest_sha256.is_some() || !t.verdicts.is_empty() {
-                let verdicts = t
-                    .verdicts
-                    .iter()
-                    .map(|v| format!("{}={}", v.criterion, v.verdict))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                // Recorded by `attach`, not typed: kept as JSON so it comes
+                // back exactly.
+                let verdicts = if t.verdicts.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::to_string(&t.verdicts).unwrap_or_default()
+                };
                 line.push_str(&format!(
                     " | {} | {}",
                     escape(t.manifest_sha256.as_deref().unwrap_or_default()),
@@ -403,25 +404,10 @@ fn encode_evidence(e: &Evidence) -> String {
 }
 
 fn parse_verdicts(s: &str) -> Option<Vec<crate::model::RecordedVerdict>> {
-    s.split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (c, v) = p.split_once('=')?;
-            let verdict = match v.trim() {
-                "pass" => crate::evidence::Verdict::Pass,
-                "fail" => crate::evidence::Verdict::Fail,
-                "not-tested" => crate::evidence::Verdict::NotTested,
-                "needs-review" => crate::evidence::Verdict::NeedsReview,
-                _ => return None,
-            };
-            Some(crate::model::RecordedVerdict {
-                criterion: c.trim().to_string(),
-                verdict,
-                reasons: Vec::new(),
-            })
-        })
-        .collect()
+    if s.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    serde_json::from_str(s).ok()
 }
 
 /// Splits on unescaped bars and undoes the escapes; `None` on a dangling or
@@ -1234,7 +1220,7 @@ mod tests {
                 verdicts: vec![crate::model::RecordedVerdict {
                     criterion: "S1.1-13②".into(),
                     verdict: crate::evidence::Verdict::NotTested,
-                    reasons: Vec::new(),
+                    reasons: vec!["scanner | not\n run".into()],
                 }],
             }),
             Evidence::Document(DocumentRef {
