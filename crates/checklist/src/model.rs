@@ -418,9 +418,12 @@ impl Checklist {
             blank_to_none(&mut a.na_reason);
             blank_to_none(&mut a.notes);
             for e in &mut a.evidence {
-                if let Evidence::Document(d) = e {
-                    blank_to_none(&mut d.section);
-                    blank_to_none(&mut d.path);
+                match e {
+                    Evidence::Document(d) => {
+                        blank_to_none(&mut d.section);
+                        blank_to_none(&mut d.path);
+                    }
+                    Evidence::DeviceTest(t) => blank_to_none(&mut t.manifest_sha256),
                 }
             }
         }

@@ -63,6 +63,7 @@ pub struct Problem {
 #[serde(rename_all = "kebab-case")]
 pub struct Counts {
     pub criteria: usize,
+    /// Criteria of the catalog with a result other than `unanswered`.
     pub answered: usize,
     pub conforms: usize,
     pub not_applicable: usize,
@@ -668,7 +669,9 @@ fn check_answers(
             continue;
         }
         first_answer.insert(id, i);
-        counts.answered += 1;
+        if a.result != Outcome::Unanswered {
+            counts.answered += 1;
+        }
         let Some(criterion) = catalog.criteria.get(pos) else {
             continue;
         };
