@@ -156,3 +156,33 @@ fn value_eq(a: &Value, b: &Value) -> bool {
         _ => false,
     }
 }
+
+/// `text` (a serialised checklist) with each answer headed by a comment
+/// naming its criterion in both languages, so a vendor editing the file
+/// sees what each `[[answers]]` is about.
+pub(crate) fn with_titles(
+    text: &str,
+    catalog: &jcstar_criteria::Catalog,
+) -> Result<String, ChecklistError> {
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| ChecklistError::Serialize {
+                format: "toml",
+                message: e.to_string(),
+            })?;
+    if let Some(Item::ArrayOfTables(answers)) = doc.get_mut("answers") {
+        for t in answers.iter_mut() {
+            let id = t
+                .get("criterion")
+                .and_then(Item::as_str)
+                .map(str::to_string);
+            if let Some(cr) = id.as_deref().and_then(|id| catalog.criterion(id)) {
+                t.decor_mut().set_prefix(format!(
+                    "\n# {} {}\n# {}\n",
+                    cr.id, cr.title.ja, cr.title.en
+                ));
+            }
+        }
+    }
+    Ok(doc.to_string())
+}

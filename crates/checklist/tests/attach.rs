@@ -426,3 +426,67 @@ fn add_sheet(src: &Path, dst: &Path, name: &str) {
     zout.write_all(br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>memo</t></is></c></row></sheetData></worksheet>"#).unwrap();
     zout.finish().unwrap();
 }
+
+#[test]
+fn a_workbook_with_cell_notes_or_extra_columns_is_never_overwritten() {
+    use std::io::{Read, Write};
+    let dir = Scratch::new();
+    let example = example_in(dir.path());
+    let c = Checklist::from_path(&example).unwrap();
+    let ev = dir.path().join("evidence/probe");
+    write_evidence(&ev, &[("S1.1-04", "pass", &[])]);
+    let plain = dir.path().join("plain.xlsx");
+    c.write_path(&plain, Some(Catalog::star1())).unwrap();
+
+    // Cell notes live in their own part of the package.
+    let noted = dir.path().join("noted.xlsx");
+    {
+        let mut zin = zip::ZipArchive::new(std::fs::File::open(&plain).unwrap()).unwrap();
+        let mut zout = zip::ZipWriter::new(std::fs::File::create(&noted).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            zout.start_file(name, opts).unwrap();
+            zout.write_all(&b).unwrap();
+        }
+        zout.start_file("xl/comments1.xml", opts).unwrap();
+        zout.write_all(br#"<?xml version="1.0"?><comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>x</author></authors><commentList/></comments>"#).unwrap();
+        zout.finish().unwrap();
+    }
+    let original = std::fs::read(&noted).unwrap();
+    let (_, w) = attach_to_file(&noted, &ev, Some(Catalog::star1())).unwrap();
+    assert!(w.new_file);
+    assert!(w.reason.as_deref().unwrap().contains("comments1.xml"));
+    assert_eq!(std::fs::read(&noted).unwrap(), original);
+
+    // A column of the vendor's own on the answer sheet.
+    let extra = dir.path().join("extra-column.xlsx");
+    let bytes = jcstar_checklist::xlsx::to_xlsx_bytes(&c, Some(Catalog::star1())).unwrap();
+    let mut sheets = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for name in sheets.sheet_names() {
+        let range = sheets.worksheet_range(&name).unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name(&name).unwrap();
+        for (r, row) in range.rows().enumerate() {
+            for (col, cell) in row.iter().enumerate() {
+                ws.write_string(r as u32, col as u16, cell.to_string())
+                    .unwrap();
+            }
+        }
+        if name == "チェックリスト" {
+            ws.write_string(0, 20, "社内確認者").unwrap();
+            ws.write_string(1, 20, "山田").unwrap();
+        }
+    }
+    wb.save(&extra).unwrap();
+    let original = std::fs::read(&extra).unwrap();
+    let (_, w) = attach_to_file(&extra, &ev, Some(Catalog::star1())).unwrap();
+    assert!(w.new_file, "{w:?}");
+    assert!(w.reason.as_deref().unwrap().contains("社内確認者"));
+    assert_eq!(std::fs::read(&extra).unwrap(), original);
+}

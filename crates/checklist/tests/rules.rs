@@ -312,3 +312,16 @@ fn attach_evidence_records_device_tests() {
         Some(Outcome::Unanswered)
     );
 }
+
+#[test]
+fn a_blank_template_counts_nothing_as_answered() {
+    let t = jcstar_checklist::Checklist::template(Catalog::star1(), "cam");
+    let r = validate(&t, Catalog::star1(), None);
+    assert_eq!(r.counts.criteria, 16);
+    assert_eq!(r.counts.answered, 0);
+    assert_eq!(r.counts.unanswered, 16);
+    assert_eq!(
+        validate(&example(), Catalog::star1(), None).counts.answered,
+        16
+    );
+}

@@ -35,7 +35,8 @@ fn attached_key(a: Attached) -> &'static str {
 }
 
 pub fn run(ctx: &Ctx, args: AttachArgs) -> anyhow::Result<ExitCode> {
-    let (outcome, written) = attach_to_file(&args.file, &args.evidence, Some(Catalog::star1()))?;
+    let (outcome, written) = attach_to_file(&args.file, &args.evidence, Some(Catalog::star1()))
+        .map_err(|e| anyhow::anyhow!(e.message(ctx.lang)))?;
     let contradictions = outcome.rows.iter().filter(|r| r.contradicts).count();
     if args.json {
         let rows: Vec<serde_json::Value> = outcome
