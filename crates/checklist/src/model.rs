@@ -26,6 +26,11 @@ pub struct Checklist {
     /// allow it be answered `deemed-met`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub giteki: Option<Giteki>,
+    /// An application under a mutual-recognition arrangement (e.g. UK PSTI):
+    /// the criteria the arrangement deems met are waived, but only with the
+    /// partner scheme's statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognition: Option<RecognitionClaim>,
     pub evaluation: Evaluation,
     /// One answer per criterion, in the order the vendor keeps them.
     #[serde(default)]
@@ -97,6 +102,30 @@ pub enum GitekiMark {
 pub struct Giteki {
     pub mark: GitekiMark,
     pub number: String,
+}
+
+/// A claim under a mutual-recognition arrangement of
+/// [`jcstar_criteria::Recognition`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RecognitionClaim {
+    /// Arrangement id, e.g. `uk-psti`.
+    pub arrangement: String,
+    /// The partner scheme's statement (for PSTI: the statement of
+    /// compliance) as a document: its name or file next to the checklist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_document: Option<String>,
+    /// … or where it is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_url: Option<String>,
+}
+
+impl RecognitionClaim {
+    pub fn has_statement(&self) -> bool {
+        [&self.statement_document, &self.statement_url]
+            .iter()
+            .any(|s| s.as_deref().is_some_and(|t| !t.trim().is_empty()))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,14 +260,38 @@ pub struct DocumentRef {
     pub external: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TestResultRef {
     /// Result file relative to the checklist's folder (or, when `external`,
-    /// the vendor's own reference to where the record is kept).
+    /// kept outside that folder: still relative when it can be, e.g.
+    /// `../lab/report.json`, otherwise the vendor's own reference).
     pub path: String,
     #[serde(default, skip_serializing_if = "is_false")]
     pub external: bool,
+    /// SHA-256 of the evidence directory's `manifest.json` when it was
+    /// attached: names the exact set of files the answer rests on, so a
+    /// directory replaced later is noticed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
+    /// What the evidence said about this criterion (and its sub-items) when
+    /// it was attached. Kept in the checklist so that whoever holds only the
+    /// checklist (the operator, the registry) sees which result the answer
+    /// rests on and can check the answer against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<RecordedVerdict>,
+}
+
+/// A device-test verdict as recorded in the checklist at attach time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RecordedVerdict {
+    /// As the evidence names it, e.g. `S1.1-04` or `S1.1-13②`.
+    pub criterion: String,
+    pub verdict: crate::evidence::Verdict,
+    /// The evidence's own explanation, when it gave one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -267,7 +320,8 @@ impl Evidence {
 }
 
 /// What [`Checklist::attach_evidence`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Attached {
     /// Appended to the criterion's existing answer.
     Added,
@@ -276,6 +330,9 @@ pub enum Attached {
     AddedToNewAnswer,
     /// The same reference was already there; nothing changed.
     AlreadyPresent,
+    /// A reference to the same result file was there with another digest or
+    /// other verdicts; it now records the evidence as it is.
+    Updated,
 }
 
 impl Checklist {
@@ -314,9 +371,38 @@ impl Checklist {
             },
             companion_service: CompanionService::default(),
             giteki: None,
+            recognition: None,
             evaluation: Evaluation::default(),
             answers,
         }
+    }
+
+    /// The checklist of an application under a mutual-recognition
+    /// arrangement: like [`Checklist::template`], with the criteria the
+    /// arrangement deems met answered `deemed-met` and the claim in place,
+    /// its statement still to be filled in.
+    pub fn template_for(
+        catalog: &Catalog,
+        product_name: &str,
+        arrangement: &jcstar_criteria::Arrangement,
+    ) -> Checklist {
+        let mut c = Checklist::template(catalog, product_name);
+        for a in &mut c.answers {
+            if arrangement.waives(&a.criterion) {
+                a.result = Outcome::DeemedMet;
+                a.methods.clear();
+                a.notes = Some(format!(
+                    "{}によりみなし適合 / deemed met under the {}",
+                    arrangement.title.ja, arrangement.title.en
+                ));
+            }
+        }
+        c.recognition = Some(RecognitionClaim {
+            arrangement: arrangement.id.clone(),
+            statement_document: None,
+            statement_url: None,
+        });
+        c
     }
 
     /// The first answer given for `criterion_id`.
@@ -358,6 +444,15 @@ impl Checklist {
         if answer.evidence.contains(&evidence) {
             return Attached::AlreadyPresent;
         }
+        if let Evidence::DeviceTest(new) = &evidence
+            && let Some(old) = answer
+                .evidence
+                .iter_mut()
+                .find(|e| matches!(e, Evidence::DeviceTest(t) if t.path == new.path))
+        {
+            *old = evidence;
+            return Attached::Updated;
+        }
         answer.evidence.push(evidence);
         if created {
             Attached::AddedToNewAnswer
@@ -377,13 +472,20 @@ impl Checklist {
         }
         blank_to_none(&mut self.contact.department);
         blank_to_none(&mut self.companion_service.description);
+        if let Some(r) = &mut self.recognition {
+            blank_to_none(&mut r.statement_document);
+            blank_to_none(&mut r.statement_url);
+        }
         for a in &mut self.answers {
             blank_to_none(&mut a.na_reason);
             blank_to_none(&mut a.notes);
             for e in &mut a.evidence {
-                if let Evidence::Document(d) = e {
-                    blank_to_none(&mut d.section);
-                    blank_to_none(&mut d.path);
+                match e {
+                    Evidence::Document(d) => {
+                        blank_to_none(&mut d.section);
+                        blank_to_none(&mut d.path);
+                    }
+                    Evidence::DeviceTest(t) => blank_to_none(&mut t.manifest_sha256),
                 }
             }
         }

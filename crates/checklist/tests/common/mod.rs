@@ -62,6 +62,7 @@ pub fn everything() -> Checklist {
             mark: GitekiMark::A,
             number: "AD 26-0001 001".into(),
         }),
+        recognition: None,
         evaluation: Evaluation {
             date: "2026-11-20".into(),
             evaluator: "評価者 A".into(),
@@ -97,10 +98,12 @@ pub fn everything() -> Checklist {
                     Evidence::DeviceTest(TestResultRef {
                         path: "evidence/s1.1-02 login.json".into(),
                         external: false,
+                        ..Default::default()
                     }),
                     Evidence::DeviceTest(TestResultRef {
                         path: "試験記録 TR-2026-114".into(),
                         external: true,
+                        ..Default::default()
                     }),
                 ],
             },
