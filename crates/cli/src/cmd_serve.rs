@@ -30,6 +30,16 @@ pub struct Args {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     body_limit: usize,
+    /// Connections served at once (more wait in the listen backlog).
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Connections one client address may hold at once.
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_address: usize,
+    /// Behind a reverse proxy: the header carrying the client's address
+    /// (e.g. x-forwarded-for), used for the per-address limits.
+    #[arg(long, value_name = "HEADER")]
+    client_ip_header: Option<String>,
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
@@ -83,9 +93,23 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_string();
+    let client_ip_header = args
+        .client_ip_header
+        .as_deref()
+        .map(|h| {
+            jcstar_web::HeaderName::from_bytes(h.trim().to_ascii_lowercase().as_bytes())
+                .with_context(|| format!("--client-ip-header {h:?} is not a header name"))
+        })
+        .transpose()?;
     let config = jcstar_web::Config {
         base_url: base_url.clone(),
         body_limit: args.body_limit,
+        client_ip_header,
+        ..Default::default()
+    };
+    let serve_options = jcstar_web::ServeOptions {
+        max_connections: args.max_connections,
+        max_connections_per_address: args.max_connections_per_address,
         ..Default::default()
     };
     let app = jcstar_web::router(registry.clone(), &config);
@@ -119,7 +143,7 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         }
         out.flush()?;
     }
-    jcstar_web::serve(listener, app, shutdown_signal())
+    jcstar_web::serve_with(listener, app, serve_options, shutdown_signal())
         .await
         .context("serving HTTP")?;
     registry.close().await;
