@@ -159,10 +159,10 @@ pub fn label_svg(art: &LabelArt<'_>) -> Result<String, LabelImageError> {
 }
 
 /// A slanted band across the left panel (the stars and level) with the
-/// status in it; it stops short of the QR code.
+/// status in it; its corners stop short of the QR code.
 fn status_band(out: &mut String, text: &str, cx: f32) {
     let cy = 150.0;
-    let (w, h) = (350.0, 76.0);
+    let (w, h) = (330.0, 76.0);
     let _ = write!(
         out,
         r##"<g id="status" transform="rotate(-12 {cx} {cy})"><rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{STATUS_RED}"/>"##,
