@@ -191,8 +191,20 @@ impl Limiter {
     }
 }
 
-fn too_many(retry_after: u64, status: StatusCode, message: &str) -> Response {
-    let mut resp = ApiError::new(status, message).into_response();
+/// The refusal: the API's JSON error, or for pages a short text in both
+/// languages (a page template would cost what the limit is saving).
+fn too_many(retry_after: u64, status: StatusCode, message: &str, api: bool) -> Response {
+    let mut resp = if api {
+        ApiError::new(status, message).into_response()
+    } else {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "アクセスが集中しています。しばらく待ってから、もう一度お試しください。\n\
+             Too many requests; please wait a moment and try again.\n",
+        )
+            .into_response()
+    };
     if let Ok(v) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -215,6 +227,7 @@ pub async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Resp
         return next.run(req).await;
     }
     let class = classify(req.uri().path());
+    let api = req.uri().path().starts_with("/api/");
     if let Some(key) = limiter.client(&req).map(address_key)
         && let Some(secs) = limiter.check(class, key)
     {
@@ -229,6 +242,7 @@ pub async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Resp
                     "too many searches, exports or feed reads from this address; retry after the time given in Retry-After, or use an API token"
                 }
             },
+            api,
         );
     }
     if class == Class::Expensive
@@ -240,6 +254,7 @@ pub async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Resp
                 1,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server is busy with other searches and exports; retry in a moment",
+                api,
             );
         };
         let resp = next.run(req).await;

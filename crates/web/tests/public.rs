@@ -324,6 +324,12 @@ async fn anonymous_budgets_and_tokens(backend: Backend) {
     assert!((1..=2).contains(&wait), "Retry-After {wait}");
     let body: Value = r.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("Retry-After"));
+    // The HTML search shares the budget and says so in both languages.
+    let r = busy.get(s.url("/search?q=acme")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let text = r.text().await.unwrap();
+    assert!(text.contains("アクセスが集中") && text.contains("Too many requests"));
 
     // The same address's product pages draw from their own budget.
     let r = busy.get(&page).send().await.unwrap();
