@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
     /// Connections one client address may hold at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 128)]
     max_connections_per_address: usize,
     /// Behind a reverse proxy: the header carrying the client's address
     /// (e.g. x-forwarded-for), used for the per-address limits.

@@ -48,7 +48,7 @@ impl Default for ServeOptions {
         ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
-            max_connections_per_address: 64,
+            max_connections_per_address: 128,
         }
     }
 }
