@@ -563,6 +563,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 jcstar_checklist::Evidence::DeviceTest(jcstar_checklist::TestResultRef {
                     path: format!("{rel}/report.json"),
                     external: false,
+                    ..Default::default()
                 }),
             );
         }

@@ -92,7 +92,9 @@ fn submission(company: &str) -> ApplicationSubmission {
         "products": [{"name": "Camera", "model_numbers": ["CAM-1"],
                       "firmware_versions": ["1.0.0"], "product_type": "network camera"}],
         "disclosure_contact": "psirt@example.jp",
-        "checklist": jcstar_registry::demo::sample_checklist()
+        // The application is its checklist: the sheet says the same.
+        "checklist": jcstar_registry::demo::checklist_for(
+            company, "1-2-3 Chiyoda, Tokyo", "Camera", "network camera", &["CAM-1"], &["1.0.0"])
     }))
     .unwrap()
 }
