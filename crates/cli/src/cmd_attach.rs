@@ -31,7 +31,8 @@ pub struct AttachArgs {
 
 /// The evidence reference as the checklist stores it: relative to the
 /// checklist's folder when the directory is inside it, else external.
-fn reference(checklist: &Path, dir: &Path) -> TestResultRef {
+/// `jcstar assess --checklist` records the same reference.
+pub(crate) fn reference(checklist: &Path, dir: &Path) -> TestResultRef {
     let report = dir.join(evidence::REPORT_JSON);
     let base = checklist
         .parent()

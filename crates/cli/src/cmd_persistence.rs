@@ -2,7 +2,7 @@
 //! Reached through `cmd_probe`, which owns the `probe` command line.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -76,17 +76,10 @@ pub struct PersistenceArgs {
     pub show_secrets: bool,
 }
 
-/// Resolves the one target the user named.
+/// Resolves the one target the user named, with the safety check `probe`
+/// and `assess` apply (no ranges, broadcast or multicast).
 pub fn resolve(target: &str) -> anyhow::Result<IpAddr> {
-    if let Ok(ip) = target.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    let addr = (target, 0)
-        .to_socket_addrs()
-        .with_context(|| format!("resolving {target}"))?
-        .next()
-        .with_context(|| format!("{target} has no address"))?;
-    Ok(addr.ip())
+    Ok(jcstar_probe::target::resolve_blocking(target)?)
 }
 
 /// `KIND:PORT[/PATH]` → a service spec.

@@ -20,14 +20,42 @@ pub struct BruteRun {
     pub report: BruteReport,
 }
 
-/// Whether a pair may be written in clear: pairs from the built-in list are
-/// public knowledge; anything the user supplied is masked.
-pub fn evidence_password(source: &str, password: &str) -> String {
-    if source.starts_with("user-supplied") {
-        mask(password)
-    } else {
-        password.to_string()
+/// A password as the evidence and reports write it: masked the same way
+/// whatever its source (the built-in list or the tester's).
+pub fn evidence_password(_source: &str, password: &str) -> String {
+    mask(password)
+}
+
+/// S1.1-04 from locks the default-credential check ran into, when no
+/// brute-force test ran: evidence with its numbers, not a verdict.
+pub fn lock_only_verdict(logins: &[crate::assess::ServiceLogin]) -> Option<CriterionVerdict> {
+    let reasons: Vec<String> = logins
+        .iter()
+        .filter_map(|l| {
+            let s = l.lock_seen_by_defaults.as_ref()?;
+            Some(format!(
+                "{}: the default-credential check was refused ({}) after {} wrong pairs{}",
+                l.service,
+                s.signal,
+                s.after_attempts,
+                match s.lifted_after_ms {
+                    Some(ms) => format!(
+                        "; it lifted about {} later",
+                        super::bruteforce::human(ms as f64 / 1000.0)
+                    ),
+                    None => String::new(),
+                }
+            ))
+        })
+        .collect();
+    if reasons.is_empty() {
+        return None;
     }
+    Some(CriterionVerdict {
+        criterion: "S1.1-04".into(),
+        verdict: Verdict::NeedsReview,
+        reasons,
+    })
 }
 
 /// S1.1-02 from the default-credential checks.
