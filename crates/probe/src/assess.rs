@@ -943,6 +943,21 @@ fn lock_seen(r: &DefaultsReport) -> Option<LockSeen> {
     })
 }
 
+/// The tester of a plan without persistence steps: `run::<NoTester>(plan, None, ..)`.
+pub enum NoTester {}
+
+impl Tester for NoTester {
+    async fn change_password(&mut self, _new: &str) -> Result<String, String> {
+        match *self {}
+    }
+    async fn power_cycle(&mut self) -> Result<String, String> {
+        match *self {}
+    }
+    async fn delete_data(&mut self) -> Option<Result<String, String>> {
+        match *self {}
+    }
+}
+
 /// Stands in for a service whose adapter could not be prepared, so the run
 /// still yields an (inconclusive) report with the reason.
 struct Unusable;

@@ -460,7 +460,18 @@ pub async fn run<A: LoginAdapter>(
         return finish(report, run);
     }
 
-    // 3. Every guess evaluated: look at the pace.
+    // 3. Every guess was evaluated as wrong. A lock that answers like a
+    // wrong password (PAM's pam_faillock behind SSH or telnet) shows only
+    // to the right password: try it now.
+    if let Some(pw) = opts.correct_password.clone() {
+        let (refused, lifted) =
+            confirm_with_password(&mut run, &pw, Instant::now(), progress).await;
+        if refused {
+            return hidden_lock(report, run, &pw, failures, lifted, progress).await;
+        }
+    }
+
+    // 4. Every guess evaluated: look at the pace.
     if let Some((projected, growing)) = delay_projection(&failure_latencies)
         && growing
     {
@@ -506,6 +517,82 @@ pub async fn run<A: LoginAdapter>(
         human(threshold),
         opts.max_attempts
     );
+    finish(report, run)
+}
+
+/// The right password was refused after `failures` wrong guesses that all
+/// looked like ordinary failures, and worked again `lifted` later. Finds
+/// after how many wrong guesses the lock starts (k wrong, then the right
+/// one, for k = 1, 2, ...; the right one resets the device's count), waits
+/// the lock out once more, and projects from those numbers.
+async fn hidden_lock<A: LoginAdapter>(
+    mut report: BruteReport,
+    mut run: Run<'_, A>,
+    pw: &str,
+    failures: usize,
+    lifted: Option<Duration>,
+    progress: &mut (dyn FnMut(&AttemptRecord) + Send),
+) -> BruteReport {
+    let threshold = report.threshold_secs as f64;
+    let mut defence = Defence {
+        kind: DefenceKind::Lockout,
+        after_attempts: failures,
+        signal: None,
+        window_ms: lifted.map(ms),
+        correct_password_refused: Some(true),
+        lifted: Some(lifted.is_some()),
+    };
+    let Some(window) = lifted else {
+        report.reason = format!(
+            "after {failures} wrong guesses, each answered like any wrong password, the correct password was refused and still refused after {}: a lock that wrong guesses cannot show, or a fault; its length was not measured",
+            human(run.opts.max_wait.as_secs_f64())
+        );
+        report.defence = Some(defence);
+        return finish(report, run);
+    };
+    let mut found = None;
+    'probe: for k in 1..=failures.max(1) {
+        let t0 = Instant::now();
+        for _ in 0..k {
+            let wrong = format!("jc{}", super::random_token(14));
+            let a = run.attempt(&wrong, false, progress).await;
+            if !matches!(a, Attempt::Failure { .. }) {
+                break 'probe;
+            }
+        }
+        let a = run.attempt(pw, true, progress).await;
+        if !a.is_success() {
+            found = Some((k, t0.elapsed()));
+            break;
+        }
+    }
+    let Some((n, spent)) = found else {
+        report.reason = format!(
+            "after {failures} wrong guesses the correct password was refused for about {} (a lock that wrong guesses cannot show), but probing with fewer wrong guesses did not lock it again; the number of failures that starts it is unknown",
+            human(window.as_secs_f64())
+        );
+        report.defence = Some(defence);
+        return finish(report, run);
+    };
+    // Leave the account usable, and time the lock a second time.
+    let (_, again) = confirm_with_password(&mut run, pw, Instant::now(), progress).await;
+    let w = again.unwrap_or(window);
+    defence.after_attempts = n;
+    defence.window_ms = Some(ms(w));
+    let projected = (PROJECTED_GUESSES as f64 / n as f64).ceil() * (spent + w).as_secs_f64();
+    report.projected_10k_secs = Some(projected);
+    report.verdict = if projected >= threshold {
+        Verdict::Resists
+    } else {
+        Verdict::DoesNotResist
+    };
+    report.reason = format!(
+        "a lock that wrong guesses cannot show: after {n} wrong guesses the correct password is refused too (every wrong guess is answered the same), for about {}; 10,000 guesses would take {} (threshold {})",
+        human(w.as_secs_f64()),
+        human(projected),
+        human(threshold)
+    );
+    report.defence = Some(defence);
     finish(report, run)
 }
 
