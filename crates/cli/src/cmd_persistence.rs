@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use jcstar_probe::Verdict;
+use jcstar_probe::assess::AssessTarget;
 use jcstar_probe::login::persistence::{
     self, Extractors, InfoSource, PersistencePlan, Step, Tester,
 };
@@ -68,7 +69,8 @@ pub struct PersistenceArgs {
     /// Print only JSON.
     #[arg(long)]
     pub json: bool,
-    /// Write persistence.json into this directory.
+    /// Evidence directory to create (report.json, persistence.json, manifest),
+    /// attachable with `checklist attach`.
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
     /// Show passwords in the terminal instead of masking them.
@@ -284,6 +286,16 @@ pub fn build_plan(args: &PersistenceArgs) -> anyhow::Result<(PersistencePlan, Cm
         .iter()
         .map(|s| parse_info(ip, s))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // Pages behind the login are read with it.
+    if matches!(login.kind, ServiceKind::HttpBasic | ServiceKind::HttpDigest) {
+        for s in &mut sources {
+            if let InfoSource::HttpPage { basic_auth, .. } = s
+                && basic_auth.is_none()
+            {
+                *basic_auth = Some((args.user.clone(), args.old_password.clone()));
+            }
+        }
+    }
     if sources.is_empty() {
         // Without hints, read what the login service itself shows.
         sources.push(match login.kind {
@@ -362,12 +374,13 @@ pub fn run(_ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
     }));
     let text = serde_json::to_string_pretty(&report)?;
     if let Some(dir) = &args.output {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = dir.join("persistence.json");
-        if path.exists() {
-            bail!("{} exists; evidence is never overwritten", path.display());
-        }
-        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        // A real evidence directory (report.json with the verdicts, the
+        // run as persistence.json, a manifest), so `checklist attach` and
+        // `probe verify` take it like any other.
+        let target = AssessTarget::resolve(&args.target)?;
+        jcstar_probe::assess::persistence_outcome(&target, &report)?
+            .write(dir)
+            .with_context(|| format!("writing the evidence to {}", dir.display()))?;
     }
     if json {
         println!("{text}");

@@ -332,6 +332,25 @@ fn persistence_with_a_power_cycle_command_against_testbed_devices() {
     assert_eq!(verdict(&r, "S1.1-14"), "fail", "{r:#}");
     assert_eq!(tb.status()["power_cuts"], 1);
     assert!(d.join("p/persistence.json").exists());
+    // A real evidence directory: it verifies and attaches to a checklist.
+    let o = out(jcstar().args(["probe", "verify"]).arg(d.join("p")));
+    assert!(o.status.success(), "{}", text(&o));
+    let checklist = d.join("checklist.toml");
+    let o = out(jcstar()
+        .args(["checklist", "init", "--product", "Cam", "--output"])
+        .arg(&checklist));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = out(jcstar()
+        .args(["checklist", "attach"])
+        .arg(&checklist)
+        .arg("--evidence")
+        .arg(d.join("p")));
+    assert!(o.status.success(), "{}", text(&o));
+    let cl = std::fs::read_to_string(&checklist).expect("checklist");
+    assert!(cl.contains("p/report.json"), "{cl}");
+    // Values print as values.
+    let steps = r["steps"].to_string();
+    assert!(!steps.contains("Some("), "{steps}");
     drop(tb);
 
     let d = Dir::new("persist-ok");

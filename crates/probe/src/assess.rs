@@ -943,6 +943,53 @@ fn lock_seen(r: &DefaultsReport) -> Option<LockSeen> {
     })
 }
 
+/// The evidence of a persistence run on its own (`probe persistence -o`):
+/// a report with its verdicts and the run as `persistence.json`.
+pub fn persistence_outcome(
+    target: &AssessTarget,
+    p: &PersistenceReport,
+) -> Result<AssessOutcome, AssessError> {
+    let started = p
+        .steps
+        .first()
+        .map(|s| s.at.clone())
+        .unwrap_or_else(|| rfc3339(SystemTime::now()));
+    let finished = p
+        .steps
+        .last()
+        .map(|s| s.at.clone())
+        .unwrap_or_else(|| started.clone());
+    let value = serde_json::to_value(p).map_err(|e| AssessError::Evidence(e.to_string()))?;
+    let bytes =
+        serde_json::to_vec_pretty(&value).map_err(|e| AssessError::Evidence(e.to_string()))?;
+    let mut extra = BTreeMap::new();
+    extra.insert("persistence".to_string(), value);
+    let report = Report {
+        schema: report::SCHEMA.into(),
+        jcstar_version: env!("CARGO_PKG_VERSION").into(),
+        target: report::Target {
+            input: target.input.clone(),
+            address: target.address,
+        },
+        started,
+        finished,
+        options: serde_json::Value::Null,
+        stats: Default::default(),
+        ports: Vec::new(),
+        findings: Vec::new(),
+        verdicts: p.verdicts.clone(),
+        extra,
+    };
+    let mut files = BTreeMap::new();
+    files.insert("persistence.json".to_string(), bytes);
+    Ok(AssessOutcome {
+        report,
+        transcripts: Vec::new(),
+        files,
+        rows: Vec::new(),
+    })
+}
+
 /// The tester of a plan without persistence steps: `run::<NoTester>(plan, None, ..)`.
 pub enum NoTester {}
 

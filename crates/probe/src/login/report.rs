@@ -246,9 +246,11 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
                 .map(|m| m.examines.get(lang).to_string());
             let mut tested = Vec::new();
             for v in &vs {
+                // The criterion's verdict has its own column; a line names
+                // only its own (a sub-item's, or the service's inside it).
                 for r in &v.reasons {
                     if v.criterion == c.id {
-                        tested.push(format!("{} — {r}", v.verdict));
+                        tested.push(r.clone());
                     } else {
                         tested.push(format!("{} {} — {r}", v.criterion, v.verdict));
                     }
@@ -321,16 +323,16 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
         "\n実機テストは実施した範囲のみを示します。「要確認」は残りを技術文書で示す必要があることを意味します。エビデンスディレクトリに通信記録と SHA-256 マニフェストがあります。\n\n"
     });
     out.push_str(if en {
-        "| Criterion | Title | Device test | Verdict |\n| --- | --- | --- | --- |\n"
+        "| Criterion | Title | Tested on the device | Verdict |\n| --- | --- | --- | --- |\n"
     } else {
-        "| 適合基準 | 項目 | 実機テスト | 判定 |\n| --- | --- | --- | --- |\n"
+        "| 適合基準 | 項目 | 実機で試験 | 判定 |\n| --- | --- | --- | --- |\n"
     });
     for r in rows {
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             r.id,
             md_escape(&r.title),
-            if r.device_test { "✓" } else { "—" },
+            if r.tested.is_empty() { "—" } else { "✓" },
             verdict_label(r.verdict, lang)
         ));
     }
