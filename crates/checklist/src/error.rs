@@ -1,5 +1,7 @@
 use std::path::PathBuf;
 
+use jcstar_criteria::Lang;
+
 /// Why a checklist could not be read or written. Each variant names the file
 /// (and line, column, sheet or cell) at fault and what would be accepted.
 #[derive(Debug, thiserror::Error)]
@@ -66,13 +68,10 @@ pub enum ChecklistError {
         expected: String,
     },
 
-    #[error("{file}: sheet `{sheet}`, cell {cell}: `{value}` is not accepted; {expected}")]
-    BadCell {
+    #[error("{file}: {} cell(s) to fix:{}", problems.len(), problems.iter().map(|p| format!("\n  {}: `{}` is not accepted; {}", p.place(), p.value, p.expected.en)).collect::<String>())]
+    Cells {
         file: String,
-        sheet: &'static str,
-        cell: String,
-        value: String,
-        expected: String,
+        problems: Vec<crate::xlsx::CellProblem>,
     },
 
     #[error("cannot put {field} into a workbook: {reason}")]
@@ -80,4 +79,30 @@ pub enum ChecklistError {
 
     #[error("cannot build the workbook: {0}")]
     XlsxWrite(String),
+
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
+}
+
+impl ChecklistError {
+    /// The message in `lang`. Errors about workbook cells exist in both
+    /// languages; the rest name files and fields and read the same in both.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ChecklistError::Cells { file, problems }, Lang::Ja) => format!(
+                "{file}: 直すセルが {} 個あります:{}",
+                problems.len(),
+                problems
+                    .iter()
+                    .map(|p| format!(
+                        "\n  {}: `{}` は受け付けられません。{}",
+                        p.place(),
+                        p.value,
+                        p.expected.ja
+                    ))
+                    .collect::<String>()
+            ),
+            _ => self.to_string(),
+        }
+    }
 }

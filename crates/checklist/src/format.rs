@@ -68,6 +68,22 @@ impl Checklist {
         Checklist::from_str_with_format(&text, format, &origin)
     }
 
+    /// [`Checklist::from_path`], and for a workbook where each field sits
+    /// (to show problems as `シート!セル`).
+    pub fn from_path_mapped(
+        path: &Path,
+    ) -> Result<(Checklist, Option<crate::xlsx::WorkbookMap>), ChecklistError> {
+        if Format::from_path(path)? != Format::Xlsx {
+            return Checklist::from_path(path).map(|c| (c, None));
+        }
+        let bytes = std::fs::read(path).map_err(|source| ChecklistError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        crate::xlsx::from_xlsx_bytes_mapped(&bytes, &path.display().to_string())
+            .map(|(c, m)| (c, Some(m)))
+    }
+
     /// Parses TOML or JSON text. `origin` names the source in errors (a file
     /// name, or something like `<stdin>`). Parse errors carry 1-based line and
     /// column numbers.
@@ -127,6 +143,15 @@ impl Checklist {
         }
     }
 
+    /// TOML with a comment naming each answer's criterion (in Japanese and
+    /// English), as `jcstar checklist init` writes a template.
+    pub fn to_toml_with_titles(
+        &self,
+        catalog: &jcstar_criteria::Catalog,
+    ) -> Result<String, ChecklistError> {
+        crate::tomledit::with_titles(&self.to_string_with_format(Format::Toml)?, catalog)
+    }
+
     /// Writes the checklist in the format its extension names. For `.xlsx`
     /// the catalog supplies the criterion titles shown next to each answer.
     ///
@@ -145,7 +170,7 @@ impl Checklist {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChecklistError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChecklistError> {
     let io = |source| ChecklistError::Io {
         path: path.to_path_buf(),
         source,

@@ -11,20 +11,28 @@
 //! - [`Checklist::from_path`] / [`Checklist::from_str_with_format`] to read,
 //!   [`Checklist::write_path`] to write;
 //! - [`validate`] to decide whether the checklist supports an application;
-//! - [`Checklist::attach_evidence`] to record a device-test result against a
+//! - [`attach_to_file`] / [`Checklist::attach_evidence_dir`] to attach a
+//!   `jcstar probe`/`assess` evidence directory (verified against its
+//!   manifest; the verdicts are recorded with the reference);
+//! - [`Checklist::attach_evidence`] to record any other evidence against a
 //!   criterion;
 //! - [`Checklist::template`] for a blank checklist.
 
+mod attach;
 mod error;
+pub mod evidence;
 mod format;
 mod model;
 mod rules;
+mod tomledit;
 pub mod xlsx;
 
+pub use attach::{AttachOutcome, AttachRow, Written, attach_to_file, folder_of, relative_path};
 pub use error::ChecklistError;
 pub use format::{ACCEPTED_EXTENSIONS, Format};
 pub use model::{
     Answer, Applicant, Attached, CatalogRef, Checklist, CompanionService, Contact, DocumentRef,
-    Evaluation, Evidence, Giteki, GitekiMark, Outcome, Product, SCHEMA_VERSION, TestResultRef,
+    Evaluation, Evidence, Giteki, GitekiMark, Outcome, Product, RecordedVerdict, SCHEMA_VERSION,
+    TestResultRef,
 };
 pub use rules::{Counts, Problem, Report, Severity, validate};

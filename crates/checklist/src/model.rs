@@ -231,14 +231,38 @@ pub struct DocumentRef {
     pub external: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TestResultRef {
     /// Result file relative to the checklist's folder (or, when `external`,
-    /// the vendor's own reference to where the record is kept).
+    /// kept outside that folder: still relative when it can be, e.g.
+    /// `../lab/report.json`, otherwise the vendor's own reference).
     pub path: String,
     #[serde(default, skip_serializing_if = "is_false")]
     pub external: bool,
+    /// SHA-256 of the evidence directory's `manifest.json` when it was
+    /// attached: names the exact set of files the answer rests on, so a
+    /// directory replaced later is noticed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
+    /// What the evidence said about this criterion (and its sub-items) when
+    /// it was attached. Kept in the checklist so that whoever holds only the
+    /// checklist (the operator, the registry) sees which result the answer
+    /// rests on and can check the answer against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<RecordedVerdict>,
+}
+
+/// A device-test verdict as recorded in the checklist at attach time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RecordedVerdict {
+    /// As the evidence names it, e.g. `S1.1-04` or `S1.1-13②`.
+    pub criterion: String,
+    pub verdict: crate::evidence::Verdict,
+    /// The evidence's own explanation, when it gave one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -267,7 +291,8 @@ impl Evidence {
 }
 
 /// What [`Checklist::attach_evidence`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Attached {
     /// Appended to the criterion's existing answer.
     Added,
@@ -276,6 +301,9 @@ pub enum Attached {
     AddedToNewAnswer,
     /// The same reference was already there; nothing changed.
     AlreadyPresent,
+    /// A reference to the same result file was there with another digest or
+    /// other verdicts; it now records the evidence as it is.
+    Updated,
 }
 
 impl Checklist {
@@ -358,6 +386,15 @@ impl Checklist {
         if answer.evidence.contains(&evidence) {
             return Attached::AlreadyPresent;
         }
+        if let Evidence::DeviceTest(new) = &evidence
+            && let Some(old) = answer
+                .evidence
+                .iter_mut()
+                .find(|e| matches!(e, Evidence::DeviceTest(t) if t.path == new.path))
+        {
+            *old = evidence;
+            return Attached::Updated;
+        }
         answer.evidence.push(evidence);
         if created {
             Attached::AddedToNewAnswer
@@ -381,9 +418,12 @@ impl Checklist {
             blank_to_none(&mut a.na_reason);
             blank_to_none(&mut a.notes);
             for e in &mut a.evidence {
-                if let Evidence::Document(d) = e {
-                    blank_to_none(&mut d.section);
-                    blank_to_none(&mut d.path);
+                match e {
+                    Evidence::Document(d) => {
+                        blank_to_none(&mut d.section);
+                        blank_to_none(&mut d.path);
+                    }
+                    Evidence::DeviceTest(t) => blank_to_none(&mut t.manifest_sha256),
                 }
             }
         }

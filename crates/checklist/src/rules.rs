@@ -13,6 +13,12 @@
 //! result; without it the answer is a **blocking** problem, not a warning,
 //! because the declaration would claim an evaluation that left no record.
 //! A result kept outside the folder still counts when marked `external`.
+//!
+//! Evidence is read, not only counted: an answer is held against the
+//! verdicts of its device-test evidence (see `check_against_evidence`), so
+//! 適合 with a failed or unrun test, or 対象外 with a failed one, is
+//! blocking. The verdicts recorded in the checklist at attach time make this
+//! work without the files too (the registry's case).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,6 +26,7 @@ use std::path::Path;
 use jcstar_criteria::{Catalog, Criterion, MethodKind, Text};
 use serde::Serialize;
 
+use crate::evidence::{self, Verdict};
 use crate::model::{Checklist, Evidence, Outcome, SCHEMA_VERSION};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -56,6 +63,7 @@ pub struct Problem {
 #[serde(rename_all = "kebab-case")]
 pub struct Counts {
     pub criteria: usize,
+    /// Criteria of the catalog with a result other than `unanswered`.
     pub answered: usize,
     pub conforms: usize,
     pub not_applicable: usize,
@@ -661,7 +669,9 @@ fn check_answers(
             continue;
         }
         first_answer.insert(id, i);
-        counts.answered += 1;
+        if a.result != Outcome::Unanswered {
+            counts.answered += 1;
+        }
         let Some(criterion) = catalog.criteria.get(pos) else {
             continue;
         };
@@ -851,6 +861,293 @@ fn check_answer(
     }
     for (k, e) in a.evidence.iter().enumerate() {
         check_evidence(e, &format!(".evidence[{k}]"), base_dir, &mut p);
+    }
+    check_against_evidence(a, id, base_dir, &mut p);
+}
+
+/// One device-test verdict the answer rests on, and where it comes from.
+struct Seen {
+    criterion: String,
+    verdict: Verdict,
+    reasons: Vec<String>,
+    /// Index into the answer's evidence and the reference's path.
+    k: usize,
+    path: String,
+}
+
+/// Holds the answer against what its device-test evidence says: the files
+/// when they can be read (`base_dir` given and the reference resolves to an
+/// evidence directory), otherwise the verdicts recorded at attach time, so
+/// the registry, which holds only the checklist, applies the same rule.
+fn check_against_evidence(
+    a: &crate::model::Answer,
+    id: &str,
+    base_dir: Option<&Path>,
+    p: &mut Push<'_>,
+) {
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut unrecorded_tests = 0usize;
+    for (k, e) in a.evidence.iter().enumerate() {
+        let Evidence::DeviceTest(tr) = e else {
+            continue;
+        };
+        let f = format!(".evidence[{k}]");
+        let mut verdicts: Vec<(String, Verdict, Vec<String>)> = tr
+            .verdicts
+            .iter()
+            .map(|v| (v.criterion.clone(), v.verdict, v.reasons.clone()))
+            .collect();
+        let dir = base_dir
+            .filter(|_| !tr.path.trim().is_empty())
+            .map(|b| b.join(&tr.path))
+            .and_then(|rp| evidence::dir_of_report(&rp).map(Path::to_path_buf))
+            .filter(|d| d.join(evidence::MANIFEST_JSON).is_file());
+        if let Some(dir) = dir {
+            match evidence::open(&dir) {
+                Err(err) => {
+                    p(
+                        Severity::Blocking,
+                        "evidence-altered",
+                        &f,
+                        t(
+                            format!("{id} の証跡 `{}` は検証できません: {err}", tr.path),
+                            format!("{id}: evidence `{}` does not verify: {err}", tr.path),
+                        ),
+                        t(
+                            "証跡ディレクトリを `jcstar probe`/`assess` が書いたままの状態に戻すか、試験をやり直して `jcstar checklist attach` してください",
+                            "restore the evidence directory as `jcstar probe`/`assess` wrote it, or test again and run `jcstar checklist attach`",
+                        ),
+                    );
+                }
+                Ok(ev) => {
+                    match &tr.manifest_sha256 {
+                        Some(rec) if !rec.eq_ignore_ascii_case(&ev.manifest_sha256) => p(
+                            Severity::Blocking,
+                            "evidence-stale",
+                            &format!("{f}.manifest-sha256"),
+                            t(
+                                format!(
+                                    "{id} の証跡 `{}` は記録後に差し替えられています（manifest のダイジェストが記録と異なります）",
+                                    tr.path
+                                ),
+                                format!(
+                                    "{id}: evidence `{}` changed since it was attached (its manifest digest differs from the one recorded)",
+                                    tr.path
+                                ),
+                            ),
+                            t(
+                                "`jcstar checklist attach` でこの証跡を記録し直し、回答を見直してください",
+                                "attach the directory again with `jcstar checklist attach` and review the answer",
+                            ),
+                        ),
+                        Some(_) => {
+                            let live: Vec<(&str, Verdict)> = ev
+                                .verdicts_for(id)
+                                .map(|v| (v.criterion.as_str(), v.verdict))
+                                .collect();
+                            let rec: Vec<(&str, Verdict)> = tr
+                                .verdicts
+                                .iter()
+                                .map(|v| (v.criterion.as_str(), v.verdict))
+                                .collect();
+                            if live != rec {
+                                p(
+                                    Severity::Blocking,
+                                    "evidence-record-mismatch",
+                                    &format!("{f}.verdicts"),
+                                    t(
+                                        format!(
+                                            "{id} に記録された判定が証跡 `{}` の判定と一致しません",
+                                            tr.path
+                                        ),
+                                        format!(
+                                            "the verdicts recorded for {id} differ from those in `{}`",
+                                            tr.path
+                                        ),
+                                    ),
+                                    t(
+                                        "記録された判定は手で変えず、`jcstar checklist attach` で記録し直してください",
+                                        "do not edit recorded verdicts; attach the directory again with `jcstar checklist attach`",
+                                    ),
+                                );
+                            }
+                        }
+                        None => p(
+                            Severity::Warning,
+                            "evidence-unrecorded",
+                            &f,
+                            t(
+                                format!(
+                                    "{id} の証跡 `{}` の判定がチェックリストに記録されていません",
+                                    tr.path
+                                ),
+                                format!(
+                                    "{id}: the verdicts of `{}` are not recorded in the checklist",
+                                    tr.path
+                                ),
+                            ),
+                            t(
+                                "`jcstar checklist attach` で記録し直すと、チェックリストだけを受け取った側でも証跡の判定が分かります",
+                                "attach it again with `jcstar checklist attach` so whoever receives only the checklist sees what the evidence said",
+                            ),
+                        ),
+                    }
+                    verdicts = ev
+                        .verdicts_for(id)
+                        .map(|v| (v.criterion.clone(), v.verdict, v.reasons.clone()))
+                        .collect();
+                }
+            }
+        }
+        if verdicts.is_empty() {
+            unrecorded_tests += 1;
+        }
+        seen.extend(
+            verdicts
+                .into_iter()
+                .map(|(criterion, verdict, reasons)| Seen {
+                    criterion,
+                    verdict,
+                    reasons,
+                    k,
+                    path: tr.path.clone(),
+                }),
+        );
+    }
+
+    let finding = |s: &Seen| {
+        if s.reasons.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", s.reasons.join(" / "))
+        }
+    };
+    for s in &seen {
+        let f = format!(".evidence[{}]", s.k);
+        let what = format!("`{}` ({})", s.path, s.criterion);
+        match (a.result, s.verdict) {
+            (Outcome::Conforms, Verdict::Fail) => p(
+                Severity::Blocking,
+                "answer-contradicts-evidence",
+                &f,
+                t(
+                    format!(
+                        "{id} は「適合」ですが、証跡 {what} の判定は不合格（fail）です{}",
+                        finding(s)
+                    ),
+                    format!(
+                        "{id} is answered conforms, but evidence {what} says fail{}",
+                        finding(s)
+                    ),
+                ),
+                t(
+                    "製品を直して試験をやり直し、新しい証跡を attach してください（古い証跡の参照は削除）。適合していないなら does-not-conform と回答してください",
+                    "fix the product, test again and attach the new evidence (removing the old reference), or answer does-not-conform",
+                ),
+            ),
+            (Outcome::Conforms, Verdict::NotTested) => {
+                let covered = seen.iter().any(|o| {
+                    o.criterion == s.criterion
+                        && matches!(o.verdict, Verdict::Pass | Verdict::NeedsReview)
+                });
+                if !covered {
+                    p(
+                        if unrecorded_tests > 0 {
+                            Severity::Warning
+                        } else {
+                            Severity::Blocking
+                        },
+                        "device-test-not-run",
+                        &f,
+                        t(
+                            format!(
+                                "{id} は「適合」ですが、証跡 {what} ではこの試験が実施されていません{}",
+                                finding(s)
+                            ),
+                            format!(
+                                "{id} is answered conforms, but evidence {what} shows this test was not run{}",
+                                finding(s)
+                            ),
+                        ),
+                        t(
+                            "試験を実施して結果を証跡として追加してください",
+                            "run the test and attach its result",
+                        ),
+                    );
+                }
+            }
+            (Outcome::Conforms, Verdict::NeedsReview) => p(
+                Severity::Warning,
+                "device-test-needs-review",
+                &f,
+                t(
+                    format!(
+                        "{id}: 証跡 {what} の結果は人による確認が必要です{}",
+                        finding(s)
+                    ),
+                    format!(
+                        "{id}: evidence {what} needs a person's review{}",
+                        finding(s)
+                    ),
+                ),
+                t(
+                    "結果を確認し、判断の根拠を備考（notes）に記入してください",
+                    "review the result and give the reasoning in `notes`",
+                ),
+            ),
+            (Outcome::NotApplicable, Verdict::Fail) => p(
+                Severity::Blocking,
+                "na-contradicts-evidence",
+                &f,
+                t(
+                    format!(
+                        "{id} は「対象外」ですが、証跡 {what} はこの機能を試験して不合格としています{}",
+                        finding(s)
+                    ),
+                    format!(
+                        "{id} is answered not-applicable, but evidence {what} tested it and says fail{}",
+                        finding(s)
+                    ),
+                ),
+                t(
+                    "対象外の条件に当てはまるか見直してください。当てはまらないなら製品を直して評価してください",
+                    "check whether the NA condition really holds; if not, fix the product and evaluate the criterion",
+                ),
+            ),
+            (Outcome::NotApplicable, Verdict::Pass | Verdict::NeedsReview) => p(
+                Severity::Warning,
+                "na-contradicts-evidence",
+                &f,
+                t(
+                    format!("{id} は「対象外」ですが、証跡 {what} はこの機能を試験しています"),
+                    format!("{id} is answered not-applicable, but evidence {what} did test it"),
+                ),
+                t(
+                    "対象外の条件に当てはまるか見直してください（当てはまらないなら conforms と回答）",
+                    "check whether the NA condition really holds (if not, answer conforms)",
+                ),
+            ),
+            (Outcome::DeemedMet, Verdict::Fail) => p(
+                Severity::Warning,
+                "deemed-met-contradicts-evidence",
+                &f,
+                t(
+                    format!(
+                        "{id} は技適による「みなし適合」ですが、証跡 {what} の判定は不合格です{}",
+                        finding(s)
+                    ),
+                    format!(
+                        "{id} is deemed met by 技適, but evidence {what} says fail{}",
+                        finding(s)
+                    ),
+                ),
+                t(
+                    "製品を直すか、試験結果についての説明を備考（notes）に記入してください",
+                    "fix the product, or explain the test result in `notes`",
+                ),
+            ),
+            _ => {}
+        }
     }
 }
 

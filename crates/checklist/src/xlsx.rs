@@ -16,7 +16,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Range, Reader, Xlsx};
-use jcstar_criteria::{Catalog, MethodKind};
+use jcstar_criteria::{Catalog, MethodKind, Text};
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Workbook,
     Worksheet,
@@ -378,12 +378,36 @@ fn encode_evidence(e: &Evidence) -> String {
             }
             fields.join(" | ")
         }
-        Evidence::DeviceTest(t) => format!(
-            "{KIND_DEVICE_TEST}{} | {}",
-            suffix(t.external),
-            escape(&t.path)
-        ),
+        Evidence::DeviceTest(t) => {
+            let mut line = format!(
+                "{KIND_DEVICE_TEST}{} | {}",
+                suffix(t.external),
+                escape(&t.path)
+            );
+            if t.manifest_sha256.is_some() || !t.verdicts.is_empty() {
+                // Recorded by `attach`, not typed: kept as JSON so it comes
+                // back exactly.
+                let verdicts = if t.verdicts.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::to_string(&t.verdicts).unwrap_or_default()
+                };
+                line.push_str(&format!(
+                    " | {} | {}",
+                    escape(t.manifest_sha256.as_deref().unwrap_or_default()),
+                    escape(&verdicts)
+                ));
+            }
+            line
+        }
     }
+}
+
+fn parse_verdicts(s: &str) -> Option<Vec<crate::model::RecordedVerdict>> {
+    if s.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    serde_json::from_str(s).ok()
 }
 
 /// Splits on unescaped bars and undoes the escapes; `None` on a dangling or
@@ -429,6 +453,7 @@ fn split_fields(line: &str) -> Option<Vec<String>> {
     )
 }
 
+const EVIDENCE_SYNTAX_JA: &str = "証跡は1行に1つ、「文書 | 文書名 | 章・ページ | ファイル」または「実機テスト | 結果ファイル」と書いてください。フォルダ外に保管するものは種別の後に (外部保管) を付けます（| は \\| と書きます）";
 const EVIDENCE_SYNTAX: &str = "write one evidence per line as `文書 | name | section | path` or `実機テスト | result file path`, adding (外部保管) after the kind for evidence kept outside the checklist folder (escape | as \\|)";
 
 fn decode_evidence(line: &str) -> Option<Evidence> {
@@ -469,10 +494,20 @@ fn decode_evidence(line: &str) -> Option<Evidence> {
         }
         KIND_DEVICE_TEST | "device-test" => {
             let path = it.next()?;
+            let manifest_sha256 = opt(it.next());
+            let verdicts = match it.next() {
+                Some(v) => parse_verdicts(&v)?,
+                None => Vec::new(),
+            };
             if it.next().is_some() {
                 return None;
             }
-            Some(Evidence::DeviceTest(TestResultRef { path, external }))
+            Some(Evidence::DeviceTest(TestResultRef {
+                path,
+                external,
+                manifest_sha256,
+                verdicts,
+            }))
         }
         _ => None,
     }
@@ -572,20 +607,255 @@ impl Sheet<'_> {
         Ok(found)
     }
 
-    fn bad(&self, row: u32, col: u32, expected: impl Into<String>) -> ChecklistError {
-        ChecklistError::BadCell {
-            file: self.file.to_string(),
+    /// Records a cell that cannot be read; reading goes on so every such
+    /// cell is reported at once.
+    fn bad(
+        &self,
+        out: &mut Vec<CellProblem>,
+        row: u32,
+        col: u32,
+        ja: impl Into<String>,
+        en: impl Into<String>,
+    ) {
+        out.push(CellProblem {
             sheet: self.name,
             cell: cell_name(row, col),
             value: cell_text(&self.range, row, col),
-            expected: expected.into(),
+            expected: Text {
+                ja: ja.into(),
+                en: en.into(),
+            },
+        });
+    }
+
+    fn is_number(&self, row: u32, col: u32) -> bool {
+        matches!(
+            self.range.get_value((row, col)),
+            Some(Data::Float(_) | Data::Int(_))
+        )
+    }
+}
+
+/// One workbook cell that could not be read, and what to type there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CellProblem {
+    pub sheet: &'static str,
+    /// `A1`-style, e.g. `D13`.
+    pub cell: String,
+    /// The cell as read.
+    pub value: String,
+    pub expected: Text,
+}
+
+impl CellProblem {
+    /// `チェックリスト!D13`.
+    pub fn place(&self) -> String {
+        format!("{}!{}", self.sheet, self.cell)
+    }
+}
+
+/// Where each field of a checklist read from a workbook sits, so problems
+/// found later can be shown as `シート!セル` rather than as field paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkbookMap {
+    /// Zero-based row of each answer on the answer sheet.
+    answer_rows: Vec<u32>,
+    /// Answer field name → column.
+    answer_cols: Vec<(&'static str, u32)>,
+    /// Basic-information field path → row.
+    basic_rows: Vec<(&'static str, u32)>,
+    basic_value_col: u32,
+}
+
+/// Checklist field paths of the basic-information rows.
+const BASIC_FIELD_ROWS: [(&str, &str); 19] = [
+    ("schema-version", row::SCHEMA),
+    ("catalog.id", row::CATALOG_ID),
+    ("catalog.version", row::CATALOG_VERSION),
+    ("applicant.name", row::APPLICANT_NAME),
+    ("applicant.address", row::APPLICANT_ADDRESS),
+    ("contact.person", row::CONTACT_PERSON),
+    ("contact.department", row::CONTACT_DEPARTMENT),
+    ("contact.email", row::CONTACT_EMAIL),
+    ("contact.phone", row::CONTACT_PHONE),
+    ("product.name", row::PRODUCT_NAME),
+    ("product.type", row::PRODUCT_TYPE),
+    ("product.model-numbers", row::MODEL_NUMBERS),
+    ("product.versions", row::VERSIONS),
+    ("companion-service.essential", row::COMPANION),
+    ("companion-service.description", row::COMPANION_DESC),
+    ("giteki.mark", row::GITEKI_MARK),
+    ("giteki.number", row::GITEKI_NUMBER),
+    ("evaluation.date", row::EVAL_DATE),
+    ("evaluation.evaluator", row::EVALUATOR),
+];
+
+impl WorkbookMap {
+    /// The cell (`シート!A1`) holding `field`, a path as [`crate::Problem`]
+    /// gives it (`contact.email`, `answers[3].na-reason`,
+    /// `answers[3].evidence[0].path`, `answers[3]`).
+    pub fn cell_of(&self, field: &str) -> Option<String> {
+        if let Some(rest) = field.strip_prefix("answers[") {
+            let (idx, tail) = rest.split_once(']')?;
+            let row = *self.answer_rows.get(idx.parse::<usize>().ok()?)?;
+            let tail = tail.trim_start_matches('.');
+            let name = tail.split(['.', '[']).next().unwrap_or_default();
+            let col = match name {
+                "" | "criterion" => COL_ID,
+                "result" => COL_RESULT,
+                "na-reason" => COL_NA,
+                "methods" => COL_METHODS,
+                "evidence" => COL_EVIDENCE,
+                "notes" => COL_NOTES,
+                _ => return None,
+            };
+            let c = self.answer_cols.iter().find(|(n, _)| *n == col)?.1;
+            return Some(format!("{SHEET_ANSWERS}!{}", cell_name(row, c)));
+        }
+        let row = self
+            .basic_rows
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, r)| *r)?;
+        Some(format!(
+            "{SHEET_BASIC}!{}",
+            cell_name(row, self.basic_value_col)
+        ))
+    }
+}
+
+/// A hint written for the TOML/JSON files, in the words of the workbook:
+/// field names become column and row names, keywords the dropdown labels.
+pub fn hint_for_workbook(hint: &str) -> String {
+    const WORDS: [(&str, &str); 16] = [
+        (
+            "kind = \"device-test\"",
+            "「実機テスト | 結果ファイル」の行",
+        ),
+        (
+            "kind = \"document\"",
+            "「文書 | 文書名 | 章・ページ | ファイル」の行",
+        ),
+        ("external = true", "種別の後に (外部保管)"),
+        ("`na-reason`", "「NAであることの理由」列"),
+        ("`methods`", "「評価手法」列"),
+        ("`notes`", "「備考」列"),
+        ("\"device-test\"", "「実機テスト」"),
+        ("\"document-review\"", "「ドキュメント評価」"),
+        (
+            "[giteki]",
+            "「技適マークの種類」と「技術基準適合認定番号等」",
+        ),
+        (
+            "conforms / not-applicable / deemed-met",
+            "適合 / 対象外(NA) / みなし適合",
+        ),
+        ("not-applicable", "対象外(NA)"),
+        ("does-not-conform", "不適合"),
+        ("deemed-met", "みなし適合"),
+        ("conforms", "適合"),
+        ("`catalog.version`", "「適合基準カタログ版」"),
+        ("`catalog.id`", "「適合基準カタログID」"),
+    ];
+    let mut out = hint.to_string();
+    for (from, to) in WORDS {
+        out = out.replace(from, to);
+    }
+    for (field, label) in BASIC_FIELD_ROWS {
+        out = out.replace(&format!("`{field}`"), &format!("「{label}」"));
+    }
+    out
+}
+
+/// What rewriting this workbook from its checklist would throw away, if
+/// anything: sheets, cell notes, drawings or columns the vendor added.
+/// `None` when a rewrite keeps everything the workbook holds.
+pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
+    let mut wb: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
+        Ok(wb) => wb,
+        Err(e) => return Some(format!("the workbook could not be read in full ({e})")),
+    };
+    let extra: Vec<String> = wb
+        .sheet_names()
+        .into_iter()
+        .filter(|n| n != SHEET_BASIC && n != SHEET_ANSWERS)
+        .collect();
+    if !extra.is_empty() {
+        return Some(format!(
+            "it has sheets that are not part of the checklist: {}",
+            extra.join(", ")
+        ));
+    }
+    let zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(z) => z,
+        Err(e) => return Some(format!("the workbook could not be read in full ({e})")),
+    };
+    const ADDED: [&str; 8] = [
+        "comments",
+        "threadedComments",
+        "drawings/",
+        "media/",
+        "vbaProject",
+        "charts/",
+        "pivot",
+        "tables/",
+    ];
+    if let Some(name) = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|n| ADDED.iter().any(|a| n.contains(a)))
+    {
+        return Some(format!(
+            "it holds cell notes, drawings or other additions ({name})"
+        ));
+    }
+    let known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(n, _)| *n).collect();
+    for (sheet, cols) in [
+        (SHEET_ANSWERS, known),
+        (SHEET_BASIC, vec![COL_ITEM, COL_VALUE, COL_HOWTO]),
+    ] {
+        let Ok(range) = wb.worksheet_range(sheet) else {
+            continue;
+        };
+        let last = range.end().map_or(0, |e| e.1);
+        for c in 0..=last {
+            let head = cell_text(&range, 0, c);
+            if !head.trim().is_empty() && !cols.contains(&head.trim()) {
+                return Some(format!(
+                    "sheet {sheet} has a column `{}` that is not part of the checklist",
+                    head.trim()
+                ));
+            }
+        }
+        if last as usize >= cols.len() {
+            let (_, rows) = (range.start(), range.end().map_or(0, |e| e.0));
+            for r in 1..=rows {
+                for c in cols.len() as u32..=last {
+                    if !cell_text(&range, r, c).trim().is_empty() {
+                        return Some(format!(
+                            "sheet {sheet} has text outside the checklist's columns ({})",
+                            cell_name(r, c)
+                        ));
+                    }
+                }
+            }
         }
     }
+    None
 }
 
 /// Reads a workbook written by [`to_xlsx_bytes`] (and edited by a person).
 /// `origin` names the file in errors.
 pub fn from_xlsx_bytes(bytes: &[u8], origin: &str) -> Result<Checklist, ChecklistError> {
+    from_xlsx_bytes_mapped(bytes, origin).map(|(c, _)| c)
+}
+
+/// [`from_xlsx_bytes`], also telling where each field sits. Every cell that
+/// cannot be read is reported at once, in [`ChecklistError::Cells`].
+pub fn from_xlsx_bytes_mapped(
+    bytes: &[u8],
+    origin: &str,
+) -> Result<(Checklist, WorkbookMap), ChecklistError> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| ChecklistError::Workbook {
         file: origin.to_string(),
         message: e.to_string(),
@@ -613,122 +883,215 @@ pub fn from_xlsx_bytes(bytes: &[u8], origin: &str) -> Result<Checklist, Checklis
     };
     let basic = sheet(SHEET_BASIC)?;
     let answers = sheet(SHEET_ANSWERS)?;
-    let mut checklist = read_basic(&basic, read_answers(&answers)?)?;
+    let mut problems = Vec::new();
+    let mut map = WorkbookMap::default();
+    let read = read_answers(&answers, &mut problems, &mut map)?;
+    let mut checklist = read_basic(&basic, read, &mut problems, &mut map)?;
+    if !problems.is_empty() {
+        return Err(ChecklistError::Cells {
+            file: origin.to_string(),
+            problems,
+        });
+    }
     checklist.normalize();
-    Ok(checklist)
+    Ok((checklist, map))
 }
 
-fn read_basic(s: &Sheet<'_>, answers: Vec<Answer>) -> Result<Checklist, ChecklistError> {
+fn read_basic(
+    s: &Sheet<'_>,
+    answers: Vec<Answer>,
+    bad: &mut Vec<CellProblem>,
+    map: &mut WorkbookMap,
+) -> Result<Checklist, ChecklistError> {
     let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE])?;
     let (first, last) = s.rows();
-    let find = |label: &'static str| -> Result<u32, ChecklistError> {
+    let missing: Vec<&str> = BASIC_ROWS
+        .iter()
+        .map(|(l, _)| *l)
+        .filter(|l| !(first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == *l))
+        .collect();
+    if let Some(label) = missing.first() {
+        return Err(ChecklistError::MissingRow {
+            file: s.file.to_string(),
+            sheet: s.name,
+            label,
+            expected: missing.join(", "),
+        });
+    }
+    let find = |label: &str| -> u32 {
         (first.max(1)..=last)
             .find(|&r| cell_text(&s.range, r, item_col).trim() == label)
-            .ok_or_else(|| ChecklistError::MissingRow {
-                file: s.file.to_string(),
-                sheet: s.name,
-                label,
-                expected: BASIC_ROWS
-                    .iter()
-                    .map(|(l, _)| *l)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+            .unwrap_or(0)
     };
-    let text = |label: &'static str| -> Result<String, ChecklistError> {
-        Ok(cell_text(&s.range, find(label)?, value_col))
-    };
-    let opt = |label: &'static str| -> Result<Option<String>, ChecklistError> {
-        Ok(Some(text(label)?).filter(|v| !v.trim().is_empty()))
-    };
-    let list = |label: &'static str| -> Result<Vec<String>, ChecklistError> {
-        Ok(text(label)?
+    map.basic_value_col = value_col;
+    map.basic_rows = BASIC_FIELD_ROWS
+        .iter()
+        .map(|(f, l)| (*f, find(l)))
+        .collect();
+    let text = |label: &str| cell_text(&s.range, find(label), value_col);
+    let opt = |label: &str| Some(text(label)).filter(|v| !v.trim().is_empty());
+    let list = |label: &str| -> Vec<String> {
+        text(label)
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_string)
-            .collect())
+            .collect()
     };
 
-    let schema_row = find(row::SCHEMA)?;
-    let schema_version = cell_text(&s.range, schema_row, value_col)
+    let schema_row = find(row::SCHEMA);
+    let schema_version = match cell_text(&s.range, schema_row, value_col)
         .trim()
         .parse::<u32>()
-        .map_err(|_| s.bad(schema_row, value_col, "expected a whole number such as 1"))?;
+    {
+        Ok(v) => v,
+        Err(_) => {
+            s.bad(
+                bad,
+                schema_row,
+                value_col,
+                "1 のような整数を入力してください（変更しないでください）",
+                "expected a whole number such as 1 (do not change it)",
+            );
+            0
+        }
+    };
 
-    let companion_row = find(row::COMPANION)?;
+    // Excel turns `1.0` typed into a cell into the number 1.
+    let version_row = find(row::CATALOG_VERSION);
+    let mut catalog_version = text(row::CATALOG_VERSION);
+    if s.is_number(version_row, value_col) && !catalog_version.contains('.') {
+        catalog_version.push_str(".0");
+    }
+
+    // A phone number typed as a number has lost its leading 0.
+    let phone_row = find(row::CONTACT_PHONE);
+    if s.is_number(phone_row, value_col) {
+        s.bad(
+            bad,
+            phone_row,
+            value_col,
+            "電話番号が数値として保存され、先頭の 0 が失われています。文字列として入力してください（例: '03-0000-0000 のように先頭に ' を付けるか、ハイフン付きで入力）",
+            "the phone number was stored as a number and lost its leading 0; type it as text (e.g. 03-0000-0000 with hyphens, or prefix it with ')",
+        );
+    }
+    // A version typed as a number can lose trailing zeros (2.10 → 2.1).
+    let versions_row = find(row::VERSIONS);
+    if s.is_number(versions_row, value_col) {
+        s.bad(
+            bad,
+            versions_row,
+            value_col,
+            "バージョンが数値として保存されています（2.10 が 2.1 になるなど）。先頭に ' を付けて文字列として入力してください",
+            "the version was stored as a number (2.10 would become 2.1); type it as text, prefixed with '",
+        );
+    }
+    let models_row = find(row::MODEL_NUMBERS);
+    if s.is_number(models_row, value_col) {
+        s.bad(
+            bad,
+            models_row,
+            value_col,
+            "型番が数値として保存されています（先頭の 0 などが失われます）。先頭に ' を付けて文字列として入力してください",
+            "the model number was stored as a number (leading zeros are lost); type it as text, prefixed with '",
+        );
+    }
+
+    let companion_row = find(row::COMPANION);
     let essential = match cell_text(&s.range, companion_row, value_col).trim() {
         YES => true,
         NO | "" => false,
         _ => {
-            return Err(s.bad(
+            s.bad(
+                bad,
                 companion_row,
                 value_col,
-                format!("expected `{YES}` or `{NO}`"),
-            ));
+                format!("「{YES}」か「{NO}」を選んでください"),
+                format!("choose `{YES}` (yes) or `{NO}` (no)"),
+            );
+            false
         }
     };
 
-    let mark_row = find(row::GITEKI_MARK)?;
+    let mark_row = find(row::GITEKI_MARK);
     let mark = match cell_text(&s.range, mark_row, value_col).trim() {
         "" => None,
         "T" | "t" | "Ｔ" => Some(GitekiMark::T),
         "A" | "a" | "Ａ" => Some(GitekiMark::A),
-        _ => return Err(s.bad(mark_row, value_col, "expected `T`, `A` or an empty cell")),
+        _ => {
+            s.bad(
+                bad,
+                mark_row,
+                value_col,
+                "T か A を選ぶか、技適がなければ空欄にしてください",
+                "expected `T`, `A` or an empty cell",
+            );
+            None
+        }
     };
-    let number = text(row::GITEKI_NUMBER)?;
+    let number = text(row::GITEKI_NUMBER);
     let giteki = match mark {
         Some(mark) => Some(Giteki { mark, number }),
         None if number.trim().is_empty() => None,
         None => {
-            return Err(s.bad(
+            s.bad(
+                bad,
                 mark_row,
                 value_col,
+                format!(
+                    "「{}」に番号があるので、マークの種類 T か A を選んでください",
+                    row::GITEKI_NUMBER
+                ),
                 format!(
                     "a 技適 number is given in `{}`, so the mark must be `T` or `A`",
                     row::GITEKI_NUMBER
                 ),
-            ));
+            );
+            None
         }
     };
 
     Ok(Checklist {
         schema_version,
         catalog: CatalogRef {
-            id: text(row::CATALOG_ID)?,
-            version: text(row::CATALOG_VERSION)?,
+            id: text(row::CATALOG_ID),
+            version: catalog_version,
         },
         applicant: Applicant {
-            name: text(row::APPLICANT_NAME)?,
-            address: text(row::APPLICANT_ADDRESS)?,
+            name: text(row::APPLICANT_NAME),
+            address: text(row::APPLICANT_ADDRESS),
         },
         contact: Contact {
-            person: text(row::CONTACT_PERSON)?,
-            department: opt(row::CONTACT_DEPARTMENT)?,
-            email: text(row::CONTACT_EMAIL)?,
-            phone: text(row::CONTACT_PHONE)?,
+            person: text(row::CONTACT_PERSON),
+            department: opt(row::CONTACT_DEPARTMENT),
+            email: text(row::CONTACT_EMAIL),
+            phone: text(row::CONTACT_PHONE),
         },
         product: Product {
-            name: text(row::PRODUCT_NAME)?,
-            product_type: text(row::PRODUCT_TYPE)?,
-            model_numbers: list(row::MODEL_NUMBERS)?,
-            versions: list(row::VERSIONS)?,
+            name: text(row::PRODUCT_NAME),
+            product_type: text(row::PRODUCT_TYPE),
+            model_numbers: list(row::MODEL_NUMBERS),
+            versions: list(row::VERSIONS),
         },
         companion_service: CompanionService {
             essential,
-            description: opt(row::COMPANION_DESC)?,
+            description: opt(row::COMPANION_DESC),
         },
         giteki,
         evaluation: Evaluation {
-            date: text(row::EVAL_DATE)?,
-            evaluator: text(row::EVALUATOR)?,
+            date: text(row::EVAL_DATE),
+            evaluator: text(row::EVALUATOR),
         },
         answers,
     })
 }
 
-fn read_answers(s: &Sheet<'_>) -> Result<Vec<Answer>, ChecklistError> {
-    let [id_c, result_c, na_c, methods_c, evidence_c, notes_c] = s.columns([
+fn read_answers(
+    s: &Sheet<'_>,
+    bad: &mut Vec<CellProblem>,
+    map: &mut WorkbookMap,
+) -> Result<Vec<Answer>, ChecklistError> {
+    let cols = s.columns([
         COL_ID,
         COL_RESULT,
         COL_NA,
@@ -736,47 +1099,70 @@ fn read_answers(s: &Sheet<'_>) -> Result<Vec<Answer>, ChecklistError> {
         COL_EVIDENCE,
         COL_NOTES,
     ])?;
+    let [id_c, result_c, na_c, methods_c, evidence_c, notes_c] = cols;
+    map.answer_cols = [
+        COL_ID,
+        COL_RESULT,
+        COL_NA,
+        COL_METHODS,
+        COL_EVIDENCE,
+        COL_NOTES,
+    ]
+    .into_iter()
+    .zip(cols)
+    .collect();
     let (_, last) = s.rows();
     let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
     let mut answers = Vec::new();
     for r in 1..=last {
         let get = |c: u32| cell_text(&s.range, r, c);
-        let row_cells = [id_c, result_c, na_c, methods_c, evidence_c, notes_c];
-        if row_cells.iter().all(|&c| get(c).trim().is_empty()) {
+        if cols.iter().all(|&c| get(c).trim().is_empty()) {
             continue;
         }
         let criterion = get(id_c).trim().to_string();
         if criterion.is_empty() {
-            return Err(s.bad(
+            s.bad(
+                bad,
                 r,
                 id_c,
+                "記入のある行には S1.1-01 のような適合基準IDが必要です",
                 "every filled row needs a criterion id such as S1.1-01",
-            ));
+            );
         }
-        let result = Outcome::from_label(&get(result_c)).ok_or_else(|| {
+        let result = Outcome::from_label(&get(result_c)).unwrap_or_else(|| {
             s.bad(
+                bad,
                 r,
                 result_c,
+                format!("次から選んでください: {}", accepted.join(" / ")),
                 format!("choose one of: {}", accepted.join(" / ")),
-            )
-        })?;
+            );
+            Outcome::Unanswered
+        });
         let mut methods = Vec::new();
         for line in get(methods_c).lines().filter(|l| !l.trim().is_empty()) {
-            let m = parse_method(line).ok_or_else(|| {
-                s.bad(
+            match parse_method(line) {
+                Some(m) => methods.push(m),
+                None => s.bad(
+                    bad,
                     r,
                     methods_c,
+                    format!(
+                        "1行に1つ、「{METHOD_DOCUMENT}」か「{METHOD_DEVICE}」と入力してください"
+                    ),
                     format!("one method per line: `{METHOD_DOCUMENT}` or `{METHOD_DEVICE}`"),
-                )
-            })?;
-            methods.push(m);
+                ),
+            }
         }
         let mut evidence = Vec::new();
         for line in get(evidence_c).lines().filter(|l| !l.trim().is_empty()) {
-            evidence
-                .push(decode_evidence(line).ok_or_else(|| s.bad(r, evidence_c, EVIDENCE_SYNTAX))?);
+            match decode_evidence(line) {
+                Some(e) => evidence.push(e),
+                None => s.bad(bad, r, evidence_c, EVIDENCE_SYNTAX_JA, EVIDENCE_SYNTAX),
+            }
         }
         let opt = |c: u32| Some(get(c)).filter(|v| !v.trim().is_empty());
+        map.answer_rows.push(r);
         answers.push(Answer {
             criterion,
             result,
@@ -825,6 +1211,17 @@ mod tests {
             Evidence::DeviceTest(TestResultRef {
                 path: "evidence/login.json".into(),
                 external: false,
+                ..TestResultRef::default()
+            }),
+            Evidence::DeviceTest(TestResultRef {
+                path: "../lab/report.json".into(),
+                external: true,
+                manifest_sha256: Some("ab12".into()),
+                verdicts: vec![crate::model::RecordedVerdict {
+                    criterion: "S1.1-13②".into(),
+                    verdict: crate::evidence::Verdict::NotTested,
+                    reasons: vec!["scanner | not\n run".into()],
+                }],
             }),
             Evidence::Document(DocumentRef {
                 name: "  padded ".into(),
@@ -835,6 +1232,7 @@ mod tests {
             Evidence::DeviceTest(TestResultRef {
                 path: String::new(),
                 external: true,
+                ..TestResultRef::default()
             }),
         ];
         for e in items {

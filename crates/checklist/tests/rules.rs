@@ -201,6 +201,7 @@ fn device_test_criteria_need_device_test_evidence() {
         .push(Evidence::DeviceTest(TestResultRef {
             path: "社内試験記録 TR-1".into(),
             external: true,
+            ..Default::default()
         }));
     let r = validate(&c, Catalog::star1(), Some(&repo().join("examples")));
     assert!(r.supports_application, "{:#?}", r.problems);
@@ -219,6 +220,7 @@ fn missing_evidence_file_is_blocking_unless_external_or_no_base_dir() {
         .push(Evidence::DeviceTest(TestResultRef {
             path: "evidence/not-there.json".into(),
             external: false,
+            ..Default::default()
         }));
     let base = repo().join("examples");
     let r = validate(&c, Catalog::star1(), Some(&base));
@@ -284,6 +286,7 @@ fn attach_evidence_records_device_tests() {
     let ev = Evidence::DeviceTest(TestResultRef {
         path: "evidence/s1.1-13-port-scan.json".into(),
         external: false,
+        ..Default::default()
     });
     let i = c
         .answers
@@ -307,5 +310,18 @@ fn attach_evidence_records_device_tests() {
     assert_eq!(
         t.answer("S1.1-04").map(|a| a.result),
         Some(Outcome::Unanswered)
+    );
+}
+
+#[test]
+fn a_blank_template_counts_nothing_as_answered() {
+    let t = jcstar_checklist::Checklist::template(Catalog::star1(), "cam");
+    let r = validate(&t, Catalog::star1(), None);
+    assert_eq!(r.counts.criteria, 16);
+    assert_eq!(r.counts.answered, 0);
+    assert_eq!(r.counts.unanswered, 16);
+    assert_eq!(
+        validate(&example(), Catalog::star1(), None).counts.answered,
+        16
     );
 }

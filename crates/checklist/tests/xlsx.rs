@@ -214,11 +214,17 @@ fn bad_dropdown_value_names_the_cell_and_the_choices() {
     let mut grids = read_grids(&bytes);
     grids[1].1[3][2] = "OK".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
-    let ChecklistError::BadCell { cell, value, .. } = &err else {
+    let ChecklistError::Cells { problems, .. } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(cell, "C4");
-    assert_eq!(value, "OK");
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].place(), "チェックリスト!C4");
+    assert_eq!(problems[0].value, "OK");
+    let ja = err.message(jcstar_criteria::Lang::Ja);
+    assert!(
+        ja.contains("チェックリスト!C4") && ja.contains("次から選んでください"),
+        "{ja}"
+    );
     let msg = err.to_string();
     assert!(
         msg.contains("適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答"),
@@ -242,7 +248,7 @@ fn bad_evidence_and_basic_cells_are_located() {
     grids[1].1[2][5] = "写真 | label.jpg".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
     assert!(
-        matches!(&err, ChecklistError::BadCell { cell, .. } if cell == "F3"),
+        matches!(&err, ChecklistError::Cells { problems, .. } if problems[0].cell == "F3"),
         "{err:?}"
     );
     assert!(err.to_string().contains("実機テスト |"));
@@ -256,7 +262,7 @@ fn bad_evidence_and_basic_cells_are_located() {
     grids[0].1[row][1] = "たぶん".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
     assert!(
-        matches!(&err, ChecklistError::BadCell { cell, .. } if *cell == format!("B{}", row + 1)),
+        matches!(&err, ChecklistError::Cells { problems, .. } if problems[0].cell == format!("B{}", row + 1)),
         "{err:?}"
     );
 
@@ -410,6 +416,107 @@ fn broken_workbook_fixtures() {
         }
     ));
     assert!(
-        matches!(read("bad-result.xlsx"), ChecklistError::BadCell { cell, value, .. } if cell == "C6" && value == "はい")
+        matches!(read("bad-result.xlsx"), ChecklistError::Cells { problems, .. } if problems[0].cell == "C6" && problems[0].value == "はい")
     );
+}
+
+#[test]
+fn every_bad_cell_is_reported_at_once_in_both_languages() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    grids[1].1[3][2] = "OK".into();
+    grids[1].1[5][4] = "目視".into();
+    grids[1].1[2][5] = "写真 | label.jpg".into();
+    let row = |grids: &Vec<(String, Grid)>, label: &str| {
+        grids[0].1.iter().position(|r| r[0] == label).unwrap()
+    };
+    let r = row(&grids, "必須付随サービスの有無");
+    grids[0].1[r][1] = "たぶん".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    let ChecklistError::Cells { problems, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let places: Vec<String> = problems.iter().map(|p| p.place()).collect();
+    for want in [
+        "チェックリスト!C4",
+        "チェックリスト!E6",
+        "チェックリスト!F3",
+    ] {
+        assert!(places.contains(&want.to_string()), "{places:?}");
+    }
+    assert!(
+        places.contains(&format!("基本情報!B{}", r + 1)),
+        "{places:?}"
+    );
+    let ja = err.message(jcstar_criteria::Lang::Ja);
+    assert!(ja.contains("直すセルが 4 個あります"), "{ja}");
+    assert!(ja.contains("「あり」か「なし」を選んでください"), "{ja}");
+    let en = err.to_string();
+    assert!(en.contains("4 cell(s) to fix"), "{en}");
+}
+
+#[test]
+fn excel_typing_accidents_are_caught_or_handled() {
+    // Cells typed as numbers, as a spreadsheet program stores `1.0` or a
+    // phone number typed without hyphens.
+    let c = example();
+    let bytes = to_xlsx_bytes(&c, None).unwrap();
+    let grids = read_grids(&bytes);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut phone_row = 0;
+    let mut versions_row = 0;
+    for (name, grid) in &grids {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        for (r, rowv) in grid.iter().enumerate() {
+            for (col, v) in rowv.iter().enumerate() {
+                let (r, col) = (r as u32, col as u16);
+                if name == SHEET_BASIC && col == 1 {
+                    match rowv[0].as_str() {
+                        "適合基準カタログ版" => {
+                            ws.write_number(r, col, 1.0).unwrap();
+                            continue;
+                        }
+                        "電話番号" => {
+                            phone_row = r;
+                            ws.write_number(r, col, 300000000.0).unwrap();
+                            continue;
+                        }
+                        "ファームウェア/ソフトウェアバージョン" => {
+                            versions_row = r;
+                            ws.write_number(r, col, 2.1).unwrap();
+                            continue;
+                        }
+                        "評価日" => {
+                            let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 11, 16).unwrap();
+                            let f = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
+                            ws.write_datetime_with_format(r, col, &d, &f).unwrap();
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                if !v.is_empty() {
+                    ws.write_string(r, col, v).unwrap();
+                }
+            }
+        }
+    }
+    let err = from_xlsx_bytes(&wb.save_to_buffer().unwrap(), "book.xlsx").unwrap_err();
+    let ChecklistError::Cells { problems, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let places: Vec<String> = problems.iter().map(|p| p.place()).collect();
+    // The phone number lost its leading 0 and the version may have lost a
+    // trailing one: both are named. The catalog version 1 reads as 1.0 and
+    // the date as a date, so neither is a problem.
+    assert_eq!(
+        places,
+        vec![
+            format!("基本情報!B{}", phone_row + 1),
+            format!("基本情報!B{}", versions_row + 1)
+        ],
+        "{err}"
+    );
+    assert!(problems[0].expected.ja.contains("先頭の 0"));
 }

@@ -381,7 +381,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     outcome.write(&out_dir)?;
 
     if let Some(path) = &args.checklist {
-        let ids = attach(path, &out_dir, &outcome.report)?;
+        let ids = attach(path, &out_dir, ctx.lang)?;
         term.say(format!(
             "attached the evidence to {} for {}",
             path.display(),
@@ -411,34 +411,24 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Records the evidence on the checklist with the reference `checklist
-/// attach` computes, for every criterion the report has a verdict on.
+/// Records the evidence on the checklist the way `checklist attach` does
+/// (the same library call: verification, reference, digest).
 fn attach(
     path: &std::path::Path,
     dir: &std::path::Path,
-    report: &jcstar_probe::Report,
+    lang: jcstar_criteria::Lang,
 ) -> anyhow::Result<Vec<String>> {
-    let mut checklist = jcstar_checklist::Checklist::from_path(path)
-        .with_context(|| format!("reading checklist {}", path.display()))?;
-    let reference = crate::cmd_attach::reference(path, dir);
-    let mut ids: Vec<&str> = report
-        .verdicts
+    let (outcome, _written) =
+        jcstar_checklist::attach_to_file(path, dir, Some(jcstar_criteria::Catalog::star1()))
+            .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+    let mut ids: Vec<String> = outcome
+        .rows
         .iter()
-        .filter(|v| v.verdict != Verdict::NotTested)
-        .map(|v| base_criterion(&v.criterion))
+        .filter(|r| r.attached.is_some())
+        .map(|r| base_criterion(&r.criterion).to_string())
         .collect();
-    ids.sort_unstable();
     ids.dedup();
-    for id in &ids {
-        checklist.attach_evidence(
-            id,
-            jcstar_checklist::Evidence::DeviceTest(reference.clone()),
-        );
-    }
-    checklist
-        .write_path(path, Some(jcstar_criteria::Catalog::star1()))
-        .with_context(|| format!("writing checklist {}", path.display()))?;
-    Ok(ids.into_iter().map(str::to_owned).collect())
+    Ok(ids)
 }
 
 /// A progress bar polling the run's phase and counters.

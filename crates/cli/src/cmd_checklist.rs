@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use jcstar_checklist::xlsx::WorkbookMap;
 use jcstar_checklist::{Checklist, ChecklistError, Format, Outcome, Report, Severity, validate};
 use jcstar_criteria::{Catalog, Lang};
 use owo_colors::OwoColorize;
@@ -104,6 +105,9 @@ struct ImportArgs {
     /// Overwrite the output if it exists (the input is never overwritten).
     #[arg(long)]
     force: bool,
+    /// Print what was read as JSON (the output file is written as well).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
@@ -260,7 +264,7 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
         let text = format!(
             "{}{}",
             TEMPLATE_HEADER.replace("{deemed}", &deemed.join(", ")),
-            checklist.to_string_with_format(Format::Toml)?
+            checklist.to_toml_with_titles(catalog.get())?
         );
         std::fs::write(&a.output, text)
             .with_context(|| format!("cannot write {}", a.output.display()))?;
@@ -287,15 +291,23 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads a checklist, with errors in the user's language.
+fn read(ctx: &Ctx, path: &Path) -> anyhow::Result<Checklist> {
+    Checklist::from_path(path).map_err(|e| anyhow::anyhow!(e.message(ctx.lang)))
+}
+
 fn validate_cmd(ctx: &Ctx, a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let catalog = CatalogChoice::load(a.catalog.as_deref())?;
-    let checklist = match Checklist::from_path(&a.file) {
+    let (checklist, map) = match Checklist::from_path_mapped(&a.file) {
         Ok(c) => c,
         Err(e) if a.json => {
-            let mut err = serde_json::json!({ "message": e.to_string() });
+            let mut err = serde_json::json!({ "message": e.message(ctx.lang) });
             if let ChecklistError::Parse { line, column, .. } = &e {
                 err["line"] = (*line).into();
                 err["column"] = (*column).into();
+            }
+            if let ChecklistError::Cells { problems, .. } = &e {
+                err["cells"] = serde_json::to_value(problems)?;
             }
             let out = serde_json::json!({
                 "file": a.file.display().to_string(),
@@ -303,10 +315,10 @@ fn validate_cmd(ctx: &Ctx, a: ValidateArgs) -> anyhow::Result<ExitCode> {
                 "error": err,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
-            eprintln!("jcstar: error: {e}");
+            eprintln!("jcstar: error: {}", e.message(ctx.lang));
             return Ok(ExitCode::from(2));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => anyhow::bail!("{}", e.message(ctx.lang)),
     };
     let base = a.file.parent().map(|p| {
         if p.as_os_str().is_empty() {
@@ -323,9 +335,24 @@ fn validate_cmd(ctx: &Ctx, a: ValidateArgs) -> anyhow::Result<ExitCode> {
         {
             obj.extend(fields);
         }
+        // A workbook's problems also say which cell to change.
+        if let (Some(map), Some(problems)) = (&map, out["problems"].as_array_mut()) {
+            for p in problems.iter_mut() {
+                if let Some(cell) = p["field"].as_str().and_then(|f| map.cell_of(f)) {
+                    p["cell"] = cell.into();
+                }
+            }
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print_report(ctx.lang, &a.file, &checklist, catalog.get(), &report)?;
+        print_report(
+            ctx.lang,
+            &a.file,
+            &checklist,
+            catalog.get(),
+            &report,
+            map.as_ref(),
+        )?;
     }
     Ok(if report.supports_application {
         ExitCode::SUCCESS
@@ -347,6 +374,7 @@ fn print_report(
     c: &Checklist,
     catalog: &Catalog,
     report: &Report,
+    map: Option<&WorkbookMap>,
 ) -> anyhow::Result<()> {
     let mut out = anstream::stdout().lock();
     let ja = lang == Lang::Ja;
@@ -454,14 +482,22 @@ fn print_report(
                 Severity::Blocking => l("要修正", "blocking").red().bold().to_string(),
                 Severity::Warning => l("警告", "warning").yellow().bold().to_string(),
             };
-            let place = match (&p.criterion, &p.field) {
+            // In a workbook the place is the cell, and the hint speaks of
+            // its columns and dropdown labels rather than file keys.
+            let cell = map.and_then(|m| p.field.as_deref().and_then(|f| m.cell_of(f)));
+            let field = cell.clone().or_else(|| p.field.clone());
+            let place = match (&p.criterion, &field) {
                 (Some(c), Some(f)) => format!("{c} {f}"),
                 (Some(c), None) => c.clone(),
                 (None, Some(f)) => f.clone(),
                 (None, None) => String::new(),
             };
+            let hint = match map {
+                Some(_) => jcstar_checklist::xlsx::hint_for_workbook(p.hint.get(lang)),
+                None => p.hint.get(lang).to_string(),
+            };
             writeln!(out, "  {tag} [{}] {}", place.bold(), p.message.get(lang))?;
-            writeln!(out, "      {} {}", "→".dimmed(), p.hint.get(lang))?;
+            writeln!(out, "      {} {}", "→".dimmed(), hint)?;
         }
     }
 
@@ -537,7 +573,7 @@ fn export(ctx: &Ctx, a: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         check_output(ctx, Some(&a.file), out, a.force)?;
     }
-    let checklist = Checklist::from_path(&a.file)?;
+    let checklist = read(ctx, &a.file)?;
     let catalog = CatalogChoice::load(a.catalog.as_deref())?;
     for (out, _) in &outputs {
         checklist.write_path(out, Some(catalog.get()))?;
@@ -556,8 +592,27 @@ fn export(ctx: &Ctx, a: ExportArgs) -> anyhow::Result<ExitCode> {
 fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<ExitCode> {
     Format::from_path(&a.output)?;
     check_output(ctx, Some(&a.input), &a.output, a.force)?;
-    let checklist = Checklist::from_path(&a.input)?;
+    let checklist = read(ctx, &a.input)?;
     checklist.write_path(&a.output, Some(Catalog::star1()))?;
+    if a.json {
+        let report = validate(
+            &checklist,
+            Catalog::star1(),
+            Some(jcstar_checklist::folder_of(&a.input)),
+        );
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "input": a.input.display().to_string(),
+                "output": a.output.display().to_string(),
+                "answers": checklist.answers.len(),
+                "counts": report.counts,
+                "supports-application": report.supports_application,
+                "checklist": checklist,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{}",
         msg(

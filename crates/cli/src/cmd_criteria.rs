@@ -45,11 +45,15 @@ enum Sub {
     /// these "related" requirements; a match is not a claim of equivalence.
     Map {
         /// Scheme id (e.g. `etsi-en-303-645`, `uk-psti`, `iec-62443-4-2`,
-        /// `ccds`); the scheme's name as the source writes it also works.
+        /// `ccds`); the scheme's name as the source writes it, or a short
+        /// name such as `PSTI`, `CRA`, `NISTIR 8425`, `Singapore CLS`, also
+        /// works.
         #[arg(long, value_name = "SCHEME")]
         from: String,
         /// Provision of that scheme, e.g. `5.1-2`, `5.1-2 M`, `Provision
-        /// 5.1-2`, `CR1.5`, `ANNEX I 1.(3)(b)`.
+        /// 5.1-2`, `CR1.5`, `ANNEX I 1.(3)(b)`, `ANNEX I 2(8)`, a CCDS
+        /// sub-item `1-1【必須】④`, or a part of a cited provision
+        /// (`ANNEX I 1.(3)`, `FIA_AFL.1`).
         provision: String,
         /// Print as JSON.
         #[arg(long)]

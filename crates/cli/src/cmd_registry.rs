@@ -1,7 +1,10 @@
 //! `jcstar registry` (operator tasks from the shell) and `jcstar demo`.
 //!
-//! The shell has direct access to the database, so commands act without a
-//! token: as the operator, or (for `apply`) as the vendor named by `--org`.
+//! The shell has direct access to the database. Commands that change the
+//! registry record who made the change: a named person given with
+//! `--as NAME` (as the operator; for `apply` the vendor `--org`, for
+//! `report` the evaluation body `--body`) or an API token with `--token`.
+//! They refuse to act anonymously.
 //! Exit codes: 0 done, 1 refused (illegal transition, failed check, not
 //! allowed), 2 bad input or I/O.
 
@@ -39,6 +42,18 @@ pub struct Args {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Your name: changes are recorded as made by this person.
+    #[arg(long = "as", value_name = "NAME", global = true, env = "JCSTAR_AS")]
+    as_name: Option<String>,
+    /// Act with an API token instead (its person, role and organisation).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        global = true,
+        env = "JCSTAR_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
     #[command(subcommand)]
     command: Box<Cmd>,
 }
@@ -107,6 +122,9 @@ enum Cmd {
         /// pass or fail.
         #[arg(long)]
         verdict: VerdictArg,
+        /// The level the evaluation covered: 3 or 4.
+        #[arg(long)]
+        level: Level,
     },
     /// Issue the label of a paid application.
     Issue {
@@ -126,6 +144,28 @@ enum Cmd {
         /// Reference or text of the new self-declaration.
         #[arg(long)]
         declaration: String,
+    },
+    /// Add model numbers or firmware versions covered by the same
+    /// self-declaration (a security-relevant change needs a new application).
+    Change {
+        /// Registration number of the label, e.g. JCS1-2026-000123-7.
+        number: String,
+        /// Model number to add (repeat for several).
+        #[arg(long = "add-model")]
+        add_models: Vec<String>,
+        /// Firmware version to add (repeat for several).
+        #[arg(long = "add-firmware")]
+        add_firmware: Vec<String>,
+        /// The product changed, when the label covers several.
+        #[arg(long)]
+        product: Option<String>,
+        /// The change touches a security function (it is then refused:
+        /// apply anew).
+        #[arg(long)]
+        security_relevant: bool,
+        /// Why: recorded in the event and shown in the public history.
+        #[arg(long)]
+        reason: String,
     },
     /// Withdraw a label.
     Withdraw {
@@ -191,7 +231,8 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
-    /// Check the hash chain of the event log.
+    /// Check the hash chain of the event log, then replay it and compare the
+    /// stored applications and labels (every differing row is named).
     Verify,
     /// Rebuild the current state from the event log.
     Rebuild,
@@ -207,9 +248,12 @@ enum TokenCmd {
         /// The organisation (not needed for the operator).
         #[arg(long, default_value = "")]
         org: String,
-        /// A name to recognise the token by.
-        #[arg(long, default_value = "api")]
+        /// The person of the organisation the token belongs to.
+        #[arg(long, value_name = "PERSON")]
         name: String,
+        /// Days until the token expires (1 to 366).
+        #[arg(long, default_value_t = jcstar_registry::TOKEN_DEFAULT_DAYS)]
+        valid_days: u32,
     },
     List,
     Revoke {
@@ -287,6 +331,10 @@ enum VerdictArg {
     Fail,
 }
 
+/// The checklist is the application: applicant, product, model numbers,
+/// firmware versions, product type and level come from its basic-information
+/// sheet. The flags only fill what the sheet leaves empty; a flag that
+/// disagrees with the sheet is refused naming both values.
 #[derive(clap::Args)]
 struct ApplyArgs {
     /// The self-assessment checklist (.toml, .json or .xlsx).
@@ -295,28 +343,29 @@ struct ApplyArgs {
     /// The applying organisation (acts as its vendor).
     #[arg(long)]
     org: String,
-    /// Label level: 1, 2, 3 or 4.
-    #[arg(long, default_value = "1")]
-    level: Level,
-    /// Applicant company name, as it will appear on the product page.
+    /// Label level: by default the checklist's (★1); 3 or 4 need an
+    /// evaluation report for that level before acceptance.
     #[arg(long)]
+    level: Option<Level>,
+    /// Applicant company name (default: the checklist's).
+    #[arg(long, default_value = "")]
     company: String,
-    /// Applicant address.
-    #[arg(long)]
+    /// Applicant address (default: the checklist's).
+    #[arg(long, default_value = "")]
     address: String,
-    /// General contact (e-mail, phone or URL).
-    #[arg(long)]
+    /// Public contact (e-mail, phone or URL; default: the checklist's e-mail).
+    #[arg(long, default_value = "")]
     contact: String,
-    /// Product name.
-    #[arg(long)]
+    /// Product name (default: the checklist's).
+    #[arg(long, default_value = "")]
     product: String,
-    /// Model number (repeat for several).
-    #[arg(long = "model", required = true)]
+    /// Model number (repeat for several; default: the checklist's).
+    #[arg(long = "model")]
     models: Vec<String>,
-    /// Firmware version (repeat for several).
+    /// Firmware version (repeat for several; default: the checklist's).
     #[arg(long = "firmware")]
     firmware: Vec<String>,
-    /// Product type (e.g. network camera, Wi-Fi router).
+    /// Product type (default: the checklist's).
     #[arg(long, default_value = "")]
     product_type: String,
     /// Where vulnerabilities are reported.
@@ -327,8 +376,25 @@ struct ApplyArgs {
     valid_until: Option<NaiveDate>,
 }
 
-fn operator() -> Actor {
-    Actor::local(Role::Operator, "operator", "shell")
+/// Who acts: the token's person, or the named person `--as` in `role` of
+/// `org`. Anonymous changes are refused.
+async fn actor(
+    reg: &Registry,
+    token: Option<&str>,
+    as_name: Option<&str>,
+    role: Role,
+    org: &str,
+) -> Result<Actor, jcstar_registry::Error> {
+    if let Some(t) = token.map(str::trim).filter(|t| !t.is_empty()) {
+        return reg.authenticate(t).await;
+    }
+    match as_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => Ok(Actor::local(role, org, name)),
+        None => Err(jcstar_registry::Error::Invalid {
+            field: "--as".into(),
+            message: "this command changes the registry and records who did it: give your name with --as NAME (or JCSTAR_AS), or an API token with --token".into(),
+        }),
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -433,14 +499,59 @@ pub fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let reg = open(&args.db).await?;
     let json = args.json;
-    let op = operator();
-    let code = match *args.command {
-        Cmd::Token(TokenCmd::Create { role, org, name }) => {
-            match reg.create_token(role, &org, &name).await {
+    let token = args.token.clone();
+    let as_name = args.as_name.clone();
+    let who = |role: Role, org: String| {
+        let reg = reg.clone();
+        let token = token.clone();
+        let as_name = as_name.clone();
+        async move { actor(&reg, token.as_deref(), as_name.as_deref(), role, &org).await }
+    };
+    let command = *args.command;
+    let writes = !matches!(
+        command,
+        Cmd::Token(_)
+            | Cmd::Show { .. }
+            | Cmd::Application { .. }
+            | Cmd::Search { .. }
+            | Cmd::Export { .. }
+            | Cmd::Events { .. }
+            | Cmd::Verify
+            | Cmd::Rebuild
+    );
+    // Reads act as the operator at the shell; writes need a named person.
+    let op = if writes {
+        match who(Role::Operator, "operator".into()).await {
+            Ok(a) => a,
+            Err(e) => {
+                let code = failed(json, e);
+                reg.close().await;
+                return Ok(code);
+            }
+        }
+    } else {
+        Actor::local(Role::Operator, "operator", "shell")
+    };
+    let code = match command {
+        Cmd::Token(TokenCmd::Create {
+            role,
+            org,
+            name,
+            valid_days,
+        }) => {
+            match reg
+                .create_token_for_days(role, &org, &name, valid_days)
+                .await
+            {
                 Ok(t) => emit(json, &t, |t| {
                     format!(
-                        "token {} ({} {:?}, {})\n{}\n(the secret is shown only now)",
-                        t.id, t.role, t.org, t.name, t.plaintext
+                        "token {} ({} {:?}, {}, expires {})\n{}\n(the secret is shown only now)",
+                        t.id,
+                        t.role,
+                        t.org,
+                        t.name,
+                        t.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                        t.plaintext
                     )
                 }),
                 Err(e) => failed(json, e),
@@ -451,11 +562,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 ts.iter()
                     .map(|t| {
                         format!(
-                            "{} {} {:?} {}{}",
+                            "{} {} {:?} {} expires {}{}",
                             t.id,
                             t.role,
                             t.org,
                             t.name,
+                            t.expires_at.format("%Y-%m-%d"),
                             if t.revoked_at.is_some() {
                                 " (revoked)"
                             } else {
@@ -477,7 +589,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading the checklist {}", a.checklist.display()))?;
             let checklist = serde_json::to_value(&parsed)
                 .with_context(|| format!("converting {}", a.checklist.display()))?;
-            let vendor = Actor::local(Role::Vendor, a.org.clone(), "shell");
+            let vendor = match who(Role::Vendor, a.org.clone()).await {
+                Ok(v) => v,
+                Err(e) => return finish(&reg, failed(json, e)).await,
+            };
+            let given = jcstar_registry::Product {
+                name: a.product,
+                model_numbers: a.models,
+                firmware_versions: a.firmware,
+                product_type: a.product_type,
+            };
             let sub = ApplicationSubmission {
                 org: a.org,
                 level: a.level,
@@ -486,12 +607,11 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                     address: a.address,
                     contact: a.contact,
                 },
-                products: vec![jcstar_registry::Product {
-                    name: a.product,
-                    model_numbers: a.models,
-                    firmware_versions: a.firmware,
-                    product_type: a.product_type,
-                }],
+                products: if given == jcstar_registry::Product::default() {
+                    Vec::new()
+                } else {
+                    vec![given]
+                },
                 disclosure_contact: a.disclosure_contact,
                 checklist,
                 requested_valid_until: a.valid_until,
@@ -572,6 +692,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             file,
             summary,
             verdict,
+            level,
         } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -586,8 +707,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                     VerdictArg::Pass => Verdict::Pass,
                     VerdictArg::Fail => Verdict::Fail,
                 },
+                level: Some(level),
             };
-            let actor = Actor::local(Role::EvaluationBody, body, "shell");
+            let actor = match who(Role::EvaluationBody, body).await {
+                Ok(a) => a,
+                Err(e) => return finish(&reg, failed(json, e)).await,
+            };
             match reg
                 .attach_evaluation_report(&actor, &application, report)
                 .await
@@ -614,6 +739,26 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             Ok(l) => emit(json, &l, label_text),
             Err(e) => failed(json, e),
         },
+        Cmd::Change {
+            number,
+            add_models,
+            add_firmware,
+            product,
+            security_relevant,
+            reason,
+        } => {
+            let change = jcstar_registry::LabelChange {
+                product,
+                add_model_numbers: add_models,
+                add_firmware_versions: add_firmware,
+                security_relevant,
+                reason,
+            };
+            match reg.change_label(&op, &number, change).await {
+                Ok(l) => emit(json, &l, label_text),
+                Err(e) => failed(json, e),
+            }
+        }
         Cmd::Withdraw { number, reason } => match reg.withdraw_label(&op, &number, &reason).await {
             Ok(l) => emit(json, &l, label_text),
             Err(e) => failed(json, e),
@@ -765,20 +910,46 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 Err(e) => failed(json, e),
             }
         }
-        Cmd::Verify => match reg.verify_chain().await {
-            Ok(r) => {
-                let ok = r.ok();
-                let code = emit(json, &r, |r| match &r.first_broken {
-                    None => format!(
-                        "hash chain intact: {} events, head {}",
-                        r.events, r.head_hash
-                    ),
-                    Some(b) => format!("hash chain BROKEN at event {}: {}", b.seq, b.problem),
-                });
-                if ok { code } else { ExitCode::from(1) }
+        Cmd::Verify => {
+            let both = match reg.verify_chain().await {
+                Ok(chain) => reg.verify_state().await.map(|state| (chain, state)),
+                Err(e) => Err(e),
+            };
+            match both {
+                Ok((chain, state)) => {
+                    let ok = chain.ok() && state.ok();
+                    let report = serde_json::json!({ "chain": chain, "state": state, "ok": ok });
+                    let code = emit(json, &report, |_| {
+                        let mut s = match &chain.first_broken {
+                            None => format!(
+                                "hash chain intact: {} events, head {}",
+                                chain.events, chain.head_hash
+                            ),
+                            Some(b) => {
+                                format!("hash chain BROKEN at event {}: {}", b.seq, b.problem)
+                            }
+                        };
+                        if state.ok() {
+                            s.push_str(&format!(
+                                "\nstored state matches the log: {} applications, {} labels",
+                                state.applications, state.labels
+                            ));
+                        } else {
+                            s.push_str(&format!(
+                                "\nstored state DIFFERS from the log in {} places (repair: jcstar registry rebuild):",
+                                state.differences.len()
+                            ));
+                            for d in &state.differences {
+                                s.push_str(&format!("\n  {} {}: {}", d.table, d.key, d.problem));
+                            }
+                        }
+                        s
+                    });
+                    if ok { code } else { ExitCode::from(1) }
+                }
+                Err(e) => failed(json, e),
             }
-            Err(e) => failed(json, e),
-        },
+        }
         Cmd::Rebuild => match reg.rebuild().await {
             Ok(r) => emit(json, &r, |r| {
                 format!(
@@ -789,6 +960,11 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => failed(json, e),
         },
     };
+    reg.close().await;
+    Ok(code)
+}
+
+async fn finish(reg: &Registry, code: ExitCode) -> anyhow::Result<ExitCode> {
     reg.close().await;
     Ok(code)
 }

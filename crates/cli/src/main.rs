@@ -16,6 +16,7 @@ mod cmd_probe;
 mod cmd_registry;
 mod cmd_serve;
 mod cmd_testbed;
+mod cmd_vulndb;
 
 /// jcstar: the JC-STAR IoT security labeling scheme, end to end.
 ///
@@ -50,6 +51,8 @@ enum Command {
     Assess(cmd_assess::Args),
     /// Run simulated IoT devices described in a TOML file.
     Testbed(cmd_testbed::Args),
+    /// Offline vulnerability data (NVD, OSV, CISA KEV): import, look up, match.
+    Vulndb(cmd_vulndb::Args),
 }
 
 /// Settings every command sees. A command returns the exit code it wants;
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => cmd_probe::run(&ctx, *args),
         Command::Assess(args) => cmd_assess::run(&ctx, args),
         Command::Testbed(args) => cmd_testbed::run(&ctx, args),
+        Command::Vulndb(args) => cmd_vulndb::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

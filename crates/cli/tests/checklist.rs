@@ -201,6 +201,7 @@ fn each_rule_violation_exits_1_and_names_the_criterion() {
                     Evidence::DeviceTest(TestResultRef {
                         path: "evidence/gone.json".into(),
                         external: false,
+                        ..Default::default()
                     }),
                 );
             }),
@@ -354,14 +355,23 @@ fn importing_a_broken_workbook_names_sheet_column_or_cell() {
     let dir = Scratch::new("import");
     let data = repo().join("crates/checklist/tests/data");
     let cases = [
-        ("missing-sheet.xlsx", "no sheet `チェックリスト`"),
-        ("missing-column.xlsx", "no column `結果`"),
+        (
+            "missing-sheet.xlsx",
+            "no sheet `チェックリスト`",
+            "no sheet `チェックリスト`",
+        ),
+        (
+            "missing-column.xlsx",
+            "no column `結果`",
+            "no column `結果`",
+        ),
         (
             "bad-result.xlsx",
-            "cell C6: `はい` is not accepted; choose one of: 適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答",
+            "チェックリスト!C6: `はい` は受け付けられません。次から選んでください: 適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答",
+            "チェックリスト!C6: `はい` is not accepted; choose one of: 適合 / 対象外(NA) / 不適合 / みなし適合 / 未回答",
         ),
     ];
-    for (name, needle) in cases {
+    for (name, needle, needle_en) in cases {
         let bad = data.join(name);
         let before = std::fs::read(&bad).unwrap();
         let target = dir.0.join("o.toml");
@@ -370,7 +380,7 @@ fn importing_a_broken_workbook_names_sheet_column_or_cell() {
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
         assert_eq!(std::fs::read(&bad).unwrap(), before);
         assert!(!target.exists());
-        expect_validate(&bad, 2, &[needle]);
+        expect_validate(&bad, 2, &[needle_en]);
     }
 }
 
@@ -390,4 +400,179 @@ fn help_is_available_everywhere() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(stdout(&out).contains("Usage"), "{args:?}");
     }
+}
+
+#[test]
+fn init_names_each_criterion_and_an_empty_template_counts_nothing_answered() {
+    let dir = Scratch::new("init-titles");
+    let p = dir.0.join("blank.toml");
+    let o = jcstar(&["checklist", "init", "--product", "cam", "-o", arg(&p)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&p).unwrap();
+    // Every answer is headed by its criterion's title, both languages.
+    for cr in &jcstar_criteria::Catalog::star1().criteria {
+        let head = format!(
+            "# {} {}\n# {}\n[[answers]]\ncriterion = \"{}\"",
+            cr.id, cr.title.ja, cr.title.en, cr.id
+        );
+        assert!(text.contains(&head), "{head} not in:\n{text}");
+    }
+    let o = jcstar(&["checklist", "validate", arg(&p), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["answered"], 0, "{v}");
+    assert_eq!(v["counts"]["unanswered"], 16, "{v}");
+    let o = jcstar(&["--lang", "en", "checklist", "validate", arg(&p)]);
+    assert!(stdout(&o).contains("(0/16 answered)"), "{}", stdout(&o));
+}
+
+#[test]
+fn import_reports_as_json() {
+    let dir = Scratch::new("import-json");
+    let xlsx = dir.0.join("c.xlsx");
+    load_example()
+        .write_path(&xlsx, Some(jcstar_criteria::Catalog::star1()))
+        .unwrap();
+    let out = dir.0.join("c.toml");
+    let o = jcstar(&["checklist", "import", arg(&xlsx), "-o", arg(&out), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&o)));
+    assert_eq!(v["answers"], 16);
+    assert_eq!(v["supports-application"], true, "{v}");
+    assert_eq!(
+        v["checklist"]["product"]["name"],
+        load_example().product.name
+    );
+    assert_eq!(Checklist::from_path(&out).unwrap(), load_example());
+}
+
+/// Writes a probe evidence directory (the layout of `jcstar probe -o`).
+fn write_evidence(dir: &Path, verdicts: serde_json::Value) {
+    use sha2::{Digest, Sha256};
+    std::fs::create_dir_all(dir).unwrap();
+    let report = serde_json::json!({
+        "schema": "jcstar.probe.report/1",
+        "target": {"input": "camera.test", "address": "127.0.0.1"},
+        "started": "2026-11-16T01:00:00Z",
+        "verdicts": verdicts,
+    });
+    let bytes = serde_json::to_vec_pretty(&report).unwrap();
+    std::fs::write(dir.join("report.json"), &bytes).unwrap();
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let manifest = serde_json::json!({"schema": "jcstar.probe.manifest/1", "files": [
+        {"path": "report.json", "sha256": sha, "bytes": bytes.len()}
+    ]});
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    std::fs::write(dir.join("MANIFEST.sha256"), format!("{sha}  report.json\n")).unwrap();
+}
+
+#[test]
+fn a_checklist_contradicting_its_evidence_is_refused_by_validate_and_registry_apply() {
+    let dir = Scratch::new("contradiction");
+    let list = dir.write("c.toml", &load_example());
+    let ev = dir.0.join("evidence/probe-1");
+    write_evidence(
+        &ev,
+        serde_json::json!([
+            {"criterion": "S1.1-04", "verdict": "fail", "reasons": ["admin/admin accepted 50 times"]},
+        ]),
+    );
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "attach",
+        arg(&list),
+        "--evidence",
+        arg(&ev),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["contradictions"], 1, "{v}");
+    assert_eq!(v["evidence"], "evidence/probe-1/report.json");
+
+    expect_validate(
+        &list,
+        1,
+        &[
+            "S1.1-04",
+            "evidence/probe-1/report.json",
+            "says fail",
+            "admin/admin accepted 50 times",
+        ],
+    );
+
+    // The registry receives only the checklist; the recorded verdict is
+    // enough to refuse it.
+    let o = Command::new(env!("CARGO_BIN_EXE_jcstar"))
+        .args([
+            "--lang",
+            "en",
+            "registry",
+            "apply",
+            "--checklist",
+            arg(&list),
+            "--org",
+            "acme",
+            "--company",
+            "Acme",
+            "--address",
+            "Tokyo",
+            "--contact",
+            "psirt@example.jp",
+            "--product",
+            "Cam",
+            "--model",
+            "SC-200",
+            "--firmware",
+            "2.4.1",
+        ])
+        .current_dir(&dir.0)
+        .env_remove("JCSTAR_DATABASE")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("S1.1-04") && err.contains("answer-contradicts-evidence"),
+        "{err}"
+    );
+    assert!(err.contains("admin/admin accepted 50 times"), "{err}");
+}
+
+#[test]
+fn problems_in_a_workbook_name_the_cell_and_speak_of_its_columns() {
+    let dir = Scratch::new("xlsx-cells");
+    let mut c = load_example();
+    let i = c
+        .answers
+        .iter()
+        .position(|a| a.criterion == "S1.1-08")
+        .unwrap();
+    c.answers[i].na_reason = None;
+    c.contact.email = "psirt-at-example".into();
+    let xlsx = dir.0.join("c.xlsx");
+    c.write_path(&xlsx, Some(jcstar_criteria::Catalog::star1()))
+        .unwrap();
+    // Row 1 is the header; answer i sits on row i + 2, NA reasons in column D.
+    let cell = format!("チェックリスト!D{}", i + 2);
+    let o = jcstar(&["checklist", "validate", arg(&xlsx)]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(text.contains(&format!("[S1.1-08 {cell}]")), "{text}");
+    assert!(text.contains("「NAであることの理由」列"), "{text}");
+    assert!(!text.contains("`na-reason`"), "{text}");
+    assert!(text.contains("[基本情報!B9]"), "{text}");
+
+    let o = jcstar(&["checklist", "validate", arg(&xlsx), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "na-reason-missing")
+        .unwrap();
+    assert_eq!(p["cell"], cell.as_str());
 }

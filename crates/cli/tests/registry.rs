@@ -14,8 +14,28 @@ fn jcstar(db: &str, dir: &Path, args: &[&str]) -> Output {
         .arg(db)
         .current_dir(dir)
         .env_remove("JCSTAR_DATABASE")
+        .env_remove("JCSTAR_TOKEN")
+        .env("JCSTAR_AS", "Test Operator")
         .output()
         .expect("run jcstar")
+}
+
+/// `jcstar` without a named person.
+fn anonymous(db: &str, dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jcstar"))
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .current_dir(dir)
+        .env_remove("JCSTAR_DATABASE")
+        .env_remove("JCSTAR_TOKEN")
+        .env_remove("JCSTAR_AS")
+        .output()
+        .expect("run jcstar");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn ok_json(db: &str, dir: &Path, args: &[&str]) -> serde_json::Value {
@@ -49,7 +69,15 @@ async fn flow(backend: Backend) {
     let url = db.url.clone();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let good = jcstar_registry::demo::sample_checklist();
+    // The flags below repeat the checklist's basic-information sheet.
+    let good = jcstar_registry::demo::checklist_for(
+        "Acme K.K.",
+        "Tokyo",
+        "Acme Cam",
+        "network camera",
+        &["AC-1", "AC-1B"],
+        &["1.0"],
+    );
     std::fs::write(dir.join("good.json"), good.to_string()).expect("write");
     // Right format, but one criterion left unanswered.
     let mut bad = good.clone();
@@ -62,14 +90,25 @@ async fn flow(backend: Backend) {
         &url,
         dir,
         &[
-            "registry", "token", "create", "--role", "vendor", "--org", "acme",
+            "registry",
+            "token",
+            "create",
+            "--role",
+            "vendor",
+            "--org",
+            "acme",
+            "--name",
+            "Hanako Yamada",
         ],
     );
     assert!(token["plaintext"].as_str().unwrap().starts_with("jcs_"));
+    assert!(token["expires_at"].is_string());
     let (c, err) = code(
         &url,
         dir,
-        &["registry", "token", "create", "--role", "vendor"],
+        &[
+            "registry", "token", "create", "--role", "vendor", "--name", "Taro",
+        ],
     );
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("org"), "{err}");
@@ -122,7 +161,18 @@ async fn flow(backend: Backend) {
     let good: Vec<&str> = good.iter().map(String::as_str).collect();
     let app = ok_json(&url, dir, &good);
     let id = app["id"].as_str().unwrap().to_string();
-    assert_eq!(id, "APP-000002");
+    assert!(id.starts_with("APP-000002-"), "{id}");
+    // A flag that disagrees with the checklist is refused, naming both.
+    let mut other: Vec<String> = apply("good.json");
+    other.extend(["--model".to_string(), "XYZ-999".to_string()]);
+    let other: Vec<&str> = other.iter().map(String::as_str).collect();
+    let (c, err) = code(&url, dir, &other);
+    assert_eq!(c, 2, "{err}");
+    assert!(err.contains("XYZ-999") && err.contains("AC-1B"), "{err}");
+    // Changes are made by a named person.
+    let (c, err) = anonymous(&url, dir, &["registry", "accept", &id]);
+    assert_eq!(c, 2, "{err}");
+    assert!(err.contains("--as"), "{err}");
     let (c, err) = code(&url, dir, &["registry", "issue", &id]);
     assert_eq!(c, 1, "{err}");
     assert!(err.contains("submitted"), "names the state: {err}");
@@ -171,6 +221,35 @@ async fn flow(backend: Backend) {
     let page = ok_json(&url, dir, &["registry", "show", &number]);
     assert_eq!(page["label"]["products"][0]["model_numbers"][1], "AC-1B");
     assert_eq!(page["history"][0]["kind"], "label_issued");
+    let changed = ok_json(
+        &url,
+        dir,
+        &[
+            "registry",
+            "change",
+            &number,
+            "--add-model",
+            "AC-1C",
+            "--reason",
+            "new colour, same board",
+        ],
+    );
+    assert_eq!(changed["products"][0]["model_numbers"][2], "AC-1C");
+    let (c, err) = code(
+        &url,
+        dir,
+        &[
+            "registry",
+            "change",
+            &number,
+            "--add-firmware",
+            "2.0",
+            "--reason",
+            "new major release",
+        ],
+    );
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("new application"), "{err}");
 
     let far = "2099-01-01";
     let (c, err) = code(
@@ -277,9 +356,11 @@ async fn flow(backend: Backend) {
         serde_json::from_slice(&std::fs::read(dir.join("labels.json")).unwrap()).unwrap();
     assert_eq!(labels[0]["status"], "revoked");
     let feed = ok_json(&url, dir, &["registry", "events"]);
-    assert_eq!(feed["events"].as_array().unwrap().len(), 3);
+    assert_eq!(feed["events"].as_array().unwrap().len(), 4);
+    assert_eq!(feed["events"][0]["actor"]["token_name"], "Test Operator");
     let v = ok_json(&url, dir, &["registry", "verify"]);
-    assert!(v["first_broken"].is_null());
+    assert!(v["chain"]["first_broken"].is_null(), "{v}");
+    assert_eq!(v["ok"], true, "{v}");
     let r = ok_json(&url, dir, &["registry", "rebuild"]);
     assert_eq!(r["labels"], 1);
     assert_eq!(r["applications"], 2);

@@ -59,7 +59,9 @@ fn submission(i: usize) -> Value {
         "applicant": {"company": format!("Acme {i}"), "address": "Tokyo", "contact": "info@acme.example"},
         "products": [{"name": format!("Cam {i}"), "model_numbers": [format!("C-{i}")]}],
         "disclosure_contact": "psirt@acme.example",
-        "checklist": jcstar_registry::demo::sample_checklist()
+        "checklist": jcstar_registry::demo::checklist_for(
+            &format!("Acme {i}"), "Tokyo", &format!("Cam {i}"), "network camera",
+            &[format!("C-{i}").as_str()], &["1.0"])
     })
 }
 

@@ -36,12 +36,97 @@ pub fn normalise_provision(s: &str) -> String {
 
 /// Comparison key: full-width ASCII folded to half-width, lower case, no white
 /// space. `５．１-２` and `5.1-2` compare equal, as do `CR 1.5` and `cr1.5`.
+/// The separators people drop before a bracket are dropped too (`1-(3)`,
+/// `1(3)`; `2.(8)`, `2(8)`), and the seed's two spellings of NISTIR's
+/// interface category are one.
 fn key(s: &str) -> String {
-    s.chars()
+    let folded: String = s
+        .chars()
         .map(fold_width)
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
-        .collect()
+        .collect();
+    let mut k = folded
+        .replace("インターフェイスへの", "インターフェイスの")
+        .replace("インタフェースへの", "インターフェイスの")
+        .replace("インタフェースの", "インターフェイスの")
+        .replace("（", "(")
+        .replace("）", ")");
+    for sep in [".(", "-("] {
+        k = k.replace(sep, "(");
+    }
+    k
+}
+
+/// A CCDS sub-item: the level word (必須 / 推奨) when given, and the number.
+type SubItem = (Option<&'static str>, char);
+
+/// Circled sub-item numbers (①…⑳) and the CCDS level word before them.
+fn sub_items(segment: &str) -> Vec<SubItem> {
+    let mut level = None;
+    let mut out = Vec::new();
+    let mut rest = segment;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("【必須】") || rest.starts_with("必須") {
+            level = Some("必須");
+        } else if rest.starts_with("【推奨】") || rest.starts_with("推奨") {
+            level = Some("推奨");
+        } else if ('①'..='⑳').contains(&c) {
+            out.push((level, c));
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// A provision id followed by sub-items, as CCDS is cited: `1-1【必須】④`,
+/// `1-1 アクセス制御及び認証【必須】④`, `1-1 ④`. Returns the id's key and
+/// the sub-items asked for.
+fn split_sub_items(input: &str) -> Option<(String, Vec<SubItem>)> {
+    let subs = sub_items(input);
+    if subs.is_empty() {
+        return None;
+    }
+    let folded: String = input.chars().map(fold_width).collect();
+    let id: String = folded
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '.')
+        .collect();
+    let id = id.trim_end_matches(['-', '.']);
+    (!id.is_empty()).then(|| (key(id), subs))
+}
+
+/// Whether the sub-items asked for appear after `provision` in the listed
+/// text (`1-2 データ保護【必須】②、1-4-1Wi-Fi …【必須】①`).
+fn listed_has_sub_items(listed: &str, provision_key: &str, wanted: &[SubItem]) -> bool {
+    listed.split(['、', ',']).any(|segment| {
+        let seg_id: String = segment
+            .trim()
+            .chars()
+            .map(fold_width)
+            .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '.')
+            .collect();
+        if key(seg_id.trim_end_matches(['-', '.'])) != provision_key {
+            return false;
+        }
+        let have = sub_items(segment);
+        wanted.iter().all(|(lv, n)| {
+            have.iter()
+                .any(|(hl, hn)| hn == n && (lv.is_none() || lv == hl))
+        })
+    })
+}
+
+/// `parent` names a part that contains `child`: `annexi1(3)` and
+/// `annexi1(3)(c)`, `fia_afl` and `fia_afl.1`, `第三十四条の十` and
+/// `第三十四条の十(二)`.
+fn is_parent_of(parent: &str, child: &str, boundaries: &[char]) -> bool {
+    child.len() > parent.len()
+        && child.starts_with(parent)
+        && child
+            .get(parent.len()..)
+            .is_some_and(|rest| rest.starts_with(boundaries))
 }
 
 fn fold_width(c: char) -> char {
@@ -95,6 +180,10 @@ fn candidate_keys(input: &str, scheme: &Scheme) -> Vec<String> {
     if let Some(first) = base.split_whitespace().next() {
         out.push(key(first));
     }
+    // A name before the id, as BMSec is cited: `PSTN ファクスとネットワーク間の分離 NI-1`.
+    if let Some(last) = base.split_whitespace().last() {
+        out.push(key(last));
+    }
     out.retain(|k| !k.is_empty());
     out.dedup();
     out
@@ -106,9 +195,12 @@ impl Catalog {
     pub fn scheme(&self, name: &str) -> Option<&Scheme> {
         let k = key(name);
         self.schemes.iter().find(|s| s.id == name).or_else(|| {
-            self.schemes
-                .iter()
-                .find(|s| key(&s.id) == k || key(&s.seed_label) == k || key(&s.name.en) == k)
+            self.schemes.iter().find(|s| {
+                key(&s.id) == k
+                    || key(&s.seed_label) == k
+                    || key(&s.name.en) == k
+                    || s.aliases.iter().any(|a| key(a) == k)
+            })
         })
     }
 
@@ -129,8 +221,60 @@ impl Catalog {
         if provision.trim().is_empty() {
             return Err(LookupError::EmptyProvision);
         }
-        let candidates = candidate_keys(provision, s);
+        let out = self.map_one(s, provision);
+        if !out.is_empty() || !provision.contains([',', '，']) {
+            return Ok(out);
+        }
+        // `情報及び問合せの受付 1, 1-a, 1-b`: one category, several items.
+        let parts: Vec<&str> = provision
+            .split([',', '，'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let prefix = parts
+            .first()
+            .and_then(|p| p.rsplit_once(' ').map(|(pre, _)| pre))
+            .unwrap_or_default();
+        let mut out: Vec<Match<'_>> = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let ask = if i > 0 && !prefix.is_empty() && !part.contains(' ') {
+                format!("{prefix} {part}")
+            } else {
+                part.to_string()
+            };
+            for m in self.map_one(s, &ask) {
+                if !out.iter().any(|o| o.criterion.id == m.criterion.id) {
+                    out.push(m);
+                }
+            }
+        }
+        let order = |id: &str| self.criteria.iter().position(|c| c.id == id);
+        out.sort_by_key(|m| order(&m.criterion.id));
+        Ok(out)
+    }
+
+    fn map_one<'a>(&'a self, s: &Scheme, provision: &str) -> Vec<Match<'a>> {
         let mut out = Vec::new();
+        // A CCDS-style sub-item picks the criteria the seed ties to that
+        // sub-item only.
+        if let Some((id, subs)) = split_sub_items(provision) {
+            for c in &self.criteria {
+                if let Some(reference) = c.references.iter().find(|r| {
+                    r.scheme == s.id
+                        && key(&r.provision) == id
+                        && listed_has_sub_items(&r.listed, &id, &subs)
+                }) {
+                    out.push(Match {
+                        criterion: c,
+                        reference,
+                    });
+                }
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        let candidates = candidate_keys(provision, s);
         for c in &self.criteria {
             let refs = || c.references.iter().filter(|r| r.scheme == s.id);
             // The most literal reading that matches anything wins, so `1-1`
@@ -145,7 +289,32 @@ impl Catalog {
                 });
             }
         }
-        Ok(out)
+        if out.is_empty() {
+            // Nothing cited exactly: a part of a cited provision
+            // (`FIA_AFL.1`) or the provision containing cited parts
+            // (`ANNEX I 1.(3)`).
+            for c in &self.criteria {
+                let hit = c.references.iter().find(|r| {
+                    r.scheme == s.id && {
+                        let pk = key(&r.provision);
+                        candidates.iter().any(|cand| {
+                            // A bracketed part of what was asked
+                            // for (not `5.1` for `5.1-2`: a clause
+                            // is not its provisions), or what was
+                            // asked for is a part of the citation.
+                            is_parent_of(cand, &pk, &['(']) || is_parent_of(&pk, cand, &['(', '.'])
+                        })
+                    }
+                });
+                if let Some(reference) = hit {
+                    out.push(Match {
+                        criterion: c,
+                        reference,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// A criterion's references grouped by scheme, schemes in catalog order.
@@ -177,7 +346,8 @@ mod tests {
     #[test]
     fn keys_fold_width_and_case() {
         assert_eq!(key(" ＣＲ１．５ "), "cr1.5");
-        assert_eq!(key("SCHEDULE 1: 1-(3)"), "schedule1:1-(3)");
+        assert_eq!(key("SCHEDULE 1: 1-(3)"), "schedule1:1(3)");
+        assert_eq!(key("ANNEX I 2.(8)"), key("ANNEX I 2(8)"));
     }
 
     #[test]
@@ -191,11 +361,12 @@ mod tests {
             region: crate::model::SchemeRegion::Overseas,
             seed_label: "x".into(),
             provision_prefixes: vec!["SCHEDULE 1:".into()],
+            aliases: vec![],
         };
         assert!(candidate_keys("Provision 5.1-2", &s).contains(&"5.1-2".to_string()));
         assert!(candidate_keys("5.1-2 M C (2)", &s).contains(&"5.1-2".to_string()));
         assert!(candidate_keys("[＊＊]5.4-1", &s).contains(&"5.4-1".to_string()));
-        assert!(candidate_keys("schedule 1: 2-(3)", &s).contains(&"2-(3)".to_string()));
+        assert!(candidate_keys("schedule 1: 2-(3)", &s).contains(&"2(3)".to_string()));
         assert_eq!(candidate_keys("   ", &s), Vec::<String>::new());
     }
 }

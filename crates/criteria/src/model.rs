@@ -55,6 +55,9 @@ pub struct Scheme {
     /// of it (e.g. `SCHEDULE 1:` for UK PSTI); stripped on lookup.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provision_prefixes: Vec<String>,
+    /// Other names people type for the scheme (`PSTI`, `NISTIR 8425`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

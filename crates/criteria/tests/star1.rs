@@ -361,3 +361,75 @@ fn suggestions_for_mistyped_ids() {
     assert_eq!(cat.suggest("S1.1-013").first(), Some(&"S1.1-13"));
     assert!(cat.suggest("completely different").is_empty());
 }
+
+/// The wording corrections of the catalog review against seed 002.
+#[test]
+fn wording_follows_the_seed() {
+    let cat = Catalog::star1();
+    for id in ["S1.1-01", "S1.1-06", "S1.1-14"] {
+        let c = cat.criterion(id).unwrap();
+        // Only certifications that include the terminal-equipment security
+        // standards count.
+        assert!(
+            c.statement
+                .ja
+                .contains("端末機器セキュリティに係る技術基準を含めた技術基準適合認定"),
+            "{id}: {}",
+            c.statement.ja
+        );
+        assert!(
+            c.statement.en.contains("terminal-equipment security"),
+            "{id}"
+        );
+    }
+    // The seed's defined term, which covers public security parameters too.
+    let cat4 = cat.categories.iter().find(|c| c.number == 4).unwrap();
+    assert!(
+        cat4.title.ja.contains("機密セキュリティパラメータ"),
+        "{}",
+        cat4.title.ja
+    );
+    let r41 = cat.requirements.iter().find(|r| r.id == "4-1").unwrap();
+    assert!(r41.statement.ja.contains("機密セキュリティパラメータ"));
+    assert!(!format!("{:?}{:?}", cat4, r41).contains("秘匿すべき"));
+    // Unique per device, not per product.
+    let r12 = cat.requirements.iter().find(|r| r.id == "1-2").unwrap();
+    assert!(
+        r12.statement.ja.contains("機器ごとに固有"),
+        "{}",
+        r12.statement.ja
+    );
+    // The seed says 「実機テスト：なし」 for -02 and -12, nothing more.
+    for id in ["S1.1-02", "S1.1-12"] {
+        let m = cat
+            .criterion(id)
+            .unwrap()
+            .method(MethodKind::DeviceTest)
+            .unwrap();
+        assert!(!m.applies);
+        assert_eq!(m.examines.ja, "実機テストは行わない。", "{id}");
+    }
+    // -06 and -10 name no more than the seed does; -14 says what the seed says.
+    for id in ["S1.1-06", "S1.1-10"] {
+        let m = cat
+            .criterion(id)
+            .unwrap()
+            .method(MethodKind::DeviceTest)
+            .unwrap();
+        assert!(
+            m.examines.ja.starts_with("実機テストにより評価する"),
+            "{id}"
+        );
+    }
+    let m = cat
+        .criterion("S1.1-14")
+        .unwrap()
+        .method(MethodKind::DeviceTest)
+        .unwrap();
+    assert!(
+        m.examines
+            .ja
+            .contains("ソフトウェアを更新した製品に対して、実機テストにより評価する")
+    );
+    assert!(!m.examines.ja.contains("電源"));
+}

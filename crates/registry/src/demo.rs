@@ -29,6 +29,31 @@ pub fn sample_checklist() -> serde_json::Value {
         .clone()
 }
 
+/// The sample checklist with its basic-information sheet describing another
+/// applicant and product: an application's data comes from its checklist,
+/// so demo and test applications need checklists of their own.
+pub fn checklist_for(
+    company: &str,
+    address: &str,
+    product: &str,
+    product_type: &str,
+    models: &[&str],
+    versions: &[&str],
+) -> serde_json::Value {
+    let mut c = sample_checklist();
+    if let Some(a) = c.get_mut("applicant").and_then(|v| v.as_object_mut()) {
+        a.insert("name".into(), company.into());
+        a.insert("address".into(), address.into());
+    }
+    if let Some(p) = c.get_mut("product").and_then(|v| v.as_object_mut()) {
+        p.insert("name".into(), product.into());
+        p.insert("type".into(), product_type.into());
+        p.insert("model-numbers".into(), models.into());
+        p.insert("versions".into(), versions.into());
+    }
+    c
+}
+
 const SAMPLE_CHECKLIST: &str = include_str!("../../../examples/star1-checklist.toml");
 
 struct Sample {
@@ -81,7 +106,8 @@ const SAMPLES: [Sample; 8] = [
         product_type: "IoT gateway",
         models: &["MG-500"],
         firmware: "5.1.0",
-        level: Level::Star2,
+        // ★2 needs a ★2 checklist; no ★2 product-type catalog exists yet.
+        level: Level::Star1,
     },
     Sample {
         org: "fuji-sensor",
@@ -126,22 +152,30 @@ const SAMPLES: [Sample; 8] = [
 ];
 
 fn submission(s: &Sample) -> ApplicationSubmission {
+    submission_of(s, s.product, s.models)
+}
+
+/// The application is its checklist: everything but the organisation, the
+/// public contacts and (for ★3/★4) the level comes from the sheet.
+fn submission_of(s: &Sample, product: &str, models: &[&str]) -> ApplicationSubmission {
     ApplicationSubmission {
         org: s.org.to_string(),
-        level: s.level,
+        level: s.level.needs_evaluation().then_some(s.level),
         applicant: Applicant {
-            company: s.company.to_string(),
-            address: s.address.to_string(),
+            company: String::new(),
+            address: String::new(),
             contact: format!("info@{}.example.jp", s.org),
         },
-        products: vec![Product {
-            name: s.product.to_string(),
-            model_numbers: s.models.iter().map(|m| m.to_string()).collect(),
-            firmware_versions: vec![s.firmware.to_string()],
-            product_type: s.product_type.to_string(),
-        }],
+        products: Vec::new(),
         disclosure_contact: format!("security@{}.example.jp", s.org),
-        checklist: sample_checklist(),
+        checklist: checklist_for(
+            s.company,
+            s.address,
+            product,
+            s.product_type,
+            models,
+            &[s.firmware],
+        ),
         requested_valid_until: None,
     }
 }
@@ -162,6 +196,7 @@ async fn issue(reg: &Registry, operator: &Actor, s: &Sample, n: usize) -> Result
                 sha256: crate::chain::sha256_hex(s.product.as_bytes()),
                 summary: "All ★3 test items passed on the submitted sample.".into(),
                 verdict: Verdict::Pass,
+                level: Some(s.level),
             },
         )
         .await?;
@@ -367,9 +402,7 @@ pub async fn seed_demo(registry: &Registry) -> Result<Vec<String>> {
     .await?;
     // One application still in the review queue.
     let pending = &SAMPLES[1];
-    let mut sub = submission(pending);
-    sub.products[0].name = "KumoCam Outdoor 3".into();
-    sub.products[0].model_numbers = vec!["KC-OUT3".into()];
+    let sub = submission_of(pending, "KumoCam Outdoor 3", &["KC-OUT3"]);
     let app = reg
         .submit_application(&Actor::local(Role::Vendor, pending.org, "demo"), sub)
         .await?;
@@ -412,27 +445,26 @@ pub async fn seed_bulk(registry: &Registry, n: u64) -> Result<u64> {
             let c = COMPANIES[(i % COMPANIES.len() as u64) as usize];
             let p = PRODUCTS[((i / 10) % PRODUCTS.len() as u64) as usize];
             let org = format!("bulk-{:04}", i % 5000);
-            let level = if i % 3 == 0 {
-                Level::Star2
-            } else {
-                Level::Star1
-            };
+            // Only ★1 checklists exist, so bulk labels are ★1.
+            let models = [format!("M{i:07}"), format!("M{i:07}-B")];
             let sub = ApplicationSubmission {
                 org: org.clone(),
-                level,
+                level: None,
                 applicant: Applicant {
-                    company: format!("{c} {} K.K.", i % 5000),
-                    address: format!("{} Chome, Example City (fictional)", i % 50 + 1),
+                    company: String::new(),
+                    address: String::new(),
                     contact: format!("info@{org}.example.jp"),
                 },
-                products: vec![Product {
-                    name: format!("{c} {p} {}", i % 997),
-                    model_numbers: vec![format!("M{i:07}"), format!("M{i:07}-B")],
-                    firmware_versions: vec![format!("1.{}.{}", i % 10, i % 7)],
-                    product_type: p.to_lowercase(),
-                }],
+                products: Vec::new(),
                 disclosure_contact: format!("security@{org}.example.jp"),
-                checklist: sample_checklist(),
+                checklist: checklist_for(
+                    &format!("{c} {} K.K.", i % 5000),
+                    &format!("{} Chome, Example City (fictional)", i % 50 + 1),
+                    &format!("{c} {p} {}", i % 997),
+                    &p.to_lowercase(),
+                    &[models[0].as_str(), models[1].as_str()],
+                    &[format!("1.{}.{}", i % 10, i % 7).as_str()],
+                ),
                 requested_valid_until: None,
             };
             subs.push((Actor::local(Role::Vendor, org, "bulk"), sub));

@@ -1,66 +1,253 @@
-//! Commands and queries: each command checks authorisation and the current
-//! state, appends its events and applies them with [`apply`], the one function
-//! that turns events into state (used live and by rebuild).
+//! Commands and queries: each command checks authorisation, asks the
+//! transition table in [`crate::events`] whether its event is legal in the
+//! current state, checks its own further rules, then appends its events and
+//! applies them with [`crate::events::apply`].
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::auth::{Action, Resource, authorize};
 use crate::error::{Error, Result};
+use crate::events::{
+    Answer, Before, BodyAssigned, Changed, Contact, Extended, Issued, Payload, Problems, Reference,
+    Revoked, Submitted, SupportEnd, apply, need_label, transition,
+};
 use crate::model::*;
 use crate::number::{RegistrationNumber, parse_registration_number};
-use crate::store::{EventColumn, NewEvent, WriteTx, check_text, fmt_date, norm};
+use crate::store::{
+    EventColumn, NewEvent, RowText, StateTable, WriteTx, check_text, expected_application_row,
+    expected_label_row, fmt_date, norm,
+};
 use crate::{Registry, VALIDITY_YEARS};
 
 const MAX_TEXT: usize = 2000;
 const MAX_CHECKLIST_BYTES: usize = 2 * 1024 * 1024;
+/// Refused applications (failed format checks) recorded per organisation and
+/// Japan calendar day; further ones are refused without being recorded.
+pub const REFUSED_PER_ORG_PER_DAY: i64 = 20;
+/// Applications submitted per organisation and Japan calendar day.
+pub const SUBMISSIONS_PER_ORG_PER_DAY: i64 = 200;
+/// At most this many problems (each at most `MAX_PROBLEM_CHARS`) are kept of
+/// a refused application.
+const MAX_PROBLEMS: usize = 50;
+const MAX_PROBLEM_CHARS: usize = 500;
+/// Fees above this many yen are refused as a typing error.
+pub const MAX_FEE_YEN: u64 = 100_000_000;
 
 // ---- the checklist format check ---------------------------------------------
-
-/// The automatic format check of a submitted checklist. Kept behind a small
-/// trait so the registry does not depend on how the checklist crate spells
-/// its types.
-pub(crate) trait ChecklistCheck {
-    /// Problems found; empty when the checklist supports an application at
-    /// `level`.
-    fn problems(&self, level: Level, checklist: &serde_json::Value) -> Vec<String>;
-}
 
 /// The checklist crate's rules against the embedded ★1 catalog (every level
 /// includes the ★1 requirements). Evidence files stay with the vendor, so
 /// their paths are not checked here.
-pub(crate) struct CatalogChecklistCheck;
-
-impl ChecklistCheck for CatalogChecklistCheck {
-    fn problems(&self, _level: Level, checklist: &serde_json::Value) -> Vec<String> {
-        let parsed: jcstar_checklist::Checklist = match serde_json::from_value(checklist.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                return vec![format!(
-                    "checklist: not in the checklist file format ({e}); export it with `jcstar checklist export --format json`"
-                )];
-            }
-        };
-        let report = jcstar_checklist::validate(&parsed, jcstar_criteria::Catalog::star1(), None);
-        report
-            .blocking()
-            .map(|p| {
-                let place = match (&p.criterion, &p.field) {
-                    (Some(c), Some(f)) => format!("{c} ({f})"),
-                    (Some(c), None) => c.clone(),
-                    (None, Some(f)) => f.clone(),
-                    (None, None) => "checklist".to_string(),
-                };
-                format!("{place}: {} [{}] — {}", p.message.en, p.code, p.hint.en)
-            })
-            .collect()
-    }
+fn checklist_problems(checklist: &serde_json::Value) -> Vec<String> {
+    let parsed: jcstar_checklist::Checklist = match serde_json::from_value(checklist.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![format!(
+                "checklist: not in the checklist file format ({e}); convert it with `jcstar checklist export FILE --json OUT`"
+            )];
+        }
+    };
+    let report = jcstar_checklist::validate(&parsed, jcstar_criteria::Catalog::star1(), None);
+    report
+        .blocking()
+        .map(|p| {
+            let place = match (&p.criterion, &p.field) {
+                (Some(c), Some(f)) => format!("{c} ({f})"),
+                (Some(c), None) => c.clone(),
+                (None, Some(f)) => f.clone(),
+                (None, None) => "checklist".to_string(),
+            };
+            format!("{place}: {} [{}] — {}", p.message.en, p.code, p.hint.en)
+        })
+        .collect()
 }
 
-fn checklist_problems(level: Level, checklist: &serde_json::Value) -> Vec<String> {
-    CatalogChecklistCheck.problems(level, checklist)
+/// The level a checklist supports, from its catalog: only the ★1 catalog
+/// exists so far, so only ★1 checklists.
+fn checklist_level(c: &jcstar_checklist::Checklist) -> Option<Level> {
+    let star1 = &jcstar_criteria::Catalog::star1().meta;
+    if c.catalog.id != star1.id {
+        return None;
+    }
+    u8::try_from(star1.level).ok().and_then(Level::from_number)
+}
+
+fn conflict(field: &str, given: impl std::fmt::Display, sheet: impl std::fmt::Display) -> Error {
+    Error::invalid(
+        field,
+        format!(
+            "{given} was given, but the checklist's basic-information sheet says {sheet}; the application is the checklist: correct one of them or leave the field empty"
+        ),
+    )
+}
+
+fn fill(field: &str, given: &mut String, sheet: &str) -> Result<()> {
+    let g = given.trim();
+    let s = sheet.trim();
+    if g.is_empty() {
+        *given = s.to_string();
+    } else if !s.is_empty() && g != s {
+        return Err(conflict(field, format!("{g:?}"), format!("{s:?}")));
+    }
+    Ok(())
+}
+
+fn fill_list(field: &str, given: &mut Vec<String>, sheet: &[String]) -> Result<()> {
+    let norm_list = |v: &[String]| {
+        let mut v: Vec<String> = v
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let g = norm_list(given);
+    let s = norm_list(sheet);
+    if g.is_empty() {
+        *given = sheet.iter().map(|x| x.trim().to_string()).collect();
+    } else if !s.is_empty() && g != s {
+        return Err(conflict(
+            field,
+            format!("[{}]", g.join(", ")),
+            format!("[{}]", s.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Take applicant, product and level from the checklist's basic-information
+/// sheet; fields of the submission only fill what the sheet leaves empty.
+/// A checklist that cannot be read is left to the format check (which
+/// refuses it), with the submission as given.
+fn resolve_submission(s: &mut ApplicationSubmission) -> Result<()> {
+    let Ok(c) = serde_json::from_value::<jcstar_checklist::Checklist>(s.checklist.clone()) else {
+        if s.level.is_none() {
+            return Err(Error::invalid(
+                "level",
+                "the checklist cannot be read, so its level is unknown; give the level or a readable checklist",
+            ));
+        }
+        return Ok(());
+    };
+    fill(
+        "applicant.company",
+        &mut s.applicant.company,
+        &c.applicant.name,
+    )?;
+    fill(
+        "applicant.address",
+        &mut s.applicant.address,
+        &c.applicant.address,
+    )?;
+    // The sheet's contact is whom the operator calls about the application;
+    // the public contact may differ (a web form), so it only fills a gap.
+    if s.applicant.contact.trim().is_empty() {
+        s.applicant.contact = c.contact.email.trim().to_string();
+    }
+    if s.products.len() > 1 {
+        return Err(Error::invalid(
+            "products",
+            format!(
+                "{} products were given, but a checklist describes one product; apply once per checklist",
+                s.products.len()
+            ),
+        ));
+    }
+    if s.products.is_empty() {
+        s.products.push(Product::default());
+    }
+    if let Some(p) = s.products.first_mut() {
+        fill("products[0].name", &mut p.name, &c.product.name)?;
+        fill(
+            "products[0].product_type",
+            &mut p.product_type,
+            &c.product.product_type,
+        )?;
+        fill_list(
+            "products[0].model_numbers",
+            &mut p.model_numbers,
+            &c.product.model_numbers,
+        )?;
+        fill_list(
+            "products[0].firmware_versions",
+            &mut p.firmware_versions,
+            &c.product.versions,
+        )?;
+    }
+    let sheet_level = checklist_level(&c);
+    match (s.level, sheet_level) {
+        (None, Some(l)) => s.level = Some(l),
+        (None, None) => {
+            return Err(Error::invalid(
+                "level",
+                format!(
+                    "the checklist's catalog {:?} is not a known criteria catalog, so it supports no level",
+                    c.catalog.id
+                ),
+            ));
+        }
+        // ★3/★4 rest on an evaluation report for that level (checked at
+        // acceptance and issuance); the checklist is the ★1 part of it.
+        (Some(l), _) if l.needs_evaluation() => {}
+        (Some(l), Some(sl)) if l != sl => {
+            return Err(conflict(
+                "level",
+                l,
+                format!("a {sl} checklist (catalog {:?})", c.catalog.id),
+            ));
+        }
+        (Some(l), None) => {
+            return Err(conflict(
+                "level",
+                l,
+                format!("the unknown catalog {:?}", c.catalog.id),
+            ));
+        }
+        (Some(_), Some(_)) => {}
+    }
+    Ok(())
+}
+
+/// What the evidence of an application supports: ★1/★2 their checklist's
+/// level, ★3/★4 a passing evaluation report for exactly that level.
+fn evidence_refusal(app: &Application) -> Option<String> {
+    if !app.level.needs_evaluation() {
+        let sheet = serde_json::from_value::<jcstar_checklist::Checklist>(app.checklist.clone())
+            .ok()
+            .and_then(|c| checklist_level(&c));
+        return match sheet {
+            Some(l) if l == app.level => None,
+            Some(l) => Some(format!(
+                "a {} label needs a {} checklist, but the checklist is for {l}",
+                app.level, app.level
+            )),
+            None => Some(format!(
+                "a {} label needs a checklist of that level; the checklist's level is unknown",
+                app.level
+            )),
+        };
+    }
+    match &app.evaluation_report {
+        None => Some(format!(
+            "a {} application needs an evaluation report from the assigned evaluation body before it can be certified",
+            app.level
+        )),
+        Some(r) if r.verdict != Verdict::Pass => Some(
+            "the evaluation report's verdict is fail; a passing report is needed to certify".into(),
+        ),
+        Some(r) if r.level != Some(app.level) => Some(format!(
+            "a {} label needs a passing evaluation report for {}, but the report covers {}",
+            app.level,
+            app.level,
+            r.level
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "no stated level".into())
+        )),
+        Some(_) => None,
+    }
 }
 
 // ---- helpers ----------------------------------------------------------------
@@ -84,13 +271,32 @@ fn optional(field: &str, value: &str) -> Result<()> {
     check_text(field, value, MAX_TEXT)
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| Error::Corrupt(e.to_string()))
+/// Dates the registry accepts: 2000-01-01 to 2099-12-31.
+pub(crate) fn check_date(field: &str, d: NaiveDate) -> Result<()> {
+    let lo = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
+    let hi = NaiveDate::from_ymd_opt(2099, 12, 31).unwrap_or(NaiveDate::MAX);
+    if d < lo || d > hi {
+        return Err(Error::invalid(
+            field,
+            format!("{d} is out of range: a date from 2000-01-01 to 2099-12-31"),
+        ));
+    }
+    Ok(())
 }
 
-fn from_value<T: for<'de> Deserialize<'de>>(ev: &Event) -> Result<T> {
-    serde_json::from_value(ev.payload.clone())
-        .map_err(|e| Error::Corrupt(format!("event {} ({}): payload: {e}", ev.seq, ev.kind)))
+/// Every change records who made it: a named person.
+fn require_named(actor: &Actor) -> Result<()> {
+    if actor
+        .token_name
+        .as_deref()
+        .is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(Error::invalid(
+            "actor",
+            "every change records who made it: act as a named person (a token of that person, or `jcstar registry --as NAME`)",
+        ));
+    }
+    Ok(())
 }
 
 /// The end of a validity period of two years starting on `from`.
@@ -116,258 +322,23 @@ fn canonical_number(number: &str) -> Result<String> {
     Ok(parse_registration_number(number)?.to_string())
 }
 
-// ---- event payloads -----------------------------------------------------------
-
-#[derive(Serialize, Deserialize)]
-struct Submitted {
-    submission: ApplicationSubmission,
+/// Eight random characters of Crockford's base32: application ids carry
+/// them so that one cannot be guessed from another.
+fn random_suffix() -> Result<String> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    Ok(b.iter()
+        .map(|x| char::from(ALPHABET[usize::from(x & 31)]))
+        .collect())
 }
 
-#[derive(Serialize, Deserialize)]
-struct Problems {
-    problems: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Reference {
-    reference: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Answer {
-    outcome: InquiryOutcome,
-    reference: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct BodyAssigned {
-    evaluation_body: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Issued {
-    label: Label,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Extended {
-    previous_valid_until: NaiveDate,
-    valid_until: NaiveDate,
-    declaration: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Revoked {
-    override_reason: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SupportEnd {
-    support_end: Option<NaiveDate>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Contact {
-    disclosure_contact: String,
-}
-
-// ---- apply: events → state ----------------------------------------------------
-
-fn need_app(ev: &Event, app: Option<Application>) -> Result<Application> {
-    app.ok_or_else(|| {
-        Error::Corrupt(format!(
-            "event {} ({}) refers to application {:?} that does not exist",
-            ev.seq, ev.kind, ev.application_id
-        ))
-    })
-}
-
-fn need_label(ev: &Event, label: Option<Label>) -> Result<Label> {
-    label.ok_or_else(|| {
-        Error::Corrupt(format!(
-            "event {} ({}) refers to label {:?} that does not exist",
-            ev.seq, ev.kind, ev.label_number
-        ))
-    })
-}
-
-/// Apply one event to the state it concerns. Pure: the same events always
-/// give the same state, which is what makes `rebuild` equal the live tables.
-pub(crate) fn apply(
-    ev: &Event,
-    app: Option<Application>,
-    label: Option<Label>,
-) -> Result<(Option<Application>, Option<Label>)> {
-    use EventKind::*;
-    Ok(match ev.kind {
-        ApplicationSubmitted => {
-            let p: Submitted = from_value(ev)?;
-            let id = ev
-                .application_id
-                .clone()
-                .ok_or_else(|| Error::Corrupt(format!("event {}: no application id", ev.seq)))?;
-            let s = p.submission;
-            let app = Application {
-                id,
-                org: s.org,
-                level: s.level,
-                applicant: s.applicant,
-                products: s.products,
-                disclosure_contact: s.disclosure_contact,
-                checklist: s.checklist,
-                requested_valid_until: s.requested_valid_until,
-                status: ApplicationStatus::Submitted,
-                submitted_at: ev.at,
-                format_problems: Vec::new(),
-                inquiry: None,
-                decision: None,
-                fee: None,
-                evaluation_body: None,
-                evaluation_report: None,
-                label_number: None,
-            };
-            (Some(app), label)
-        }
-        FormatCheckPassed => (Some(need_app(ev, app)?), label),
-        FormatCheckFailed => {
-            let p: Problems = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.status = ApplicationStatus::FormatRefused;
-            app.format_problems = p.problems;
-            (Some(app), label)
-        }
-        InquiryRequested => {
-            let p: Reference = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.status = ApplicationStatus::InquiryRequested;
-            app.inquiry = Some(Inquiry {
-                requested_at: ev.at,
-                request_reference: p.reference,
-                answered_at: None,
-                outcome: None,
-                answer_reference: None,
-            });
-            (Some(app), label)
-        }
-        InquiryAnswered => {
-            let p: Answer = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.status = ApplicationStatus::InquiryAnswered;
-            if let Some(i) = app.inquiry.as_mut() {
-                i.answered_at = Some(ev.at);
-                i.outcome = Some(p.outcome);
-                i.answer_reference = Some(p.reference);
-            }
-            (Some(app), label)
-        }
-        ApplicationAccepted | ApplicationRejected => {
-            let mut app = need_app(ev, app)?;
-            let accepted = ev.kind == ApplicationAccepted;
-            app.status = if accepted {
-                ApplicationStatus::Accepted
-            } else {
-                ApplicationStatus::Rejected
-            };
-            app.decision = Some(Decision {
-                accepted,
-                at: ev.at,
-                reason: ev.reason.clone(),
-            });
-            (Some(app), label)
-        }
-        FeePaid => {
-            let fee: Fee = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.status = ApplicationStatus::FeePaid;
-            app.fee = Some(fee);
-            (Some(app), label)
-        }
-        EvaluationBodyAssigned => {
-            let p: BodyAssigned = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.evaluation_body = Some(p.evaluation_body);
-            app.evaluation_report = None;
-            (Some(app), label)
-        }
-        EvaluationReportAttached => {
-            let r: EvaluationReport = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.evaluation_report = Some(r);
-            (Some(app), label)
-        }
-        LabelIssued => {
-            let p: Issued = from_value(ev)?;
-            let mut app = need_app(ev, app)?;
-            app.status = ApplicationStatus::Issued;
-            app.label_number = Some(p.label.number.clone());
-            (Some(app), Some(p.label))
-        }
-        LabelExtended => {
-            let p: Extended = from_value(ev)?;
-            let mut l = need_label(ev, label)?;
-            l.valid_until = p.valid_until;
-            (app, Some(l))
-        }
-        LabelWithdrawn => {
-            let mut l = need_label(ev, label)?;
-            l.status = LabelStatus::Withdrawn;
-            l.surveillance = None;
-            l.end_reason = ev.reason.clone();
-            (app, Some(l))
-        }
-        SurveillanceOpened => {
-            let o: SurveillanceOrder = from_value(ev)?;
-            let mut l = need_label(ev, label)?;
-            l.status = LabelStatus::UnderSurveillance;
-            l.surveillance = Some(Surveillance {
-                opened_at: ev.at,
-                reason: o.reason,
-                evidence_demanded: o.evidence_demanded,
-                correction_deadline: o.correction_deadline,
-            });
-            (app, Some(l))
-        }
-        SurveillanceCleared => {
-            let mut l = need_label(ev, label)?;
-            l.status = LabelStatus::Active;
-            l.surveillance = None;
-            (app, Some(l))
-        }
-        LabelRevoked => {
-            let mut l = need_label(ev, label)?;
-            l.status = LabelStatus::Revoked;
-            l.surveillance = None;
-            l.end_reason = ev.reason.clone();
-            (app, Some(l))
-        }
-        UpdatePublished => {
-            let u: UpdateEntry = from_value(ev)?;
-            let mut l = need_label(ev, label)?;
-            l.security.updates.push(u);
-            (app, Some(l))
-        }
-        VulnerabilityRecorded => {
-            let v: VulnerabilityEntry = from_value(ev)?;
-            let mut l = need_label(ev, label)?;
-            match l.security.vulnerabilities.iter_mut().find(|x| x.id == v.id) {
-                Some(slot) => *slot = v,
-                None => l.security.vulnerabilities.push(v),
-            }
-            (app, Some(l))
-        }
-        SupportEndSet => {
-            let p: SupportEnd = from_value(ev)?;
-            let mut l = need_label(ev, label)?;
-            l.security.support_end = p.support_end;
-            (app, Some(l))
-        }
-        DisclosureContactSet => {
-            let p: Contact = from_value(ev)?;
-            let mut l = need_label(ev, label)?;
-            l.security.disclosure_contact = p.disclosure_contact;
-            (app, Some(l))
-        }
-    })
+/// The sequence part of an application id (`APP-000042` or
+/// `APP-000042-XXXXXXXX`).
+pub(crate) fn application_seq(id: &str) -> Option<i64> {
+    let rest = id.strip_prefix("APP-")?;
+    let digits = rest.split('-').next()?;
+    digits.parse().ok()
 }
 
 /// Append events for one application/label and apply them, saving the result.
@@ -431,18 +402,36 @@ impl<'a> Step<'a> {
         Ok(effective(l, self.reg.today()))
     }
 
-    async fn emit(
-        &mut self,
-        actor: &Actor,
-        kind: EventKind,
-        reason: Option<&str>,
-        payload: serde_json::Value,
-    ) -> Result<()> {
+    /// Ask the transition table whether `kind` may follow the loaded state.
+    fn allow(&self, kind: EventKind) -> Result<()> {
+        let today = self.reg.today();
+        let (before, subject, state) = match (&self.label, &self.app) {
+            (Some(l), _) => {
+                let now = effective(l.clone(), today);
+                (
+                    Before::Label {
+                        recorded: l.status,
+                        today: now.status,
+                    },
+                    label_subject(&l.number),
+                    now.status.to_string(),
+                )
+            }
+            (None, Some(a)) => (
+                Before::App(a.status),
+                app_subject(&a.id),
+                a.status.to_string(),
+            ),
+            (None, None) => (Before::Nothing, "registry".to_string(), String::new()),
+        };
+        transition(kind, before).map_err(|reason| Error::refused(subject, state, reason))
+    }
+
+    async fn emit(&mut self, actor: &Actor, reason: Option<&str>, payload: Payload) -> Result<()> {
         let app_id = self.app.as_ref().map(|a| a.id.clone());
         let label_no = self.label.as_ref().map(|l| l.number.clone());
         self.emit_for(
             actor,
-            kind,
             app_id.as_deref(),
             label_no.as_deref(),
             reason,
@@ -454,22 +443,22 @@ impl<'a> Step<'a> {
     async fn emit_for(
         &mut self,
         actor: &Actor,
-        kind: EventKind,
         app_id: Option<&str>,
         label_no: Option<&str>,
         reason: Option<&str>,
-        payload: serde_json::Value,
+        payload: Payload,
     ) -> Result<()> {
+        require_named(actor)?;
         let ev = self
             .tx
             .append(NewEvent {
                 at: self.at,
                 actor,
-                kind,
+                kind: payload.kind(),
                 application_id: app_id,
                 label_number: label_no,
                 reason,
-                payload,
+                payload: payload.to_json()?,
             })
             .await?;
         let (app, label) = apply(&ev, self.app.take(), self.label.take())?;
@@ -513,6 +502,9 @@ fn validate_submission(s: &ApplicationSubmission) -> Result<()> {
     required("applicant.address", &s.applicant.address)?;
     required("applicant.contact", &s.applicant.contact)?;
     optional("disclosure_contact", &s.disclosure_contact)?;
+    if let Some(d) = s.requested_valid_until {
+        check_date("requested_valid_until", d)?;
+    }
     if s.products.is_empty() {
         return Err(Error::invalid(
             "products",
@@ -553,6 +545,32 @@ fn validate_submission(s: &ApplicationSubmission) -> Result<()> {
     Ok(())
 }
 
+/// What a refused application keeps of its checklist: the digest and size of
+/// its JSON, not the body.
+fn checklist_digest(checklist: &serde_json::Value) -> serde_json::Value {
+    let text = serde_json::to_string(checklist).unwrap_or_default();
+    serde_json::json!({
+        "sha256": crate::chain::sha256_hex(text.as_bytes()),
+        "bytes": text.len(),
+        "kept": false,
+    })
+}
+
+fn bounded_problems(problems: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = problems
+        .iter()
+        .take(MAX_PROBLEMS)
+        .map(|p| p.chars().take(MAX_PROBLEM_CHARS).collect())
+        .collect();
+    if problems.len() > MAX_PROBLEMS {
+        out.push(format!(
+            "… and {} more problems",
+            problems.len() - MAX_PROBLEMS
+        ));
+    }
+    out
+}
+
 pub(crate) async fn submit_application(
     reg: &Registry,
     actor: &Actor,
@@ -560,32 +578,61 @@ pub(crate) async fn submit_application(
 ) -> Result<Application> {
     s.org = s.org.trim().to_string();
     authorize(actor, Action::SubmitApplication, Resource::owned_by(&s.org))?;
+    require_named(actor)?;
+    resolve_submission(&mut s)?;
     validate_submission(&s)?;
-    let problems = checklist_problems(s.level, &s.checklist);
+    let problems = checklist_problems(&s.checklist);
     let mut step = Step::begin(reg).await?;
+    // The quota day is the Japan calendar day (UTC+9).
+    let since = reg.today().and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::hours(9);
+    let (submitted, refused) = step.tx.submissions_since(&s.org, since).await?;
+    if submitted >= SUBMISSIONS_PER_ORG_PER_DAY {
+        return Err(Error::refused(
+            format!("organisation {}", s.org),
+            "over its daily quota",
+            format!(
+                "at most {SUBMISSIONS_PER_ORG_PER_DAY} applications per organisation and day are accepted; try again tomorrow"
+            ),
+        ));
+    }
+    if !problems.is_empty() && refused >= REFUSED_PER_ORG_PER_DAY {
+        return Err(Error::refused(
+            format!("organisation {}", s.org),
+            "over its daily quota of refused applications",
+            format!(
+                "the checklist failed the format check ({}), and {REFUSED_PER_ORG_PER_DAY} refused applications a day are recorded at most; check it with `jcstar checklist validate FILE` before applying again",
+                bounded_problems(&problems)
+                    .into_iter()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    }
     let n = step.tx.next_counter("application").await?;
-    let id = format!("APP-{n:06}");
+    let id = format!("APP-{n:06}-{}", random_suffix()?);
+    step.allow(EventKind::ApplicationSubmitted)?;
+    if !problems.is_empty() {
+        s.checklist = checklist_digest(&s.checklist);
+    }
     step.emit_for(
         actor,
-        EventKind::ApplicationSubmitted,
         Some(&id),
         None,
         None,
-        to_value(&Submitted { submission: s })?,
+        Payload::ApplicationSubmitted(Box::new(Submitted { submission: s })),
     )
     .await?;
     if problems.is_empty() {
-        step.emit(actor, EventKind::FormatCheckPassed, None, json!({}))
-            .await?;
+        step.emit(actor, None, Payload::FormatCheckPassed).await?;
         step.finish_app().await
     } else {
         step.emit(
             actor,
-            EventKind::FormatCheckFailed,
             Some("the checklist failed the automatic format check"),
-            to_value(&Problems {
-                problems: problems.clone(),
-            })?,
+            Payload::FormatCheckFailed(Problems {
+                problems: bounded_problems(&problems),
+            }),
         )
         .await?;
         step.finish_app().await?;
@@ -600,6 +647,31 @@ fn refuse_app(app: &Application, reason: impl Into<String>) -> Error {
     Error::refused(app_subject(&app.id), app.status, reason)
 }
 
+/// Load an application for `actor`: one the actor may not read answers
+/// exactly as one that does not exist, so ids reveal nothing.
+async fn app_step<'a>(
+    reg: &'a Registry,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+) -> Result<(Step<'a>, Application)> {
+    let id = id.trim();
+    if actor.role == Role::Public {
+        // Refused before looking: the answer must not depend on the id.
+        authorize(actor, action, Resource::none())?;
+    }
+    let step = Step::begin(reg).await?.with_app(id).await?;
+    let app = step.app()?.clone();
+    if authorize(actor, Action::ReadApplication, Resource::application(&app)).is_err() {
+        return Err(Error::NotFound {
+            what: "application",
+            id: id.to_string(),
+        });
+    }
+    authorize(actor, action, Resource::application(&app))?;
+    Ok((step, app))
+}
+
 pub(crate) async fn request_inquiry(
     reg: &Registry,
     actor: &Actor,
@@ -607,22 +679,14 @@ pub(crate) async fn request_inquiry(
     reference: &str,
 ) -> Result<Application> {
     required("reference", reference)?;
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?;
-    authorize(actor, Action::RecordInquiry, Resource::application(app))?;
-    if app.status != ApplicationStatus::Submitted {
-        return Err(refuse_app(
-            app,
-            "the supply-chain inquiry is requested right after a passed format check",
-        ));
-    }
+    let (mut step, _) = app_step(reg, actor, id, Action::RecordInquiry).await?;
+    step.allow(EventKind::InquiryRequested)?;
     step.emit(
         actor,
-        EventKind::InquiryRequested,
         None,
-        to_value(&Reference {
+        Payload::InquiryRequested(Reference {
             reference: reference.trim().to_string(),
-        })?,
+        }),
     )
     .await?;
     step.finish_app().await
@@ -636,23 +700,15 @@ pub(crate) async fn answer_inquiry(
     reference: &str,
 ) -> Result<Application> {
     required("reference", reference)?;
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?;
-    authorize(actor, Action::RecordInquiry, Resource::application(app))?;
-    if app.status != ApplicationStatus::InquiryRequested {
-        return Err(refuse_app(
-            app,
-            "an inquiry answer needs a requested inquiry first (registry inquiry request)",
-        ));
-    }
+    let (mut step, _) = app_step(reg, actor, id, Action::RecordInquiry).await?;
+    step.allow(EventKind::InquiryAnswered)?;
     step.emit(
         actor,
-        EventKind::InquiryAnswered,
         None,
-        to_value(&Answer {
+        Payload::InquiryAnswered(Answer {
             outcome,
             reference: reference.trim().to_string(),
-        })?,
+        }),
     )
     .await?;
     step.finish_app().await
@@ -669,16 +725,9 @@ pub(crate) async fn decide(
     if let Some(r) = reason {
         check_text("reason", r, MAX_TEXT)?;
     }
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?;
-    authorize(actor, Action::DecideApplication, Resource::application(app))?;
+    let (mut step, app) = app_step(reg, actor, id, Action::DecideApplication).await?;
     if accept {
-        if app.status != ApplicationStatus::InquiryAnswered {
-            return Err(refuse_app(
-                app,
-                "acceptance needs the supply-chain inquiry answered first",
-            ));
-        }
+        step.allow(EventKind::ApplicationAccepted)?;
         let concern = app
             .inquiry
             .as_ref()
@@ -686,54 +735,22 @@ pub(crate) async fn decide(
             .is_some_and(|o| o == InquiryOutcome::Concern);
         if concern && reason.is_none() {
             return Err(refuse_app(
-                app,
+                &app,
                 "the supply-chain inquiry raised a concern; accepting needs a reason",
             ));
         }
-        if app.level.needs_evaluation() {
-            match &app.evaluation_report {
-                None => {
-                    return Err(refuse_app(
-                        app,
-                        format!(
-                            "a {} application needs an evaluation report from the assigned evaluation body before it can be certified",
-                            app.level
-                        ),
-                    ));
-                }
-                Some(r) if r.verdict != Verdict::Pass => {
-                    return Err(refuse_app(
-                        app,
-                        "the evaluation report's verdict is fail; a passing report is needed to certify",
-                    ));
-                }
-                Some(_) => {}
-            }
+        if let Some(why) = evidence_refusal(&app) {
+            return Err(refuse_app(&app, why));
         }
-        step.emit(actor, EventKind::ApplicationAccepted, reason, json!({}))
+        step.emit(actor, reason, Payload::ApplicationAccepted)
             .await?;
     } else {
         let Some(reason) = reason else {
             return Err(Error::invalid("reason", "a rejection needs a reason"));
         };
-        if !matches!(
-            app.status,
-            ApplicationStatus::Submitted
-                | ApplicationStatus::InquiryRequested
-                | ApplicationStatus::InquiryAnswered
-        ) {
-            return Err(refuse_app(
-                app,
-                "only an application awaiting its decision can be rejected",
-            ));
-        }
-        step.emit(
-            actor,
-            EventKind::ApplicationRejected,
-            Some(reason),
-            json!({}),
-        )
-        .await?;
+        step.allow(EventKind::ApplicationRejected)?;
+        step.emit(actor, Some(reason), Payload::ApplicationRejected)
+            .await?;
     }
     step.finish_app().await
 }
@@ -745,30 +762,17 @@ pub(crate) async fn record_fee(
     fee: Fee,
 ) -> Result<Application> {
     required("reference", &fee.reference)?;
-    if fee.amount_yen == 0 {
+    if fee.amount_yen == 0 || fee.amount_yen > MAX_FEE_YEN {
         return Err(Error::invalid(
             "amount_yen",
-            "the fee must be a positive amount of yen",
+            format!("the fee must be a positive amount of yen, at most {MAX_FEE_YEN}"),
         ));
     }
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?;
-    authorize(actor, Action::RecordFee, Resource::application(app))?;
-    if app.status != ApplicationStatus::Accepted {
-        return Err(refuse_app(app, "the fee is recorded after acceptance"));
-    }
-    step.emit(actor, EventKind::FeePaid, None, to_value(&fee)?)
-        .await?;
+    check_date("paid_on", fee.paid_on)?;
+    let (mut step, _) = app_step(reg, actor, id, Action::RecordFee).await?;
+    step.allow(EventKind::FeePaid)?;
+    step.emit(actor, None, Payload::FeePaid(fee)).await?;
     step.finish_app().await
-}
-
-fn awaiting_decision(app: &Application) -> bool {
-    matches!(
-        app.status,
-        ApplicationStatus::Submitted
-            | ApplicationStatus::InquiryRequested
-            | ApplicationStatus::InquiryAnswered
-    )
 }
 
 pub(crate) async fn assign_evaluation_body(
@@ -778,35 +782,23 @@ pub(crate) async fn assign_evaluation_body(
     body_org: &str,
 ) -> Result<Application> {
     required("evaluation_body", body_org)?;
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?;
-    authorize(
-        actor,
-        Action::AssignEvaluationBody,
-        Resource::application(app),
-    )?;
+    let (mut step, app) = app_step(reg, actor, id, Action::AssignEvaluationBody).await?;
     if !app.level.needs_evaluation() {
         return Err(refuse_app(
-            app,
+            &app,
             format!(
                 "{} is self-declared; evaluation bodies are for ★3 and ★4",
                 app.level
             ),
         ));
     }
-    if !awaiting_decision(app) {
-        return Err(refuse_app(
-            app,
-            "an evaluation body is assigned before the decision",
-        ));
-    }
+    step.allow(EventKind::EvaluationBodyAssigned)?;
     step.emit(
         actor,
-        EventKind::EvaluationBodyAssigned,
         None,
-        to_value(&BodyAssigned {
+        Payload::EvaluationBodyAssigned(BodyAssigned {
             evaluation_body: body_org.trim().to_string(),
-        })?,
+        }),
     )
     .await?;
     step.finish_app().await
@@ -827,16 +819,19 @@ pub(crate) async fn attach_evaluation_report(
             "the SHA-256 of the report file as 64 hexadecimal digits",
         ));
     }
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?;
+    match report.level {
+        Some(l) if l.needs_evaluation() => {}
+        _ => {
+            return Err(Error::invalid(
+                "level",
+                "the level the evaluation covered: 3 or 4",
+            ));
+        }
+    }
+    let (mut step, app) = app_step(reg, actor, id, Action::AttachEvaluationReport).await?;
     if !app.level.needs_evaluation() {
-        authorize(
-            actor,
-            Action::AttachEvaluationReport,
-            Resource::application(app),
-        )?;
         return Err(refuse_app(
-            app,
+            &app,
             format!(
                 "{} is self-declared and takes no evaluation report",
                 app.level
@@ -844,34 +839,14 @@ pub(crate) async fn attach_evaluation_report(
         ));
     }
     if app.evaluation_body.is_none() {
-        authorize(
-            actor,
-            Action::AttachEvaluationReport,
-            Resource::application(app),
-        )?;
         return Err(refuse_app(
-            app,
+            &app,
             "no evaluation body is assigned yet; the operator assigns one first",
         ));
     }
-    authorize(
-        actor,
-        Action::AttachEvaluationReport,
-        Resource::application(app),
-    )?;
-    if !awaiting_decision(app) {
-        return Err(refuse_app(
-            app,
-            "the evaluation report is attached before the decision",
-        ));
-    }
-    step.emit(
-        actor,
-        EventKind::EvaluationReportAttached,
-        None,
-        to_value(&report)?,
-    )
-    .await?;
+    step.allow(EventKind::EvaluationReportAttached)?;
+    step.emit(actor, None, Payload::EvaluationReportAttached(report))
+        .await?;
     step.finish_app().await
 }
 
@@ -881,16 +856,14 @@ pub(crate) async fn issue_label(
     id: &str,
     valid_until: Option<NaiveDate>,
 ) -> Result<Label> {
-    let mut step = Step::begin(reg).await?.with_app(id).await?;
-    let app = step.app()?.clone();
-    authorize(actor, Action::IssueLabel, Resource::application(&app))?;
-    if app.status != ApplicationStatus::FeePaid {
-        let need = match app.status {
-            ApplicationStatus::Accepted => "the fee must be recorded as paid first",
-            ApplicationStatus::Issued => "its label was already issued",
-            _ => "a label is issued after acceptance and the fee",
-        };
-        return Err(refuse_app(&app, need));
+    if let Some(d) = valid_until {
+        check_date("valid_until", d)?;
+    }
+    let (mut step, app) = app_step(reg, actor, id, Action::IssueLabel).await?;
+    step.allow(EventKind::LabelIssued)?;
+    // Checked again at issuance: a label's level never exceeds its evidence.
+    if let Some(why) = evidence_refusal(&app) {
+        return Err(refuse_app(&app, why));
     }
     let today = reg.today();
     let max = max_validity(today);
@@ -936,27 +909,32 @@ pub(crate) async fn issue_label(
     };
     step.emit_for(
         actor,
-        EventKind::LabelIssued,
         Some(&app.id),
         Some(&number),
         None,
-        to_value(&Issued { label })?,
+        Payload::LabelIssued(Box::new(Issued { label })),
     )
     .await?;
     step.finish_label().await
 }
 
 pub(crate) async fn application(reg: &Registry, actor: &Actor, id: &str) -> Result<Application> {
+    let not_found = || Error::NotFound {
+        what: "application",
+        id: id.trim().to_string(),
+    };
+    if actor.role == Role::Public {
+        authorize(actor, Action::ReadApplication, Resource::none())?;
+    }
     let app = reg
         .inner
         .store
         .load_application(id.trim())
         .await?
-        .ok_or_else(|| Error::NotFound {
-            what: "application",
-            id: id.to_string(),
-        })?;
-    authorize(actor, Action::ReadApplication, Resource::application(&app))?;
+        .ok_or_else(not_found)?;
+    // Another organisation's application answers as a missing one.
+    authorize(actor, Action::ReadApplication, Resource::application(&app))
+        .map_err(|_| not_found())?;
     Ok(app)
 }
 
@@ -1025,28 +1003,20 @@ pub(crate) async fn extend_label(
     declaration: &str,
 ) -> Result<Label> {
     required("declaration", declaration)?;
-    let (mut step, now) = label_step(reg, actor, number, Action::ExtendLabel).await?;
-    match now.status {
-        LabelStatus::Active => {}
-        LabelStatus::UnderSurveillance => {
-            return Err(refuse_label(
-                &now,
-                "a label under surveillance cannot be extended until the surveillance is closed",
-            ));
-        }
-        LabelStatus::Expired => {
-            return Err(refuse_label(
-                &now,
-                format!(
-                    "the validity ended on {}; an expired label needs a new application",
-                    now.valid_until
-                ),
-            ));
-        }
-        LabelStatus::Withdrawn | LabelStatus::Revoked => {
-            return Err(refuse_label(&now, "only an active label can be extended"));
-        }
+    if let Some(d) = valid_until {
+        check_date("valid_until", d)?;
     }
+    let (mut step, now) = label_step(reg, actor, number, Action::ExtendLabel).await?;
+    if now.status == LabelStatus::Expired {
+        return Err(refuse_label(
+            &now,
+            format!(
+                "the validity ended on {}; an expired label needs a new application",
+                now.valid_until
+            ),
+        ));
+    }
+    step.allow(EventKind::LabelExtended)?;
     let today = reg.today();
     let max = max_validity(today);
     let end = valid_until.unwrap_or(max);
@@ -1069,13 +1039,12 @@ pub(crate) async fn extend_label(
     }
     step.emit(
         actor,
-        EventKind::LabelExtended,
         None,
-        to_value(&Extended {
+        Payload::LabelExtended(Extended {
             previous_valid_until: now.valid_until,
             valid_until: end,
             declaration: declaration.trim().to_string(),
-        })?,
+        }),
     )
     .await?;
     step.finish_label().await
@@ -1088,23 +1057,10 @@ pub(crate) async fn withdraw_label(
     reason: &str,
 ) -> Result<Label> {
     required("reason", reason)?;
-    let (mut step, now) = label_step(reg, actor, number, Action::WithdrawLabel).await?;
-    if !matches!(
-        now.status,
-        LabelStatus::Active | LabelStatus::UnderSurveillance
-    ) {
-        return Err(refuse_label(
-            &now,
-            "only an active label or one under surveillance can be withdrawn",
-        ));
-    }
-    step.emit(
-        actor,
-        EventKind::LabelWithdrawn,
-        Some(reason.trim()),
-        json!({}),
-    )
-    .await?;
+    let (mut step, _) = label_step(reg, actor, number, Action::WithdrawLabel).await?;
+    step.allow(EventKind::LabelWithdrawn)?;
+    step.emit(actor, Some(reason.trim()), Payload::LabelWithdrawn)
+        .await?;
     step.finish_label().await
 }
 
@@ -1116,13 +1072,9 @@ pub(crate) async fn open_surveillance(
 ) -> Result<Label> {
     required("reason", &order.reason)?;
     required("evidence_demanded", &order.evidence_demanded)?;
-    let (mut step, now) = label_step(reg, actor, number, Action::Surveillance).await?;
-    if now.status != LabelStatus::Active {
-        return Err(refuse_label(
-            &now,
-            "surveillance is opened on an active label",
-        ));
-    }
+    check_date("correction_deadline", order.correction_deadline)?;
+    let (mut step, _) = label_step(reg, actor, number, Action::Surveillance).await?;
+    step.allow(EventKind::SurveillanceOpened)?;
     let today = reg.today();
     if order.correction_deadline < today {
         return Err(Error::invalid(
@@ -1130,13 +1082,9 @@ pub(crate) async fn open_surveillance(
             format!("the deadline must be today ({today}) or later"),
         ));
     }
-    step.emit(
-        actor,
-        EventKind::SurveillanceOpened,
-        Some(order.reason.trim()),
-        to_value(&order)?,
-    )
-    .await?;
+    let reason = order.reason.trim().to_string();
+    step.emit(actor, Some(&reason), Payload::SurveillanceOpened(order))
+        .await?;
     step.finish_label().await
 }
 
@@ -1147,18 +1095,10 @@ pub(crate) async fn close_surveillance(
     reason: &str,
 ) -> Result<Label> {
     required("reason", reason)?;
-    let (mut step, now) = label_step(reg, actor, number, Action::Surveillance).await?;
-    let recorded = step.label.as_ref().map(|l| l.status);
-    if recorded != Some(LabelStatus::UnderSurveillance) {
-        return Err(refuse_label(&now, "there is no open surveillance to close"));
-    }
-    step.emit(
-        actor,
-        EventKind::SurveillanceCleared,
-        Some(reason.trim()),
-        json!({}),
-    )
-    .await?;
+    let (mut step, _) = label_step(reg, actor, number, Action::Surveillance).await?;
+    step.allow(EventKind::SurveillanceCleared)?;
+    step.emit(actor, Some(reason.trim()), Payload::SurveillanceCleared)
+        .await?;
     step.finish_label().await
 }
 
@@ -1175,6 +1115,7 @@ pub(crate) async fn revoke_label(
         check_text("override_reason", o, MAX_TEXT)?;
     }
     let (mut step, now) = label_step(reg, actor, number, Action::Surveillance).await?;
+    step.allow(EventKind::LabelRevoked)?;
     let recorded = step.label.as_ref().map(|l| l.status);
     match (recorded, &now.surveillance) {
         (Some(LabelStatus::UnderSurveillance), Some(case)) => {
@@ -1189,7 +1130,7 @@ pub(crate) async fn revoke_label(
                 ));
             }
         }
-        (Some(LabelStatus::Active), _) if now.status == LabelStatus::Active => {
+        _ => {
             if override_reason.is_none() {
                 return Err(refuse_label(
                     &now,
@@ -1197,20 +1138,139 @@ pub(crate) async fn revoke_label(
                 ));
             }
         }
-        _ => {
-            return Err(refuse_label(
-                &now,
-                "only a label under surveillance (or an active one, with an override reason) can be revoked",
-            ));
-        }
     }
     step.emit(
         actor,
-        EventKind::LabelRevoked,
         Some(reason.trim()),
-        to_value(&Revoked {
+        Payload::LabelRevoked(Revoked {
             override_reason: override_reason.map(str::to_string),
-        })?,
+        }),
+    )
+    .await?;
+    step.finish_label().await
+}
+
+/// The leading number of a version text (`firmware 2.4.1` → 2), if any.
+fn major_version(v: &str) -> Option<u64> {
+    let start = v.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = v
+        .get(start..)?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Add model numbers or firmware versions to a label under the same
+/// self-declaration (docs/registry-rules.md): only additions, only to an
+/// active label, never a security-relevant change.
+pub(crate) async fn change_label(
+    reg: &Registry,
+    actor: &Actor,
+    number: &str,
+    change: LabelChange,
+) -> Result<Label> {
+    required("reason", &change.reason)?;
+    let clean = |field: &str, v: &[String]| -> Result<Vec<String>> {
+        if v.len() > 100 {
+            return Err(Error::invalid(field, "at most 100 entries per change"));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, x) in v.iter().enumerate() {
+            required(&format!("{field}[{i}]"), x)?;
+            let x = x.trim().to_string();
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+        Ok(out)
+    };
+    let models = clean("add_model_numbers", &change.add_model_numbers)?;
+    let versions = clean("add_firmware_versions", &change.add_firmware_versions)?;
+    if models.is_empty() && versions.is_empty() {
+        return Err(Error::invalid(
+            "add_model_numbers",
+            "name at least one model number or firmware version to add",
+        ));
+    }
+    let (mut step, now) = label_step(reg, actor, number, Action::ExtendLabel).await?;
+    step.allow(EventKind::LabelChanged)?;
+    let new_application = "a security-relevant change is not a label change: the label lapses (withdraw it) and the changed product needs a new application (`jcstar registry apply --checklist FILE` with a re-assessed checklist)";
+    if change.security_relevant {
+        return Err(refuse_label(&now, new_application));
+    }
+    let index = match change.product.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => now
+            .products
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "product",
+                    format!(
+                        "the label covers no product {name:?}; it covers {}",
+                        now.products
+                            .iter()
+                            .map(|p| format!("{:?}", p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?,
+        _ if now.products.len() == 1 => 0,
+        _ => {
+            return Err(Error::invalid(
+                "product",
+                "the label covers several products: name the one changed",
+            ));
+        }
+    };
+    let product = now
+        .products
+        .get(index)
+        .ok_or_else(|| Error::Corrupt("product index".into()))?;
+    if let Some(m) = models.iter().find(|m| product.model_numbers.contains(m)) {
+        return Err(Error::invalid(
+            "add_model_numbers",
+            format!("{m:?} is already covered by the label"),
+        ));
+    }
+    if let Some(v) = versions
+        .iter()
+        .find(|v| product.firmware_versions.contains(v))
+    {
+        return Err(Error::invalid(
+            "add_firmware_versions",
+            format!("{v:?} is already covered by the label"),
+        ));
+    }
+    // A new major firmware line is a new product generation as far as the
+    // self-assessment goes: the scheme treats it as security-relevant.
+    let majors: Vec<u64> = product
+        .firmware_versions
+        .iter()
+        .filter_map(|v| major_version(v))
+        .collect();
+    if let Some(v) = versions
+        .iter()
+        .find(|v| !majors.is_empty() && major_version(v).is_none_or(|m| !majors.contains(&m)))
+    {
+        return Err(refuse_label(
+            &now,
+            format!(
+                "firmware {v:?} starts a new major version line (covered: {}); {new_application}",
+                product.firmware_versions.join(", ")
+            ),
+        ));
+    }
+    step.emit(
+        actor,
+        Some(change.reason.trim()),
+        Payload::LabelChanged(Changed {
+            product: index,
+            added_model_numbers: models,
+            added_firmware_versions: versions,
+        }),
     )
     .await?;
     step.finish_label().await
@@ -1224,8 +1284,10 @@ pub(crate) async fn add_update(
 ) -> Result<Label> {
     required("version", &entry.version)?;
     optional("notes", &entry.notes)?;
+    check_date("released_on", entry.released_on)?;
     let (mut step, _) = label_step(reg, actor, number, Action::EditSecurityInfo).await?;
-    step.emit(actor, EventKind::UpdatePublished, None, to_value(&entry)?)
+    step.allow(EventKind::UpdatePublished)?;
+    step.emit(actor, None, Payload::UpdatePublished(entry))
         .await?;
     step.finish_label().await
 }
@@ -1238,6 +1300,7 @@ pub(crate) async fn record_vulnerability(
 ) -> Result<Label> {
     required("id", &entry.id)?;
     required("title", &entry.title)?;
+    check_date("published_on", entry.published_on)?;
     entry.id = entry.id.trim().to_string();
     entry.fixed_in = entry
         .fixed_in
@@ -1261,13 +1324,9 @@ pub(crate) async fn record_vulnerability(
     }
     entry.updated_on = Some(reg.today());
     let (mut step, _) = label_step(reg, actor, number, Action::EditSecurityInfo).await?;
-    step.emit(
-        actor,
-        EventKind::VulnerabilityRecorded,
-        None,
-        to_value(&entry)?,
-    )
-    .await?;
+    step.allow(EventKind::VulnerabilityRecorded)?;
+    step.emit(actor, None, Payload::VulnerabilityRecorded(entry))
+        .await?;
     step.finish_label().await
 }
 
@@ -1277,12 +1336,15 @@ pub(crate) async fn set_support_end(
     number: &str,
     support_end: Option<NaiveDate>,
 ) -> Result<Label> {
+    if let Some(d) = support_end {
+        check_date("support_end", d)?;
+    }
     let (mut step, _) = label_step(reg, actor, number, Action::EditSecurityInfo).await?;
+    step.allow(EventKind::SupportEndSet)?;
     step.emit(
         actor,
-        EventKind::SupportEndSet,
         None,
-        to_value(&SupportEnd { support_end })?,
+        Payload::SupportEndSet(SupportEnd { support_end }),
     )
     .await?;
     step.finish_label().await
@@ -1296,13 +1358,13 @@ pub(crate) async fn set_disclosure_contact(
 ) -> Result<Label> {
     required("disclosure_contact", contact)?;
     let (mut step, _) = label_step(reg, actor, number, Action::EditSecurityInfo).await?;
+    step.allow(EventKind::DisclosureContactSet)?;
     step.emit(
         actor,
-        EventKind::DisclosureContactSet,
         None,
-        to_value(&Contact {
+        Payload::DisclosureContactSet(Contact {
             disclosure_contact: contact.trim().to_string(),
-        })?,
+        }),
     )
     .await?;
     step.finish_label().await
@@ -1346,7 +1408,7 @@ pub(crate) async fn label_history(reg: &Registry, number: &str) -> Result<Vec<Hi
         let (_, l) = apply(&ev, app, state.take())?;
         let l = need_label(&ev, l)?;
         let details = match ev.kind {
-            EventKind::LabelIssued => json!({
+            EventKind::LabelIssued => serde_json::json!({
                 "issued_on": l.issued_on,
                 "valid_until": l.valid_until,
                 "level": l.level,
@@ -1772,6 +1834,112 @@ pub(crate) async fn events_since(
     })
 }
 
+/// Replay the whole log in memory and compare the result with the
+/// materialised tables, naming every row and column that differs.
+pub(crate) async fn verify_state(reg: &Registry) -> Result<StateReport> {
+    use std::collections::BTreeMap;
+    let store = &reg.inner.store;
+    let mut apps: BTreeMap<String, Application> = BTreeMap::new();
+    let mut labels: BTreeMap<String, Label> = BTreeMap::new();
+    let mut after = 0i64;
+    loop {
+        let events = store.events_after(after, 2000).await?;
+        let Some(last) = events.last() else { break };
+        after = last.seq;
+        for ev in &events {
+            let app = ev
+                .application_id
+                .as_ref()
+                .and_then(|id| apps.get(id).cloned());
+            let label = match &ev.label_number {
+                Some(n) if ev.kind != EventKind::LabelIssued => labels.get(n).cloned(),
+                _ => None,
+            };
+            let (app, label) = apply(ev, app, label)?;
+            if let Some(a) = app {
+                apps.insert(a.id.clone(), a);
+            }
+            if let Some(l) = label {
+                labels.insert(l.number.clone(), l);
+            }
+        }
+    }
+    let mut differences = Vec::new();
+    let mut compare = |table: StateTable,
+                       expected: BTreeMap<String, RowText>,
+                       stored: BTreeMap<String, RowText>| {
+        let name = table.name().to_string();
+        for (key, want) in &expected {
+            let Some(have) = stored.get(key) else {
+                differences.push(StateDifference {
+                    table: name.clone(),
+                    key: key.clone(),
+                    problem: "missing: the log has this row, the table does not".into(),
+                });
+                continue;
+            };
+            for ((column, w), (_, h)) in want.iter().zip(have.iter()) {
+                let same = if column == "data" {
+                    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
+                    parse(w).is_some() && parse(w) == parse(h)
+                } else {
+                    w == h
+                };
+                if !same {
+                    let short = |t: &str| -> String {
+                        let c: String = t.chars().take(120).collect();
+                        if c.len() < t.len() {
+                            format!("{c}…")
+                        } else {
+                            c
+                        }
+                    };
+                    differences.push(StateDifference {
+                        table: name.clone(),
+                        key: key.clone(),
+                        problem: format!(
+                            "{column} is {:?} but the log gives {:?}",
+                            short(h),
+                            short(w)
+                        ),
+                    });
+                }
+            }
+        }
+        for key in stored.keys().filter(|k| !expected.contains_key(*k)) {
+            differences.push(StateDifference {
+                table: name.clone(),
+                key: key.clone(),
+                problem: "extra: the table has this row, the log does not".into(),
+            });
+        }
+    };
+    let want_apps = apps
+        .values()
+        .map(|a| Ok((a.id.clone(), expected_application_row(a)?)))
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    let want_labels = labels
+        .values()
+        .map(|l| Ok((l.number.clone(), expected_label_row(l)?)))
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    compare(
+        StateTable::Applications,
+        want_apps,
+        store.stored_rows(StateTable::Applications).await?,
+    );
+    compare(
+        StateTable::Labels,
+        want_labels,
+        store.stored_rows(StateTable::Labels).await?,
+    );
+    Ok(StateReport {
+        events: after,
+        applications: apps.len() as i64,
+        labels: labels.len() as i64,
+        differences,
+    })
+}
+
 pub(crate) async fn rebuild(reg: &Registry) -> Result<RebuildReport> {
     let mut tx = reg.inner.store.write().await?;
     tx.clear_state().await?;
@@ -1793,11 +1961,7 @@ pub(crate) async fn rebuild(reg: &Registry) -> Result<RebuildReport> {
             };
             let (app, label) = apply(ev, app, label)?;
             if let Some(app) = &app {
-                if let Some(n) = app
-                    .id
-                    .strip_prefix("APP-")
-                    .and_then(|s| s.parse::<i64>().ok())
-                {
+                if let Some(n) = application_seq(&app.id) {
                     max_app = max_app.max(n);
                 }
                 tx.save_application(app).await?;
@@ -1840,62 +2004,87 @@ pub(crate) async fn bulk_issue(
     let count = subs.len() as i64;
     let first_app = tx.reserve_counter("application", count).await?;
     let first_label = tx.reserve_counter("label", count).await?;
-    for (k, (vendor, s)) in subs.into_iter().enumerate() {
+    for (k, (vendor, mut s)) in subs.into_iter().enumerate() {
         authorize(
             &vendor,
             Action::SubmitApplication,
             Resource::owned_by(&s.org),
         )?;
+        require_named(&vendor)?;
+        resolve_submission(&mut s)?;
         validate_submission(&s)?;
-        let problems = checklist_problems(s.level, &s.checklist);
+        let problems = checklist_problems(&s.checklist);
         if !problems.is_empty() {
             return Err(Error::invalid("checklist", problems.join("; ")));
         }
+        let level = s.level.unwrap_or(Level::Star1);
         let n = first_app + k as i64;
-        let id = format!("APP-{n:06}");
+        let id = format!("APP-{n:06}-{}", random_suffix()?);
         let seq = first_label + k as i64;
-        let number = RegistrationNumber::new(s.level, year, seq as u64).to_string();
-        let level = s.level;
-        let steps: [(&Actor, EventKind, serde_json::Value); 6] = [
+        let number = RegistrationNumber::new(level, year, seq as u64).to_string();
+        let draft = Application {
+            id: id.clone(),
+            org: s.org.clone(),
+            level,
+            applicant: s.applicant.clone(),
+            products: Vec::new(),
+            disclosure_contact: String::new(),
+            checklist: s.checklist.clone(),
+            requested_valid_until: None,
+            status: ApplicationStatus::Submitted,
+            submitted_at: at,
+            format_problems: Vec::new(),
+            inquiry: None,
+            decision: None,
+            fee: None,
+            evaluation_body: None,
+            evaluation_report: None,
+            label_number: None,
+        };
+        if let Some(why) = evidence_refusal(&draft) {
+            return Err(Error::invalid("level", why));
+        }
+        let steps: [(&Actor, Payload); 6] = [
             (
                 &vendor,
-                EventKind::ApplicationSubmitted,
-                to_value(&Submitted { submission: s })?,
+                Payload::ApplicationSubmitted(Box::new(Submitted { submission: s })),
             ),
-            (&vendor, EventKind::FormatCheckPassed, json!({})),
+            (&vendor, Payload::FormatCheckPassed),
             (
                 operator,
-                EventKind::InquiryRequested,
-                json!({"reference": format!("SCI-{n:06}")}),
+                Payload::InquiryRequested(Reference {
+                    reference: format!("SCI-{n:06}"),
+                }),
             ),
             (
                 operator,
-                EventKind::InquiryAnswered,
-                json!({"outcome": "clear", "reference": format!("SCA-{n:06}")}),
+                Payload::InquiryAnswered(Answer {
+                    outcome: InquiryOutcome::Clear,
+                    reference: format!("SCA-{n:06}"),
+                }),
             ),
-            (operator, EventKind::ApplicationAccepted, json!({})),
+            (operator, Payload::ApplicationAccepted),
             (
                 operator,
-                EventKind::FeePaid,
-                to_value(&Fee {
+                Payload::FeePaid(Fee {
                     amount_yen: 15_000,
                     paid_on: today,
                     reference: format!("INV-{n:06}"),
-                })?,
+                }),
             ),
         ];
         let mut app: Option<Application> = None;
         let mut label: Option<Label> = None;
-        for (actor, kind, payload) in steps {
+        for (actor, payload) in steps {
             let ev = tx
                 .append(NewEvent {
                     at,
                     actor,
-                    kind,
+                    kind: payload.kind(),
                     application_id: Some(&id),
                     label_number: None,
                     reason: None,
-                    payload,
+                    payload: payload.to_json()?,
                 })
                 .await?;
             (app, label) = apply(&ev, app, label)?;
@@ -1928,7 +2117,7 @@ pub(crate) async fn bulk_issue(
                 application_id: Some(&id),
                 label_number: Some(&number),
                 reason: None,
-                payload: to_value(&Issued { label: issued })?,
+                payload: Payload::LabelIssued(Box::new(Issued { label: issued })).to_json()?,
             })
             .await?;
         (app, label) = apply(&ev, app, label)?;

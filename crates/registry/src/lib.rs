@@ -47,6 +47,7 @@ pub mod clock;
 pub mod demo;
 mod domain;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod number;
 mod store;
@@ -59,7 +60,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use auth::{Action, Denied, Resource, authorize};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use demo::{seed_bulk, seed_demo};
-pub use domain::{JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, labels_csv, labels_json};
+pub use domain::{
+    JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, MAX_FEE_YEN, REFUSED_PER_ORG_PER_DAY,
+    SUBMISSIONS_PER_ORG_PER_DAY, labels_csv, labels_json,
+};
 pub use error::{Error, Result};
 pub use model::*;
 pub use number::{NumberError, RegistrationNumber, parse_registration_number};
@@ -159,19 +163,34 @@ impl Registry {
 
     // ---- tokens -------------------------------------------------------------
 
-    /// Create an API token; the plaintext is returned once and only its
-    /// SHA-256 is stored. `org` may be empty only for the operator role.
+    /// Create an API token for the person `name` of `org`, valid for the
+    /// default [`TOKEN_DEFAULT_DAYS`]; the plaintext is returned once and
+    /// only its SHA-256 is stored. `org` may be empty only for the operator
+    /// role.
     pub async fn create_token(&self, role: Role, org: &str, name: &str) -> Result<NewToken> {
+        self.create_token_for_days(role, org, name, TOKEN_DEFAULT_DAYS)
+            .await
+    }
+
+    /// [`Registry::create_token`] with a lifetime of `valid_days` (1 to
+    /// [`TOKEN_MAX_DAYS`]).
+    pub async fn create_token_for_days(
+        &self,
+        role: Role,
+        org: &str,
+        name: &str,
+        valid_days: u32,
+    ) -> Result<NewToken> {
         self.inner
             .store
-            .create_token(self.now(), role, org, name)
+            .create_token(self.now(), role, org, name, valid_days)
             .await
     }
 
     /// The actor a bearer token stands for; [`Error::Unauthenticated`] for an
-    /// unknown, malformed or revoked token.
+    /// unknown, malformed, revoked or expired token.
     pub async fn authenticate(&self, token: &str) -> Result<Actor> {
-        self.inner.store.authenticate(token).await
+        self.inner.store.authenticate(self.now(), token).await
     }
 
     /// Revoke a token by id (idempotent; NotFound if it never existed).
@@ -310,7 +329,20 @@ impl Registry {
         domain::extend_label(self, actor, number, valid_until, declaration).await
     }
 
-    /// Withdraw a label (vendor or operator; reason required).
+    /// Add model numbers or firmware versions covered by the same
+    /// self-declaration (vendor or operator; reason required). A
+    /// security-relevant change is refused: it needs a new application.
+    pub async fn change_label(
+        &self,
+        actor: &Actor,
+        number: &str,
+        change: LabelChange,
+    ) -> Result<Label> {
+        domain::change_label(self, actor, number, change).await
+    }
+
+    /// Withdraw a label (vendor or operator; reason required). Refused while
+    /// surveillance is open: the operator closes or revokes first.
     pub async fn withdraw_label(&self, actor: &Actor, number: &str, reason: &str) -> Result<Label> {
         domain::withdraw_label(self, actor, number, reason).await
     }
@@ -450,6 +482,12 @@ impl Registry {
     /// Recompute every event's hash and link; reports the first broken link.
     pub async fn verify_chain(&self) -> Result<ChainReport> {
         self.inner.store.verify_chain().await
+    }
+
+    /// Replay the log and compare the result with the materialised tables;
+    /// every differing row is named. [`Registry::rebuild`] repairs them.
+    pub async fn verify_state(&self) -> Result<StateReport> {
+        domain::verify_state(self).await
     }
 
     /// Replay all events into fresh state tables.

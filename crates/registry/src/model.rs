@@ -171,8 +171,10 @@ impl Actor {
     }
 }
 
-/// The applicant company as shown on the product page.
+/// The applicant company as shown on the product page. In a submission an
+/// empty field is filled from the checklist's basic-information sheet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Applicant {
     /// Company name.
     pub company: String,
@@ -184,9 +186,12 @@ pub struct Applicant {
 
 /// One product (with all its model numbers) covered by an application/label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Product {
+    #[serde(default)]
     pub name: String,
     /// Model numbers covered (at least one).
+    #[serde(default)]
     pub model_numbers: Vec<String>,
     /// Firmware/software versions covered.
     #[serde(default)]
@@ -197,13 +202,26 @@ pub struct Product {
 }
 
 /// What a vendor submits to apply for a label.
+///
+/// The checklist is the application: applicant, product, model numbers,
+/// firmware versions, product type and level are read from its
+/// basic-information sheet. The other fields may only fill what the sheet
+/// leaves empty; a value that differs from the sheet is refused naming both.
+/// As stored in the event log every field is filled in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationSubmission {
     /// The applying organisation (a vendor may only apply for its own).
     pub org: String,
-    pub level: Level,
+    /// ★1/★2 follow from the checklist's catalog; ★3/★4 are asked here and
+    /// need a passing evaluation report for that level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    #[serde(default)]
     pub applicant: Applicant,
-    /// Products covered (at least one).
+    /// Products covered: empty (taken from the checklist) or the one product
+    /// the checklist describes.
+    #[serde(default)]
     pub products: Vec<Product>,
     /// Contact for vulnerability reports (shown on the product page).
     #[serde(default)]
@@ -286,6 +304,7 @@ pub struct Decision {
 
 /// A fee payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fee {
     /// Amount in yen.
     pub amount_yen: u64,
@@ -305,12 +324,18 @@ pub enum Verdict {
 /// An evaluation body's report for a ★3/★4 application. The file itself stays
 /// with the evaluation body; its name and digest pin what was reviewed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EvaluationReport {
     pub file_name: String,
     /// SHA-256 of the report file, 64 lower-case hex digits.
     pub sha256: String,
     pub summary: String,
     pub verdict: Verdict,
+    /// The level the evaluation covered (3 or 4). Required when attaching;
+    /// reports recorded before the field existed have none and support no
+    /// level until attached again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
 /// The derived state of one application.
@@ -405,6 +430,7 @@ pub struct Surveillance {
 
 /// What the operator states when opening surveillance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SurveillanceOrder {
     pub reason: String,
     pub evidence_demanded: String,
@@ -413,6 +439,7 @@ pub struct SurveillanceOrder {
 
 /// A published software update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateEntry {
     pub version: String,
     pub released_on: NaiveDate,
@@ -434,6 +461,7 @@ pub enum VulnerabilityState {
 /// A vulnerability entry; recording one with an existing `id` replaces the
 /// shown state (the earlier states stay in the history).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VulnerabilityEntry {
     /// Identifier such as `CVE-2026-12345` or `JVNVU#12345678`.
     pub id: String,
@@ -529,10 +557,13 @@ pub enum EventKind {
     VulnerabilityRecorded,
     SupportEndSet,
     DisclosureContactSet,
+    /// Model numbers or firmware versions added under the same
+    /// self-declaration (see docs/registry-rules.md).
+    LabelChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::ApplicationSubmitted,
         EventKind::FormatCheckPassed,
         EventKind::FormatCheckFailed,
@@ -553,6 +584,7 @@ impl EventKind {
         EventKind::VulnerabilityRecorded,
         EventKind::SupportEndSet,
         EventKind::DisclosureContactSet,
+        EventKind::LabelChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -577,6 +609,7 @@ impl EventKind {
             EventKind::VulnerabilityRecorded => "vulnerability_recorded",
             EventKind::SupportEndSet => "support_end_set",
             EventKind::DisclosureContactSet => "disclosure_contact_set",
+            EventKind::LabelChanged => "label_changed",
         }
     }
 
@@ -691,8 +724,17 @@ pub struct NewToken {
     pub plaintext: String,
     pub role: Role,
     pub org: String,
+    /// The person of `org` the token belongs to; recorded in every event
+    /// written with it.
     pub name: String,
+    /// After this instant the token no longer authenticates.
+    pub expires_at: DateTime<Utc>,
 }
+
+/// Default lifetime of an API token.
+pub const TOKEN_DEFAULT_DAYS: u32 = 90;
+/// Longest lifetime an API token may be given.
+pub const TOKEN_MAX_DAYS: u32 = 366;
 
 /// A stored token without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -703,6 +745,7 @@ pub struct TokenInfo {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Result of [`crate::Registry::verify_chain`].
@@ -727,6 +770,55 @@ impl ChainReport {
 pub struct BrokenLink {
     pub seq: i64,
     pub problem: String,
+}
+
+/// A change to an issued label that stays under the same self-declaration:
+/// model numbers and firmware versions added to one of its products. See
+/// docs/registry-rules.md for what counts as security-relevant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelChange {
+    /// Name of the product changed; may be omitted when the label covers one.
+    #[serde(default)]
+    pub product: Option<String>,
+    #[serde(default)]
+    pub add_model_numbers: Vec<String>,
+    #[serde(default)]
+    pub add_firmware_versions: Vec<String>,
+    /// The vendor's statement that the change touches a security function
+    /// (authentication, update mechanism, communication, hardware platform).
+    /// Such a change needs a new application.
+    #[serde(default)]
+    pub security_relevant: bool,
+    /// Why: recorded and shown in the public history.
+    pub reason: String,
+}
+
+/// One row of the materialised state that differs from a replay of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateDifference {
+    /// `applications` or `labels`.
+    pub table: String,
+    /// Application id or registration number.
+    pub key: String,
+    pub problem: String,
+}
+
+/// Result of [`crate::Registry::verify_state`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateReport {
+    /// Events replayed.
+    pub events: i64,
+    pub applications: i64,
+    pub labels: i64,
+    /// Every row that differs (empty when the tables match the log).
+    pub differences: Vec<StateDifference>,
+}
+
+impl StateReport {
+    pub fn ok(&self) -> bool {
+        self.differences.is_empty()
+    }
 }
 
 /// Result of [`crate::Registry::rebuild`].

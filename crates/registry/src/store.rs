@@ -21,12 +21,20 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_search_index.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_token_expiry.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (
         2,
         include_str!("../migrations/postgres/0002_search_index.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_token_expiry.sql"),
     ),
 ];
 
@@ -174,6 +182,16 @@ impl Store {
                 continue;
             }
             sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+            if *version == 3 {
+                // Tokens made before expiry existed get the default lifetime
+                // counted from the upgrade, so no deployment is locked out
+                // at once and none keeps a token forever.
+                let until = Utc::now() + chrono::Duration::days(i64::from(TOKEN_DEFAULT_DAYS));
+                sqlx::query("UPDATE tokens SET expires_at = $1 WHERE expires_at IS NULL")
+                    .bind(fmt_time(until))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(fmt_time(Utc::now()))
@@ -240,9 +258,25 @@ impl Store {
         role: Role,
         org: &str,
         name: &str,
+        valid_days: u32,
     ) -> Result<NewToken> {
         let org = org.trim();
         let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid(
+                "name",
+                "a token belongs to a named person of its organisation: give the person's name",
+            ));
+        }
+        if valid_days == 0 || valid_days > TOKEN_MAX_DAYS {
+            return Err(Error::invalid(
+                "valid_days",
+                format!(
+                    "a token lives from 1 to {TOKEN_MAX_DAYS} days (default {TOKEN_DEFAULT_DAYS})"
+                ),
+            ));
+        }
+        let expires_at = now + chrono::Duration::days(i64::from(valid_days));
         if role == Role::Public {
             return Err(Error::invalid(
                 "role",
@@ -265,7 +299,7 @@ impl Store {
         let id = hex::encode(id);
         let plaintext = format!("jcs_{id}_{}", hex::encode(secret));
         sqlx::query(
-            "INSERT INTO tokens (id, hash, role, org, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO tokens (id, hash, role, org, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.clone())
         .bind(chain::sha256_hex(plaintext.as_bytes()))
@@ -273,6 +307,7 @@ impl Store {
         .bind(org.to_string())
         .bind(name.to_string())
         .bind(fmt_time(now))
+        .bind(fmt_time(expires_at))
         .execute(&self.pool)
         .await?;
         Ok(NewToken {
@@ -281,18 +316,20 @@ impl Store {
             role,
             org: org.to_string(),
             name: name.to_string(),
+            expires_at,
         })
     }
 
-    pub(crate) async fn authenticate(&self, token: &str) -> Result<Actor> {
+    pub(crate) async fn authenticate(&self, now: DateTime<Utc>, token: &str) -> Result<Actor> {
         let token = token.trim();
         if !token.starts_with("jcs_") || token.len() > 200 {
             return Err(Error::Unauthenticated);
         }
         let row = sqlx::query(
-            "SELECT id, role, org, name FROM tokens WHERE hash = $1 AND revoked_at IS NULL",
+            "SELECT id, role, org, name FROM tokens WHERE hash = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(chain::sha256_hex(token.as_bytes()))
+        .bind(fmt_time(now))
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
@@ -325,7 +362,7 @@ impl Store {
 
     pub(crate) async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query(
-            "SELECT id, role, org, name, created_at, revoked_at FROM tokens ORDER BY created_at, id",
+            "SELECT id, role, org, name, created_at, revoked_at, expires_at FROM tokens ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -334,6 +371,9 @@ impl Store {
                 let role: String = r.try_get(1)?;
                 let created: String = r.try_get(4)?;
                 let revoked: Option<String> = r.try_get(5)?;
+                let expires: Option<String> = r.try_get(6)?;
+                let expires = expires
+                    .ok_or_else(|| Error::Corrupt("tokens: a token without an expiry".into()))?;
                 Ok(TokenInfo {
                     id: r.try_get(0)?,
                     role: Role::from_str(&role).map_err(Error::Corrupt)?,
@@ -341,6 +381,7 @@ impl Store {
                     name: r.try_get(3)?,
                     created_at: parse_time(&created)?,
                     revoked_at: revoked.as_deref().map(parse_time).transpose()?,
+                    expires_at: parse_time(&expires)?,
                 })
             })
             .collect()
@@ -639,6 +680,91 @@ where
     .transpose()
 }
 
+/// A materialised row as comparable text, one entry per column.
+pub(crate) type RowText = Vec<(String, String)>;
+
+fn row_text(columns: &str, vals: Vec<Val>) -> RowText {
+    columns
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .zip(vals.into_iter().map(|v| match v {
+            Val::I(i) => i.to_string(),
+            Val::S(s) => s,
+            Val::O(o) => o.unwrap_or_else(|| "NULL".to_string()),
+        }))
+        .collect()
+}
+
+/// The row `save_application` writes for `app`.
+pub(crate) fn expected_application_row(app: &Application) -> Result<RowText> {
+    Ok(row_text(APP_COLUMNS, application_row(app)?))
+}
+
+/// The row `save_label` writes for `label`.
+pub(crate) fn expected_label_row(label: &Label) -> Result<RowText> {
+    Ok(row_text(LABEL_COLUMNS, label_row(label)?))
+}
+
+impl Store {
+    /// Every stored row of `applications` or `labels`, by key, as text.
+    pub(crate) async fn stored_rows(
+        &self,
+        table: StateTable,
+    ) -> Result<std::collections::BTreeMap<String, RowText>> {
+        let (columns, ints): (&str, &[usize]) = match table {
+            StateTable::Applications => (APP_COLUMNS, &[1, 5]),
+            StateTable::Labels => (LABEL_COLUMNS, &[1, 4]),
+        };
+        let names: Vec<String> = columns.split(',').map(|c| c.trim().to_string()).collect();
+        let sql = format!("SELECT {columns} FROM {} ORDER BY seq", table.name());
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = std::collections::BTreeMap::new();
+        for r in &rows {
+            let mut text = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let v = if ints.contains(&i) {
+                    r.try_get::<i64, _>(i)?.to_string()
+                } else {
+                    r.try_get::<Option<String>, _>(i)?
+                        .unwrap_or_else(|| "NULL".to_string())
+                };
+                text.push((name.clone(), v));
+            }
+            let key = text.first().map(|(_, v)| v.clone()).unwrap_or_default();
+            out.insert(key, text);
+        }
+        Ok(out)
+    }
+
+    /// Events after `after_seq`, oldest first (replay outside a write).
+    pub(crate) async fn events_after(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
+
+/// The materialised tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StateTable {
+    Applications,
+    Labels,
+}
+
+impl StateTable {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            StateTable::Applications => "applications",
+            StateTable::Labels => "labels",
+        }
+    }
+}
+
 /// Lower-cased text for substring search.
 pub(crate) fn norm(s: &str) -> String {
     s.trim().to_lowercase()
@@ -720,10 +846,7 @@ async fn insert_rows(
 }
 
 fn application_row(app: &Application) -> Result<Vec<Val>> {
-    let seq: i64 = app
-        .id
-        .strip_prefix("APP-")
-        .and_then(|s| s.parse().ok())
+    let seq: i64 = crate::domain::application_seq(&app.id)
         .ok_or_else(|| Error::Corrupt(format!("application id {}", app.id)))?;
     let data = serde_json::to_string(app).map_err(|e| Error::Corrupt(e.to_string()))?;
     Ok(vec![
@@ -840,6 +963,35 @@ impl WriteTx {
         };
         self.head_seq = seq;
         Ok(event)
+    }
+
+    /// Applications of `org` submitted at or after `since`, and how many of
+    /// them failed the format check (quotas).
+    pub(crate) async fn submissions_since(
+        &mut self,
+        org: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64)> {
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) FROM events WHERE at >= $1 \
+             AND kind IN ('application_submitted', 'format_check_failed') \
+             AND application_id IN (SELECT id FROM applications WHERE org = $2) GROUP BY kind",
+        )
+        .bind(fmt_time(since))
+        .bind(org.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut submitted = 0;
+        let mut refused = 0;
+        for r in &rows {
+            let kind: String = r.try_get(0)?;
+            let n: i64 = r.try_get(1)?;
+            match kind.as_str() {
+                "application_submitted" => submitted = n,
+                _ => refused = n,
+            }
+        }
+        Ok((submitted, refused))
     }
 
     /// Next value of a counter (`application` or `label`).

@@ -102,7 +102,7 @@ async fn check_against_scan(reg: &Registry, texts: &[&str]) {
     let q = SearchQuery {
         company: Some("Ginga".into()),
         model: Some("-b".into()),
-        level: Some(Level::Star2),
+        level: Some(Level::Star1),
         ..Default::default()
     };
     let want: Vec<String> = labels

@@ -172,6 +172,38 @@ pub struct ContactRequest {
     pub contact: String,
 }
 
+/// Model numbers or firmware versions added under the same
+/// self-declaration. A security-relevant change is refused (409): it needs a
+/// new application.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The product changed; may be left out when the label covers one.
+    #[serde(default)]
+    pub product: Option<String>,
+    #[serde(default)]
+    pub add_model_numbers: Vec<String>,
+    #[serde(default)]
+    pub add_firmware_versions: Vec<String>,
+    /// The change touches a security function.
+    #[serde(default)]
+    pub security_relevant: bool,
+    /// Why: shown in the public history.
+    pub reason: String,
+}
+
+impl From<ChangeRequest> for jcstar_registry::LabelChange {
+    fn from(c: ChangeRequest) -> Self {
+        jcstar_registry::LabelChange {
+            product: c.product,
+            add_model_numbers: c.add_model_numbers,
+            add_firmware_versions: c.add_firmware_versions,
+            security_relevant: c.security_relevant,
+            reason: c.reason,
+        }
+    }
+}
+
 // ---- public reads -----------------------------------------------------------
 
 /// One label with its dated history (the product page's data).
@@ -679,7 +711,13 @@ label_write!(
     extend_label, post, "/api/v1/labels/{number}/extend", ExtendRequest, ExtendRequest,
     |st, actor, n, b| st.registry.extend_label(&actor, &n, b.valid_until, &b.declaration));
 label_write!(
-    /// Vendor (own) or operator: withdraw the label (reason required).
+    /// Vendor (own) or operator: add model numbers or firmware versions
+    /// covered by the same self-declaration (reason required).
+    change_label, post, "/api/v1/labels/{number}/changes", ChangeRequest, ChangeRequest,
+    |st, actor, n, b| st.registry.change_label(&actor, &n, b.into()));
+label_write!(
+    /// Vendor (own) or operator: withdraw the label (reason required). Refused
+    /// (409) while surveillance is open.
     withdraw_label, post, "/api/v1/labels/{number}/withdraw", ReasonRequest, ReasonRequest,
     |st, actor, n, b| st.registry.withdraw_label(&actor, &n, &b.reason));
 label_write!(
@@ -757,6 +795,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(attach_evaluation_report))
         .routes(routes!(issue_label))
         .routes(routes!(extend_label))
+        .routes(routes!(change_label))
         .routes(routes!(withdraw_label))
         .routes(routes!(open_surveillance))
         .routes(routes!(close_surveillance))

@@ -97,7 +97,7 @@ impl ApiError {
                     StatusCode::UNPROCESSABLE_ENTITY,
                     format!("application {application_id}: the checklist failed the format check"),
                     "checklist",
-                    "a checklist that passes `jcstar checklist check`",
+                    "a checklist that passes `jcstar checklist validate FILE`",
                 );
                 e.body.problems = problems.clone();
                 e

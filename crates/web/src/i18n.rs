@@ -338,6 +338,7 @@ pub fn event_text(kind: EventKind, lang: Lang) -> &'static str {
         VulnerabilityRecorded => ("脆弱性情報の登録", "Vulnerability recorded"),
         SupportEndSet => ("サポート終了日の設定", "End of support set"),
         DisclosureContactSet => ("報告窓口の設定", "Disclosure contact set"),
+        LabelChanged => ("型番・バージョンの追加", "Model numbers or versions added"),
     };
     match lang {
         Lang::Ja => ja,

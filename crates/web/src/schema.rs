@@ -29,12 +29,17 @@ pub struct Product {
 pub struct ApplicationSubmission {
     /// The applying organisation; a vendor token may only apply for its own.
     pub org: String,
-    /// ★ level, 1 to 4.
+    /// ★ level, 1 to 4. By default the checklist's (★1); 3 or 4 need a
+    /// passing evaluation report for that level before acceptance.
     #[schema(minimum = 1, maximum = 4)]
-    pub level: u8,
-    pub applicant: Applicant,
-    pub products: Vec<Product>,
-    pub disclosure_contact: String,
+    pub level: Option<u8>,
+    /// Empty fields are taken from the checklist's basic-information sheet;
+    /// a value that differs from the sheet is refused.
+    pub applicant: Option<Applicant>,
+    /// Empty: the product of the checklist. At most one product, which must
+    /// agree with the checklist.
+    pub products: Option<Vec<Product>>,
+    pub disclosure_contact: Option<String>,
     /// The self-assessment checklist in the checklist crate's JSON form;
     /// format-checked on submission.
     #[schema(value_type = Object)]
@@ -102,6 +107,9 @@ pub struct EvaluationReport {
     pub sha256: String,
     pub summary: String,
     pub verdict: Verdict,
+    /// The level the evaluation covered (3 or 4); required when attaching.
+    #[schema(minimum = 3, maximum = 4)]
+    pub level: Option<u8>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -134,7 +134,10 @@ fn submission(org: &str, level: u8, company: &str) -> Value {
         "products": [{"name": format!("{company} Camera"), "model_numbers": ["CAM-1", "CAM-1W"],
                       "firmware_versions": ["1.0.0"], "product_type": "network camera"}],
         "disclosure_contact": "psirt@example.jp",
-        "checklist": jcstar_registry::demo::sample_checklist()
+        // The application is its checklist: the sheet must say the same.
+        "checklist": jcstar_registry::demo::checklist_for(
+            company, "1-2-3 Chiyoda, Tokyo", &format!("{company} Camera"), "network camera",
+            &["CAM-1", "CAM-1W"], &["1.0.0"])
     })
 }
 
@@ -453,7 +456,7 @@ async fn prepare(reg: &Registry, prep: Prep) -> String {
             }
             if upto >= 3 {
                 if level3 {
-                    let report = serde_json::from_value(json!({"file_name": "r.pdf", "sha256": "a".repeat(64), "summary": "ok", "verdict": "pass"})).unwrap();
+                    let report = serde_json::from_value(json!({"file_name": "r.pdf", "sha256": "a".repeat(64), "summary": "ok", "verdict": "pass", "level": 3})).unwrap();
                     reg.attach_evaluation_report(&body, &id, report)
                         .await
                         .unwrap();
@@ -543,7 +546,7 @@ async fn role_action_matrix(backend: Backend) {
     );
     let apps = |x: &str| format!("/api/v1/applications/{{}}/{x}");
     let labels = |x: &str| format!("/api/v1/labels/{{}}/{x}");
-    let report = json!({"file_name": "r.pdf", "sha256": "b".repeat(64), "summary": "tested", "verdict": "pass"});
+    let report = json!({"file_name": "r.pdf", "sha256": "b".repeat(64), "summary": "tested", "verdict": "pass", "level": 3});
     let cases: Vec<Req> = vec![
         (
             "submit",
@@ -713,7 +716,7 @@ async fn role_action_matrix(backend: Backend) {
         for (who, token) in &tokens {
             let mut target = prepare(&s.reg, *prep).await;
             if matches!(prep, Prep::App(Stage::InquiryAnswered)) && *name == "accept" {
-                let report = serde_json::from_value(json!({"file_name": "r.pdf", "sha256": "c".repeat(64), "summary": "ok", "verdict": "pass"})).unwrap();
+                let report = serde_json::from_value(json!({"file_name": "r.pdf", "sha256": "c".repeat(64), "summary": "ok", "verdict": "pass", "level": 3})).unwrap();
                 s.reg
                     .attach_evaluation_report(
                         &Actor::local(Role::EvaluationBody, "evalco", "t"),
@@ -737,16 +740,23 @@ async fn role_action_matrix(backend: Backend) {
             let r = req.send().await.unwrap();
             let status = r.status();
             let text = r.text().await.unwrap();
+            // An application the caller may not see answers as a missing one.
+            let can_read = matches!(who, VendorOwn | Operator)
+                || (*who == EvalAssigned && !matches!(prep, Prep::AppUnassigned));
+            let hidden = path.starts_with("/api/v1/applications/") && !can_read;
             let expected = if allowed.contains(who) {
                 "2xx"
             } else if *who == Public {
                 "401"
+            } else if hidden {
+                "404"
             } else {
                 "403"
             };
             let got_ok = match expected {
                 "2xx" => status.is_success(),
                 "401" => status == StatusCode::UNAUTHORIZED,
+                "404" => status == StatusCode::NOT_FOUND,
                 _ => status == StatusCode::FORBIDDEN,
             };
             if !got_ok {
@@ -828,12 +838,18 @@ async fn bad_input_is_a_4xx_json_naming_the_field(backend: Backend) {
     let (st, v) = post_raw(b"{\"org\": \"acme\",".to_vec(), "application/json").await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["field"].is_string() && v["expected"].is_string());
-    // Missing field.
+    // Missing field (the product may come from the checklist, the
+    // organisation may not).
     let mut m = submission("acme", 1, "A");
-    m.as_object_mut().unwrap().remove("products");
+    m.as_object_mut().unwrap().remove("org");
     let (st, v) = post_raw(serde_json::to_vec(&m).unwrap(), "application/json").await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!(v["field"], "products");
+    assert_eq!(v["field"], "org");
+    // Unknown field.
+    let mut u = submission("acme", 1, "A");
+    u["is_admin"] = json!(true);
+    let (st, v) = post_raw(serde_json::to_vec(&u).unwrap(), "application/json").await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     // Wrong type, nested.
     let mut w = submission("acme", 1, "A");
     w["products"][0]["model_numbers"] = json!("CAM-1");
@@ -925,7 +941,9 @@ async fn vendor_text_is_escaped_on_every_page(backend: Backend) {
         "products": [{"name": format!("Cam {both}"), "model_numbers": [both.clone(), payloads[1]],
                       "firmware_versions": [both.clone()], "product_type": both}],
         "disclosure_contact": both,
-        "checklist": jcstar_registry::demo::sample_checklist()
+        "checklist": jcstar_registry::demo::checklist_for(
+            &format!("Evil {both}"), &both, &format!("Cam {both}"), &both,
+            &[both.as_str(), payloads[1]], &[both.as_str()])
     });
     let (st, app) = s.post("/api/v1/applications", Some(&vendor), sub).await;
     assert_eq!(st, StatusCode::CREATED, "{app}");
@@ -1246,7 +1264,10 @@ async fn page_cache_never_serves_stale(backend: Backend) {
             .open(s.clock.clone())
             .await
             .expect("second handle");
-    let vendor_actor = other.authenticate(&vendor).await.unwrap();
+    // Two years on, the vendor's 90-day token has expired; the other
+    // process acts as the vendor's named person directly.
+    assert!(other.authenticate(&vendor).await.is_err());
+    let vendor_actor = Actor::local(Role::Vendor, "acme", "Acme staff");
     other
         .set_disclosure_contact(&vendor_actor, &n, "psirt-external@example.jp")
         .await

@@ -97,10 +97,12 @@ pub fn everything() -> Checklist {
                     Evidence::DeviceTest(TestResultRef {
                         path: "evidence/s1.1-02 login.json".into(),
                         external: false,
+                        ..Default::default()
                     }),
                     Evidence::DeviceTest(TestResultRef {
                         path: "試験記録 TR-2026-114".into(),
                         external: true,
+                        ..Default::default()
                     }),
                 ],
             },

@@ -111,18 +111,26 @@ pub fn fee(on: NaiveDate) -> Fee {
 }
 
 pub fn report(verdict: Verdict) -> EvaluationReport {
+    report_for(verdict, Level::Star3)
+}
+
+pub fn report_for(verdict: Verdict, level: Level) -> EvaluationReport {
     EvaluationReport {
         file_name: "report.pdf".into(),
         sha256: "ab".repeat(32),
         summary: "tested".into(),
         verdict,
+        level: Some(level),
     }
 }
 
+/// An application whose flags repeat its checklist's basic-information
+/// sheet (they must agree with it).
 pub fn submission(org: &str, level: Level) -> ApplicationSubmission {
+    let model = format!("{}-100", org.to_uppercase());
     ApplicationSubmission {
         org: org.to_string(),
-        level,
+        level: Some(level),
         applicant: Applicant {
             company: format!("{org} Corporation"),
             address: "1-2-3 Example, Tokyo".into(),
@@ -130,14 +138,27 @@ pub fn submission(org: &str, level: Level) -> ApplicationSubmission {
         },
         products: vec![Product {
             name: format!("{org} Camera"),
-            model_numbers: vec![format!("{}-100", org.to_uppercase()), "X-2".into()],
+            model_numbers: vec![model.clone(), "X-2".into()],
             firmware_versions: vec!["1.0.0".into()],
             product_type: "network camera".into(),
         }],
         disclosure_contact: format!("security@{org}.example.jp"),
-        checklist: jcstar_registry::demo::sample_checklist(),
+        checklist: checklist(org),
         requested_valid_until: None,
     }
+}
+
+/// The checklist `submission(org, …)` describes.
+pub fn checklist(org: &str) -> serde_json::Value {
+    let model = format!("{}-100", org.to_uppercase());
+    jcstar_registry::demo::checklist_for(
+        &format!("{org} Corporation"),
+        "1-2-3 Example, Tokyo",
+        &format!("{org} Camera"),
+        "network camera",
+        &[model.as_str(), "X-2"],
+        &["1.0.0"],
+    )
 }
 
 /// Expect a refusal whose message names `state` and contains `needle`.

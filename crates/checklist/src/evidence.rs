@@ -1,0 +1,322 @@
+//! Reading a device-evidence directory as `jcstar probe -o DIR` and
+//! `jcstar assess -o DIR` write it: `manifest.json` (schema
+//! `jcstar.probe.manifest/1`, the SHA-256 of every other file), its
+//! `sha256sum -c` twin `MANIFEST.sha256`, and `report.json` whose
+//! `verdicts[]` say, per criterion, what the device test found.
+//!
+//! The checklist reads these files with its own small types rather than the
+//! probe's, so that a checklist (and the registry, which validates one) can
+//! be checked without the device-test code. Only the fields read here are
+//! part of the contract; the probe may add others freely.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const MANIFEST_SCHEMA: &str = "jcstar.probe.manifest/1";
+pub const REPORT_SCHEMA: &str = "jcstar.probe.report/1";
+pub const MANIFEST_JSON: &str = "manifest.json";
+pub const MANIFEST_SHA256: &str = "MANIFEST.sha256";
+pub const REPORT_JSON: &str = "report.json";
+
+/// Largest file read while verifying; evidence directories hold reports and
+/// transcripts, so anything bigger is not one.
+const MAX_FILE: u64 = 256 * 1024 * 1024;
+
+/// What a device test said about one criterion (or sub-item such as
+/// `S1.1-13②`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// The evidence shows this test was not run.
+    NotTested,
+    /// The test ran but a person has to judge the result.
+    NeedsReview,
+}
+
+impl Verdict {
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::NotTested => "not-tested",
+            Verdict::NeedsReview => "needs-review",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Verdict::Pass => "合格",
+            Verdict::Fail => "不合格",
+            Verdict::NotTested => "未実施",
+            Verdict::NeedsReview => "要確認",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// `S1.1-13②` → `S1.1-13`.
+pub fn base_criterion(c: &str) -> &str {
+    c.trim_end_matches(['①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧', '⑨'])
+}
+
+/// Why an evidence directory cannot be used. Messages name the directory or
+/// file and what `jcstar probe` would have written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceError {
+    #[error(
+        "{}: no such directory; give the evidence directory written by `jcstar probe TARGET -o DIR`",
+        dir.display()
+    )]
+    NoDirectory { dir: PathBuf },
+
+    #[error(
+        "{}: no {MANIFEST_JSON} in it; this is not an evidence directory written by `jcstar probe -o DIR`",
+        dir.display()
+    )]
+    NoManifest { dir: PathBuf },
+
+    #[error("{}: {reason}", path.display())]
+    Unreadable { path: PathBuf, reason: String },
+
+    #[error(
+        "{} does not match its manifest (modified: {modified:?}, missing: {missing:?}, unlisted: {unlisted:?}{}); refusing altered evidence",
+        dir.display(),
+        if *manifests_disagree { ", MANIFEST.sha256 disagrees with manifest.json" } else { "" }
+    )]
+    Altered {
+        dir: PathBuf,
+        modified: Vec<String>,
+        missing: Vec<String>,
+        unlisted: Vec<String>,
+        manifests_disagree: bool,
+    },
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    schema: String,
+    files: Vec<ManifestEntry>,
+}
+
+#[derive(Deserialize)]
+struct ManifestEntry {
+    path: String,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+struct RawReport {
+    schema: String,
+    #[serde(default)]
+    target: Option<RawTarget>,
+    #[serde(default)]
+    started: String,
+    verdicts: Vec<ReportVerdict>,
+}
+
+#[derive(Deserialize)]
+struct RawTarget {
+    #[serde(default)]
+    input: String,
+}
+
+/// One entry of `report.json`'s `verdicts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportVerdict {
+    /// As the report names it, e.g. `S1.1-12` or `S1.1-13①`.
+    pub criterion: String,
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// A verified evidence directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceDir {
+    pub dir: PathBuf,
+    /// SHA-256 (hex) of `manifest.json`: names this exact set of files.
+    pub manifest_sha256: String,
+    /// The target as the tester named it.
+    pub target: String,
+    /// When the test started (RFC 3339).
+    pub started: String,
+    pub verdicts: Vec<ReportVerdict>,
+}
+
+impl EvidenceDir {
+    /// Verdicts on `criterion` and its sub-items, in report order.
+    pub fn verdicts_for<'a>(
+        &'a self,
+        criterion: &'a str,
+    ) -> impl Iterator<Item = &'a ReportVerdict> {
+        self.verdicts
+            .iter()
+            .filter(move |v| base_criterion(&v.criterion) == criterion)
+    }
+}
+
+fn unreadable(path: &Path, reason: impl std::fmt::Display) -> EvidenceError {
+    EvidenceError::Unreadable {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, EvidenceError> {
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(path, e))?;
+    if meta.len() > MAX_FILE {
+        return Err(unreadable(
+            path,
+            format!("{} bytes is more than an evidence file holds", meta.len()),
+        ));
+    }
+    std::fs::read(path).map_err(|e| unreadable(path, e))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn list_files(
+    root: &Path,
+    dir: &Path,
+    depth: u32,
+    out: &mut Vec<String>,
+) -> Result<(), EvidenceError> {
+    if depth > 16 {
+        return Err(unreadable(dir, "directories nested too deep"));
+    }
+    for e in std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
+        let e = e.map_err(|e| unreadable(dir, e))?;
+        let p = e.path();
+        let ft = e.file_type().map_err(|e| unreadable(&p, e))?;
+        if ft.is_dir() {
+            list_files(root, &p, depth + 1, out)?;
+        } else if let Ok(rel) = p.strip_prefix(root) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+/// The SHA-256 of `dir/manifest.json`, without verifying anything else.
+pub fn manifest_digest(dir: &Path) -> Result<String, EvidenceError> {
+    let mpath = dir.join(MANIFEST_JSON);
+    Ok(sha256_hex(&read_bounded(&mpath)?))
+}
+
+/// Verifies `dir` against its manifest (every listed file present with its
+/// SHA-256, nothing unlisted, both manifests agreeing) and reads the
+/// verdicts of its report.
+pub fn open(dir: &Path) -> Result<EvidenceDir, EvidenceError> {
+    if !dir.is_dir() {
+        return Err(EvidenceError::NoDirectory {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mpath = dir.join(MANIFEST_JSON);
+    if !mpath.is_file() {
+        return Err(EvidenceError::NoManifest {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mbytes = read_bounded(&mpath)?;
+    let manifest: Manifest = serde_json::from_slice(&mbytes).map_err(|e| unreadable(&mpath, e))?;
+    if manifest.schema != MANIFEST_SCHEMA {
+        return Err(unreadable(
+            &mpath,
+            format!("schema `{}` is not `{MANIFEST_SCHEMA}`", manifest.schema),
+        ));
+    }
+    let mut modified = Vec::new();
+    let mut missing = Vec::new();
+    for f in &manifest.files {
+        let rel = Path::new(&f.path);
+        if f.path.is_empty()
+            || rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(unreadable(
+                &mpath,
+                format!("entry `{}` points outside the directory", f.path),
+            ));
+        }
+        let p = dir.join(rel);
+        if !p.is_file() {
+            missing.push(f.path.clone());
+            continue;
+        }
+        if sha256_hex(&read_bounded(&p)?) != f.sha256.to_ascii_lowercase() {
+            modified.push(f.path.clone());
+        }
+    }
+    let mut present = Vec::new();
+    list_files(dir, dir, 0, &mut present)?;
+    let unlisted: Vec<String> = present
+        .into_iter()
+        .filter(|p| {
+            p != MANIFEST_JSON
+                && p != MANIFEST_SHA256
+                && !manifest.files.iter().any(|f| &f.path == p)
+        })
+        .collect();
+    let sums: String = manifest
+        .files
+        .iter()
+        .map(|f| format!("{}  {}\n", f.sha256, f.path))
+        .collect();
+    let manifests_disagree = std::fs::read(dir.join(MANIFEST_SHA256))
+        .map(|b| b != sums.as_bytes())
+        .unwrap_or(true);
+    if !(modified.is_empty() && missing.is_empty() && unlisted.is_empty() && !manifests_disagree) {
+        return Err(EvidenceError::Altered {
+            dir: dir.to_path_buf(),
+            modified,
+            missing,
+            unlisted,
+            manifests_disagree,
+        });
+    }
+    let rpath = dir.join(REPORT_JSON);
+    if !manifest.files.iter().any(|f| f.path == REPORT_JSON) {
+        return Err(unreadable(
+            &rpath,
+            format!("the manifest does not list {REPORT_JSON}"),
+        ));
+    }
+    let report: RawReport =
+        serde_json::from_slice(&read_bounded(&rpath)?).map_err(|e| unreadable(&rpath, e))?;
+    if report.schema != REPORT_SCHEMA {
+        return Err(unreadable(
+            &rpath,
+            format!("schema `{}` is not `{REPORT_SCHEMA}`", report.schema),
+        ));
+    }
+    Ok(EvidenceDir {
+        dir: dir.to_path_buf(),
+        manifest_sha256: sha256_hex(&mbytes),
+        target: report.target.map(|t| t.input).unwrap_or_default(),
+        started: report.started,
+        verdicts: report.verdicts,
+    })
+}
+
+/// The evidence directory a device-test reference points into, when the
+/// reference names a probe `report.json`.
+pub(crate) fn dir_of_report(path: &Path) -> Option<&Path> {
+    if path.file_name()? != REPORT_JSON {
+        return None;
+    }
+    path.parent()
+}

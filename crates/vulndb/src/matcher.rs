@@ -1,0 +1,356 @@
+//! Matching components (from a banner or an SBOM) against the store. Every
+//! match carries why it matched: the product key, the version, the range
+//! or listed version that contains it, and where in the record that came
+//! from.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::banner::Identified;
+use crate::model::{Cvss, KevEntry, Record, Source, Target, cpe_key, package_key};
+use crate::purl::Purl;
+use crate::version::{self, Scheme};
+use crate::vex::{VexApplied, VexDocument};
+use crate::{Result, Text, VulnDb};
+
+/// Where a component was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Origin {
+    Banner {
+        banner: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        distro: Option<String>,
+    },
+    Sbom {
+        file: String,
+        bom_ref: String,
+        path: String,
+    },
+}
+
+/// Something with a name and (ideally) a version to look up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Component {
+    pub name: String,
+    pub version: Option<String>,
+    /// CPE vendor and product pairs.
+    pub cpe: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    pub origin: Origin,
+}
+
+impl Component {
+    pub fn from_banner(id: &Identified, banner: &str) -> Component {
+        Component {
+            name: id.product.clone(),
+            version: id.version.clone(),
+            cpe: id.cpe.clone(),
+            purl: None,
+            origin: Origin::Banner {
+                banner: banner.to_string(),
+                distro: id.distro.clone(),
+            },
+        }
+    }
+
+    fn parsed_purl(&self) -> Option<Purl> {
+        self.purl.as_deref().and_then(Purl::parse)
+    }
+
+    /// The store keys this component is indexed under.
+    pub fn keys(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.cpe.iter().map(|(v, p)| cpe_key(v, p)).collect();
+        if let Some(p) = self.parsed_purl()
+            && let Some(eco) = p.ecosystem()
+        {
+            k.push(package_key(&eco, &p.osv_name()));
+        }
+        k
+    }
+}
+
+/// Why a match should be checked by a person before it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Confirmation {
+    /// The banner shows a distribution package: its maintainers may have
+    /// backported the fix without changing the upstream version.
+    DistributionBanner { distro: String },
+    /// A distribution package compared against upstream (CPE) ranges.
+    DistributionPackage { purl: String },
+}
+
+impl Confirmation {
+    pub fn text(&self) -> Text {
+        match self {
+            Confirmation::DistributionBanner { distro } => Text::new(
+                format!(
+                    "バナーがディストリビューションのパッケージ（{distro}）を示しています。修正がバックポートされている可能性があるため、パッケージの変更履歴か VEX で確認が必要です"
+                ),
+                format!(
+                    "the banner shows a distribution package ({distro}); the fix may have been backported, so confirm with the package changelog or a VEX statement"
+                ),
+            ),
+            Confirmation::DistributionPackage { purl } => Text::new(
+                format!(
+                    "ディストリビューションのパッケージ {purl} を上流の版数範囲と比較しています。バックポートの有無を確認してください"
+                ),
+                format!(
+                    "distribution package {purl} compared against upstream version ranges; check for a backported fix"
+                ),
+            ),
+        }
+    }
+}
+
+/// One record that affects one component.
+#[derive(Debug, Clone, Serialize)]
+pub struct Match {
+    pub vuln_id: String,
+    pub source: Source,
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub component: Component,
+    /// The store key that led here (`cpe:openbsd:openssh`).
+    pub matched_on: String,
+    /// The version compared and how.
+    pub version: String,
+    pub scheme: Scheme,
+    /// `< 9.6`, `>= 2.0, < 2.4.1`, `= 1.2.3`, `*` (all versions).
+    pub range: String,
+    /// Where in the record: `$.vulnerabilities[0].cve.configurations[0]...`.
+    pub record_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<String>,
+    /// Platform parts of the configuration that were not checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<Cvss>,
+    pub known_exploited: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KevEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs_confirmation: Option<Confirmation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex: Option<VexApplied>,
+}
+
+impl Match {
+    /// Why it matched, in a sentence.
+    pub fn why(&self) -> Text {
+        let range = if self.range == "*" {
+            Text::new("全版数", "all versions")
+        } else {
+            Text::new(self.range.clone(), self.range.clone())
+        };
+        Text::new(
+            format!(
+                "{} の版数 {} が {} の範囲 {} に含まれます（{}、{}）",
+                self.component.name,
+                self.version,
+                self.matched_on,
+                range.ja,
+                self.scheme.as_str(),
+                self.record_path
+            ),
+            format!(
+                "{} version {} is within {} of {} ({} comparison, {})",
+                self.component.name,
+                self.version,
+                range.en,
+                self.matched_on,
+                self.scheme.as_str(),
+                self.record_path
+            ),
+        )
+    }
+}
+
+/// A component that could not be compared, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub component: String,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct MatchReport {
+    pub components: usize,
+    pub matches: Vec<Match>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Is `wanted` (a record's ecosystem, maybe with a release) the same
+/// ecosystem as `have` (the component's)? A component without a release
+/// matches every release.
+fn same_ecosystem(record: &str, have: &str) -> bool {
+    let (rb, rr) = record.split_once(':').unwrap_or((record, ""));
+    let (hb, hr) = have.split_once(':').unwrap_or((have, ""));
+    rb.eq_ignore_ascii_case(hb) && (rr.is_empty() || hr.is_empty() || rr == hr)
+}
+
+/// Match `components` against the store and apply `vex` when given.
+pub async fn match_components(
+    db: &VulnDb,
+    components: &[Component],
+    vex: &[VexDocument],
+) -> Result<MatchReport> {
+    let mut report = MatchReport {
+        components: components.len(),
+        ..Default::default()
+    };
+    let keys: Vec<String> = {
+        let set: HashSet<String> = components.iter().flat_map(Component::keys).collect();
+        let mut v: Vec<String> = set.into_iter().collect();
+        v.sort();
+        v
+    };
+    let records = db.records_for_keys(&keys).await?;
+    let mut by_key: HashMap<String, Vec<&Record>> = HashMap::new();
+    for r in &records {
+        let ks: HashSet<String> = r.affected.iter().map(|a| a.target.key()).collect();
+        for k in ks {
+            by_key.entry(k).or_default().push(r);
+        }
+    }
+    let ids: Vec<String> = records
+        .iter()
+        .flat_map(|r| r.all_ids().map(str::to_string))
+        .filter(|i| i.starts_with("CVE-"))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let kev = db.kev_for(&ids).await?;
+    for c in components {
+        let Some(raw_version) = c.version.as_deref() else {
+            report.skipped.push(Skipped {
+                component: c.name.clone(),
+                reason: Text::new(
+                    "版数が不明なため照合できません",
+                    "no version, so it cannot be compared",
+                ),
+            });
+            continue;
+        };
+        let purl = c.parsed_purl();
+        let eco = purl.as_ref().and_then(Purl::ecosystem);
+        let is_distro_pkg = eco
+            .as_deref()
+            .is_some_and(|e| matches!(Scheme::for_ecosystem(e), Scheme::Debian));
+        let mut matched: HashSet<&str> = HashSet::new();
+        let mut bad_version: Option<String> = None;
+        for key in c.keys() {
+            for rec in by_key.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                if matched.contains(rec.id.as_str()) {
+                    continue;
+                }
+                for a in &rec.affected {
+                    if a.target.key() != key {
+                        continue;
+                    }
+                    // A distribution package against an upstream (CPE)
+                    // range compares the upstream part only.
+                    let (version, confirm) = match (&a.target, is_distro_pkg) {
+                        (Target::Cpe { .. }, true) => (
+                            version::debian_upstream(raw_version).to_string(),
+                            Some(Confirmation::DistributionPackage {
+                                purl: c.purl.clone().unwrap_or_default(),
+                            }),
+                        ),
+                        (Target::Package { ecosystem, .. }, _) => {
+                            if !eco.as_deref().is_some_and(|e| same_ecosystem(ecosystem, e)) {
+                                continue;
+                            }
+                            (raw_version.to_string(), None)
+                        }
+                        (Target::Cpe { .. }, false) => (raw_version.to_string(), None),
+                    };
+                    let confirm = confirm.or_else(|| match &c.origin {
+                        Origin::Banner {
+                            distro: Some(d), ..
+                        } => Some(Confirmation::DistributionBanner { distro: d.clone() }),
+                        _ => None,
+                    });
+                    if let Err(e) = version::validate(a.scheme, &version) {
+                        bad_version = Some(e.to_string());
+                        continue;
+                    }
+                    let mut hit: Option<String> = None;
+                    if a.versions.iter().any(|v| {
+                        version::compare(a.scheme, &version, v) == Ok(std::cmp::Ordering::Equal)
+                    }) {
+                        hit = Some(format!("= {version}"));
+                    } else {
+                        for iv in &a.ranges {
+                            if iv.contains(a.scheme, &version).unwrap_or(false) {
+                                hit = Some(iv.describe());
+                                break;
+                            }
+                        }
+                    }
+                    let Some(range) = hit else {
+                        continue;
+                    };
+                    let kev_entry = rec.all_ids().find_map(|i| kev.get(i)).cloned();
+                    matched.insert(rec.id.as_str());
+                    report.matches.push(Match {
+                        vuln_id: rec.id.clone(),
+                        source: rec.source,
+                        aliases: rec.aliases.clone(),
+                        summary: rec.summary.clone(),
+                        component: c.clone(),
+                        matched_on: key.clone(),
+                        version,
+                        scheme: a.scheme,
+                        range,
+                        record_path: a.path.clone(),
+                        criteria: a.criteria.clone(),
+                        requires: a.requires.clone(),
+                        cvss: rec.best_cvss().cloned(),
+                        known_exploited: kev_entry.is_some(),
+                        kev: kev_entry,
+                        needs_confirmation: confirm,
+                        vex: None,
+                    });
+                    break;
+                }
+            }
+        }
+        if let Some(e) = bad_version
+            && matched.is_empty()
+        {
+            report.skipped.push(Skipped {
+                component: c.name.clone(),
+                reason: Text::new(
+                    format!("版数を比較できません: {e}"),
+                    format!("the version cannot be compared: {e}"),
+                ),
+            });
+        }
+    }
+    for m in &mut report.matches {
+        m.vex = crate::vex::apply(vex, m);
+    }
+    report.matches.sort_by(|a, b| {
+        let sa = a.cvss.as_ref().and_then(|c| c.score).unwrap_or(-1.0);
+        let sb = b.cvss.as_ref().and_then(|c| c.score).unwrap_or(-1.0);
+        b.known_exploited
+            .cmp(&a.known_exploited)
+            .then(sb.total_cmp(&sa))
+            .then_with(|| a.vuln_id.cmp(&b.vuln_id))
+    });
+    Ok(report)
+}
+
+/// Identify `banner` and match what it reveals.
+pub async fn match_banner(db: &VulnDb, banner: &str, vex: &[VexDocument]) -> Result<MatchReport> {
+    let comps: Vec<Component> = crate::banner::identify(banner)
+        .iter()
+        .map(|i| Component::from_banner(i, banner))
+        .collect();
+    match_components(db, &comps, vex).await
+}

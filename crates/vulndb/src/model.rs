@@ -1,0 +1,239 @@
+//! The records the store holds, independent of the feed they came from.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::version::{self, Scheme};
+
+/// Where a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Nvd,
+    Osv,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Nvd => "nvd",
+            Source::Osv => "osv",
+        }
+    }
+}
+
+/// One CVSS base score with its vector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cvss {
+    /// "3.0", "3.1" or "4.0".
+    pub version: String,
+    /// Absent when the source gives only a vector (OSV).
+    #[serde(default)]
+    pub score: Option<f64>,
+    pub vector: String,
+    /// NVD's `Primary` (its own analysis) or `Secondary` (a CNA's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A vulnerability record: one NVD CVE or one OSV entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub source: Source,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub published: Option<String>,
+    /// Normalised to RFC 3339 UTC, so it orders as a string.
+    pub modified: String,
+    /// NVD `Rejected`, OSV `withdrawn`.
+    #[serde(default)]
+    pub withdrawn: bool,
+    #[serde(default)]
+    pub cvss: Vec<Cvss>,
+    #[serde(default)]
+    pub affected: Vec<Affected>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+impl Record {
+    /// The score a verdict uses: CVSS v3.x first, as NVD and most vendors
+    /// still rate in it, the primary (NVD) rating before a CNA's; v4 when
+    /// it is the only one.
+    pub fn best_cvss(&self) -> Option<&Cvss> {
+        let rank = |c: &Cvss| {
+            let v = if c.version.starts_with('3') {
+                2
+            } else if c.version.starts_with('4') {
+                1
+            } else {
+                0
+            };
+            let primary = i32::from(c.kind.as_deref() == Some("Primary"));
+            (v, primary, c.version.clone())
+        };
+        self.cvss.iter().max_by(|a, b| rank(a).cmp(&rank(b)))
+    }
+
+    /// The record's id and aliases, for VEX and KEV look-ups.
+    pub fn all_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// What an affected entry is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Target {
+    /// A CPE 2.3 vendor and product (NVD configurations).
+    Cpe {
+        part: String,
+        vendor: String,
+        product: String,
+    },
+    /// A package of an OSV ecosystem (`Debian:12`, `npm`, `PyPI`, ...).
+    Package { ecosystem: String, name: String },
+}
+
+impl Target {
+    /// The index key: products of any version or ecosystem release share it.
+    pub fn key(&self) -> String {
+        match self {
+            Target::Cpe {
+                vendor, product, ..
+            } => cpe_key(vendor, product),
+            Target::Package { ecosystem, name } => package_key(ecosystem, name),
+        }
+    }
+}
+
+pub fn cpe_key(vendor: &str, product: &str) -> String {
+    format!(
+        "cpe:{}:{}",
+        vendor.to_ascii_lowercase(),
+        product.to_ascii_lowercase()
+    )
+}
+
+/// Ecosystem releases (`Debian:12`) share the key of the ecosystem; the
+/// release is checked when matching. PyPI names are normalised as pip does.
+pub fn package_key(ecosystem: &str, name: &str) -> String {
+    let base = ecosystem
+        .split(':')
+        .next()
+        .unwrap_or(ecosystem)
+        .to_ascii_lowercase();
+    let name = if base == "pypi" {
+        name.to_ascii_lowercase().replace(['_', '.'], "-")
+    } else if base == "debian" || base == "ubuntu" || base == "alpine" {
+        name.to_ascii_lowercase()
+    } else {
+        name.to_string()
+    };
+    format!("pkg:{base}/{name}")
+}
+
+/// One end of a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bound {
+    pub version: String,
+    pub inclusive: bool,
+}
+
+/// A contiguous range; a missing end is unbounded.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Interval {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Bound>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Bound>,
+}
+
+impl Interval {
+    pub fn contains(&self, scheme: Scheme, v: &str) -> Result<bool, version::VersionError> {
+        if let Some(s) = &self.start {
+            let o = version::compare(scheme, v, &s.version)?;
+            if o == Ordering::Less || (o == Ordering::Equal && !s.inclusive) {
+                return Ok(false);
+            }
+        }
+        if let Some(e) = &self.end {
+            let o = version::compare(scheme, v, &e.version)?;
+            if o == Ordering::Greater || (o == Ordering::Equal && !e.inclusive) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `>= 1.0, < 2.0`; `all versions` is the caller's to word.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.start {
+            parts.push(format!(
+                "{} {}",
+                if s.inclusive { ">=" } else { ">" },
+                s.version
+            ));
+        }
+        if let Some(e) = &self.end {
+            parts.push(format!(
+                "{} {}",
+                if e.inclusive { "<=" } else { "<" },
+                e.version
+            ));
+        }
+        if parts.is_empty() {
+            "*".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// One product or package a record affects, with the versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Affected {
+    pub target: Target,
+    pub scheme: Scheme,
+    /// Affected when the version is in any interval ...
+    #[serde(default)]
+    pub ranges: Vec<Interval>,
+    /// ... or equal to one of these.
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// Other configuration parts the record requires (an NVD AND node:
+    /// "this application on that platform"), shown but not checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// Where in the source record this came from, for the "why" of a match.
+    pub path: String,
+    /// The CPE criteria string, when the entry came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<String>,
+}
+
+/// A CISA Known Exploited Vulnerabilities entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KevEntry {
+    pub cve_id: String,
+    #[serde(default)]
+    pub vendor_project: String,
+    #[serde(default)]
+    pub product: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub date_added: String,
+    #[serde(default)]
+    pub due_date: String,
+    #[serde(default)]
+    pub required_action: String,
+    #[serde(default)]
+    pub known_ransomware: String,
+}
