@@ -427,3 +427,30 @@ fn one_plain_assess_finds_that_a_lockout_device_resists() {
         "the account is reported: {login:#}"
     );
 }
+
+#[test]
+fn the_camera_web_form_accepts_its_factory_password_and_assess_finds_it() {
+    let d = Dir::new("camform");
+    let dd = d.0.display();
+    let bin = env!("CARGO_BIN_EXE_jcstar");
+    let script = format!(
+        "{bin} testbed run camera --json > {dd}/tb.json & TB=$!; \
+         for i in $(seq 1 50); do [ -s {dd}/tb.json ] && break; sleep 0.1; done; \
+         {bin} --lang en assess 127.0.0.1 --udp none --no-brute-force -o {dd}/ev \
+         > {dd}/out 2> {dd}/err; echo $? > {dd}/rc; kill $TB"
+    );
+    let o = in_netns(&script);
+    assert!(o.status.success(), "{}", text(&o));
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_default();
+    let log = format!("rc {}\n{}\n{}", read("rc"), read("out"), read("err"));
+    let login: serde_json::Value =
+        serde_json::from_str(&read("ev/login.json")).unwrap_or_else(|e| panic!("{e}: {log}"));
+    let form = login["default_credentials"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["kind"] == "http-form"))
+        .unwrap_or_else(|| panic!("the form login was not tried: {login:#}\n{log}"));
+    assert_eq!(form["status"], "fail", "{form:#}");
+    assert_eq!(form["accepted"]["username"], "admin", "{form:#}");
+    assert_eq!(form["accepted"]["password"], "a***n", "{form:#}");
+    assert!(read("err").contains("ACCEPTED default pair"), "{log}");
+}
