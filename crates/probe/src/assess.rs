@@ -897,7 +897,10 @@ pub async fn run<T: Tester>(
         files.insert("persistence.json".into(), to_bytes(&v)?);
     }
     let catalog = Catalog::star1();
-    let rows = lreport::rows(catalog, plan.lang, &report.verdicts);
+    let mut rows = lreport::rows(catalog, plan.lang, &report.verdicts);
+    for row in &mut rows {
+        row.evidence = evidence_of(&row.id, &report, &files);
+    }
     let header = Header {
         target: format!("{} ({ip})", plan.target.input),
         started,
@@ -919,6 +922,36 @@ pub async fn run<T: Tester>(
         files,
         rows,
     })
+}
+
+/// The evidence files behind one criterion's verdict: those its findings
+/// cite, the login record for S1.1-02/-04, the persistence run for the
+/// criteria it judges, and report.json for any verdict at all.
+fn evidence_of(id: &str, report: &Report, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| base_criterion(&f.criterion) == id)
+        .flat_map(|f| f.evidence.iter().cloned())
+        .collect();
+    let has = |f: &str| files.contains_key(f);
+    let persisted = report.extra.contains_key("persistence") || has("persistence.json");
+    if (id == "S1.1-02" || id == "S1.1-04") && has("login.json") {
+        out.push("login.json".into());
+    }
+    if persisted && ["S1.1-06", "S1.1-10", "S1.1-14", "S1.1-15"].contains(&id) {
+        out.push("persistence.json".into());
+    }
+    let judged = report
+        .verdicts
+        .iter()
+        .any(|v| base_criterion(&v.criterion) == id && v.verdict != report::Verdict::NotTested);
+    if judged {
+        out.push(evidence::REPORT_JSON.into());
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The lock a default check ran into, if it did.

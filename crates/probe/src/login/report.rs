@@ -206,6 +206,9 @@ pub struct Row {
     pub verdict: Verdict,
     pub tested: Vec<String>,
     pub document_review: Option<String>,
+    /// Evidence files (inside the evidence directory) behind the verdict.
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 /// Combines verdicts of one criterion (and its sub-items): any fail fails;
@@ -263,6 +266,7 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
                 verdict: combine(&vs),
                 tested,
                 document_review,
+                evidence: Vec::new(),
             }
         })
         .collect()
@@ -359,6 +363,13 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
                 out.push_str(&format!("  - {}\n", md_escape(t)));
             }
         }
+        if !r.evidence.is_empty() {
+            out.push_str(&format!(
+                "- **{}**: {}\n",
+                if en { "Evidence" } else { "証跡ファイル" },
+                md_escape(&r.evidence.join(", "))
+            ));
+        }
         if let Some(d) = &r.document_review {
             out.push_str(&format!(
                 "- **{}**: {}\n",
@@ -392,7 +403,7 @@ pub fn html(h: &Header, rows: &[Row], lang: Lang) -> String {
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}}\
-.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
+code{{font-size:.85em}}@media print{{body{{max-width:none;margin:0}}tr{{break-inside:avoid}}}}.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
         if en { "en" } else { "ja" }
     );
     let labels = if en {
@@ -416,6 +427,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
             "Title",
             "Verdict",
             "Tested on the device",
+            "Evidence",
             "Document review",
         ]
     } else {
@@ -424,6 +436,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
             "項目",
             "判定",
             "実機での試験内容",
+            "証跡ファイル",
             "ドキュメント評価",
         ]
     };
@@ -444,12 +457,21 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
             )
         };
         out.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             r.verdict,
             html_escape(&r.id),
             html_escape(&r.title),
             verdict_label(r.verdict, lang),
             tested,
+            if r.evidence.is_empty() {
+                "—".to_string()
+            } else {
+                r.evidence
+                    .iter()
+                    .map(|e| format!("<code>{}</code>", html_escape(e)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            },
             r.document_review
                 .as_deref()
                 .map(html_escape)
