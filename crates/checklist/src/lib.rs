@@ -32,7 +32,7 @@ pub use error::ChecklistError;
 pub use format::{ACCEPTED_EXTENSIONS, Format};
 pub use model::{
     Answer, Applicant, Attached, CatalogRef, Checklist, CompanionService, Contact, DocumentRef,
-    Evaluation, Evidence, Giteki, GitekiMark, Outcome, Product, RecordedVerdict, SCHEMA_VERSION,
-    TestResultRef,
+    Evaluation, Evidence, Giteki, GitekiMark, Outcome, Product, RecognitionClaim, RecordedVerdict,
+    SCHEMA_VERSION, TestResultRef,
 };
 pub use rules::{Counts, Problem, Report, Severity, validate};

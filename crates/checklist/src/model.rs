@@ -26,6 +26,11 @@ pub struct Checklist {
     /// allow it be answered `deemed-met`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub giteki: Option<Giteki>,
+    /// An application under a mutual-recognition arrangement (e.g. UK PSTI):
+    /// the criteria the arrangement deems met are waived, but only with the
+    /// partner scheme's statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognition: Option<RecognitionClaim>,
     pub evaluation: Evaluation,
     /// One answer per criterion, in the order the vendor keeps them.
     #[serde(default)]
@@ -97,6 +102,30 @@ pub enum GitekiMark {
 pub struct Giteki {
     pub mark: GitekiMark,
     pub number: String,
+}
+
+/// A claim under a mutual-recognition arrangement of
+/// [`jcstar_criteria::Recognition`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RecognitionClaim {
+    /// Arrangement id, e.g. `uk-psti`.
+    pub arrangement: String,
+    /// The partner scheme's statement (for PSTI: the statement of
+    /// compliance) as a document: its name or file next to the checklist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_document: Option<String>,
+    /// … or where it is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_url: Option<String>,
+}
+
+impl RecognitionClaim {
+    pub fn has_statement(&self) -> bool {
+        [&self.statement_document, &self.statement_url]
+            .iter()
+            .any(|s| s.as_deref().is_some_and(|t| !t.trim().is_empty()))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,9 +371,38 @@ impl Checklist {
             },
             companion_service: CompanionService::default(),
             giteki: None,
+            recognition: None,
             evaluation: Evaluation::default(),
             answers,
         }
+    }
+
+    /// The checklist of an application under a mutual-recognition
+    /// arrangement: like [`Checklist::template`], with the criteria the
+    /// arrangement deems met answered `deemed-met` and the claim in place,
+    /// its statement still to be filled in.
+    pub fn template_for(
+        catalog: &Catalog,
+        product_name: &str,
+        arrangement: &jcstar_criteria::Arrangement,
+    ) -> Checklist {
+        let mut c = Checklist::template(catalog, product_name);
+        for a in &mut c.answers {
+            if arrangement.waives(&a.criterion) {
+                a.result = Outcome::DeemedMet;
+                a.methods.clear();
+                a.notes = Some(format!(
+                    "{}によりみなし適合 / deemed met under the {}",
+                    arrangement.title.ja, arrangement.title.en
+                ));
+            }
+        }
+        c.recognition = Some(RecognitionClaim {
+            arrangement: arrangement.id.clone(),
+            statement_document: None,
+            statement_url: None,
+        });
+        c
     }
 
     /// The first answer given for `criterion_id`.
@@ -414,6 +472,10 @@ impl Checklist {
         }
         blank_to_none(&mut self.contact.department);
         blank_to_none(&mut self.companion_service.description);
+        if let Some(r) = &mut self.recognition {
+            blank_to_none(&mut r.statement_document);
+            blank_to_none(&mut r.statement_url);
+        }
         for a in &mut self.answers {
             blank_to_none(&mut a.na_reason);
             blank_to_none(&mut a.notes);

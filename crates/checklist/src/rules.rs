@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use jcstar_criteria::{Catalog, Criterion, MethodKind, Text};
+use jcstar_criteria::{Arrangement, Catalog, Criterion, MethodKind, Recognition, Text};
 use serde::Serialize;
 
 use crate::evidence::{self, Verdict};
@@ -114,7 +114,7 @@ const G_CRITERION: u8 = 2;
 const G_UNKNOWN: u8 = 3;
 
 /// Field order of the basic-information sheet, for sorting.
-const BASIC_FIELDS: [&str; 14] = [
+const BASIC_FIELDS: [&str; 17] = [
     "applicant.name",
     "applicant.address",
     "contact.person",
@@ -127,6 +127,9 @@ const BASIC_FIELDS: [&str; 14] = [
     "product.versions",
     "companion-service.description",
     "giteki.number",
+    "recognition.arrangement",
+    "recognition.statement-document",
+    "recognition.statement-url",
     "evaluation.date",
     "evaluation.evaluator",
 ];
@@ -191,6 +194,7 @@ pub fn validate(checklist: &Checklist, catalog: &Catalog, base_dir: Option<&Path
     };
     check_file(checklist, catalog, &mut sink);
     check_basic(checklist, &mut sink);
+    check_recognition(checklist, &mut sink);
     let counts = check_answers(checklist, catalog, base_dir, &mut sink);
     let mut problems = sink.problems;
     // Stable sort: problems at one place keep the order the checks found them.
@@ -293,6 +297,85 @@ fn required(sink: &mut Sink, field: &str, value: &str, ja: &str, en: &str) -> bo
         false
     } else {
         true
+    }
+}
+
+/// The arrangement the checklist claims, if it is one jcstar knows.
+fn claimed_arrangement(c: &Checklist) -> Option<&'static Arrangement> {
+    let claim = c.recognition.as_ref()?;
+    Recognition::builtin().get(claim.arrangement.trim())
+}
+
+/// The arrangement whose waiver applies: claimed, known, and with the
+/// partner scheme's statement where the arrangement requires one.
+fn active_waiver(c: &Checklist) -> Option<&'static Arrangement> {
+    let a = claimed_arrangement(c)?;
+    let supplied = c.recognition.as_ref().is_some_and(|r| r.has_statement());
+    (supplied || !a.statement_required).then_some(a)
+}
+
+fn check_recognition(c: &Checklist, sink: &mut Sink) {
+    let Some(claim) = &c.recognition else {
+        return;
+    };
+    let known = Recognition::builtin();
+    let Some(a) = known.get(claim.arrangement.trim()) else {
+        let ids: Vec<&str> = known.arrangements.iter().map(|a| a.id.as_str()).collect();
+        sink.field(
+            Severity::Blocking,
+            "recognition-unknown",
+            "recognition.arrangement",
+            t(
+                format!("相互承認 `{}` はありません", claim.arrangement),
+                format!(
+                    "there is no recognition arrangement `{}`",
+                    claim.arrangement
+                ),
+            ),
+            t(
+                format!(
+                    "次のいずれかにしてください: {}（`jcstar criteria recognition` で一覧）",
+                    ids.join(", ")
+                ),
+                format!(
+                    "use one of: {} (listed by `jcstar criteria recognition`)",
+                    ids.join(", ")
+                ),
+            ),
+        );
+        return;
+    };
+    if a.statement_required && !claim.has_statement() {
+        sink.field(
+            Severity::Blocking,
+            "recognition-statement-missing",
+            "recognition.statement-document",
+            t(
+                format!("{}による申請には{}が必要です", a.title.ja, a.statement.ja),
+                format!("an application under the {} needs the {}", a.title.en, a.statement.en),
+            ),
+            t(
+                "`recognition.statement-document`（文書名・ファイル）か `recognition.statement-url`（URL）を記入してください。ない場合は、みなし適合の適合基準も評価して回答してください",
+                "fill in `recognition.statement-document` (document or file) or `recognition.statement-url` (URL); without it, evaluate the deemed-met criteria as well",
+            ),
+        );
+    }
+    if let Some(url) = claim.statement_url.as_deref()
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        sink.field(
+            Severity::Warning,
+            "field-malformed",
+            "recognition.statement-url",
+            t(
+                format!("URL `{url}` が http:// か https:// で始まっていません"),
+                format!("`{url}` does not start with http:// or https://"),
+            ),
+            t(
+                "公開先の URL を記入してください",
+                "give the URL where the statement is published",
+            ),
+        );
     }
 }
 
@@ -678,7 +761,12 @@ fn check_answers(
         check_answer(c, criterion, i, order, base_dir, sink, &mut counts);
     }
 
+    let waiver = active_waiver(c);
     for (pos, cr) in catalog.criteria.iter().enumerate() {
+        if waiver.is_some_and(|a| a.waives(&cr.id)) {
+            // Waived on an application under the arrangement.
+            continue;
+        }
         if !first_answer.contains_key(cr.id.as_str()) {
             sink.push(
                 (G_CRITERION, pos),
@@ -809,7 +897,31 @@ fn check_answer(
         }
         Outcome::DeemedMet => {
             counts.deemed_met += 1;
-            if !cr.deemed_met_by_giteki {
+            let waived = active_waiver(c).is_some_and(|a| a.waives(id));
+            if waived {
+                // Deemed met under a recognition arrangement whose statement
+                // is supplied (checked at the claim).
+            } else if let Some(a) = claimed_arrangement(c).filter(|a| a.waives(id)) {
+                p(
+                    Severity::Blocking,
+                    "recognition-statement-missing",
+                    ".result",
+                    t(
+                        format!(
+                            "{id} は{}によるみなし適合ですが、{}がありません",
+                            a.title.ja, a.statement.ja
+                        ),
+                        format!(
+                            "{id} is deemed met under the {}, but the {} is not given",
+                            a.title.en, a.statement.en
+                        ),
+                    ),
+                    t(
+                        "`recognition.statement-document` か `recognition.statement-url` を記入するか、この適合基準を評価して回答してください",
+                        "fill in `recognition.statement-document` or `recognition.statement-url`, or evaluate the criterion instead",
+                    ),
+                );
+            } else if !cr.deemed_met_by_giteki {
                 p(
                     Severity::Blocking,
                     "deemed-met-not-allowed",

@@ -73,11 +73,17 @@ mod row {
     pub const COMPANION_DESC: &str = "必須付随サービスの内容";
     pub const GITEKI_MARK: &str = "技適マークの種類";
     pub const GITEKI_NUMBER: &str = "技術基準適合認定番号等";
+    pub const RECOGNITION: &str = "相互承認制度";
+    pub const RECOGNITION_DOC: &str = "相互承認の適合宣言書（文書）";
+    pub const RECOGNITION_URL: &str = "相互承認の適合宣言書（URL）";
     pub const EVAL_DATE: &str = "評価日";
     pub const EVALUATOR: &str = "評価者";
 }
 
-const BASIC_ROWS: [(&str, &str); 19] = [
+/// Rows a workbook written before they existed does not have.
+const OPTIONAL_ROWS: [&str; 3] = [row::RECOGNITION, row::RECOGNITION_DOC, row::RECOGNITION_URL];
+
+const BASIC_ROWS: [(&str, &str); 22] = [
     (row::SCHEMA, "変更しないでください（ファイル形式の版）"),
     (row::CATALOG_ID, "変更しないでください"),
     (row::CATALOG_VERSION, "変更しないでください"),
@@ -98,6 +104,15 @@ const BASIC_ROWS: [(&str, &str); 19] = [
         row::GITEKI_NUMBER,
         "T: 設計認証番号 / A: 技術基準適合認定番号",
     ),
+    (
+        row::RECOGNITION,
+        "相互承認による申請のときだけ（例: uk-psti）。`jcstar criteria recognition` で一覧",
+    ),
+    (
+        row::RECOGNITION_DOC,
+        "相互承認による申請では、この欄か次の URL のどちらかが必須（PSTI: Statement of Compliance）",
+    ),
+    (row::RECOGNITION_URL, "適合宣言書を公開している URL"),
     (row::EVAL_DATE, "必須（YYYY-MM-DD）"),
     (row::EVALUATOR, "必須"),
 ];
@@ -208,6 +223,21 @@ fn write_basic(
                 .giteki
                 .as_ref()
                 .map(|g| g.number.clone())
+                .unwrap_or_default(),
+            row::RECOGNITION => c
+                .recognition
+                .as_ref()
+                .map(|r| r.arrangement.clone())
+                .unwrap_or_default(),
+            row::RECOGNITION_DOC => c
+                .recognition
+                .as_ref()
+                .and_then(|r| r.statement_document.clone())
+                .unwrap_or_default(),
+            row::RECOGNITION_URL => c
+                .recognition
+                .as_ref()
+                .and_then(|r| r.statement_url.clone())
                 .unwrap_or_default(),
             row::EVAL_DATE => c.evaluation.date.clone(),
             row::EVALUATOR => c.evaluation.evaluator.clone(),
@@ -668,7 +698,7 @@ pub struct WorkbookMap {
 }
 
 /// Checklist field paths of the basic-information rows.
-const BASIC_FIELD_ROWS: [(&str, &str); 19] = [
+const BASIC_FIELD_ROWS: [(&str, &str); 22] = [
     ("schema-version", row::SCHEMA),
     ("catalog.id", row::CATALOG_ID),
     ("catalog.version", row::CATALOG_VERSION),
@@ -686,6 +716,9 @@ const BASIC_FIELD_ROWS: [(&str, &str); 19] = [
     ("companion-service.description", row::COMPANION_DESC),
     ("giteki.mark", row::GITEKI_MARK),
     ("giteki.number", row::GITEKI_NUMBER),
+    ("recognition.arrangement", row::RECOGNITION),
+    ("recognition.statement-document", row::RECOGNITION_DOC),
+    ("recognition.statement-url", row::RECOGNITION_URL),
     ("evaluation.date", row::EVAL_DATE),
     ("evaluation.evaluator", row::EVALUATOR),
 ];
@@ -908,6 +941,7 @@ fn read_basic(
     let missing: Vec<&str> = BASIC_ROWS
         .iter()
         .map(|(l, _)| *l)
+        .filter(|l| !OPTIONAL_ROWS.contains(l))
         .filter(|l| !(first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == *l))
         .collect();
     if let Some(label) = missing.first() {
@@ -928,7 +962,16 @@ fn read_basic(
         .iter()
         .map(|(f, l)| (*f, find(l)))
         .collect();
-    let text = |label: &str| cell_text(&s.range, find(label), value_col);
+    let present = |label: &str| {
+        (first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == label)
+    };
+    let text = |label: &str| {
+        if present(label) {
+            cell_text(&s.range, find(label), value_col)
+        } else {
+            String::new()
+        }
+    };
     let opt = |label: &str| Some(text(label)).filter(|v| !v.trim().is_empty());
     let list = |label: &str| -> Vec<String> {
         text(label)
@@ -1078,6 +1121,11 @@ fn read_basic(
             description: opt(row::COMPANION_DESC),
         },
         giteki,
+        recognition: opt(row::RECOGNITION).map(|arrangement| crate::model::RecognitionClaim {
+            arrangement: arrangement.trim().to_string(),
+            statement_document: opt(row::RECOGNITION_DOC),
+            statement_url: opt(row::RECOGNITION_URL),
+        }),
         evaluation: Evaluation {
             date: text(row::EVAL_DATE),
             evaluator: text(row::EVALUATOR),

@@ -59,6 +59,12 @@ struct InitArgs {
     /// Criteria catalog to use instead of the built-in ★1 catalog.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
+    /// Write the checklist of an application under a mutual-recognition
+    /// arrangement (e.g. `uk-psti`): the criteria it deems met are answered
+    /// `deemed-met`, and the partner scheme's statement is asked for. See
+    /// `jcstar criteria recognition`.
+    #[arg(long, value_name = "ARRANGEMENT")]
+    recognition: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -227,6 +233,8 @@ const TEMPLATE_HEADER: &str = "\
 #   add external = true for evidence kept outside this folder.
 # 技適 number, if the product has one:
 #   [giteki]  mark = \"T\" (設計認証番号) or \"A\" (技術基準適合認定番号), number = \"...\"
+# Application under a mutual-recognition arrangement (see `jcstar criteria recognition`):
+#   [recognition]  arrangement = \"uk-psti\", statement-document = \"...\" or statement-url = \"https://...\"
 
 ";
 
@@ -251,7 +259,30 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
     }
     check_output(ctx, None, &a.output, a.force)?;
     let catalog = CatalogChoice::load(a.catalog.as_deref())?;
-    let checklist = Checklist::template(catalog.get(), a.product.trim());
+    let checklist = match a.recognition.as_deref() {
+        None => Checklist::template(catalog.get(), a.product.trim()),
+        Some(id) => {
+            let known = jcstar_criteria::Recognition::builtin();
+            let Some(arr) = known.get(id) else {
+                let ids: Vec<&str> = known.arrangements.iter().map(|a| a.id.as_str()).collect();
+                bail!(
+                    "{}",
+                    msg(
+                        ctx.lang,
+                        &format!(
+                            "相互承認 `{id}` はありません。次のいずれかを指定してください: {}",
+                            ids.join(", ")
+                        ),
+                        &format!(
+                            "no recognition arrangement `{id}`; use one of: {}",
+                            ids.join(", ")
+                        ),
+                    )
+                );
+            };
+            Checklist::template_for(catalog.get(), a.product.trim(), arr)
+        }
+    };
     if by_ext == Format::Toml {
         // TOML can carry the instructions next to the fields.
         let deemed: Vec<&str> = catalog

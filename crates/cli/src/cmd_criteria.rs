@@ -76,6 +76,13 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// List the mutual-recognition arrangements (e.g. UK PSTI): the criteria
+    /// deemed met, what must be supplied, the fee, and the source.
+    Recognition {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn t<'a>(lang: Lang, ja: &'a str, en: &'a str) -> &'a str {
@@ -105,7 +112,69 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         } => map(catalog, lang, &from, &provision, json),
         Sub::Export { oscal: _, output } => export(catalog, lang, args.catalog.as_deref(), &output),
         Sub::Terms { json } => terms(catalog, lang, json),
+        Sub::Recognition { json } => recognition(lang, json),
     }
+}
+
+fn recognition(lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
+    let r = jcstar_criteria::Recognition::builtin();
+    if json {
+        print_json(r)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let yen = |n: u64| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        format!("¥{out}")
+    };
+    for a in &r.arrangements {
+        println!(
+            "{}  {} (★{}, {} {})",
+            a.id,
+            a.title.get(lang),
+            a.level,
+            t(lang, "発効", "in force from"),
+            a.in_force_from
+        );
+        println!(
+            "  {} {}",
+            t(lang, "みなし適合:", "deemed met:"),
+            a.deemed_met.join(", ")
+        );
+        println!(
+            "  {} {}{}",
+            t(lang, "必要なもの:", "to supply:"),
+            a.statement.get(lang),
+            if a.statement_required {
+                ""
+            } else {
+                t(lang, "（任意）", " (optional)")
+            }
+        );
+        println!(
+            "  {} {} ({} {})",
+            t(lang, "手数料:", "fee:"),
+            yen(a.fee_jpy),
+            t(lang, "通常", "instead of"),
+            yen(a.standard_fee_jpy)
+        );
+        if let Some(r) = &a.reciprocal {
+            println!("  {} {}", t(lang, "相手国側:", "in return:"), r.get(lang));
+        }
+        println!("  {} {}", t(lang, "出典:", "source:"), a.source.get(lang));
+        println!(
+            "  {} jcstar checklist init --recognition {} --product NAME -o FILE",
+            t(lang, "チェックリスト:", "checklist:"),
+            a.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {

@@ -576,3 +576,64 @@ fn problems_in_a_workbook_name_the_cell_and_speak_of_its_columns() {
         .unwrap();
     assert_eq!(p["cell"], cell.as_str());
 }
+
+#[test]
+fn init_writes_the_psti_variant() {
+    let dir = Scratch::new("psti");
+    let p = dir.0.join("psti.toml");
+    let o = jcstar(&[
+        "checklist",
+        "init",
+        "--recognition",
+        "uk-psti",
+        "--product",
+        "cam",
+        "-o",
+        arg(&p),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let c = Checklist::from_path(&p).unwrap();
+    assert_eq!(c.recognition.as_ref().unwrap().arrangement, "uk-psti");
+    for id in ["S1.1-02", "S1.1-05", "S1.1-16"] {
+        assert_eq!(c.answer(id).unwrap().result, Outcome::DeemedMet, "{id}");
+    }
+    let o = jcstar(&["checklist", "validate", arg(&p), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "recognition-statement-missing"),
+        "{v}"
+    );
+    // The workbook carries the claim.
+    let x = dir.0.join("psti.xlsx");
+    let o = jcstar(&[
+        "checklist",
+        "init",
+        "--recognition",
+        "uk-psti",
+        "--product",
+        "cam",
+        "-o",
+        arg(&x),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(Checklist::from_path(&x).unwrap().recognition, c.recognition);
+    // An unknown arrangement is refused, naming the known ones.
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "init",
+        "--recognition",
+        "sg-cls",
+        "--product",
+        "cam",
+        "-o",
+        arg(&dir.0.join("x.toml")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("uk-psti"), "{}", stderr(&o));
+}

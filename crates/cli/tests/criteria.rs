@@ -244,3 +244,32 @@ fn every_subcommand_has_help() {
         assert!(stdout(&o).lines().count() > 3, "{sub}");
     }
 }
+
+#[test]
+fn recognition_lists_the_psti_arrangement() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_jcstar"))
+        .args(["criteria", "recognition", "--json"])
+        .env_remove("JCSTAR_LANG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let a = &v["arrangements"][0];
+    assert_eq!(a["id"], "uk-psti");
+    assert_eq!(
+        a["deemed-met"],
+        serde_json::json!(["S1.1-02", "S1.1-05", "S1.1-16"])
+    );
+    assert_eq!(a["fee-jpy"], 140000);
+    assert_eq!(a["standard-fee-jpy"], 198000);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_jcstar"))
+        .args(["--lang", "en", "criteria", "recognition"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("¥140,000") && text.contains("¥198,000"),
+        "{text}"
+    );
+    assert!(text.contains("statement of compliance"), "{text}");
+}

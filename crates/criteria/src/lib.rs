@@ -15,11 +15,15 @@ mod load;
 mod lookup;
 mod model;
 mod oscal;
+pub mod recognition;
 
 pub use load::{CatalogError, Problem};
 pub use lookup::{LookupError, Match, SchemeReferences, normalise_provision};
 pub use model::*;
 pub use oscal::{OSCAL_NS, OSCAL_VERSION, control_id};
+pub use recognition::{Arrangement, Recognition};
+/// The shipped arrangements file, for tests that alter it.
+pub const RECOGNITION_TOML_FOR_TESTS: &str = recognition::RECOGNITION_TOML;
 
 /// The embedded ★1 catalog source. Kept at the workspace root so the data is
 /// reviewed as data; the binary carries it, so no file is needed at run time.

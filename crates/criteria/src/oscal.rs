@@ -197,9 +197,12 @@ impl Catalog {
                     .iter()
                     .enumerate()
                     .map(|(i, t)| {
+                        // OSCAL allows `item` only inside statements and
+                        // items; elsewhere the part is ours.
                         json!({
                             "id": format!("{id}_na.{}", i + 1),
-                            "name": "item",
+                            "name": "na-condition",
+                            "ns": OSCAL_NS,
                             "prose": s(t.get(lang)),
                         })
                     })
@@ -226,12 +229,16 @@ impl Catalog {
                 if let Some(arr) = part["props"].as_array_mut() {
                     arr.push(prop("step-mode", mode_name(steps.mode)));
                 }
-                if let Value::Array(items) = items(&mid, steps, lang) {
+                if let Value::Array(mut items) = items(&mid, steps, lang) {
+                    for i in &mut items {
+                        i["name"] = json!("step");
+                        i["ns"] = json!(OSCAL_NS);
+                    }
                     sub.extend(items);
                 }
             }
             if let Some(note) = &m.note {
-                sub.push(json!({ "id": format!("{mid}_note"), "name": "guidance", "prose": s(note.get(lang)) }));
+                sub.push(json!({ "id": format!("{mid}_note"), "name": "note", "ns": OSCAL_NS, "prose": s(note.get(lang)) }));
             }
             if !sub.is_empty() {
                 part["parts"] = Value::Array(sub);
@@ -246,7 +253,8 @@ impl Catalog {
                 let scheme = self.schemes.iter().find(|x| x.id == r.scheme)?;
                 Some(json!({
                     "href": format!("#{}", uuid_for("scheme", &scheme.id)),
-                    "rel": "related",
+                    // A link into back-matter is a `reference` (OSCAL 1.1.2).
+                    "rel": "reference",
                     "text": format!("{} {}", s(&scheme.seed_label), s(&r.provision)),
                 }))
             })

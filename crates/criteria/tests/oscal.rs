@@ -89,3 +89,57 @@ fn export_is_reproducible() {
     let b = serde_json::to_string(&Catalog::star1().clone().to_oscal(Lang::Ja)).unwrap();
     assert_eq!(a, b);
 }
+
+/// Two OSCAL 1.1.2 constraints the JSON schema does not express: links into
+/// back-matter are `rel="reference"`, and below the control level only
+/// statements and items may hold `item` parts; anything else is named in
+/// the project's namespace.
+#[test]
+fn export_meets_the_oscal_constraints_beyond_the_schema() {
+    for lang in [Lang::Ja, Lang::En] {
+        let doc = Catalog::star1().to_oscal(lang);
+        let resources: Vec<String> = doc["catalog"]["back-matter"]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("#{}", r["uuid"].as_str().unwrap()))
+            .collect();
+        let mut links = 0;
+        let mut subparts = 0;
+        fn walk(v: &Value, f: &mut dyn FnMut(&Value, Option<&Value>)) {
+            if let Some(parts) = v["parts"].as_array() {
+                for p in parts {
+                    f(p, Some(v));
+                    walk(p, f);
+                }
+            }
+        }
+        for g in doc["catalog"]["groups"].as_array().unwrap() {
+            for c in g["controls"].as_array().unwrap() {
+                for l in c["links"].as_array().into_iter().flatten() {
+                    if resources.contains(&l["href"].as_str().unwrap().to_string()) {
+                        assert_eq!(l["rel"], "reference", "{l}");
+                        links += 1;
+                    }
+                }
+                for p in c["parts"].as_array().unwrap() {
+                    walk(p, &mut |part, parent| {
+                        let parent_name = parent.and_then(|p| p["name"].as_str()).unwrap_or("");
+                        if part["ns"].is_null() {
+                            subparts += 1;
+                            assert!(
+                                part["name"] == "item"
+                                    && matches!(parent_name, "statement" | "item"),
+                                "part {} named `{}` under `{parent_name}` needs a namespace",
+                                part["id"],
+                                part["name"]
+                            );
+                        }
+                    });
+                }
+            }
+        }
+        assert!(links > 150, "{links}");
+        assert!(subparts > 0);
+    }
+}

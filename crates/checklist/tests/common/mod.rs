@@ -62,6 +62,7 @@ pub fn everything() -> Checklist {
             mark: GitekiMark::A,
             number: "AD 26-0001 001".into(),
         }),
+        recognition: None,
         evaluation: Evaluation {
             date: "2026-11-20".into(),
             evaluator: "評価者 A".into(),
