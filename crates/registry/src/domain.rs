@@ -1897,30 +1897,56 @@ pub(crate) async fn verify_state(reg: &Registry) -> Result<StateReport> {
                 continue;
             };
             for ((column, w), (_, h)) in want.iter().zip(have.iter()) {
-                let same = if column == "data" {
-                    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
-                    parse(w).is_some() && parse(w) == parse(h)
-                } else {
-                    w == h
+                let short = |t: &str| -> String {
+                    let c: String = t.chars().take(120).collect();
+                    if c.len() < t.len() {
+                        format!("{c}…")
+                    } else {
+                        c
+                    }
                 };
-                if !same {
-                    let short = |t: &str| -> String {
-                        let c: String = t.chars().take(120).collect();
-                        if c.len() < t.len() {
-                            format!("{c}…")
-                        } else {
-                            c
+                if column != "data" {
+                    if w != h {
+                        differences.push(StateDifference {
+                            table: name.clone(),
+                            key: key.clone(),
+                            problem: format!(
+                                "{column} is {:?} but the log gives {:?}",
+                                short(h),
+                                short(w)
+                            ),
+                        });
+                    }
+                    continue;
+                }
+                // The stored document: name the fields that differ.
+                let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
+                match (parse(w), parse(h)) {
+                    (Some(wv), Some(hv)) if wv == hv => {}
+                    (Some(serde_json::Value::Object(wo)), Some(serde_json::Value::Object(ho))) => {
+                        let mut fields: Vec<&String> = wo.keys().chain(ho.keys()).collect();
+                        fields.sort();
+                        fields.dedup();
+                        for f in fields.into_iter().filter(|f| wo.get(*f) != ho.get(*f)) {
+                            let show = |v: Option<&serde_json::Value>| {
+                                short(&v.map(|v| v.to_string()).unwrap_or_else(|| "absent".into()))
+                            };
+                            differences.push(StateDifference {
+                                table: name.clone(),
+                                key: key.clone(),
+                                problem: format!(
+                                    "data.{f} is {} but the log gives {}",
+                                    show(ho.get(f)),
+                                    show(wo.get(f))
+                                ),
+                            });
                         }
-                    };
-                    differences.push(StateDifference {
+                    }
+                    _ => differences.push(StateDifference {
                         table: name.clone(),
                         key: key.clone(),
-                        problem: format!(
-                            "{column} is {:?} but the log gives {:?}",
-                            short(h),
-                            short(w)
-                        ),
-                    });
+                        problem: format!("data is {:?} but the log gives {:?}", short(h), short(w)),
+                    }),
                 }
             }
         }
