@@ -1,22 +1,22 @@
-//! `jcstar assess`: every automatable ★1 device test against one device —
-//! scan and identification, TLS, default credentials, brute-force
-//! resistance and (with `--power-cycle-cmd`) persistence — written to one
-//! evidence directory with a Markdown and an HTML report.
+//! `jcstar assess`: every automatable ★1 device test against one device,
+//! run by `jcstar_probe::assess`. This file parses the flags into a plan,
+//! shows progress, asks before the brute-force test, and prints.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
-use jcstar_criteria::Catalog;
-use jcstar_probe::login::bruteforce::{self, BruteOptions};
-use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsReport};
-use jcstar_probe::login::report::{self as lreport, BruteRun, Header};
-use jcstar_probe::login::{Adapter, ServiceKind as LoginKind, ServiceSpec, creds, mask};
-use jcstar_probe::{Access, ProbeOptions, Progress, ServiceKind, Verdict, evidence};
+use jcstar_probe::assess::{
+    self, AssessPlan, AssessTarget, BruteAnnouncement, BrutePlan, Event, Observer, ScanPlan,
+};
+use jcstar_probe::findings::base_criterion;
+use jcstar_probe::login::{creds, mask};
+use jcstar_probe::{Progress, Verdict};
 
 use crate::Ctx;
 use crate::cmd_persistence;
@@ -58,10 +58,12 @@ struct Opts {
     /// that closes new connections at once gets one task fewer each time.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     login_tasks: Option<u16>,
-    /// Account for the brute-force test (default: the account of an
-    /// accepted default pair, else `admin`).
-    #[arg(long)]
-    user: Option<String>,
+    /// Account for the brute-force test: NAME for every service, or
+    /// KIND=NAME for one kind (e.g. `ssh-password=root`), repeatable.
+    /// Default per service: the account of a default pair it accepted, else
+    /// the most common default account for that kind of service.
+    #[arg(long = "user")]
+    users: Vec<String>,
     /// The account's correct password: confirms a lockout also blocks it
     /// and measures how long the lockout lasts.
     #[arg(long, env = "JCSTAR_PASSWORD")]
@@ -73,7 +75,7 @@ struct Opts {
     #[arg(long, default_value_t = 0)]
     interval: u64,
     /// How long to wait for a lockout to lift, in seconds.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 120)]
     max_wait: u64,
     /// Skip the brute-force test.
     #[arg(long)]
@@ -81,11 +83,12 @@ struct Opts {
     /// Do not ask before the brute-force test.
     #[arg(long)]
     yes: bool,
-    /// Per-operation deadline in milliseconds.
+    /// Shortest per-attempt deadline in milliseconds; each login service's
+    /// deadline is raised to fit the failure delay it shows.
     #[arg(long, default_value_t = 3000)]
     timeout: u64,
     /// Run the persistence checks with this power-cycle command (needs
-    /// --login-for-persistence and --old-password).
+    /// --persistence-login and --old-password).
     #[arg(long)]
     power_cycle_cmd: Option<String>,
     /// KIND:PORT[/PATH] of the login used by the persistence checks.
@@ -94,8 +97,11 @@ struct Opts {
     /// Current password for the persistence checks.
     #[arg(long, env = "JCSTAR_OLD_PASSWORD")]
     old_password: Option<String>,
+    /// Shell command that changes the password for the persistence checks
+    /// (see `probe persistence --change-password-cmd`).
     #[arg(long)]
     change_password_cmd: Option<String>,
+    /// Shell command that deletes user data for the persistence checks.
     #[arg(long)]
     delete_data_cmd: Option<String>,
     /// Firmware/model sources for the persistence checks (see `probe persistence --info`).
@@ -115,75 +121,19 @@ struct Opts {
     show_secrets: bool,
 }
 
-/// Login services the scan identified, as adapter specs.
-fn login_specs(report: &jcstar_probe::Report) -> (Vec<ServiceSpec>, Vec<String>) {
-    let ip = report.target.address;
-    let mut out = Vec::new();
-    let mut skipped = Vec::new();
-    for p in &report.ports {
-        let Some(s) = &p.service else { continue };
-        let addr = std::net::SocketAddr::new(ip, p.port);
-        let methods: Vec<String> = match &s.access {
-            Access::Authenticated { methods } => methods.clone(),
-            _ => Vec::new(),
-        };
-        let path = s
-            .details
-            .get("login_page")
-            .cloned()
-            .unwrap_or_else(|| "/".into());
-        match &s.kind {
-            ServiceKind::Http | ServiceKind::Https => {
-                let tls = s.kind.is_tls();
-                for m in &methods {
-                    let kind = match m.as_str() {
-                        "basic" => LoginKind::HttpBasic,
-                        "digest" => LoginKind::HttpDigest,
-                        "form" => LoginKind::HttpForm,
-                        _ => continue,
-                    };
-                    out.push(ServiceSpec::new(kind, addr).with_path(&path).with_tls(tls));
-                }
-            }
-            ServiceKind::Ssh => {
-                let m = s.details.get("auth_methods").cloned().unwrap_or_default();
-                if m.contains("keyboard-interactive") && !m.contains("password") {
-                    out.push(ServiceSpec::new(LoginKind::SshKeyboardInteractive, addr));
-                } else {
-                    out.push(ServiceSpec::new(LoginKind::SshPassword, addr));
-                }
-            }
-            ServiceKind::Telnet if !methods.is_empty() => {
-                out.push(ServiceSpec::new(LoginKind::Telnet, addr))
-            }
-            ServiceKind::Ftp if !methods.is_empty() => {
-                out.push(ServiceSpec::new(LoginKind::Ftp, addr))
-            }
-            ServiceKind::Mqtt if !methods.is_empty() => {
-                out.push(ServiceSpec::new(LoginKind::Mqtt, addr))
-            }
-            ServiceKind::MqttTls if !methods.is_empty() => {
-                out.push(ServiceSpec::new(LoginKind::Mqtt, addr).with_tls(true))
-            }
-            ServiceKind::Snmp => out.push(ServiceSpec::new(LoginKind::Snmp, addr)),
-            k if k.is_tls() && !methods.is_empty() => skipped.push(format!(
-                "{}/{}: login over TLS ({k}) is not covered by the login adapters yet",
-                p.port, p.transport
-            )),
-            _ => {}
-        }
-    }
-    (out, skipped)
-}
-
-fn confirm(question: &str) -> anyhow::Result<bool> {
+fn confirm(question: &str) -> Result<bool, String> {
     if !std::io::stdin().is_terminal() {
-        bail!("{question}: stdin is not a terminal; pass --yes to confirm");
+        return Err(format!(
+            "{question}: stdin is not a terminal; pass --yes to confirm"
+        ));
     }
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
@@ -191,12 +141,136 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
+/// Shows the run's events on stderr (nothing with --json).
+struct Terminal {
+    quiet: bool,
+    yes: bool,
+    show_secrets: bool,
+    secrets: Vec<String>,
+}
+
+impl Terminal {
+    fn say(&self, s: String) {
+        if !self.quiet {
+            eprintln!("{s}");
+        }
+    }
+    fn password(&self, p: &str) -> String {
+        if self.show_secrets {
+            format!("{p:?}")
+        } else {
+            mask(p)
+        }
+    }
+}
+
+impl Observer for Terminal {
+    fn event(&mut self, e: Event<'_>) {
+        let line = match e {
+            Event::Scanning { tcp, udp } => format!("scanning (tcp {tcp}, udp {udp}) ..."),
+            Event::Skipped(s) => format!("note: {s}"),
+            Event::Deadline {
+                service,
+                failure_delay_ms,
+                deadline_ms,
+            } => match failure_delay_ms {
+                Some(d) => format!(
+                    "{service}: a wrong login is refused after {d} ms; deadline per attempt {deadline_ms} ms"
+                ),
+                None => format!(
+                    "{service}: failure delay not measured; deadline per attempt {deadline_ms} ms"
+                ),
+            },
+            Event::DefaultsStarting { services, limit } => format!(
+                "default credentials: at most {limit} pairs on each of {services} login services"
+            ),
+            Event::Defaults(r) => match &r.accepted {
+                Some(a) => format!(
+                    "{}: ACCEPTED default pair {:?} / {} ({})",
+                    r.service,
+                    a.username,
+                    self.password(&a.password),
+                    a.source
+                ),
+                None => r.summary.clone(),
+            },
+            Event::LockoutWait { service, max_wait } => format!(
+                "{service}: the default check ran into a lockout; waiting up to {} s for it to lift",
+                max_wait.as_secs()
+            ),
+            Event::LockoutLifted { service, after } => match after {
+                Some(d) => format!(
+                    "{service}: login works again after {:.1} s",
+                    d.as_secs_f64()
+                ),
+                None => format!("{service}: still locked at the end of the wait"),
+            },
+            Event::BruteForce(a) => brute_question(a),
+            Event::BruteForceSkipped => "brute-force test skipped".into(),
+            Event::Brute(r) => format!(
+                "{} (account {:?}): {} — {}",
+                r.service,
+                r.report.username,
+                r.report.verdict.name(),
+                r.report.reason
+            ),
+            Event::Persistence(s) => {
+                let refs: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+                cmd_persistence::step_line(s, &refs, self.show_secrets)
+            }
+        };
+        self.say(line);
+    }
+
+    fn confirm_brute_force(&mut self, _a: &BruteAnnouncement) -> Result<bool, String> {
+        if self.yes {
+            return Ok(true);
+        }
+        confirm("continue?")
+    }
+}
+
+fn brute_question(a: &BruteAnnouncement) -> String {
+    format!(
+        "brute-force test: up to {} login attempts on each of {} services ({}); this may lock the accounts",
+        a.worst_case_attempts,
+        a.services.len(),
+        a.services
+            .iter()
+            .map(|(s, u)| format!("{s} as {u:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// `NAME` or `KIND=NAME` values of `--user`.
+fn accounts(values: &[String]) -> anyhow::Result<(Option<String>, BTreeMap<String, String>)> {
+    let mut all = None;
+    let mut per = BTreeMap::new();
+    for v in values {
+        match v.split_once('=') {
+            Some((kind, name)) => {
+                let k = jcstar_probe::login::ServiceKind::parse(kind).with_context(|| {
+                    format!(
+                        "--user {v:?}: unknown service kind {kind:?}; accepted: {}",
+                        jcstar_probe::login::ServiceKind::ALL
+                            .map(|k| k.name())
+                            .join(", ")
+                    )
+                })?;
+                per.insert(k.name().to_string(), name.to_string());
+            }
+            None => all = Some(v.clone()),
+        }
+    }
+    Ok((all, per))
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let args = *args.inner;
-    let started = now();
-    let ip = cmd_persistence::resolve(&args.target)?;
-    let timeout = Duration::from_millis(args.timeout.max(1));
-    let user_creds = match &args.credentials {
+    let target = AssessTarget::resolve(&args.target)?;
+    let ip = target.address;
+    let credentials = match &args.credentials {
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -204,14 +278,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         }
         None => Vec::new(),
     };
-    let builtin = creds::builtin()?;
-    let extra_specs = args
+    let services = args
         .services
         .iter()
         .map(|s| cmd_persistence::parse_service(ip, s))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let out_dir = args.output.clone().unwrap_or_else(|| {
-        let stamp = started.replace([':', '-'], "");
+        let stamp = now().replace([':', '-'], "");
         PathBuf::from(format!(
             "assess-{}-{stamp}",
             args.target.replace([':', '/'], "_")
@@ -223,206 +296,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             out_dir.display()
         );
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let say = |s: String| {
-        if !args.json {
-            eprintln!("{s}");
-        }
-    };
-
-    // 1. Scan and identification (the probe's own report and evidence).
-    let mut outcome = if args.no_scan {
-        None
-    } else {
-        say(format!(
-            "scanning {} (tcp {}, udp {}) ...",
-            args.target, args.tcp, args.udp
-        ));
-        let mut opts = ProbeOptions::new(args.target.clone());
-        opts.tcp = args.tcp.clone();
-        opts.udp = args.udp.clone();
-        Some(rt.block_on(jcstar_probe::probe(&opts, Arc::new(Progress::default())))?)
-    };
-    let (mut specs, skipped) = outcome
-        .as_ref()
-        .map(|o| login_specs(&o.report))
-        .unwrap_or_default();
-    for s in extra_specs {
-        if !specs.iter().any(|x| x.kind == s.kind && x.addr == s.addr) {
-            specs.push(s);
-        }
-    }
-    for s in &skipped {
-        say(format!("note: {s}"));
-    }
-
-    // 2. TLS on every TLS port.
-    let mut extra_files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    if let Some(o) = &outcome {
-        let tls_ports: Vec<u16> = o
-            .report
-            .ports
-            .iter()
-            .filter(|p| p.service.as_ref().is_some_and(|s| s.kind.is_tls()))
-            .map(|p| p.port)
-            .collect();
-        for port in tls_ports {
-            say(format!("TLS assessment of port {port} ..."));
-            let r = rt.block_on(jcstar_probe::tls::assess(
-                std::net::SocketAddr::new(ip, port),
-                None,
-                &jcstar_probe::tls::TlsOptions::default(),
-            ));
-            extra_files.insert(format!("tls/{port}.json"), serde_json::to_vec_pretty(&r)?);
-        }
-    }
-
-    // 3. Default credentials, every service at once.
-    say(format!(
-        "default credentials: at most {} pairs on each of {} login services",
-        args.default_attempts,
-        specs.len()
-    ));
-    let dopts = DefaultsOptions {
-        limit: args.default_attempts,
-        interval: Duration::ZERO,
-        concurrency: args
-            .login_tasks
-            .map_or(defaults::DEFAULT_CONCURRENCY, usize::from),
-        adaptive: args.login_tasks.is_none(),
-    };
-    let defaults_reports: Vec<DefaultsReport> = rt.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for spec in specs.clone() {
-            let plan = creds::plan(&user_creds, &builtin, spec.kind, dopts.limit);
-            let mut dopts = dopts.clone();
-            if dopts.adaptive {
-                dopts.concurrency = defaults::start_concurrency(spec.kind);
-            }
-            set.spawn(async move {
-                let name = spec.describe();
-                match Adapter::prepare(&spec, timeout).await {
-                    Ok(a) => {
-                        defaults::check(&a, &name, spec.kind, &plan, &dopts, &mut |_| {}).await
-                    }
-                    Err(e) => DefaultsReport {
-                        service: name,
-                        kind: spec.kind,
-                        status: defaults::DefaultsStatus::Inconclusive,
-                        tried: 0,
-                        accepted: None,
-                        summary: e.to_string(),
-                        results: Vec::new(),
-                    },
-                }
-            });
-        }
-        let mut v = Vec::new();
-        while let Some(r) = set.join_next().await {
-            if let Ok(r) = r {
-                v.push(r);
-            }
-        }
-        v.sort_by(|a, b| a.service.cmp(&b.service));
-        v
+    let (user, users) = accounts(&args.users)?;
+    let brute = (!args.no_brute_force).then(|| BrutePlan {
+        user: user.clone(),
+        users,
+        password: args.password.clone(),
+        attempts: args.attempts,
+        interval: Duration::from_millis(args.interval),
+        max_wait: Duration::from_secs(args.max_wait),
     });
-    for r in &defaults_reports {
-        let line = match &r.accepted {
-            Some(a) if !args.show_secrets => format!(
-                "{}: ACCEPTED default pair {:?} / {} ({})",
-                r.service,
-                a.username,
-                mask(&a.password),
-                a.source
-            ),
-            Some(a) => format!(
-                "{}: ACCEPTED default pair {:?} / {:?} ({})",
-                r.service, a.username, a.password, a.source
-            ),
-            None => r.summary.clone(),
-        };
-        say(line);
-    }
-
-    // 4. Brute-force resistance, every service at once.
-    let brute_specs: Vec<ServiceSpec> = specs
-        .iter()
-        .filter(|s| s.kind.uses_username())
-        .cloned()
-        .collect();
-    let mut runs: Vec<BruteRun> = Vec::new();
-    if !args.no_brute_force && !brute_specs.is_empty() {
-        let user = args.user.clone().unwrap_or_else(|| {
-            defaults_reports
-                .iter()
-                .find_map(|r| r.accepted.as_ref().map(|a| a.username.clone()))
-                .unwrap_or_else(|| "admin".into())
-        });
-        let mut bopts = BruteOptions::new(&user);
-        bopts.max_attempts = args.attempts;
-        bopts.interval = Duration::from_millis(args.interval);
-        bopts.correct_password = args.password.clone();
-        bopts.max_wait = Duration::from_secs(args.max_wait);
-        let q = format!(
-            "brute-force test: up to {} login attempts as user {user:?} on each of {} services ({}); this may lock the account",
-            bopts.worst_case_attempts(),
-            brute_specs.len(),
-            brute_specs
-                .iter()
-                .map(|s| s.describe())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        say(q.clone());
-        if args.yes || confirm("continue?")? {
-            runs = rt.block_on(async {
-                let mut set = tokio::task::JoinSet::new();
-                for spec in brute_specs.clone() {
-                    let bopts = bopts.clone();
-                    set.spawn(async move {
-                        let name = spec.describe();
-                        let report = match Adapter::prepare(&spec, timeout).await {
-                            Ok(a) => bruteforce::run(&a, &bopts, &mut |_| {}).await,
-                            Err(e) => {
-                                let mut r =
-                                    bruteforce::run(&UnusableAdapter, &bopts, &mut |_| {}).await;
-                                r.reason = e.to_string();
-                                r
-                            }
-                        };
-                        BruteRun {
-                            service: name,
-                            report,
-                        }
-                    });
-                }
-                let mut v = Vec::new();
-                while let Some(r) = set.join_next().await {
-                    if let Ok(r) = r {
-                        v.push(r);
-                    }
-                }
-                v.sort_by(|a, b| a.service.cmp(&b.service));
-                v
-            });
-            for r in &runs {
-                say(format!(
-                    "{}: {} — {}",
-                    r.service,
-                    r.report.verdict.name(),
-                    r.report.reason
-                ));
-            }
-        } else {
-            say("brute-force test skipped".into());
-        }
-    }
-
-    // 5. Persistence, when a power-cycle command is given.
-    let mut persistence_report = None;
+    let mut persistence = None;
+    let mut tester = None;
+    let mut secrets = Vec::new();
     if let Some(cmd) = &args.power_cycle_cmd {
         let login = args
             .persistence_login
@@ -435,7 +320,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         let pargs = cmd_persistence::PersistenceArgs {
             target: args.target.clone(),
             login,
-            user: args.user.clone().unwrap_or_else(|| "admin".into()),
+            user: user.clone().unwrap_or_else(|| "admin".into()),
             old_password: old,
             new_password: None,
             change_password_cmd: args.change_password_cmd.clone(),
@@ -451,132 +336,60 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             output: None,
             show_secrets: args.show_secrets,
         };
-        let (plan, mut tester) = cmd_persistence::build_plan(&pargs)?;
-        let secrets = [plan.old_password.clone(), plan.new_password.clone()];
-        let json = args.json;
-        let show = args.show_secrets;
-        let r = rt.block_on(jcstar_probe::login::persistence::run(
-            &plan,
-            &mut tester,
-            &mut |s| {
-                if !json {
-                    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                    eprintln!("{}", cmd_persistence::step_line(s, &refs, show));
-                }
-            },
-        ));
-        persistence_report = Some(r);
+        let (plan, t) = cmd_persistence::build_plan(&pargs)?;
+        secrets = vec![plan.old_password.clone(), plan.new_password.clone()];
+        persistence = Some(plan);
+        tester = Some(t);
     }
-
-    // 6. One report: the probe's, with the login and persistence results.
-    let finished = now();
-    let mut report = match outcome.as_mut() {
-        Some(o) => o.report.clone(),
-        None => jcstar_probe::Report {
-            schema: jcstar_probe::report::SCHEMA.into(),
-            jcstar_version: env!("CARGO_PKG_VERSION").into(),
-            target: jcstar_probe::report::Target {
-                input: args.target.clone(),
-                address: ip,
-            },
-            started: started.clone(),
-            finished: finished.clone(),
-            options: serde_json::Value::Null,
-            stats: Default::default(),
-            ports: Vec::new(),
-            findings: Vec::new(),
-            verdicts: Vec::new(),
-            extra: BTreeMap::new(),
-        },
-    };
-    report.finished = finished.clone();
-    report
-        .findings
-        .extend(lreport::findings(&defaults_reports, &runs));
-    report.verdicts.retain(|v| {
-        let b = lreport::base_id(&v.criterion);
-        b != "S1.1-02" && b != "S1.1-04"
-    });
-    report
-        .verdicts
-        .push(lreport::defaults_verdict(&defaults_reports));
-    if !args.no_brute_force {
-        report.verdicts.push(lreport::brute_verdict(&runs));
-    }
-    if let Some(p) = &persistence_report {
-        report.verdicts.extend(p.verdicts.iter().cloned());
-    }
-    // Pairs from the built-in list are public; user-supplied ones are masked.
-    let mut dr_evidence = defaults_reports.clone();
-    for r in &mut dr_evidence {
-        for p in r.results.iter_mut().chain(r.accepted.iter_mut()) {
-            p.password = lreport::evidence_password(&p.source, &p.password);
-        }
-    }
-    let login_json = serde_json::json!({
-        "services": specs,
-        "skipped": skipped,
-        "default_credentials": dr_evidence,
-        "brute_force": runs,
-    });
-    report.extra.insert("login".into(), login_json.clone());
-    extra_files.insert("login.json".into(), serde_json::to_vec_pretty(&login_json)?);
-    if let Some(p) = &persistence_report {
-        extra_files.insert("persistence.json".into(), serde_json::to_vec_pretty(p)?);
-    }
-    let catalog = Catalog::star1();
-    let rows = lreport::rows(catalog, ctx.lang, &report.verdicts);
-    let header = Header {
-        target: format!("{} ({ip})", args.target),
-        started,
-        finished,
-        jcstar_version: env!("CARGO_PKG_VERSION").into(),
+    let plan = AssessPlan {
+        target,
+        scan: (!args.no_scan).then(|| ScanPlan {
+            tcp: args.tcp.clone(),
+            udp: args.udp.clone(),
+        }),
+        services,
+        credentials,
+        default_attempts: args.default_attempts,
+        login_tasks: args.login_tasks.map(usize::from),
+        brute,
+        timeout: Duration::from_millis(args.timeout.max(1)),
+        persistence,
+        lang: ctx.lang,
         evidence_dir: out_dir.display().to_string(),
     };
-    extra_files.insert(
-        "report.md".into(),
-        lreport::markdown(&header, &rows, ctx.lang).into_bytes(),
-    );
-    extra_files.insert(
-        "report.html".into(),
-        lreport::html(&header, &rows, ctx.lang).into_bytes(),
-    );
-    let transcripts = outcome.map(|o| o.transcripts).unwrap_or_default();
-    evidence::write(&out_dir, &report, &transcripts, &extra_files)?;
+    let mut term = Terminal {
+        quiet: args.json,
+        yes: args.yes,
+        show_secrets: args.show_secrets,
+        secrets,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let progress = Arc::new(Progress::default());
+    let show_bar = !args.json && std::io::stderr().is_terminal();
+    let outcome = rt.block_on(async {
+        let ticker = show_bar.then(|| spawn_bar(progress.clone()));
+        let r = assess::run(&plan, tester.as_mut(), &mut term, progress.clone()).await;
+        progress.cancel.store(true, Ordering::Relaxed);
+        if let Some(t) = ticker {
+            let _ = t.await;
+        }
+        r
+    })?;
+    outcome.write(&out_dir)?;
 
     if let Some(path) = &args.checklist {
-        let mut checklist = jcstar_checklist::Checklist::from_path(path)
-            .with_context(|| format!("reading checklist {}", path.display()))?;
-        let base = path.parent().unwrap_or(std::path::Path::new("."));
-        let rel = pathdiff(&out_dir, base);
-        let mut ids: Vec<&str> = report
-            .verdicts
-            .iter()
-            .filter(|v| v.verdict != Verdict::NotTested)
-            .map(|v| lreport::base_id(&v.criterion))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in &ids {
-            checklist.attach_evidence(
-                id,
-                jcstar_checklist::Evidence::DeviceTest(jcstar_checklist::TestResultRef {
-                    path: format!("{rel}/report.json"),
-                    external: false,
-                    ..Default::default()
-                }),
-            );
-        }
-        checklist
-            .write_path(path, Some(catalog))
-            .with_context(|| format!("writing checklist {}", path.display()))?;
-        say(format!(
+        let ids = attach(path, &out_dir, ctx.lang)?;
+        term.say(format!(
             "attached the evidence to {} for {}",
             path.display(),
             ids.join(", ")
         ));
     }
 
+    let rows = &outcome.rows;
     if args.json {
         println!(
             "{}",
@@ -586,7 +399,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             }))?
         );
     } else {
-        for r in &rows {
+        for r in rows {
             println!("{:<8} {:<13} {}", r.id, r.verdict.to_string(), r.title);
         }
         println!("evidence: {}", out_dir.display());
@@ -598,23 +411,44 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `dir` relative to `base` when it lies under it, else as given.
-fn pathdiff(dir: &std::path::Path, base: &std::path::Path) -> String {
-    let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let (d, b) = (abs(dir), abs(base));
-    d.strip_prefix(&b)
-        .map(|r| r.display().to_string())
-        .unwrap_or_else(|_| d.display().to_string())
+/// Records the evidence on the checklist the way `checklist attach` does
+/// (the same library call: verification, reference, digest).
+fn attach(
+    path: &std::path::Path,
+    dir: &std::path::Path,
+    lang: jcstar_criteria::Lang,
+) -> anyhow::Result<Vec<String>> {
+    let (outcome, _written) =
+        jcstar_checklist::attach_to_file(path, dir, Some(jcstar_criteria::Catalog::star1()))
+            .map_err(|e| anyhow::anyhow!(e.message(lang)))?;
+    let mut ids: Vec<String> = outcome
+        .rows
+        .iter()
+        .filter(|r| r.attached.is_some())
+        .map(|r| base_criterion(&r.criterion).to_string())
+        .collect();
+    ids.dedup();
+    Ok(ids)
 }
 
-/// Stands in for a service whose adapter could not be prepared, so the run
-/// still yields an (inconclusive) report with the reason.
-struct UnusableAdapter;
-
-impl jcstar_probe::login::LoginAdapter for UnusableAdapter {
-    async fn try_login(&self, _u: &str, _p: &str) -> jcstar_probe::login::Attempt {
-        jcstar_probe::login::Attempt::Error {
-            reason: "the login service could not be prepared".into(),
+/// A progress bar polling the run's phase and counters.
+fn spawn_bar(p: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:>20} [{bar:40}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        loop {
+            bar.set_message(p.phase());
+            bar.set_length(p.total.load(Ordering::Relaxed));
+            bar.set_position(p.done.load(Ordering::Relaxed));
+            tokio::time::sleep(Duration::from_millis(80)).await;
+            if p.cancel.load(Ordering::Relaxed) {
+                bar.finish_and_clear();
+                break;
+            }
         }
-    }
+    })
 }

@@ -2,13 +2,14 @@
 //! Reached through `cmd_probe`, which owns the `probe` command line.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use jcstar_probe::Verdict;
+use jcstar_probe::assess::AssessTarget;
 use jcstar_probe::login::persistence::{
     self, Extractors, InfoSource, PersistencePlan, Step, Tester,
 };
@@ -68,7 +69,8 @@ pub struct PersistenceArgs {
     /// Print only JSON.
     #[arg(long)]
     pub json: bool,
-    /// Write persistence.json into this directory.
+    /// Evidence directory to create (report.json, persistence.json, manifest),
+    /// attachable with `checklist attach`.
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
     /// Show passwords in the terminal instead of masking them.
@@ -76,17 +78,10 @@ pub struct PersistenceArgs {
     pub show_secrets: bool,
 }
 
-/// Resolves the one target the user named.
+/// Resolves the one target the user named, with the safety check `probe`
+/// and `assess` apply (no ranges, broadcast or multicast).
 pub fn resolve(target: &str) -> anyhow::Result<IpAddr> {
-    if let Ok(ip) = target.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    let addr = (target, 0)
-        .to_socket_addrs()
-        .with_context(|| format!("resolving {target}"))?
-        .next()
-        .with_context(|| format!("{target} has no address"))?;
-    Ok(addr.ip())
+    Ok(jcstar_probe::target::resolve_blocking(target)?)
 }
 
 /// `KIND:PORT[/PATH]` → a service spec.
@@ -291,6 +286,16 @@ pub fn build_plan(args: &PersistenceArgs) -> anyhow::Result<(PersistencePlan, Cm
         .iter()
         .map(|s| parse_info(ip, s))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // Pages behind the login are read with it.
+    if matches!(login.kind, ServiceKind::HttpBasic | ServiceKind::HttpDigest) {
+        for s in &mut sources {
+            if let InfoSource::HttpPage { basic_auth, .. } = s
+                && basic_auth.is_none()
+            {
+                *basic_auth = Some((args.user.clone(), args.old_password.clone()));
+            }
+        }
+    }
     if sources.is_empty() {
         // Without hints, read what the login service itself shows.
         sources.push(match login.kind {
@@ -369,12 +374,13 @@ pub fn run(_ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
     }));
     let text = serde_json::to_string_pretty(&report)?;
     if let Some(dir) = &args.output {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = dir.join("persistence.json");
-        if path.exists() {
-            bail!("{} exists; evidence is never overwritten", path.display());
-        }
-        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        // A real evidence directory (report.json with the verdicts, the
+        // run as persistence.json, a manifest), so `checklist attach` and
+        // `probe verify` take it like any other.
+        let target = AssessTarget::resolve(&args.target)?;
+        jcstar_probe::assess::persistence_outcome(&target, &report)?
+            .write(dir)
+            .with_context(|| format!("writing the evidence to {}", dir.display()))?;
     }
     if json {
         println!("{text}");

@@ -24,7 +24,11 @@ enum Sub {
         /// `jcstar testbed list`). A description with an `[auth]` table
         /// starts a login device (brute-force defences, power-cut control).
         file: String,
-        /// Loopback address to listen on (127.0.0.1 or ::1).
+        /// Loopback address to listen on: any 127.0.0.N or ::1. Give each
+        /// device an address of its own (e.g. 127.0.0.2) and scan that
+        /// address; services of this machine bound to every address still
+        /// answer there too, so scan inside a network namespace
+        /// (`unshare --net`) to see the device alone.
         #[arg(long, default_value = "127.0.0.1")]
         bind: IpAddr,
         /// Print the listening services as JSON.
@@ -55,7 +59,7 @@ pub fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         Sub::Run { file, bind, json } => {
             if !bind.is_loopback() {
                 anyhow::bail!(
-                    "--bind {bind}: the testbed listens only on loopback (127.0.0.1 or ::1)"
+                    "--bind {bind}: the testbed listens only on loopback (any 127.0.0.N, or ::1)"
                 );
             }
             let auth_text = match auth::builtin_auth_devices()

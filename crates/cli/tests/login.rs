@@ -34,9 +34,11 @@ struct Testbed {
 }
 
 impl Testbed {
-    fn start(name: &str) -> Testbed {
+    /// Starts the device on a loopback address of its own (`127.0.0.N`), so
+    /// tests running at the same time never reach each other's devices.
+    fn start(name: &str, bind: &str) -> Testbed {
         let mut child = jcstar()
-            .args(["testbed", "run", name, "--json"])
+            .args(["testbed", "run", name, "--json", "--bind", bind])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -131,7 +133,7 @@ fn testbed_runs_login_devices_and_sigusr1_cuts_the_power() {
         assert!(listing.contains(name), "{name} missing:\n{listing}");
     }
 
-    let tb = Testbed::start("auth-forgets-password");
+    let tb = Testbed::start("auth-forgets-password", "127.0.0.11");
     assert_eq!(tb.status()["power_cuts"], 0);
     let reply = http(&tb.control(), "POST /password?new=Changed-123");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
@@ -167,13 +169,13 @@ fn testbed_runs_login_devices_and_sigusr1_cuts_the_power() {
 
 #[test]
 fn brute_force_is_announced_and_needs_yes_without_a_terminal() {
-    let tb = Testbed::start("auth-open");
+    let tb = Testbed::start("auth-open", "127.0.0.12");
     let port = tb.port("http");
     let d = Dir::new("yes");
     let o = out(jcstar()
         .args([
             "assess",
-            "127.0.0.1",
+            "127.0.0.12",
             "--no-scan",
             "--default-attempts",
             "0",
@@ -190,7 +192,7 @@ fn brute_force_is_announced_and_needs_yes_without_a_terminal() {
     let o = out(jcstar()
         .args([
             "assess",
-            "127.0.0.1",
+            "127.0.0.12",
             "--no-scan",
             "--default-attempts",
             "0",
@@ -208,7 +210,7 @@ fn brute_force_is_announced_and_needs_yes_without_a_terminal() {
 
 #[test]
 fn found_credentials_are_masked_unless_show_secrets_and_attach_to_the_checklist() {
-    let tb = Testbed::start("auth-open");
+    let tb = Testbed::start("auth-open", "127.0.0.13");
     let port = tb.port("telnet");
     let d = Dir::new("mask");
     let checklist = d.join("checklist.toml");
@@ -218,7 +220,7 @@ fn found_credentials_are_masked_unless_show_secrets_and_attach_to_the_checklist(
     assert!(o.status.success(), "{}", text(&o));
     let assess = |extra: &[&str], ev: &Path| {
         out(jcstar()
-            .args(["assess", "127.0.0.1", "--no-scan", "--no-brute-force"])
+            .args(["assess", "127.0.0.13", "--no-scan", "--no-brute-force"])
             .args(["--service", &format!("telnet:{port}")])
             .args(extra)
             .arg("-o")
@@ -242,6 +244,51 @@ fn found_credentials_are_masked_unless_show_secrets_and_attach_to_the_checklist(
     let o = assess(&["--show-secrets"], &d.join("ev2"));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("\"admin\" / \"admin\""), "{e}");
+    // The evidence masks every password the same way, built-in or not.
+    let login = std::fs::read_to_string(d.join("ev2/login.json")).expect("login.json");
+    assert!(login.contains("a***n"), "{login}");
+    assert!(!login.contains("\"password\": \"admin\""), "{login}");
+}
+
+#[test]
+fn assess_checklist_reference_is_the_one_checklist_attach_writes() {
+    let tb = Testbed::start("auth-open", "127.0.0.16");
+    let port = tb.port("telnet");
+    let d = Dir::new("ref");
+    std::fs::create_dir_all(d.join("forms")).expect("mkdir");
+    let init = |p: &Path| {
+        let o = out(jcstar()
+            .args(["checklist", "init", "--product", "Cam", "--output"])
+            .arg(p));
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    // The evidence lies outside the checklist's folder: an external reference.
+    let by_assess = d.join("forms/by-assess.toml");
+    let by_attach = d.join("forms/by-attach.toml");
+    init(&by_assess);
+    init(&by_attach);
+    let o = out(jcstar()
+        .args(["assess", "127.0.0.16", "--no-scan", "--no-brute-force"])
+        .args(["--service", &format!("telnet:{port}")])
+        .arg("--checklist")
+        .arg(&by_assess)
+        .arg("-o")
+        .arg(d.join("ev")));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = out(jcstar()
+        .args(["checklist", "attach"])
+        .arg(&by_attach)
+        .arg("--evidence")
+        .arg(d.join("ev"))
+        .arg("--json"));
+    assert!(o.status.success(), "{}", text(&o));
+    let attach: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(attach["external"], true, "{attach}");
+    let evidence = attach["evidence"].as_str().expect("path");
+    let cl = std::fs::read_to_string(&by_assess).expect("checklist");
+    assert!(cl.contains(evidence), "{evidence} not in\n{cl}");
+    assert!(cl.contains("external = true"), "{cl}");
+    assert!(!cl.contains("external = false"), "{cl}");
 }
 
 fn persistence(tb: &Testbed, d: &Dir) -> serde_json::Value {
@@ -254,7 +301,7 @@ fn persistence(tb: &Testbed, d: &Dir) -> serde_json::Value {
         "bash -c 'exec 3<>/dev/tcp/{host}/{cport}; printf \"POST /password?new=%s HTTP/1.0\\r\\n\\r\\n\" \"$JCSTAR_NEW_PASSWORD\" >&3; cat <&3 >/dev/null'"
     );
     let o = out(jcstar()
-        .args(["probe", "persistence", "127.0.0.1", "--json"])
+        .args(["probe", "persistence", host, "--json"])
         .args(["--login", &format!("http-basic:{http}/")])
         .args(["--old-password", "admin", "--come-back", "20"])
         .args(["--info", &format!("http:{http}/status")])
@@ -280,16 +327,130 @@ fn verdict(r: &serde_json::Value, id: &str) -> String {
 #[test]
 fn persistence_with_a_power_cycle_command_against_testbed_devices() {
     let d = Dir::new("persist");
-    let tb = Testbed::start("auth-forgets-password");
+    let tb = Testbed::start("auth-forgets-password", "127.0.0.14");
     let r = persistence(&tb, &d);
     assert_eq!(verdict(&r, "S1.1-14"), "fail", "{r:#}");
     assert_eq!(tb.status()["power_cuts"], 1);
     assert!(d.join("p/persistence.json").exists());
+    // A real evidence directory: it verifies and attaches to a checklist.
+    let o = out(jcstar().args(["probe", "verify"]).arg(d.join("p")));
+    assert!(o.status.success(), "{}", text(&o));
+    let checklist = d.join("checklist.toml");
+    let o = out(jcstar()
+        .args(["checklist", "init", "--product", "Cam", "--output"])
+        .arg(&checklist));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = out(jcstar()
+        .args(["checklist", "attach"])
+        .arg(&checklist)
+        .arg("--evidence")
+        .arg(d.join("p")));
+    assert!(o.status.success(), "{}", text(&o));
+    let cl = std::fs::read_to_string(&checklist).expect("checklist");
+    assert!(cl.contains("p/report.json"), "{cl}");
+    // Values print as values.
+    let steps = r["steps"].to_string();
+    assert!(!steps.contains("Some("), "{steps}");
     drop(tb);
 
     let d = Dir::new("persist-ok");
-    let tb = Testbed::start("auth-open");
+    let tb = Testbed::start("auth-open", "127.0.0.15");
     let r = persistence(&tb, &d);
     assert_eq!(verdict(&r, "S1.1-14"), "pass", "{r:#}");
     assert_eq!(r["before"]["firmware"], "1.0.0", "{r:#}");
+}
+
+/// Runs `script` in a fresh network namespace with only its loopback up.
+fn in_netns(script: &str) -> Output {
+    assert!(
+        Path::new("/usr/bin/unshare").exists() && Path::new("/usr/sbin/ip").exists(),
+        "needs unshare (util-linux) and ip (iproute2)"
+    );
+    Command::new("/usr/bin/unshare")
+        .args(["--net", "--", "/bin/sh", "-c"])
+        .arg(format!("ip link set lo up && {script}"))
+        .output()
+        .expect("unshare")
+}
+
+#[test]
+fn one_plain_assess_finds_that_a_lockout_device_resists() {
+    // The default check runs into the device's lockout (5 failures, 60 s);
+    // the run waits it out, measures it and then tests brute force.
+    let d = Dir::new("lockout");
+    let dd = d.0.display();
+    let bin = env!("CARGO_BIN_EXE_jcstar");
+    let script = format!(
+        "{bin} testbed run auth-lockout --json > {dd}/tb.json & TB=$!; \
+         for i in $(seq 1 50); do [ -s {dd}/tb.json ] && break; sleep 0.1; done; \
+         {bin} --lang en assess 127.0.0.1 --udp none --yes --json -o {dd}/ev \
+         > {dd}/out 2> {dd}/err; echo $? > {dd}/rc; kill $TB"
+    );
+    let o = in_netns(&script);
+    assert!(o.status.success(), "{}", text(&o));
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_default();
+    let log = format!("rc {}\n{}\n{}", read("rc"), read("out"), read("err"));
+    let report: serde_json::Value =
+        serde_json::from_str(&read("ev/report.json")).unwrap_or_else(|e| panic!("{e}: {log}"));
+    let s104 = report["verdicts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|v| v["criterion"] == "S1.1-04"))
+        .unwrap_or_else(|| panic!("no S1.1-04: {log}"));
+    assert_eq!(s104["verdict"], "pass", "{s104:#}\n{log}");
+    let login = &report["extra"]["login"];
+    let runs = login["brute_force"].as_array().expect("runs");
+    assert!(runs.len() >= 4, "{login:#}");
+    for r in runs {
+        assert_eq!(r["report"]["verdict"], "resists", "{r:#}");
+        // The numbers behind it: the lock's length and the projection.
+        assert!(
+            r["report"]["projected_10k_secs"].as_f64().is_some(),
+            "{r:#}"
+        );
+        assert!(
+            r["report"]["defence"]["window_ms"].as_u64().is_some(),
+            "{r:#}"
+        );
+    }
+    // The default check's lock is on record with its numbers.
+    let accounts = login["accounts"].as_array().expect("accounts");
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["lock_seen_by_defaults"]["after_attempts"]
+                .as_u64()
+                .is_some()),
+        "{login:#}"
+    );
+    assert!(
+        accounts.iter().all(|a| a["account"].is_string()),
+        "the account is reported: {login:#}"
+    );
+}
+
+#[test]
+fn the_camera_web_form_accepts_its_factory_password_and_assess_finds_it() {
+    let d = Dir::new("camform");
+    let dd = d.0.display();
+    let bin = env!("CARGO_BIN_EXE_jcstar");
+    let script = format!(
+        "{bin} testbed run camera --json > {dd}/tb.json & TB=$!; \
+         for i in $(seq 1 50); do [ -s {dd}/tb.json ] && break; sleep 0.1; done; \
+         {bin} --lang en assess 127.0.0.1 --udp none --no-brute-force -o {dd}/ev \
+         > {dd}/out 2> {dd}/err; echo $? > {dd}/rc; kill $TB"
+    );
+    let o = in_netns(&script);
+    assert!(o.status.success(), "{}", text(&o));
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_default();
+    let log = format!("rc {}\n{}\n{}", read("rc"), read("out"), read("err"));
+    let login: serde_json::Value =
+        serde_json::from_str(&read("ev/login.json")).unwrap_or_else(|e| panic!("{e}: {log}"));
+    let form = login["default_credentials"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["kind"] == "http-form"))
+        .unwrap_or_else(|| panic!("the form login was not tried: {login:#}\n{log}"));
+    assert_eq!(form["status"], "fail", "{form:#}");
+    assert_eq!(form["accepted"]["username"], "admin", "{form:#}");
+    assert_eq!(form["accepted"]["password"], "a***n", "{form:#}");
+    assert!(read("err").contains("ACCEPTED default pair"), "{log}");
 }

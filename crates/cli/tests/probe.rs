@@ -183,3 +183,109 @@ fn evidence_dir_verifies_and_tampering_is_detected() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["modified"], serde_json::json!(["report.json"]));
 }
+
+#[test]
+fn assess_refuses_multicast_like_probe() {
+    // In a namespace of its own, so that even a regression sends nothing
+    // beyond this test's loopback.
+    let dir = TempDir::new("assess-mcast");
+    let d = dir.path().display();
+    let bin = env!("CARGO_BIN_EXE_jcstar");
+    let script = format!(
+        "{bin} --lang en assess 224.0.0.1 --no-scan --service telnet:23 --yes -o {d}/ev \
+         > {d}/out 2> {d}/err; echo $? > {d}/rc"
+    );
+    let out = in_netns(&script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let err = read("err");
+    assert_eq!(read("rc").trim(), "2", "{err}");
+    assert!(
+        err.contains("refused") && err.contains("multicast"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("ev").exists(),
+        "evidence written for a refused target"
+    );
+}
+
+#[test]
+fn assess_writes_tls_evidence_once_and_cites_only_listed_files() {
+    let dir = TempDir::new("assess-tls");
+    let ev = dir.path().join("ev");
+    let evs = ev.display().to_string();
+    let d = dir.path().display();
+    let bin = env!("CARGO_BIN_EXE_jcstar");
+    let script = format!(
+        "{bin} testbed run hub --json > {d}/tb.json & TB=$!; \
+         for i in $(seq 1 50); do [ -s {d}/tb.json ] && break; sleep 0.1; done; \
+         {bin} --lang en assess 127.0.0.1 --udp none --no-brute-force --default-attempts 0 \
+         -o {evs} > {d}/out 2> {d}/err; echo $? > {d}/rc; kill $TB"
+    );
+    let out = in_netns(&script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = std::fs::read_to_string(dir.path().join("err")).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ev.join("manifest.json")).expect(&err)).unwrap();
+    let listed: Vec<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    let tls: Vec<&String> = listed.iter().filter(|p| p.starts_with("tls/")).collect();
+    assert!(!tls.is_empty(), "no TLS evidence: {listed:?}");
+    // One file per TLS port, under one name.
+    assert!(
+        tls.iter().all(|p| p.starts_with("tls/tcp-")),
+        "TLS assessed twice: {tls:?}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ev.join("report.json")).unwrap()).unwrap();
+    let mut cited = 0;
+    for f in report["findings"].as_array().unwrap() {
+        for e in f["evidence"].as_array().unwrap() {
+            let e = e.as_str().unwrap();
+            cited += 1;
+            assert!(
+                listed.iter().any(|l| l == e),
+                "{e} cited, not written: {listed:?}"
+            );
+        }
+    }
+    for p in report["ports"].as_array().unwrap() {
+        for t in p["service"]["transcripts"].as_array().into_iter().flatten() {
+            let t = t.as_str().unwrap();
+            cited += 1;
+            assert!(listed.iter().any(|l| l == t), "{t} cited, not written");
+        }
+    }
+    assert!(cited > 0, "{report}");
+    let o = run(&["--lang", "en", "probe", "verify", &evs, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["cited_not_listed"], serde_json::json!([]));
+
+    // A report citing a file the manifest does not list fails verification.
+    let text = std::fs::read_to_string(ev.join("report.json")).unwrap();
+    let first = tls[0].as_str();
+    let moved = text.replace(first, "tls/elsewhere.json");
+    assert_ne!(moved, text);
+    std::fs::write(ev.join("report.json"), &moved).unwrap();
+    let o = run(&["--lang", "en", "probe", "verify", &evs, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["cited_not_listed"],
+        serde_json::json!(["tls/elsewhere.json"])
+    );
+}

@@ -121,6 +121,38 @@ pub struct Verification {
     pub unlisted: Vec<String>,
     /// `MANIFEST.sha256` disagrees with `manifest.json`.
     pub manifests_disagree: bool,
+    /// Files `report.json` cites (finding evidence, service transcripts)
+    /// that the manifest does not list.
+    #[serde(default)]
+    pub cited_not_listed: Vec<String>,
+}
+
+/// Every evidence file a report cites: finding evidence and service
+/// transcripts.
+pub fn cited_files(report: &serde_json::Value) -> Vec<String> {
+    let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
+        v.and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    if let Some(findings) = report.get("findings").and_then(|f| f.as_array()) {
+        for f in findings {
+            out.extend(strings(f.get("evidence")));
+        }
+    }
+    if let Some(ports) = report.get("ports").and_then(|p| p.as_array()) {
+        for p in ports {
+            out.extend(strings(p.get("service").and_then(|s| s.get("transcripts"))));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), ProbeError> {
@@ -181,9 +213,20 @@ pub fn verify(dir: &Path) -> Result<Verification, ProbeError> {
         .collect();
     let on_disk = std::fs::read_to_string(dir.join(MANIFEST_SHA256)).unwrap_or_default();
     v.manifests_disagree = on_disk != sums;
+    // A report that cites a file the manifest does not vouch for points at
+    // evidence nobody can check.
+    if let Ok(bytes) = std::fs::read(dir.join(REPORT_JSON))
+        && let Ok(report) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        v.cited_not_listed = cited_files(&report)
+            .into_iter()
+            .filter(|c| !manifest.files.iter().any(|f| &f.path == c))
+            .collect();
+    }
     v.ok = v.modified.is_empty()
         && v.missing.is_empty()
         && v.unlisted.is_empty()
+        && v.cited_not_listed.is_empty()
         && !v.manifests_disagree;
     Ok(v)
 }
@@ -200,4 +243,54 @@ pub fn read_report(dir: &Path) -> Result<Report, ProbeError> {
         ));
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_citing(file: &str) -> Report {
+        let mut r: Report = serde_json::from_value(serde_json::json!({
+            "schema": crate::report::SCHEMA,
+            "jcstar_version": "0",
+            "target": {"input": "127.0.0.1", "address": "127.0.0.1"},
+            "started": "s",
+            "finished": "f",
+            "options": null,
+            "stats": {"tcp_scanned": 0, "tcp_open": 0, "tcp_closed": 0, "tcp_filtered": 0, "udp_scanned": 0, "duration_ms": 0},
+            "ports": [],
+            "findings": [],
+            "verdicts": [],
+            "extra": {},
+        }))
+        .expect("a minimal report");
+        r.findings.push(crate::report::Finding {
+            criterion: "S1.1-12".into(),
+            severity: crate::report::Severity::Medium,
+            kind: "tls".into(),
+            title: "t".into(),
+            detail: "d".into(),
+            port: None,
+            evidence: vec![file.into()],
+            ja: None,
+        });
+        r
+    }
+
+    #[test]
+    fn verify_fails_when_the_report_cites_an_unlisted_file() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut extra = BTreeMap::new();
+        extra.insert("tls/tcp-443.json".to_string(), b"{}".to_vec());
+        let good = dir.path().join("good");
+        write(&good, &report_citing("tls/tcp-443.json"), &[], &extra).expect("write");
+        let v = verify(&good).expect("verify");
+        assert!(v.ok, "{v:?}");
+
+        let bad = dir.path().join("bad");
+        write(&bad, &report_citing("tls/443.json"), &[], &extra).expect("write");
+        let v = verify(&bad).expect("verify");
+        assert!(!v.ok, "{v:?}");
+        assert_eq!(v.cited_not_listed, vec!["tls/443.json".to_string()]);
+    }
 }

@@ -8,6 +8,7 @@
 
 // Nested `if let` reads better here than let-chains, which need Rust 1.88.
 
+pub mod assess;
 pub mod evidence;
 pub mod findings;
 mod hello;

@@ -104,6 +104,29 @@ pub async fn resolve(input: &str) -> Result<IpAddr, ProbeError> {
         })?
         .map(|a| a.ip())
         .collect();
+    choose(input, &addrs)
+}
+
+/// [`resolve`] for callers outside an async runtime (the command line
+/// resolves before it starts one); the same checks, the same choice.
+pub fn resolve_blocking(input: &str) -> Result<IpAddr, ProbeError> {
+    use std::net::ToSocketAddrs;
+    if let Some(ip) = check_literal(input)? {
+        return Ok(ip);
+    }
+    let host = input.trim();
+    let addrs: Vec<IpAddr> = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| ProbeError::Target {
+            input: input.to_string(),
+            reason: format!("cannot resolve host name: {e}"),
+        })?
+        .map(|a| a.ip())
+        .collect();
+    choose(input, &addrs)
+}
+
+fn choose(input: &str, addrs: &[IpAddr]) -> Result<IpAddr, ProbeError> {
     let ip = addrs
         .iter()
         .find(|a| a.is_ipv4())

@@ -483,6 +483,58 @@ async fn read_until<S: AsyncRead + Unpin>(io: &mut S, end: &[u8], max: usize) ->
     Some(got)
 }
 
+fn content_length(head: &str) -> usize {
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0)
+}
+
+/// `user=…&pass=…` in the body of a POST to the login form.
+fn form_fields_ok(req: &str, body_at: usize, s: &ServiceSpec) -> bool {
+    let (Some(u), Some(p)) = (&s.user, &s.password) else {
+        return false;
+    };
+    let body = req.get(body_at..).unwrap_or_default();
+    let field = |name: &str| {
+        body.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (k == name).then(|| percent_decode(v))
+        })
+    };
+    field("user").as_deref() == Some(u.as_str()) && field("pass").as_deref() == Some(p.as_str())
+}
+
+fn percent_decode(v: &str) -> String {
+    let mut out = Vec::new();
+    let b = v.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(x) => {
+                        out.push(x);
+                        i += 2;
+                    }
+                    None => out.push(c),
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn basic_ok(req: &str, s: &ServiceSpec) -> bool {
     let (Some(u), Some(p)) = (&s.user, &s.password) else {
         return false;
@@ -518,8 +570,22 @@ async fn http<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec, d: 
     let Some(req) = read_until(&mut io, b"\r\n\r\n", 16384).await else {
         return;
     };
-    let req = String::from_utf8_lossy(&req).to_string();
+    let mut req = String::from_utf8_lossy(&req).to_string();
     let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+    // The form posts its fields in the body: read what Content-Length says
+    // (bounded) past the head already read.
+    let want = content_length(&req).min(4096);
+    let head_end = req.find("\r\n\r\n").map_or(req.len(), |i| i + 4);
+    while req.len() < head_end + want {
+        let mut buf = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                req.push_str(&String::from_utf8_lossy(buf.get(..n).unwrap_or_default()))
+            }
+            _ => break,
+        }
+    }
+    let form_ok = path == "/login" && req.starts_with("POST") && form_fields_ok(&req, head_end, s);
     let server = s
         .banner
         .clone()
@@ -530,7 +596,7 @@ async fn http<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec, d: 
             "Content-Type: text/xml; charset=\"utf-8\"\r\n".to_string(),
             upnp_description(d),
         )
-    } else if s.has(Weakness::NoAuth) || basic_ok(&req, s) {
+    } else if s.has(Weakness::NoAuth) || basic_ok(&req, s) || form_ok {
         (
             "200 OK",
             "Content-Type: text/html\r\n".into(),

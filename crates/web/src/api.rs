@@ -339,11 +339,30 @@ pub async fn list_labels(
     Ok(resp)
 }
 
-/// All labels as CSV (one row per label).
+/// All labels as CSV (one row per label). Cells a spreadsheet would take
+/// for a formula start with `'`; `excel=1` adds a UTF-8 byte order mark.
 #[utoipa::path(get, path = "/api/v1/export/labels.csv", tag = "public",
+    params(("excel" = Option<String>, Query, description = "1: start with a UTF-8 byte order mark, for Excel")),
     responses((status = 200, content_type = "text/csv", body = String)))]
-pub async fn export_csv(State(st): State<AppState>) -> ApiResult<Response> {
-    let body = export_stream(st, ExportFormat::Csv).await?;
+pub async fn export_csv(State(st): State<AppState>, Params(params): Params) -> ApiResult<Response> {
+    let excel = match params.get("excel").map(|v| v.trim()) {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("excel {other:?} is not a switch"),
+                "excel",
+                "1 or 0",
+            ));
+        }
+    };
+    let format = if excel {
+        ExportFormat::ExcelCsv
+    } else {
+        ExportFormat::Csv
+    };
+    let body = export_stream(st, format).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -378,6 +397,7 @@ pub async fn export_json(State(st): State<AppState>) -> ApiResult<Response> {
 #[derive(Clone, Copy, PartialEq)]
 enum ExportFormat {
     Csv,
+    ExcelCsv,
     Json,
 }
 
@@ -393,7 +413,7 @@ const EXPORT_PAGE: u64 = 500;
 /// of the moment its page was read.
 async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
     let encode = move |labels: &[jcstar_registry::Label], first: bool| match format {
-        ExportFormat::Csv => jcstar_registry::labels_csv(labels, first),
+        ExportFormat::Csv | ExportFormat::ExcelCsv => jcstar_registry::labels_csv(labels, first),
         ExportFormat::Json => jcstar_registry::labels_json(labels, first),
     };
     let public = Actor::public();
@@ -404,6 +424,7 @@ async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
         .map_err(reg(&public))?;
     let mut head = match format {
         ExportFormat::Csv => Vec::new(),
+        ExportFormat::ExcelCsv => jcstar_registry::csv_cell::UTF8_BOM.to_vec(),
         ExportFormat::Json => jcstar_registry::JSON_EXPORT_OPEN.to_vec(),
     };
     head.extend(encode(&first_page, true).map_err(reg(&public))?);
@@ -527,11 +548,22 @@ pub async fn feed(
             ));
         }
     };
-    let page = st
+    let mut page = st
         .registry
         .events_since(scope, since_seq, since, limit)
         .await
         .map_err(reg(&actor))?;
+    if scope == FeedScope::Labels {
+        // The public feed names the acting role and organisation, never the
+        // staff member or token behind it.
+        for e in &mut page.events {
+            e.actor = Actor {
+                role: e.actor.role,
+                org: std::mem::take(&mut e.actor.org),
+                ..Actor::public()
+            };
+        }
+    }
     let mut resp = Json(&page).into_response();
     if let Some(next) = page.next_after_seq {
         let scope_q = if scope == FeedScope::All {
@@ -548,13 +580,19 @@ pub async fn feed(
     Ok(resp)
 }
 
-/// Recompute the event log's hash chain.
+/// The event log's hash chain as far as it has been verified: the server
+/// continues from its last checkpoint (bounded work per call), so `events`
+/// may trail the newest event while a long log is caught up. A full
+/// re-verification is the operator's `jcstar registry verify`.
 #[utoipa::path(get, path = "/api/v1/chain", tag = "public",
     responses((status = 200, body = schema::ChainReport)))]
 pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
+    // One computation at a time; the callers queued behind it find the
+    // checkpoint at the head and answer at once.
+    let _one = st.chain.lock().await;
     let report = st
         .registry
-        .verify_chain()
+        .chain_status()
         .await
         .map_err(reg(&Actor::public()))?;
     Ok(Json(report).into_response())

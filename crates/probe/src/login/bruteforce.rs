@@ -460,7 +460,18 @@ pub async fn run<A: LoginAdapter>(
         return finish(report, run);
     }
 
-    // 3. Every guess evaluated: look at the pace.
+    // 3. Every guess was evaluated as wrong. A lock that answers like a
+    // wrong password (PAM's pam_faillock behind SSH or telnet) shows only
+    // to the right password: try it now.
+    if let Some(pw) = opts.correct_password.clone() {
+        let (refused, lifted) =
+            confirm_with_password(&mut run, &pw, Instant::now(), progress).await;
+        if refused {
+            return hidden_lock(report, run, &pw, failures, lifted, progress).await;
+        }
+    }
+
+    // 4. Every guess evaluated: look at the pace.
     if let Some((projected, growing)) = delay_projection(&failure_latencies)
         && growing
     {
@@ -507,6 +518,232 @@ pub async fn run<A: LoginAdapter>(
         opts.max_attempts
     );
     finish(report, run)
+}
+
+/// The right password was refused after `failures` wrong guesses that all
+/// looked like ordinary failures, and worked again `lifted` later. Finds
+/// after how many wrong guesses the lock starts (k wrong, then the right
+/// one, for k = 1, 2, ...; the right one resets the device's count), waits
+/// the lock out once more, and projects from those numbers.
+async fn hidden_lock<A: LoginAdapter>(
+    mut report: BruteReport,
+    mut run: Run<'_, A>,
+    pw: &str,
+    failures: usize,
+    lifted: Option<Duration>,
+    progress: &mut (dyn FnMut(&AttemptRecord) + Send),
+) -> BruteReport {
+    let threshold = report.threshold_secs as f64;
+    let mut defence = Defence {
+        kind: DefenceKind::Lockout,
+        after_attempts: failures,
+        signal: None,
+        window_ms: lifted.map(ms),
+        correct_password_refused: Some(true),
+        lifted: Some(lifted.is_some()),
+    };
+    let Some(window) = lifted else {
+        report.reason = format!(
+            "after {failures} wrong guesses, each answered like any wrong password, the correct password was refused and still refused after {}: a lock that wrong guesses cannot show, or a fault; its length was not measured",
+            human(run.opts.max_wait.as_secs_f64())
+        );
+        report.defence = Some(defence);
+        return finish(report, run);
+    };
+    let mut found = None;
+    'probe: for k in 1..=failures.max(1) {
+        let t0 = Instant::now();
+        for _ in 0..k {
+            let wrong = format!("jc{}", super::random_token(14));
+            let a = run.attempt(&wrong, false, progress).await;
+            if !matches!(a, Attempt::Failure { .. }) {
+                break 'probe;
+            }
+        }
+        let a = run.attempt(pw, true, progress).await;
+        if !a.is_success() {
+            found = Some((k, t0.elapsed()));
+            break;
+        }
+    }
+    let Some((n, spent)) = found else {
+        report.reason = format!(
+            "after {failures} wrong guesses the correct password was refused for about {} (a lock that wrong guesses cannot show), but probing with fewer wrong guesses did not lock it again; the number of failures that starts it is unknown",
+            human(window.as_secs_f64())
+        );
+        report.defence = Some(defence);
+        return finish(report, run);
+    };
+    // Leave the account usable, and time the lock a second time.
+    let (_, again) = confirm_with_password(&mut run, pw, Instant::now(), progress).await;
+    let w = again.unwrap_or(window);
+    defence.after_attempts = n;
+    defence.window_ms = Some(ms(w));
+    let projected = (PROJECTED_GUESSES as f64 / n as f64).ceil() * (spent + w).as_secs_f64();
+    report.projected_10k_secs = Some(projected);
+    report.verdict = if projected >= threshold {
+        Verdict::Resists
+    } else {
+        Verdict::DoesNotResist
+    };
+    report.reason = format!(
+        "a lock that wrong guesses cannot show: after {n} wrong guesses the correct password is refused too (every wrong guess is answered the same), for about {}; 10,000 guesses would take {} (threshold {})",
+        human(w.as_secs_f64()),
+        human(projected),
+        human(threshold)
+    );
+    report.defence = Some(defence);
+    finish(report, run)
+}
+
+/// Folds in what the default-credential check saw on the same service: the
+/// device locked after `after` wrong pairs, and (when measured) worked again
+/// `lifted` later. A lock whose length the brute-force run could not
+/// measure gets that length; a run that met the lock still in force gets a
+/// projection from the wait itself (a lower bound: the lock lasted at least
+/// that long).
+pub fn apply_lock_from_defaults(report: &mut BruteReport, after: usize, lifted: Option<Duration>) {
+    let threshold = report.threshold_secs as f64;
+    let still_locked = report.verdict == Verdict::Inconclusive
+        && report
+            .defence
+            .as_ref()
+            .is_some_and(|d| d.after_attempts == 0 && d.kind == DefenceKind::Lockout);
+    let unmeasured = report.verdict == Verdict::Resists
+        && report
+            .defence
+            .as_ref()
+            .is_some_and(|d| d.window_ms.is_none() && d.kind == DefenceKind::Lockout);
+    let Some(w) = lifted else {
+        if still_locked && after > 0 {
+            report.reason = format!(
+                "the default-credential check locked the account after {after} wrong pairs and it was still locked when this test began (the wait for it to lift ran out): {}",
+                report.reason
+            );
+        }
+        return;
+    };
+    if unmeasured || still_locked {
+        let n = if unmeasured {
+            report
+                .defence
+                .as_ref()
+                .map_or(after, |d| d.after_attempts)
+                .max(1)
+        } else {
+            after.max(1)
+        };
+        let spent = report
+            .attempts
+            .iter()
+            .find(|r| r.outcome.is_refusal())
+            .map_or(0, |r| r.at_ms) as f64
+            / 1000.0;
+        let cycles = (PROJECTED_GUESSES as f64 / n as f64).ceil();
+        let projected = cycles * (spent + w.as_secs_f64());
+        report.projected_10k_secs = Some(projected);
+        if let Some(d) = report.defence.as_mut() {
+            d.window_ms = Some(ms(w));
+            d.lifted = Some(true);
+        }
+        report.verdict = if projected >= threshold {
+            Verdict::Resists
+        } else {
+            Verdict::DoesNotResist
+        };
+        report.reason = format!(
+            "lockout after {n} wrong guesses (the default-credential check first locked it after {after} wrong pairs); it lifted about {} later: 10,000 guesses would take {} (threshold {})",
+            human(w.as_secs_f64()),
+            human(projected),
+            human(threshold)
+        );
+    }
+}
+
+/// Many devices count failures per device, not per service: while the
+/// brute-force runs go on at once, one service's guesses lock the others.
+/// A run refused from its first guess while another run measured such a
+/// lock is covered by that same lock: it gets the other run's numbers,
+/// named as such. Runs are matched only when the measured one resists.
+pub fn share_device_lock(runs: &mut [super::report::BruteRun]) {
+    let measured = runs
+        .iter()
+        .find(|r| {
+            r.report.verdict == Verdict::Resists
+                && r.report.projected_10k_secs.is_some()
+                && r.report
+                    .defence
+                    .as_ref()
+                    .is_some_and(|d| d.window_ms.is_some())
+        })
+        .map(|r| (r.service.clone(), r.report.clone()));
+    let Some((service, m)) = measured else {
+        return;
+    };
+    for r in runs.iter_mut() {
+        let first_refused = r.report.verdict == Verdict::Inconclusive
+            && r.report.wrong_guesses_evaluated == 0
+            && r.report.defence.as_ref().is_some_and(|d| {
+                d.after_attempts == 0
+                    && matches!(d.kind, DefenceKind::Lockout | DefenceKind::RateLimit)
+            });
+        if !first_refused {
+            continue;
+        }
+        r.report.verdict = Verdict::Resists;
+        r.report.projected_10k_secs = m.projected_10k_secs;
+        if let (Some(d), Some(md)) = (r.report.defence.as_mut(), m.defence.as_ref()) {
+            d.window_ms = md.window_ms;
+        }
+        r.report.reason = format!(
+            "refused from its first guess while the lock that wrong guesses on {service} set was in force: the device locks its services together ({})",
+            m.reason
+        );
+    }
+}
+
+/// The run met a lockout or rate limit after some evaluated guesses but
+/// could not time it (no correct password was known).
+pub fn needs_timing(report: &BruteReport) -> bool {
+    report.verdict == Verdict::Resists
+        && report.defence.as_ref().is_some_and(|d| {
+            d.window_ms.is_none()
+                && d.after_attempts > 0
+                && matches!(d.kind, DefenceKind::Lockout | DefenceKind::RateLimit)
+        })
+}
+
+/// Sets the length of a lock measured after the run (the login answered
+/// again `w` after the run ended) and the projection that follows from it.
+pub fn apply_measured_window(report: &mut BruteReport, w: Duration) {
+    let threshold = report.threshold_secs as f64;
+    let Some(d) = report.defence.as_mut() else {
+        return;
+    };
+    let n = d.after_attempts.max(1);
+    d.window_ms = Some(ms(w));
+    d.lifted = Some(true);
+    let kind = d.kind;
+    let spent = report
+        .attempts
+        .iter()
+        .find(|r| r.outcome.is_refusal())
+        .map_or(0, |r| r.at_ms) as f64
+        / 1000.0;
+    let projected = (PROJECTED_GUESSES as f64 / n as f64).ceil() * (spent + w.as_secs_f64());
+    report.projected_10k_secs = Some(projected);
+    report.verdict = if projected >= threshold {
+        Verdict::Resists
+    } else {
+        Verdict::DoesNotResist
+    };
+    report.reason = format!(
+        "{} after {n} wrong guesses; a wrong guess was evaluated again about {} later: 10,000 guesses would take {} (threshold {})",
+        kind_name(kind),
+        human(w.as_secs_f64()),
+        human(projected),
+        human(threshold)
+    );
 }
 
 fn kind_name(k: DefenceKind) -> &'static str {
@@ -568,6 +805,10 @@ fn delay_projection(lat_ms: &[u64]) -> Option<(f64, bool)> {
         den += di * di;
     }
     let b = if den > 0.0 { num / den } else { 0.0 };
+    // The fitted slope must agree: over the run it must add at least as
+    // much as the medians moved, or the "growth" is noise (a flat 3.4 s
+    // failure delay with one slow early reply is not a defence).
+    let growing = growing && b > 0.0 && b * (nf - 1.0) >= 200.0;
     let a = mean_y - b * mean_i;
     let g = PROJECTED_GUESSES as f64;
     // Sum of a + b·i for i in 0..g, never below the fastest reply seen.
@@ -607,6 +848,12 @@ mod tests {
         assert!(growing);
         // ~0.1 s · 10,000² / 2 = 5e6 s.
         assert!(secs > 4.0e6 && secs < 6.0e6, "{secs}");
+        // PAM's failure delay: flat around 3.4 s, noisy.
+        let pam: Vec<u64> = [3437, 3401, 3420, 3398, 3415, 3402, 3399, 3410, 3395]
+            .into_iter()
+            .collect();
+        let (_, growing) = delay_projection(&pam).expect("enough samples");
+        assert!(!growing);
         let flat = vec![3u64; 12];
         let (secs, growing) = delay_projection(&flat).expect("enough samples");
         assert!(!growing);

@@ -330,6 +330,12 @@ impl Recorder {
     }
 }
 
+/// A value read from the device as the tester reads it: `1.0.1`, or
+/// "not found".
+fn shown(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "not found".into())
+}
+
 fn describe_attempt(a: &Attempt) -> String {
     match a {
         Attempt::Error { reason } => format!("error: {reason}"),
@@ -390,10 +396,10 @@ pub async fn run<T: Tester>(
     rec.step(
         "read firmware version and model number",
         format!(
-            "firmware {:?} ({}), model {:?} ({}); {}",
-            before.firmware,
+            "firmware {} ({}), model {} ({}); {}",
+            shown(&before.firmware),
             before.firmware_source.as_deref().unwrap_or("not found"),
-            before.model,
+            shown(&before.model),
             before.model_source.as_deref().unwrap_or("not found"),
             before.observations.join(" | ")
         ),
@@ -556,7 +562,11 @@ pub async fn run<T: Tester>(
                     let same = after.firmware.is_some() && after.firmware == before.firmware;
                     rec.step(
                         "firmware version after the power cycle",
-                        format!("{:?} (before: {:?})", after.firmware, before.firmware),
+                        format!(
+                            "{} (before: {})",
+                            shown(&after.firmware),
+                            shown(&before.firmware)
+                        ),
                         Some(same),
                         progress,
                     );
@@ -564,8 +574,9 @@ pub async fn run<T: Tester>(
                         fw_verdict = Some((
                             same,
                             format!(
-                                "firmware version before {:?}, after the power cycle {:?}",
-                                before.firmware, after.firmware
+                                "firmware version before {}, after the power cycle {}",
+                                shown(&before.firmware),
+                                shown(&after.firmware)
                             ),
                         ));
                     }
@@ -665,7 +676,11 @@ pub async fn run<T: Tester>(
             let kept = after.firmware.is_some() && after.firmware == before.firmware;
             rec.step(
                 "firmware version after deletion",
-                format!("{:?} (before: {:?})", after.firmware, before.firmware),
+                format!(
+                    "{} (before: {})",
+                    shown(&after.firmware),
+                    shown(&before.firmware)
+                ),
                 Some(kept),
                 progress,
             );
@@ -683,8 +698,9 @@ pub async fn run<T: Tester>(
                 None
             };
             reasons.push(format!(
-                "②: firmware version before {:?}, after deletion {:?}",
-                before.firmware, after.firmware
+                "②: firmware version before {}, after deletion {}",
+                shown(&before.firmware),
+                shown(&after.firmware)
             ));
             let verdict = match (erase_ok, before.firmware.is_some(), kept) {
                 (Some(false), _, _) | (_, true, false) => Verdict::Fail,

@@ -20,14 +20,42 @@ pub struct BruteRun {
     pub report: BruteReport,
 }
 
-/// Whether a pair may be written in clear: pairs from the built-in list are
-/// public knowledge; anything the user supplied is masked.
-pub fn evidence_password(source: &str, password: &str) -> String {
-    if source.starts_with("user-supplied") {
-        mask(password)
-    } else {
-        password.to_string()
+/// A password as the evidence and reports write it: masked the same way
+/// whatever its source (the built-in list or the tester's).
+pub fn evidence_password(_source: &str, password: &str) -> String {
+    mask(password)
+}
+
+/// S1.1-04 from locks the default-credential check ran into, when no
+/// brute-force test ran: evidence with its numbers, not a verdict.
+pub fn lock_only_verdict(logins: &[crate::assess::ServiceLogin]) -> Option<CriterionVerdict> {
+    let reasons: Vec<String> = logins
+        .iter()
+        .filter_map(|l| {
+            let s = l.lock_seen_by_defaults.as_ref()?;
+            Some(format!(
+                "{}: the default-credential check was refused ({}) after {} wrong pairs{}",
+                l.service,
+                s.signal,
+                s.after_attempts,
+                match s.lifted_after_ms {
+                    Some(ms) => format!(
+                        "; it lifted about {} later",
+                        super::bruteforce::human(ms as f64 / 1000.0)
+                    ),
+                    None => String::new(),
+                }
+            ))
+        })
+        .collect();
+    if reasons.is_empty() {
+        return None;
     }
+    Some(CriterionVerdict {
+        criterion: "S1.1-04".into(),
+        verdict: Verdict::NeedsReview,
+        reasons,
+    })
 }
 
 /// S1.1-02 from the default-credential checks.
@@ -178,6 +206,9 @@ pub struct Row {
     pub verdict: Verdict,
     pub tested: Vec<String>,
     pub document_review: Option<String>,
+    /// Evidence files (inside the evidence directory) behind the verdict.
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 /// Combines verdicts of one criterion (and its sub-items): any fail fails;
@@ -218,9 +249,11 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
                 .map(|m| m.examines.get(lang).to_string());
             let mut tested = Vec::new();
             for v in &vs {
+                // The criterion's verdict has its own column; a line names
+                // only its own (a sub-item's, or the service's inside it).
                 for r in &v.reasons {
                     if v.criterion == c.id {
-                        tested.push(format!("{} — {r}", v.verdict));
+                        tested.push(r.clone());
                     } else {
                         tested.push(format!("{} {} — {r}", v.criterion, v.verdict));
                     }
@@ -233,6 +266,7 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
                 verdict: combine(&vs),
                 tested,
                 document_review,
+                evidence: Vec::new(),
             }
         })
         .collect()
@@ -293,16 +327,16 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
         "\n実機テストは実施した範囲のみを示します。「要確認」は残りを技術文書で示す必要があることを意味します。エビデンスディレクトリに通信記録と SHA-256 マニフェストがあります。\n\n"
     });
     out.push_str(if en {
-        "| Criterion | Title | Device test | Verdict |\n| --- | --- | --- | --- |\n"
+        "| Criterion | Title | Tested on the device | Verdict |\n| --- | --- | --- | --- |\n"
     } else {
-        "| 適合基準 | 項目 | 実機テスト | 判定 |\n| --- | --- | --- | --- |\n"
+        "| 適合基準 | 項目 | 実機で試験 | 判定 |\n| --- | --- | --- | --- |\n"
     });
     for r in rows {
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             r.id,
             md_escape(&r.title),
-            if r.device_test { "✓" } else { "—" },
+            if r.tested.is_empty() { "—" } else { "✓" },
             verdict_label(r.verdict, lang)
         ));
     }
@@ -328,6 +362,13 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
             for t in &r.tested {
                 out.push_str(&format!("  - {}\n", md_escape(t)));
             }
+        }
+        if !r.evidence.is_empty() {
+            out.push_str(&format!(
+                "- **{}**: {}\n",
+                if en { "Evidence" } else { "証跡ファイル" },
+                md_escape(&r.evidence.join(", "))
+            ));
         }
         if let Some(d) = &r.document_review {
             out.push_str(&format!(
@@ -362,7 +403,7 @@ pub fn html(h: &Header, rows: &[Row], lang: Lang) -> String {
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}}\
-.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
+code{{font-size:.85em}}@media print{{body{{max-width:none;margin:0}}tr{{break-inside:avoid}}}}.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
         if en { "en" } else { "ja" }
     );
     let labels = if en {
@@ -386,6 +427,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
             "Title",
             "Verdict",
             "Tested on the device",
+            "Evidence",
             "Document review",
         ]
     } else {
@@ -394,6 +436,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
             "項目",
             "判定",
             "実機での試験内容",
+            "証跡ファイル",
             "ドキュメント評価",
         ]
     };
@@ -414,12 +457,21 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
             )
         };
         out.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             r.verdict,
             html_escape(&r.id),
             html_escape(&r.title),
             verdict_label(r.verdict, lang),
             tested,
+            if r.evidence.is_empty() {
+                "—".to_string()
+            } else {
+                r.evidence
+                    .iter()
+                    .map(|e| format!("<code>{}</code>", html_escape(e)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            },
             r.document_review
                 .as_deref()
                 .map(html_escape)
