@@ -342,10 +342,10 @@ pub async fn list_labels(
 /// All labels as CSV (one row per label). Cells a spreadsheet would take
 /// for a formula start with `'`; `excel=1` adds a UTF-8 byte order mark.
 #[utoipa::path(get, path = "/api/v1/export/labels.csv", tag = "public",
-    params(("excel" = Option<String>, Query, description = "1: start with a UTF-8 byte order mark, for Excel")),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+    params(("excel" = Option<String>, Query, pattern = r"^(0|1|true|false)?$", description = "1: start with a UTF-8 byte order mark, for Excel")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
 pub async fn export_csv(State(st): State<AppState>, Params(params): Params) -> ApiResult<Response> {
-    let excel = match params.get("excel").map(|v| v.trim()) {
+    let excel = match params.get("excel").map(String::as_str) {
         None | Some("" | "0" | "false") => false,
         Some("1" | "true") => true,
         Some(other) => {
