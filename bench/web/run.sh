@@ -5,10 +5,15 @@
 # serves it with `jcstar serve` (release build), and measures with wrk:
 #   - the product information page (HTML) and its JSON, against nginx serving
 #     the very same bytes as static files, in the same run;
-#   - search latency (p50/p99) on the JSON API and the HTML search page.
-# Everything listens on 127.0.0.1 only; nginx runs from a temporary config.
+#   - search latency (p50/p99) on the JSON API and the HTML search page;
+#   - product-page latency while 16 connections search beside it, on a second
+#     server process over the same database with the default anonymous rate
+#     limits (clients are told apart by a header, see below).
+# The capacity figures are taken with the anonymous limits off (wrk is one
+# client address). Everything listens on 127.0.0.1 only; nginx runs from a
+# temporary config.
 #
-# Usage: bench/web/run.sh            (env: N, DUR, CONN, THREADS, PORT_APP, PORT_NGINX)
+# Usage: bench/web/run.sh  (env: N, DUR, CONN, THREADS, PORT_APP, PORT_NGINX, PORT_LIMITED)
 # Needs: wrk, nginx (Debian nginx-light), curl.
 set -euo pipefail
 
@@ -19,6 +24,7 @@ CONN=${CONN:-64}
 THREADS=${THREADS:-2}
 PORT_APP=${PORT_APP:-18481}
 PORT_NGINX=${PORT_NGINX:-18482}
+PORT_LIMITED=${PORT_LIMITED:-18483}
 
 for tool in wrk nginx curl; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
@@ -35,8 +41,10 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/jcstar"
 WORK=$(mktemp -d)
 APP_PID=""
 NGINX_PID=""
+LIM_PID=""
 cleanup() {
     [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+    [ -n "$LIM_PID" ] && kill "$LIM_PID" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -46,6 +54,7 @@ trap cleanup EXIT
 echo "bench: seeding $N labels (one-off; not measured)..." >&2
 t0=$(date +%s)
 "$BIN" serve --listen "127.0.0.1:$PORT_APP" --database "sqlite://$WORK/registry.sqlite" \
+    --rate-cheap 0 --rate-expensive 0 --expensive-lanes 0 --max-connections-per-address 4096 \
     --seed-bulk "$N" --json >"$WORK/serve.out" 2>"$WORK/serve.err" &
 APP_PID=$!
 until grep -q listen "$WORK/serve.out" 2>/dev/null; do
@@ -101,6 +110,42 @@ read -r s_rps s_p50 s_p99 < <(lat "$APP/api/v1/labels?q=camera&status=active&per
 read -r sm_rps sm_p50 sm_p99 < <(lat "$APP/api/v1/labels?model=M00$((N / 3))")
 read -r sh_rps sh_p50 sh_p99 < <(lat "$APP/search?company=Daikoku&level=2")
 
+# The same database behind the default limits. wrk is a single address, so
+# the server takes the client address from X-Bench-Client: product-page
+# requests come from random addresses (many visitors), the search load from
+# 16 addresses.
+"$BIN" serve --listen "127.0.0.1:$PORT_LIMITED" --database "sqlite://$WORK/registry.sqlite" \
+    --client-ip-header x-bench-client --max-connections-per-address 4096 \
+    --json >"$WORK/limited.out" 2>"$WORK/limited.err" &
+LIM_PID=$!
+until grep -q listen "$WORK/limited.out" 2>/dev/null; do
+    kill -0 "$LIM_PID" 2>/dev/null || { cat "$WORK/limited.err" >&2; exit 1; }
+    sleep 1
+done
+LIM="http://127.0.0.1:$PORT_LIMITED"
+cat >"$WORK/visitors.lua" <<'LUA'
+request = function()
+    local ip = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+    return wrk.format(nil, nil, { ["X-Bench-Client"] = ip })
+end
+LUA
+cat >"$WORK/searchers.lua" <<'LUA'
+request = function()
+    return wrk.format(nil, nil, { ["X-Bench-Client"] = "10.99.0." .. math.random(1, 16) })
+end
+LUA
+plat() { wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency -s "$WORK/visitors.lua" "$1" | awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print r, p50, p99}'; }
+read -r q_rps q_p50 q_p99 < <(plat "$LIM/labels/$NUM")
+SECS=${DUR%s}
+wrk -t1 -c16 -d"$((SECS + 4))s" -s "$WORK/searchers.lua" "$LIM/api/v1/labels?q=camera&status=active&per_page=20" >"$WORK/searchers.out" &
+SEARCH_PID=$!
+sleep 2
+read -r l_rps l_p50 l_p99 < <(plat "$LIM/labels/$NUM")
+wait "$SEARCH_PID"
+ld_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/searchers.out")
+ld_refused=$(awk '/Non-2xx/ {print $5}' "$WORK/searchers.out")
+ld_total=$(awk '/requests in/ {print $1}' "$WORK/searchers.out")
+
 cat <<OUT
 | measurement (${N} labels, wrk -t$THREADS -c$CONN -d$DUR) | jcstar serve | nginx static | ratio |
 | --- | ---: | ---: | ---: |
@@ -112,4 +157,12 @@ cat <<OUT
 | JSON \`q=camera&status=active\` | $s_rps | $s_p50 | $s_p99 |
 | JSON \`model=M00$((N / 3))\` | $sm_rps | $sm_p50 | $sm_p99 |
 | HTML \`/search?company=Daikoku&level=2\` | $sh_rps | $sh_p50 | $sh_p99 |
+
+| product page HTML, default rate limits (wrk -c$CONN, random client addresses) | req/s | p50 | p99 |
+| --- | ---: | ---: | ---: |
+| alone | $q_rps | $q_p50 | $q_p99 |
+| beside 16 connections searching from 16 addresses | $l_rps | $l_p50 | $l_p99 |
+
+Search load beside it: $ld_total requests at $ld_rps req/s, ${ld_refused:-0} refused (429/503).
+Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)
 OUT

@@ -42,17 +42,75 @@ const COL_NA: &str = "NAであることの理由";
 const COL_METHODS: &str = "評価手法";
 const COL_EVIDENCE: &str = "証跡";
 const COL_NOTES: &str = "備考";
+const COL_STATEMENT: &str = "適合基準（参照）";
+const COL_NA_CONDITIONS: &str = "NAとなる条件（参照）";
+const COL_PROCEDURE: &str = "評価手順（参照）";
 
-/// Columns of the answer sheet, in export order, with widths.
-const ANSWER_COLUMNS: [(&str, f64); 7] = [
-    (COL_ID, 11.0),
-    (COL_TITLE, 36.0),
-    (COL_RESULT, 13.0),
-    (COL_NA, 36.0),
+/// Columns of the answer sheet, in export order, with widths. The last
+/// three are the catalog's text for reading next to the answer; import
+/// ignores them.
+const ANSWER_COLUMNS: [(&str, f64); 10] = [
+    (COL_ID, 10.0),
+    (COL_TITLE, 24.0),
+    (COL_RESULT, 12.0),
+    (COL_NA, 30.0),
     (COL_METHODS, 16.0),
-    (COL_EVIDENCE, 56.0),
-    (COL_NOTES, 40.0),
+    (COL_EVIDENCE, 40.0),
+    (COL_NOTES, 30.0),
+    (COL_STATEMENT, 48.0),
+    (COL_NA_CONDITIONS, 34.0),
+    (COL_PROCEDURE, 40.0),
 ];
+
+/// The answer columns a vendor fills in; everything else is locked.
+const INPUT_COLUMNS: [&str; 5] = [COL_RESULT, COL_NA, COL_METHODS, COL_EVIDENCE, COL_NOTES];
+
+/// Row height (points) that shows every line of the row's wrapped cells:
+/// one line per started column width, East Asian characters counting
+/// double, as LibreOffice and Excel do not grow rows written by a library.
+fn row_height(cells: &[(&str, f64)]) -> f64 {
+    let lines = cells
+        .iter()
+        .map(|(text, width)| {
+            let width = width.max(4.0);
+            text.split('\n')
+                .map(|line| {
+                    let units: f64 = line
+                        .chars()
+                        .map(|c| if (c as u32) < 0x1100 { 1.0 } else { 1.5 })
+                        .sum();
+                    (units / (width - 1.0)).ceil().max(1.0)
+                })
+                .sum::<f64>()
+        })
+        .fold(1.0, f64::max);
+    (lines * 13.0 + 4.0).min(409.0)
+}
+
+/// Landscape A4, one page wide, header row on every page, page numbers.
+fn print_setup(ws: &mut Worksheet, last_row: u32, last_col: u16) -> Result<(), ChecklistError> {
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0).map_err(xw)?;
+    ws.set_print_area(0, 0, last_row, last_col).map_err(xw)?;
+    ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+    ws.set_footer("&P / &N");
+    Ok(())
+}
+
+/// Fixed text is locked; the sheet is protected without a password (it
+/// guards against slips, not people), still letting rows be added and
+/// resized.
+fn protect(ws: &mut Worksheet) {
+    let options = rust_xlsxwriter::ProtectionOptions {
+        format_columns: true,
+        format_rows: true,
+        insert_rows: true,
+        ..rust_xlsxwriter::ProtectionOptions::default()
+    };
+    ws.protect_with_options(&options);
+}
 
 /// Rows of the basic-information sheet: label, how to fill it.
 mod row {
@@ -125,6 +183,8 @@ const KIND_DEVICE_TEST: &str = "実機テスト";
 const EXTERNAL_SUFFIX: &str = "(外部保管)";
 const METHOD_DOCUMENT: &str = "ドキュメント評価";
 const METHOD_DEVICE: &str = "実機テスト";
+/// Between two methods in one cell, so that both fit one dropdown entry.
+const METHOD_JOIN: &str = "・";
 
 fn xw(e: rust_xlsxwriter::XlsxError) -> ChecklistError {
     ChecklistError::XlsxWrite(e.to_string())
@@ -248,12 +308,22 @@ fn write_basic(
         ws.write_string_with_format(0, col as u16, title, header)
             .map_err(xw)?;
     }
+    let input = cell.clone().set_unlocked();
+    let fixed = cell.clone().set_background_color(Color::RGB(0xF2F2F2));
     for (i, (label, howto)) in BASIC_ROWS.into_iter().enumerate() {
         let r = i as u32 + 1;
+        let v = value(label)?;
+        ws.set_row_height(r, row_height(&[(&v, 60.0), (howto, 40.0), (label, 34.0)]))
+            .map_err(xw)?;
         ws.write_string_with_format(r, 0, label, header)
             .map_err(xw)?;
-        ws.write_string_with_format(r, 1, value(label)?, cell)
-            .map_err(xw)?;
+        // The rows that identify the file format are not the vendor's to edit.
+        let f = if howto.starts_with("変更しないでください") {
+            &fixed
+        } else {
+            &input
+        };
+        ws.write_string_with_format(r, 1, v, f).map_err(xw)?;
         ws.write_string_with_format(r, 2, howto, note).map_err(xw)?;
     }
     let dv = DataValidation::new()
@@ -280,6 +350,9 @@ fn write_basic(
     ws.set_column_width(1, 60).map_err(xw)?;
     ws.set_column_width(2, 40).map_err(xw)?;
     ws.set_freeze_panes(1, 0).map_err(xw)?;
+    print_setup(ws, BASIC_ROWS.len() as u32, 2)?;
+    ws.set_portrait();
+    protect(ws);
     Ok(())
 }
 
@@ -290,6 +363,8 @@ fn write_answers(
     header: &Format,
     cell: &Format,
 ) -> Result<(), ChecklistError> {
+    let fixed = cell.clone().set_background_color(Color::RGB(0xF2F2F2));
+    let input = cell.clone().set_unlocked();
     for (col, (title, width)) in ANSWER_COLUMNS.into_iter().enumerate() {
         ws.write_string_with_format(0, col as u16, title, header)
             .map_err(xw)?;
@@ -303,16 +378,60 @@ fn write_answers(
             });
         }
         let r = i as u32 + 1;
-        let title = catalog
-            .and_then(|cat| cat.criterion(&a.criterion))
-            .map(|cr| cr.title.ja.clone())
+        let cr = catalog.and_then(|cat| cat.criterion(&a.criterion));
+        let title = cr.map(|cr| cr.title.ja.clone()).unwrap_or_default();
+        let statement = cr
+            .map(|cr| {
+                let mut text = cr.statement.ja.clone();
+                if let Some(conds) = &cr.conditions {
+                    for item in &conds.items {
+                        text.push_str(&format!("\n{} {}", item.label, item.text.ja));
+                    }
+                }
+                text
+            })
+            .unwrap_or_default();
+        let na_conditions = cr
+            .map(|cr| {
+                if cr.na.allowed {
+                    cr.na
+                        .conditions
+                        .iter()
+                        .map(|t| format!("・{}", t.ja))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    "対象外（NA）にはできない".to_string()
+                }
+            })
+            .unwrap_or_default();
+        let procedure = cr
+            .map(|cr| {
+                cr.methods
+                    .iter()
+                    .filter(|m| m.applies)
+                    .map(|m| {
+                        let mut text = format!("【{}】{}", method_label(m.kind), m.examines.ja);
+                        if let Some(steps) = &m.steps {
+                            for item in &steps.items {
+                                text.push_str(&format!("\n{} {}", item.label, item.text.ja));
+                            }
+                        }
+                        if let Some(note) = &m.note {
+                            text.push_str(&format!("\n※{}", note.ja));
+                        }
+                        text
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
             .unwrap_or_default();
         let methods = a
             .methods
             .iter()
             .map(|m| method_label(*m))
             .collect::<Vec<_>>()
-            .join("\n");
+            .join(METHOD_JOIN);
         let evidence = a
             .evidence
             .iter()
@@ -327,15 +446,36 @@ fn write_answers(
             methods,
             evidence,
             a.notes.clone().unwrap_or_default(),
+            statement,
+            na_conditions,
+            procedure,
         ];
-        for (col, v) in values.into_iter().enumerate() {
-            ws.write_string_with_format(r, col as u16, v, cell)
+        let sized: Vec<(&str, f64)> = values
+            .iter()
+            .zip(ANSWER_COLUMNS.iter())
+            .map(|(v, (_, w))| (v.as_str(), *w))
+            .collect();
+        ws.set_row_height(r, row_height(&sized)).map_err(xw)?;
+        for (col, v) in values.iter().enumerate() {
+            let name = ANSWER_COLUMNS.get(col).map_or("", |(n, _)| *n);
+            let f = if INPUT_COLUMNS.contains(&name) {
+                &input
+            } else {
+                &fixed
+            };
+            ws.write_string_with_format(r, col as u16, v, f)
                 .map_err(xw)?;
         }
     }
-    // The dropdown covers the answer rows plus some blank ones so a vendor
-    // adding a row still gets it.
+    // The dropdowns cover the answer rows plus some blank ones so a vendor
+    // adding a row still gets them; those rows are left open for input.
     let last = c.answers.len() as u32 + 20;
+    for r in c.answers.len() as u32 + 1..=last {
+        for col in INPUT_COLUMNS.iter().map(|n| col_index(n)) {
+            ws.write_blank(r, col, &input).map_err(xw)?;
+        }
+        ws.write_blank(r, col_index(COL_ID), &input).map_err(xw)?;
+    }
     let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
     let dv = DataValidation::new()
         .allow_list_strings(&labels)
@@ -351,7 +491,17 @@ fn write_answers(
     let result_col = col_index(COL_RESULT);
     ws.add_data_validation(1, result_col, last, result_col, &dv)
         .map_err(xw)?;
+    let both = format!("{METHOD_DOCUMENT}{METHOD_JOIN}{METHOD_DEVICE}");
+    let dv = DataValidation::new()
+        .allow_list_strings(&[METHOD_DOCUMENT, METHOD_DEVICE, both.as_str()])
+        .map_err(xw)?
+        .set_error_style(DataValidationErrorStyle::Information);
+    let methods_col = col_index(COL_METHODS);
+    ws.add_data_validation(1, methods_col, last, methods_col, &dv)
+        .map_err(xw)?;
     ws.set_freeze_panes(1, 1).map_err(xw)?;
+    print_setup(ws, c.answers.len() as u32, ANSWER_COLUMNS.len() as u16 - 1)?;
+    protect(ws);
     Ok(())
 }
 
@@ -1188,7 +1338,10 @@ fn read_answers(
             Outcome::Unanswered
         });
         let mut methods = Vec::new();
-        for line in get(methods_c).lines().filter(|l| !l.trim().is_empty()) {
+        for line in get(methods_c)
+            .split(['\n', '・', '、'])
+            .filter(|l| !l.trim().is_empty())
+        {
             match parse_method(line) {
                 Some(m) => methods.push(m),
                 None => s.bad(

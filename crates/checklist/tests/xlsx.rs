@@ -101,10 +101,24 @@ fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
             "NAであることの理由",
             "評価手法",
             "証跡",
-            "備考"
+            "備考",
+            "適合基準（参照）",
+            "NAとなる条件（参照）",
+            "評価手順（参照）"
         ]
     );
-    assert_eq!(answers.len(), 17);
+    let filled = answers
+        .iter()
+        .filter(|r| r.iter().any(|c| !c.is_empty()))
+        .count();
+    assert_eq!(filled, 17);
+    // The catalog's text next to each answer: statement with its
+    // sub-conditions, NA conditions, and the evaluation procedure.
+    let c13 = Catalog::star1().criterion("S1.1-13").unwrap();
+    let row13 = &answers[13];
+    assert!(row13[7].starts_with(&c13.statement.ja), "{}", row13[7]);
+    assert!(row13[9].contains("【実機テスト】"), "{}", row13[9]);
+    assert!(answers[5][8].contains("対象外（NA）にはできない") || !answers[5][8].is_empty());
     assert_eq!(answers[1][0], "S1.1-01");
     assert_eq!(answers[1][1], Catalog::star1().criteria[0].title.ja);
     assert_eq!(answers[1][2], "みなし適合");
@@ -128,6 +142,20 @@ fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
     assert!(sheet2.contains("<cols>"), "no column widths");
     let styles = zip_entry(&bytes, "xl/styles.xml");
     assert!(styles.contains(r#"wrapText="1""#), "no wrapped text");
+
+    // Printing: landscape A4, one page wide, the header row on every page.
+    assert!(sheet2.contains(r#"orientation="landscape""#), "{sheet2}");
+    assert!(sheet2.contains(r#"fitToPage="1""#));
+    assert!(sheet2.contains(r#"fitToHeight="0""#));
+    let workbook = zip_entry(&bytes, "xl/workbook.xml");
+    assert!(workbook.contains("_xlnm.Print_Titles"), "{workbook}");
+    // Rows tall enough for their wrapped text.
+    assert!(sheet2.contains(r#"customHeight="1""#));
+    // Fixed text locked, answers open, the sheet protected.
+    assert!(sheet2.contains("<sheetProtection"), "not protected");
+    assert!(styles.contains(r#"locked="0""#), "no unlocked cells");
+    // The method has a dropdown too.
+    assert!(sheet2.contains("ドキュメント評価,実機テスト,ドキュメント評価・実機テスト"));
 }
 
 #[test]
@@ -519,4 +547,88 @@ fn excel_typing_accidents_are_caught_or_handled() {
         "{err}"
     );
     assert!(problems[0].expected.ja.contains("先頭の 0"));
+}
+
+/// Printed by LibreOffice, the answer sheet comes out on landscape pages
+/// with every criterion row whole (each id on exactly one page, with the
+/// header row repeated on each).
+#[test]
+fn printed_by_libreoffice_every_row_is_whole_on_landscape_pages() {
+    let soffice = ["/usr/bin/libreoffice", "/usr/bin/soffice"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("LibreOffice is not installed: install libreoffice-calc-nogui");
+    for tool in ["/usr/bin/pdfinfo", "/usr/bin/pdftotext"] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} missing: install the Debian package poppler-utils"
+        );
+    }
+    let dir = Scratch::new();
+    let xlsx = dir.path().join("checklist.xlsx");
+    example().write_path(&xlsx, Some(Catalog::star1())).unwrap();
+    let profile = dir.path().join("lo-profile");
+    let out = Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    let pdf = dir.path().join("checklist.pdf");
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = Command::new("/usr/bin/pdfinfo")
+        .args(["-f", "1", "-l", "99"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    assert!(pages >= 2, "{info}");
+    let text_of = |page: usize| {
+        let o = Command::new("/usr/bin/pdftotext")
+            .args(["-f", &page.to_string(), "-l", &page.to_string(), "-layout"])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let texts: Vec<String> = (1..=pages).map(text_of).collect();
+    // Page 1 is the basic-information form; the rest is the answer sheet.
+    for (i, t) in texts.iter().enumerate().skip(1) {
+        let size = info
+            .lines()
+            .find(|l| l.starts_with(&format!("Page {:>4} size:", i + 1)))
+            .unwrap_or_else(|| panic!("no size for page {}: {info}", i + 1));
+        let dims: Vec<f64> = size
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert!(dims[1] > dims[2], "page {} is not landscape: {size}", i + 1);
+        assert!(t.contains("適合基準ID"), "no header row on page {}", i + 1);
+    }
+    for c in &Catalog::star1().criteria {
+        let on: Vec<usize> = texts
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, t)| t.contains(&c.id))
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(on.len(), 1, "{} printed on pages {on:?}", c.id);
+    }
 }

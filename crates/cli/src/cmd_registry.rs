@@ -217,6 +217,11 @@ enum Cmd {
         /// JSON array of labels.
         #[arg(long = "json-format", id = "json_format")]
         json_format: bool,
+        /// CSV for Excel: starts with a UTF-8 byte order mark, so Japanese
+        /// text opens ungarbled. (Cells that a spreadsheet would take for a
+        /// formula are prefixed with ' in every CSV export.)
+        #[arg(long, requires = "csv")]
+        excel: bool,
         /// Output file.
         #[arg(short, long)]
         output: PathBuf,
@@ -863,11 +868,17 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Cmd::Export {
             csv,
             json_format: _,
+            excel,
             output,
         } => {
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("creating {}", output.display()))?;
-            let w = std::io::BufWriter::new(file);
+            let mut w = std::io::BufWriter::new(file);
+            if excel {
+                use std::io::Write as _;
+                w.write_all(jcstar_registry::csv_cell::UTF8_BOM)
+                    .with_context(|| format!("writing {}", output.display()))?;
+            }
             let r = if csv {
                 reg.export_csv(w).await
             } else {

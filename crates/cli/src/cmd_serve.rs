@@ -30,6 +30,30 @@ pub struct Args {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     body_limit: usize,
+    /// Connections served at once (more wait in the listen backlog).
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Connections one client address may hold at once.
+    #[arg(long, default_value_t = 128)]
+    max_connections_per_address: usize,
+    /// Behind a reverse proxy: the header carrying the client's address
+    /// (e.g. x-forwarded-for), used for the per-address limits.
+    #[arg(long, value_name = "HEADER")]
+    client_ip_header: Option<String>,
+    /// Anonymous requests for pages, label images and the like, per client
+    /// address: RATE per second with bursts of BURST (default 50/200; 0 turns
+    /// the limit off).
+    #[arg(long, value_name = "RATE/BURST", value_parser = parse_budget)]
+    rate_cheap: Option<jcstar_web::Budget>,
+    /// Anonymous searches, exports, feed and chain reads per client address
+    /// (default 2/20; 0 turns the limit off).
+    #[arg(long, value_name = "RATE/BURST", value_parser = parse_budget)]
+    rate_expensive: Option<jcstar_web::Budget>,
+    /// Anonymous searches, exports, feed and chain reads running at once,
+    /// all clients together (default: the number of CPUs, at least 2; 0: no
+    /// bound).
+    #[arg(long, value_name = "N")]
+    expensive_lanes: Option<usize>,
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
@@ -83,9 +107,34 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_string();
+    let client_ip_header = args
+        .client_ip_header
+        .as_deref()
+        .map(|h| {
+            jcstar_web::HeaderName::from_bytes(h.trim().to_ascii_lowercase().as_bytes())
+                .with_context(|| format!("--client-ip-header {h:?} is not a header name"))
+        })
+        .transpose()?;
+    let mut rate_limits = jcstar_web::RateLimits::default();
+    if let Some(b) = args.rate_cheap {
+        rate_limits.cheap = b;
+    }
+    if let Some(b) = args.rate_expensive {
+        rate_limits.expensive = b;
+    }
+    if let Some(n) = args.expensive_lanes {
+        rate_limits.expensive_concurrency = n;
+    }
     let config = jcstar_web::Config {
         base_url: base_url.clone(),
         body_limit: args.body_limit,
+        client_ip_header,
+        rate_limits,
+        ..Default::default()
+    };
+    let serve_options = jcstar_web::ServeOptions {
+        max_connections: args.max_connections,
+        max_connections_per_address: args.max_connections_per_address,
         ..Default::default()
     };
     let app = jcstar_web::router(registry.clone(), &config);
@@ -119,11 +168,30 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         }
         out.flush()?;
     }
-    jcstar_web::serve(listener, app, shutdown_signal())
+    jcstar_web::serve_with(listener, app, serve_options, shutdown_signal())
         .await
         .context("serving HTTP")?;
     registry.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `RATE/BURST` (or `RATE`, burst = rate; `0`: off).
+fn parse_budget(s: &str) -> Result<jcstar_web::Budget, String> {
+    let (rate, burst) = match s.split_once('/') {
+        Some((r, b)) => (r, Some(b)),
+        None => (s, None),
+    };
+    let num = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("{s:?}: expected RATE/BURST with whole numbers, e.g. 50/200"))
+    };
+    let per_second = num(rate)?;
+    let burst = match burst {
+        Some(b) => num(b)?,
+        None => per_second,
+    };
+    Ok(jcstar_web::Budget { per_second, burst })
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish requests in flight.

@@ -159,7 +159,21 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn print_import(r: &ImportReport, en: bool) {
-    for f in &r.files {
+    // An OSV archive holds tens of thousands of one-record files: list
+    // files only when there are few, otherwise the totals say enough.
+    const LISTED: usize = 20;
+    if r.files.len() > LISTED {
+        println!(
+            "{} {}",
+            r.files.len(),
+            if en {
+                "files read"
+            } else {
+                "個のファイルを読み込みました"
+            }
+        );
+    }
+    for f in r.files.iter().filter(|_| r.files.len() <= LISTED) {
         println!(
             "{}: {:?}, {} {}, {} {}",
             f.file,

@@ -516,21 +516,10 @@ fn a_checklist_contradicting_its_evidence_is_refused_by_validate_and_registry_ap
             arg(&list),
             "--org",
             "acme",
-            "--company",
-            "Acme",
-            "--address",
-            "Tokyo",
-            "--contact",
-            "psirt@example.jp",
-            "--product",
-            "Cam",
-            "--model",
-            "SC-200",
-            "--firmware",
-            "2.4.1",
         ])
         .current_dir(&dir.0)
         .env_remove("JCSTAR_DATABASE")
+        .env("JCSTAR_AS", "Vendor Tester")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));

@@ -350,6 +350,18 @@ async fn flow(backend: Backend) {
     ok_json(
         &url,
         dir,
+        &["registry", "export", "--csv", "--excel", "-o", "excel.csv"],
+    );
+    let excel = std::fs::read(dir.join("excel.csv")).unwrap();
+    assert_eq!(
+        &excel[..3],
+        b"\xEF\xBB\xBF",
+        "Excel variant starts with a BOM"
+    );
+    assert_eq!(&excel[3..], csv.as_bytes());
+    ok_json(
+        &url,
+        dir,
         &["registry", "export", "--json-format", "-o", "labels.json"],
     );
     let labels: serde_json::Value =

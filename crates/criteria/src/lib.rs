@@ -1,6 +1,8 @@
 //! The JC-STAR criteria catalogs as data: the model, loading and validation of
 //! the embedded ★1 catalog (and any catalog file a user points at), the
-//! cross-scheme reference lookups and exports such as OSCAL.
+//! cross-scheme reference lookups, the mutual-recognition arrangements
+//! ([`Recognition`]: which criteria a partner scheme's products are deemed
+//! to meet, and the fee) and exports such as OSCAL.
 //!
 //! This crate owns what the scheme *requires*. It must not know about any
 //! particular product, checklist answer, device or registry record, and it

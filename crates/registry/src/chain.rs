@@ -12,8 +12,22 @@
 //! absent values are `null`, and `payload` is the payload's stored JSON text as
 //! a string (so the hash never depends on how a JSON library orders keys).
 //! The first event's `prev_hash` is 64 zeros.
+//!
+//! Two ways to check the chain. [`crate::Registry::verify_chain`] (the
+//! operator's `jcstar registry verify`) re-hashes every event. The public
+//! [`crate::Registry::chain_status`] continues from a stored checkpoint: it
+//! confirms that the checkpointed event still has the hash verified earlier,
+//! verifies the events appended since (at most [`STATUS_BATCH`] per call,
+//! so a request's cost is bounded however long the log grows) and moves the
+//! checkpoint. It therefore vouches for the events since the last
+//! verification; an edit to an older event that kept its stored hash is
+//! found by the full verification only.
 
 use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+use crate::model::{BrokenLink, ChainReport};
+use crate::store::Store;
 
 /// `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -63,6 +77,116 @@ pub fn event_hash(f: &EventFields<'_>) -> String {
 /// SHA-256 (hex) of arbitrary bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// Events one chain status call verifies at most. A log far ahead of its
+/// checkpoint (an upgraded registry) is caught up over several calls, each
+/// reporting how far it got.
+pub const STATUS_BATCH: i64 = 20_000;
+
+/// Why the event `seq` (stored `prev_hash`, `hash`, content `fields`) does
+/// not continue a chain that expected event `expected_seq` after `prev`.
+pub(crate) fn link_problem(
+    expected_seq: i64,
+    prev: &str,
+    seq: i64,
+    prev_hash: &str,
+    hash: &str,
+    fields: &EventFields<'_>,
+) -> Option<String> {
+    if seq != expected_seq {
+        return Some(format!(
+            "expected event {expected_seq} next but found {seq} (events missing)"
+        ));
+    }
+    if prev_hash != prev {
+        return Some(format!(
+            "prev_hash {prev_hash} does not match the hash {prev} of event {}",
+            expected_seq - 1
+        ));
+    }
+    let h = event_hash(fields);
+    (h != hash).then(|| {
+        format!("stored hash {hash} but the event's content hashes to {h}: the event was altered")
+    })
+}
+
+/// The chain status from the checkpoint on (see the module documentation),
+/// verifying at most `batch` new events.
+pub(crate) async fn status(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+    batch: i64,
+) -> Result<ChainReport> {
+    let (cp_seq, cp_hash) = store.chain_checkpoint().await?;
+    let broken = |seq: i64, problem: String, events: i64, head_hash: &str| ChainReport {
+        events,
+        head_hash: head_hash.to_string(),
+        first_broken: Some(BrokenLink { seq, problem }),
+    };
+    if cp_seq > 0 {
+        match store.event_hash_at(cp_seq).await? {
+            Some(h) if h == cp_hash => {}
+            Some(h) => {
+                return Ok(broken(
+                    cp_seq,
+                    format!(
+                        "event {cp_seq} was verified with hash {cp_hash} but now has {h}: the log was altered after verification"
+                    ),
+                    0,
+                    GENESIS,
+                ));
+            }
+            None => {
+                return Ok(broken(
+                    cp_seq,
+                    format!("event {cp_seq} was verified earlier but is gone: events were removed"),
+                    0,
+                    GENESIS,
+                ));
+            }
+        }
+    }
+    let stretch = store.verify_stretch(cp_seq, &cp_hash, batch.max(1)).await?;
+    if stretch.seq > cp_seq {
+        store
+            .save_chain_checkpoint(now, stretch.seq, &stretch.hash)
+            .await?;
+    }
+    if let Some(b) = stretch.broken {
+        return Ok(ChainReport {
+            events: stretch.seq,
+            head_hash: stretch.hash,
+            first_broken: Some(b),
+        });
+    }
+    // Caught up: the log must end where the head says. A head further on
+    // is a write that committed after the stretch was read, unless the
+    // event after the stretch is missing.
+    if stretch.seq - cp_seq < batch.max(1) {
+        let (head_seq, head_hash) = store.head().await?;
+        let removed = match head_seq.cmp(&stretch.seq) {
+            std::cmp::Ordering::Equal => head_hash != stretch.hash,
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => store.event_hash_at(stretch.seq + 1).await?.is_none(),
+        };
+        if removed {
+            return Ok(broken(
+                head_seq,
+                format!(
+                    "the chain head records event {head_seq} ({head_hash}) but the log ends at {} ({}): events were removed",
+                    stretch.seq, stretch.hash
+                ),
+                stretch.seq,
+                &stretch.hash,
+            ));
+        }
+    }
+    Ok(ChainReport {
+        events: stretch.seq,
+        head_hash: stretch.hash,
+        first_broken: None,
+    })
 }
 
 #[cfg(test)]

@@ -1479,6 +1479,12 @@ fn fts_phrase(column: &str, text: &str) -> String {
 /// The trigram index only knows strings of three characters or more.
 const TRIGRAM: usize = 3;
 
+/// A text criterion of one or two characters has no index to use: it is
+/// looked for among the newest this many labels only, so its cost stays
+/// bounded however large the registry grows (three or more characters
+/// search every label).
+pub const SHORT_TEXT_WINDOW: i64 = 10_000;
+
 pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage> {
     let limit = if q.limit == 0 { 20 } else { q.limit.min(200) };
     let offset = q.offset.min(1_000_000);
@@ -1502,6 +1508,7 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
     // texts have no trigram: they filter the rows the rest of the query
     // yields, in registration order, stopping once the page is full.
     let mut fts: Vec<String> = Vec::new();
+    let mut short_text = false;
     for (col, val, max) in text_filters {
         if let Some(v) = val.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             check_text(col.trim_end_matches("_norm"), v, max)?;
@@ -1509,10 +1516,16 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
             if sqlite && n.chars().count() >= TRIGRAM {
                 fts.push(fts_phrase(col, &n));
             } else {
+                short_text |= n.chars().count() < TRIGRAM;
                 let p = bind(like_pattern(v));
                 clauses.push(format!("labels.{col} LIKE {p} ESCAPE '\\'"));
             }
         }
+    }
+    if short_text {
+        clauses.push(format!(
+            "labels.seq > (SELECT COALESCE(MAX(seq), 0) FROM labels) - {SHORT_TEXT_WINDOW}"
+        ));
     }
     let fts_match = (!fts.is_empty()).then(|| bind(fts.join(" AND ")));
     if let Some(n) = q.number.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -1747,7 +1760,12 @@ pub fn labels_csv(labels: &[Label], header: bool) -> Result<Vec<u8>> {
         w.write_record(CSV_HEADER).map_err(csv_err)?;
     }
     for l in labels {
-        w.write_record(csv_record(l)).map_err(csv_err)?;
+        w.write_record(
+            csv_record(l)
+                .iter()
+                .map(|c| crate::csv_cell::neutralise(c).into_owned()),
+        )
+        .map_err(csv_err)?;
     }
     w.into_inner()
         .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
@@ -1879,30 +1897,56 @@ pub(crate) async fn verify_state(reg: &Registry) -> Result<StateReport> {
                 continue;
             };
             for ((column, w), (_, h)) in want.iter().zip(have.iter()) {
-                let same = if column == "data" {
-                    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
-                    parse(w).is_some() && parse(w) == parse(h)
-                } else {
-                    w == h
+                let short = |t: &str| -> String {
+                    let c: String = t.chars().take(120).collect();
+                    if c.len() < t.len() {
+                        format!("{c}…")
+                    } else {
+                        c
+                    }
                 };
-                if !same {
-                    let short = |t: &str| -> String {
-                        let c: String = t.chars().take(120).collect();
-                        if c.len() < t.len() {
-                            format!("{c}…")
-                        } else {
-                            c
+                if column != "data" {
+                    if w != h {
+                        differences.push(StateDifference {
+                            table: name.clone(),
+                            key: key.clone(),
+                            problem: format!(
+                                "{column} is {:?} but the log gives {:?}",
+                                short(h),
+                                short(w)
+                            ),
+                        });
+                    }
+                    continue;
+                }
+                // The stored document: name the fields that differ.
+                let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
+                match (parse(w), parse(h)) {
+                    (Some(wv), Some(hv)) if wv == hv => {}
+                    (Some(serde_json::Value::Object(wo)), Some(serde_json::Value::Object(ho))) => {
+                        let mut fields: Vec<&String> = wo.keys().chain(ho.keys()).collect();
+                        fields.sort();
+                        fields.dedup();
+                        for f in fields.into_iter().filter(|f| wo.get(*f) != ho.get(*f)) {
+                            let show = |v: Option<&serde_json::Value>| {
+                                short(&v.map(|v| v.to_string()).unwrap_or_else(|| "absent".into()))
+                            };
+                            differences.push(StateDifference {
+                                table: name.clone(),
+                                key: key.clone(),
+                                problem: format!(
+                                    "data.{f} is {} but the log gives {}",
+                                    show(ho.get(f)),
+                                    show(wo.get(f))
+                                ),
+                            });
                         }
-                    };
-                    differences.push(StateDifference {
+                    }
+                    _ => differences.push(StateDifference {
                         table: name.clone(),
                         key: key.clone(),
-                        problem: format!(
-                            "{column} is {:?} but the log gives {:?}",
-                            short(h),
-                            short(w)
-                        ),
-                    });
+                        problem: format!("data is {:?} but the log gives {:?}", short(h), short(w)),
+                    }),
                 }
             }
         }

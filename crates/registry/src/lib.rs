@@ -44,6 +44,7 @@
 pub mod auth;
 pub mod chain;
 pub mod clock;
+pub mod csv_cell;
 pub mod demo;
 mod domain;
 pub mod error;
@@ -61,7 +62,7 @@ pub use auth::{Action, Denied, Resource, authorize};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use demo::{seed_bulk, seed_demo};
 pub use domain::{
-    JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, MAX_FEE_YEN, REFUSED_PER_ORG_PER_DAY,
+    JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, MAX_FEE_YEN, REFUSED_PER_ORG_PER_DAY, SHORT_TEXT_WINDOW,
     SUBMISSIONS_PER_ORG_PER_DAY, labels_csv, labels_json,
 };
 pub use error::{Error, Result};
@@ -480,8 +481,28 @@ impl Registry {
     // ---- integrity ----------------------------------------------------------
 
     /// Recompute every event's hash and link; reports the first broken link.
+    /// A chain that holds also becomes the public status's checkpoint.
     pub async fn verify_chain(&self) -> Result<ChainReport> {
-        self.inner.store.verify_chain().await
+        let report = self.inner.store.verify_chain().await?;
+        if report.ok() && report.events > 0 {
+            self.inner
+                .store
+                .save_chain_checkpoint(self.now(), report.events, &report.head_hash)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// The chain as far as it has been verified, continuing from the last
+    /// checkpoint with at most [`chain::STATUS_BATCH`] new events: the
+    /// public status, bounded per call (see [`chain`]).
+    pub async fn chain_status(&self) -> Result<ChainReport> {
+        chain::status(&self.inner.store, self.now(), chain::STATUS_BATCH).await
+    }
+
+    /// [`Registry::chain_status`] with another batch size.
+    pub async fn chain_status_batch(&self, batch: i64) -> Result<ChainReport> {
+        chain::status(&self.inner.store, self.now(), batch).await
     }
 
     /// Replay the log and compare the result with the materialised tables;

@@ -25,6 +25,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/sqlite/0003_token_expiry.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_chain_checkpoint.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -35,6 +39,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../migrations/postgres/0003_token_expiry.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_chain_checkpoint.sql"),
     ),
 ];
 
@@ -1131,5 +1139,100 @@ impl WriteTx {
         // may have read the old rows, and must see a new number next time.
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
+    }
+}
+
+// ---- chain checkpoint (see `chain::status`) ---------------------------------
+
+/// How a stretch of the chain checked out.
+pub(crate) struct ChainStretch {
+    /// The last event that checked out (the start when none did).
+    pub seq: i64,
+    pub hash: String,
+    pub broken: Option<BrokenLink>,
+}
+
+impl Store {
+    /// The event the chain status verified last, and its hash.
+    pub(crate) async fn chain_checkpoint(&self) -> Result<(i64, String)> {
+        let row = sqlx::query("SELECT seq, hash FROM chain_checkpoint WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
+    /// Move the checkpoint forward (never back: another node may have gone
+    /// further meanwhile).
+    pub(crate) async fn save_chain_checkpoint(
+        &self,
+        now: DateTime<Utc>,
+        seq: i64,
+        hash: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE chain_checkpoint SET seq = $1, hash = $2, verified_at = $3 WHERE id = 1 AND seq < $1",
+        )
+        .bind(seq)
+        .bind(hash.to_string())
+        .bind(fmt_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored hash of event `seq`.
+    pub(crate) async fn event_hash_at(&self, seq: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT hash FROM events WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    }
+
+    /// Check at most `max` events after `after_seq`, whose hash is
+    /// `after_hash`, in pages.
+    pub(crate) async fn verify_stretch(
+        &self,
+        after_seq: i64,
+        after_hash: &str,
+        max: i64,
+    ) -> Result<ChainStretch> {
+        let mut out = ChainStretch {
+            seq: after_seq,
+            hash: after_hash.to_string(),
+            broken: None,
+        };
+        let end = after_seq.saturating_add(max);
+        while out.seq < end {
+            let page = (end - out.seq).min(2000);
+            let rows = sqlx::query("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(out.seq)
+                .bind(page)
+                .fetch_all(&self.pool)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let raw = RawEvent::from_row(row)?;
+                if let Some(problem) = chain::link_problem(
+                    out.seq + 1,
+                    &out.hash,
+                    raw.seq,
+                    &raw.prev_hash,
+                    &raw.hash,
+                    &raw.fields(),
+                ) {
+                    out.broken = Some(BrokenLink {
+                        seq: raw.seq,
+                        problem,
+                    });
+                    return Ok(out);
+                }
+                out.seq = raw.seq;
+                out.hash = raw.hash;
+            }
+        }
+        Ok(out)
     }
 }

@@ -520,7 +520,7 @@ async fn verify_names_hand_edited_rows_and_rebuild_repairs_them(b: Backend) {
             .any(|d| d.table == "labels" && d.key == key && d.problem.contains(needle))
     };
     assert!(about(&label.number, "stored_status"), "{report:?}");
-    assert!(about(&label.number, "data"), "{report:?}");
+    assert!(about(&label.number, "data.status"), "{report:?}");
     assert!(about(&other.number, "missing"), "{report:?}");
     reg.rebuild().await.unwrap();
     assert!(reg.verify_state().await.unwrap().ok());

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::banner::Identified;
-use crate::model::{Cvss, KevEntry, Record, Source, Target, cpe_key, package_key};
+use crate::model::{Affected, Cvss, KevEntry, Record, Source, Target, cpe_key, package_key};
 use crate::purl::Purl;
 use crate::version::{self, Scheme};
 use crate::vex::{VexApplied, VexDocument};
@@ -210,11 +210,11 @@ pub async fn match_components(
         v
     };
     let records = db.records_for_keys(&keys).await?;
-    let mut by_key: HashMap<String, Vec<&Record>> = HashMap::new();
+    // Keys are computed once per affected entry, not per component.
+    let mut by_key: HashMap<String, Vec<(&Record, &Affected)>> = HashMap::new();
     for r in &records {
-        let ks: HashSet<String> = r.affected.iter().map(|a| a.target.key()).collect();
-        for k in ks {
-            by_key.entry(k).or_default().push(r);
+        for a in &r.affected {
+            by_key.entry(a.target.key()).or_default().push((r, a));
         }
     }
     let ids: Vec<String> = records
@@ -244,14 +244,12 @@ pub async fn match_components(
         let mut matched: HashSet<&str> = HashSet::new();
         let mut bad_version: Option<String> = None;
         for key in c.keys() {
-            for rec in by_key.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+            for (rec, a) in by_key.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                let (rec, a) = (*rec, *a);
                 if matched.contains(rec.id.as_str()) {
                     continue;
                 }
-                for a in &rec.affected {
-                    if a.target.key() != key {
-                        continue;
-                    }
+                {
                     // A distribution package against an upstream (CPE)
                     // range compares the upstream part only.
                     let (version, confirm) = match (&a.target, is_distro_pkg) {
@@ -316,7 +314,6 @@ pub async fn match_components(
                         needs_confirmation: confirm,
                         vex: None,
                     });
-                    break;
                 }
             }
         }

@@ -87,8 +87,10 @@ impl Record {
 }
 
 /// What an affected entry is about.
+// Externally tagged: an internally tagged enum makes serde buffer every
+// entry, which dominated matching time over large candidate sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Target {
     /// A CPE 2.3 vendor and product (NVD configurations).
     Cpe {

@@ -65,6 +65,29 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller with a token: routes that only staff use answer 401 to a
+/// request without one before reading its path or body, so the answer never
+/// depends on what exists.
+pub struct Staff(pub Actor);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Err(ApiError::field(
+                StatusCode::UNAUTHORIZED,
+                "this needs an API token (public access is read-only)",
+                "Authorization",
+                "Bearer <token>",
+            ));
+        }
+        Caller::from_request_parts(parts, st)
+            .await
+            .map(|Caller(a)| Staff(a))
+    }
+}
+
 type ApiResult<T> = Result<T, ApiError>;
 
 fn reg(actor: &Actor) -> impl FnOnce(jcstar_registry::Error) -> ApiError + '_ {
@@ -98,6 +121,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 #[serde(deny_unknown_fields)]
 pub struct InquiryRequest {
     /// The inquiry's file or letter number.
+    #[schema(min_length = 1, max_length = 2000)]
     pub reference: String,
 }
 
@@ -122,6 +146,7 @@ pub struct AcceptRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 
@@ -169,6 +194,7 @@ pub struct SupportEndRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
+    #[schema(min_length = 1, max_length = 2000)]
     pub contact: String,
 }
 
@@ -204,11 +230,21 @@ impl From<ChangeRequest> for jcstar_registry::LabelChange {
     }
 }
 
+/// Which events the feed returns.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum FeedScopeParam {
+    Labels,
+    All,
+}
+
 // ---- public reads -----------------------------------------------------------
 
 /// One label with its dated history (the product page's data).
 #[utoipa::path(get, path = "/api/v1/labels/{number}", tag = "public",
-    params(("number" = String, Path, description = "Registration number, e.g. JCS1-2026-000123-K")),
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 400")),
     responses(
         (status = 200, body = schema::ProductPage),
         (status = 400, description = "Not a valid registration number", body = ErrorBody),
@@ -242,19 +278,41 @@ pub async fn get_label(
 /// Search labels; all given criteria must match.
 #[utoipa::path(get, path = "/api/v1/labels", tag = "public",
     params(
-        ("q" = Option<String>, Query, description = "Matches company, product, model number and registration number"),
-        ("company" = Option<String>, Query), ("product" = Option<String>, Query),
-        ("model" = Option<String>, Query),
-        ("number" = Option<String>, Query, description = "Registration number or prefix"),
-        ("level" = Option<u8>, Query, description = "1 to 4"),
-        ("status" = Option<String>, Query, description = "active, expired, withdrawn, revoked, under_surveillance"),
-        ("page" = Option<u64>, Query, description = "1-based"),
-        ("per_page" = Option<u64>, Query, description = "1 to 200, default 50")),
+        ("q" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$", description = "Matches company, product, model number and registration number"),
+        ("company" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"),
+        ("product" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"),
+        ("model" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"),
+        ("number" = Option<String>, Query, max_length = 64, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$", description = "Registration number or prefix"),
+        ("level" = Option<u8>, Query, minimum = 1, maximum = 4, description = "1 to 4"),
+        ("status" = Option<schema::LabelStatus>, Query, description = "active, expired, withdrawn, revoked, under_surveillance"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 50000, description = "1-based"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50")),
     responses((status = 200, body = schema::SearchPage), (status = 422, body = ErrorBody)))]
 pub async fn list_labels(
     State(st): State<AppState>,
     Params(params): Params,
 ) -> ApiResult<Response> {
+    // Checked as sent, before any trimming, so that the documented bounds
+    // hold for the raw parameter.
+    for (field, max) in [
+        ("q", 200),
+        ("company", 200),
+        ("product", 200),
+        ("model", 200),
+        ("number", 64),
+    ] {
+        if let Some(v) = params.get(field)
+            && (v.chars().count() > max
+                || v.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{field}: at most {max} characters without control characters"),
+                field,
+                format!("text of at most {max} characters (line breaks and tabs allowed)"),
+            ));
+        }
+    }
     let (query, page, _) = search_query(&params, 50).map_err(|(field, msg, expected)| {
         ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, msg, field, expected)
     })?;
@@ -281,11 +339,30 @@ pub async fn list_labels(
     Ok(resp)
 }
 
-/// All labels as CSV (one row per label).
+/// All labels as CSV (one row per label). Cells a spreadsheet would take
+/// for a formula start with `'`; `excel=1` adds a UTF-8 byte order mark.
 #[utoipa::path(get, path = "/api/v1/export/labels.csv", tag = "public",
+    params(("excel" = Option<String>, Query, description = "1: start with a UTF-8 byte order mark, for Excel")),
     responses((status = 200, content_type = "text/csv", body = String)))]
-pub async fn export_csv(State(st): State<AppState>) -> ApiResult<Response> {
-    let body = export_stream(st, ExportFormat::Csv).await?;
+pub async fn export_csv(State(st): State<AppState>, Params(params): Params) -> ApiResult<Response> {
+    let excel = match params.get("excel").map(|v| v.trim()) {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("excel {other:?} is not a switch"),
+                "excel",
+                "1 or 0",
+            ));
+        }
+    };
+    let format = if excel {
+        ExportFormat::ExcelCsv
+    } else {
+        ExportFormat::Csv
+    };
+    let body = export_stream(st, format).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -320,6 +397,7 @@ pub async fn export_json(State(st): State<AppState>) -> ApiResult<Response> {
 #[derive(Clone, Copy, PartialEq)]
 enum ExportFormat {
     Csv,
+    ExcelCsv,
     Json,
 }
 
@@ -335,7 +413,7 @@ const EXPORT_PAGE: u64 = 500;
 /// of the moment its page was read.
 async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
     let encode = move |labels: &[jcstar_registry::Label], first: bool| match format {
-        ExportFormat::Csv => jcstar_registry::labels_csv(labels, first),
+        ExportFormat::Csv | ExportFormat::ExcelCsv => jcstar_registry::labels_csv(labels, first),
         ExportFormat::Json => jcstar_registry::labels_json(labels, first),
     };
     let public = Actor::public();
@@ -346,6 +424,7 @@ async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
         .map_err(reg(&public))?;
     let mut head = match format {
         ExportFormat::Csv => Vec::new(),
+        ExportFormat::ExcelCsv => jcstar_registry::csv_cell::UTF8_BOM.to_vec(),
         ExportFormat::Json => jcstar_registry::JSON_EXPORT_OPEN.to_vec(),
     };
     head.extend(encode(&first_page, true).map_err(reg(&public))?);
@@ -397,10 +476,10 @@ async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
 /// header). `scope=all` (applications too) needs an operator token.
 #[utoipa::path(get, path = "/api/v1/feed", tag = "public",
     params(
-        ("since_seq" = Option<i64>, Query, description = "Return events with a larger sequence number (default 0)"),
-        ("since" = Option<String>, Query, description = "RFC 3339 time; events at or after it"),
-        ("limit" = Option<u64>, Query, description = "1 to 1000, default 100"),
-        ("scope" = Option<String>, Query, description = "labels (default) or all")),
+        ("since_seq" = Option<i64>, Query, minimum = 0, description = "Return events with a larger sequence number (default 0)"),
+        ("since" = Option<DateTime<Utc>>, Query, description = "RFC 3339 time; events at or after it"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
+        ("scope" = Option<FeedScopeParam>, Query, description = "labels (default) or all")),
     responses((status = 200, body = schema::FeedPage), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security((), ("bearer" = [])))]
@@ -421,7 +500,9 @@ pub async fn feed(
             )
         })?,
     };
-    let since = match get("since") {
+    // An empty `since` is not a time (the other parameters treat empty as
+    // absent).
+    let since = match params.get("since").map(|v| v.trim()) {
         None => None,
         Some(v) => Some(
             DateTime::parse_from_rfc3339(v)
@@ -467,11 +548,22 @@ pub async fn feed(
             ));
         }
     };
-    let page = st
+    let mut page = st
         .registry
         .events_since(scope, since_seq, since, limit)
         .await
         .map_err(reg(&actor))?;
+    if scope == FeedScope::Labels {
+        // The public feed names the acting role and organisation, never the
+        // staff member or token behind it.
+        for e in &mut page.events {
+            e.actor = Actor {
+                role: e.actor.role,
+                org: std::mem::take(&mut e.actor.org),
+                ..Actor::public()
+            };
+        }
+    }
     let mut resp = Json(&page).into_response();
     if let Some(next) = page.next_after_seq {
         let scope_q = if scope == FeedScope::All {
@@ -488,13 +580,19 @@ pub async fn feed(
     Ok(resp)
 }
 
-/// Recompute the event log's hash chain.
+/// The event log's hash chain as far as it has been verified: the server
+/// continues from its last checkpoint (bounded work per call), so `events`
+/// may trail the newest event while a long log is caught up. A full
+/// re-verification is the operator's `jcstar registry verify`.
 #[utoipa::path(get, path = "/api/v1/chain", tag = "public",
     responses((status = 200, body = schema::ChainReport)))]
 pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
+    // One computation at a time; the callers queued behind it find the
+    // checkpoint at the head and answer at once.
+    let _one = st.chain.lock().await;
     let report = st
         .registry
-        .verify_chain()
+        .chain_status()
         .await
         .map_err(reg(&Actor::public()))?;
     Ok(Json(report).into_response())
@@ -508,12 +606,14 @@ pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
     request_body = schema::ApplicationSubmission,
     responses((status = 201, body = schema::Application),
+        (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn submit_application(
     State(st): State<AppState>,
-    Caller(actor): Caller,
+    Staff(actor): Staff,
     ApiJson(sub): ApiJson<ApplicationSubmission>,
 ) -> ApiResult<Response> {
     let app = st
@@ -526,12 +626,14 @@ pub async fn submit_application(
 
 /// Applications the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
-    params(("status" = Option<String>, Query), ("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query)),
+    params(("status" = Option<schema::ApplicationStatus>, Query),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 100000),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200)),
     responses((status = 200, body = Vec<schema::Application>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_applications(
     State(st): State<AppState>,
-    Caller(actor): Caller,
+    Staff(actor): Staff,
     Params(params): Params,
 ) -> ApiResult<Response> {
     if actor.role == jcstar_registry::Role::Public {
@@ -589,7 +691,7 @@ pub async fn list_applications(
     security(("bearer" = [])))]
 pub async fn get_application(
     State(st): State<AppState>,
-    Caller(actor): Caller,
+    Staff(actor): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let app = st
@@ -607,13 +709,15 @@ macro_rules! app_write {
             params(("id" = String, Path, description = "Application id, e.g. APP-000042")),
             request_body = $schema,
             responses((status = 200, body = schema::Application),
+                (status = 400, description = "Not JSON", body = ErrorBody),
                 (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
                 (status = 404, body = ErrorBody), (status = 409, description = "Not allowed in the current state", body = ErrorBody),
                 (status = 422, body = ErrorBody)),
             security(("bearer" = [])))]
         pub async fn $name(
             State($st): State<AppState>,
-            Caller($actor): Caller,
+            Staff($actor): Staff,
             Path($id): Path<String>,
             ApiJson($b): ApiJson<$body>,
         ) -> ApiResult<Response> {
@@ -656,13 +760,16 @@ app_write!(
 #[utoipa::path(post, path = "/api/v1/applications/{id}/issue", tag = "applications",
     params(("id" = String, Path)),
     request_body = IssueRequest,
-    responses((status = 201, body = schema::Label), (status = 401, body = ErrorBody),
+    responses((status = 201, body = schema::Label),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn issue_label(
     State(st): State<AppState>,
-    Caller(actor): Caller,
+    Staff(actor): Staff,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<IssueRequest>,
 ) -> ApiResult<Response> {
@@ -685,17 +792,19 @@ macro_rules! label_write {
     ($(#[$doc:meta])* $name:ident, $method:ident, $path:literal, $body:ty, $schema:ty, |$st:ident, $actor:ident, $n:ident, $b:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path($method, path = $path, tag = "labels",
-            params(("number" = String, Path, description = "Registration number")),
+            params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+                description = "Registration number")),
             request_body = $schema,
             responses((status = 200, body = schema::Label),
-                (status = 400, description = "Not a valid registration number", body = ErrorBody),
+                (status = 400, description = "Not a valid registration number, or not JSON", body = ErrorBody),
                 (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+                (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
                 (status = 404, body = ErrorBody), (status = 409, description = "Not allowed in the label's state", body = ErrorBody),
                 (status = 422, body = ErrorBody)),
             security(("bearer" = [])))]
         pub async fn $name(
             State($st): State<AppState>,
-            Caller($actor): Caller,
+            Staff($actor): Staff,
             Path($n): Path<String>,
             ApiJson($b): ApiJson<$body>,
         ) -> ApiResult<Response> {

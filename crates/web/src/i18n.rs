@@ -122,6 +122,8 @@ pub struct Tr {
     pub error_title: &'static str,
     pub error_text: &'static str,
     pub page_not_found: &'static str,
+    /// Shown when a search text has one or two characters.
+    pub short_text_note: &'static str,
 }
 
 static JA: Tr = Tr {
@@ -200,6 +202,7 @@ static JA: Tr = Tr {
     error_title: "エラー",
     error_text: "ページを表示できませんでした。しばらくしてから再度お試しください。",
     page_not_found: "ページが見つかりません",
+    short_text_note: "1〜2文字の検索語は、新しく登録されたラベル（直近10,000件）だけを対象にします。すべてのラベルから探すには3文字以上で検索してください。",
 };
 
 static EN: Tr = Tr {
@@ -278,6 +281,7 @@ static EN: Tr = Tr {
     error_title: "Error",
     error_text: "The page could not be shown. Please try again later.",
     page_not_found: "Page not found",
+    short_text_note: "Search texts of one or two characters look at the newest 10,000 labels only; use three or more characters to search every label.",
 };
 
 pub fn tr(lang: Lang) -> &'static Tr {

@@ -11,26 +11,33 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, Uri, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
 use jcstar_registry::{LabelStatus, Level, Registry};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod cache;
+pub mod conn;
 pub mod error;
 pub mod i18n;
 pub mod label;
+pub mod limit;
 pub mod pages;
 pub mod schema;
 
+pub use axum::http::HeaderName;
+pub use conn::{ServeOptions, serve_with};
 pub use error::{ApiError, ErrorBody};
+pub use limit::{Budget, RateLimits};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -42,6 +49,12 @@ pub struct Config {
     pub body_limit: usize,
     /// Longest time a request may take (408 beyond).
     pub request_timeout: Duration,
+    /// What anonymous requests may cost (see [`limit`]).
+    pub rate_limits: RateLimits,
+    /// Behind a reverse proxy: the header in which it passes the client's
+    /// address (e.g. `x-forwarded-for`; its last entry is used). Without
+    /// it, the connection's peer address is the client.
+    pub client_ip_header: Option<header::HeaderName>,
 }
 
 impl Default for Config {
@@ -50,6 +63,8 @@ impl Default for Config {
             base_url: "http://127.0.0.1:8080".into(),
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            rate_limits: RateLimits::default(),
+            client_ip_header: None,
         }
     }
 }
@@ -79,15 +94,30 @@ pub struct AppState {
     base_url: Arc<str>,
     counts: Arc<tokio::sync::Mutex<Option<CountsCache>>>,
     pub pages: Arc<cache::PageCache>,
+    pub limiter: Arc<limit::Limiter>,
+    /// One chain status computation at a time; the others wait for it and
+    /// share its answer.
+    pub chain: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
     pub fn new(registry: Registry, base_url: &str) -> Self {
+        AppState::with_limits(registry, base_url, &RateLimits::default(), None)
+    }
+
+    pub fn with_limits(
+        registry: Registry,
+        base_url: &str,
+        limits: &RateLimits,
+        client_ip_header: Option<header::HeaderName>,
+    ) -> Self {
         AppState {
             registry,
             base_url: Arc::from(base_url.trim_end_matches('/')),
             counts: Arc::new(tokio::sync::Mutex::new(None)),
             pages: Arc::new(cache::PageCache::new(cache::DEFAULT_ENTRIES)),
+            limiter: Arc::new(limit::Limiter::new(limits, client_ip_header)),
+            chain: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -130,14 +160,20 @@ impl AppState {
 
 /// The whole application: pages, label images, API, OpenAPI description.
 pub fn router(registry: Registry, config: &Config) -> Router {
-    let state = AppState::new(registry, &config.base_url);
+    let state = AppState::with_limits(
+        registry,
+        &config.base_url,
+        &config.rate_limits,
+        config.client_ip_header.clone(),
+    );
+    let body_limit = config.body_limit;
     let (api, openapi) = api::routes();
     let openapi_json: Arc<str> = Arc::from(
         openapi
             .to_pretty_json()
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
     );
-    Router::new()
+    let app = Router::new()
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
         .route("/labels/{number}", get(pages::label_page))
@@ -155,11 +191,16 @@ pub fn router(registry: Registry, config: &Config) -> Router {
                 }
             }),
         )
+        .route("/static/site.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            refuse_oversized(body_limit, req, next)
+        }))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -173,8 +214,60 @@ pub fn router(registry: Registry, config: &Config) -> Router {
                 )
                 .into_response()
             },
-        ))
-        .layer(TraceLayer::new_for_http())
+        ));
+    with_security_headers(app).layer(TraceLayer::new_for_http())
+}
+
+/// The policy every answer carries. Pages load only this server's
+/// stylesheet and images; nothing runs scripts or frames the pages.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn with_security_headers(app: Router) -> Router {
+    let set = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    app.layer(set("content-security-policy", CONTENT_SECURITY_POLICY))
+        .layer(set("x-content-type-options", "nosniff"))
+        .layer(set("referrer-policy", "no-referrer"))
+        .layer(set("x-frame-options", "DENY"))
+}
+
+static STYLESHEET: &str = include_str!("../static/site.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// A body announced larger than the limit is refused before any of it is
+/// read (the body limit alone would wait for the bytes to arrive).
+async fn refuse_oversized(limit: usize, req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u128>().ok());
+    if let Some(n) = announced
+        && n > limit as u128
+    {
+        return ApiError::field(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body of {n} bytes exceeds the limit of {limit} bytes"),
+            "Content-Length",
+            format!("at most {limit} bytes"),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn fallback(uri: Uri, headers: axum::http::HeaderMap) -> Response {
@@ -189,14 +282,13 @@ async fn fallback(uri: Uri, headers: axum::http::HeaderMap) -> Response {
     }
 }
 
-/// Serve `app` on `listener` until `shutdown` completes, then finish the
-/// requests in flight.
+/// Serve `app` on `listener` with the default connection limits (see
+/// [`ServeOptions`]) until `shutdown` completes, then finish the requests in
+/// flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, ServeOptions::default(), shutdown).await
 }

@@ -54,13 +54,24 @@ fn chrome(
         .collect();
     pairs.sort();
     pairs.push(("lang", other));
-    let alt_href = format!("{}?{}", uri.path(), encode_query(&pairs));
+    let alt_href = format!("{}?{}", local_path(uri.path()), encode_query(&pairs));
     Chrome {
         lang: i18n::code(lang),
         t: i18n::tr(lang),
         title: title.into(),
         alt_href,
     }
+}
+
+/// `path` when it can only name a page of this site, else `/`: a request
+/// for `//evil.example/x` must not produce a link to another host.
+fn local_path(path: &str) -> &str {
+    let mut rest = path.chars().skip(1);
+    let safe = path.starts_with('/')
+        && !matches!(rest.next(), Some('/' | '\\'))
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control);
+    if safe { path } else { "/" }
 }
 
 fn encode_query(pairs: &[(&str, &str)]) -> String {
@@ -240,6 +251,9 @@ struct SearchTpl {
     f: SearchForm,
     error: Option<String>,
     page: u64,
+    /// A text criterion is too short for the index (see
+    /// `jcstar_registry::SHORT_TEXT_WINDOW`).
+    short_text: bool,
     results: Vec<ResultRow>,
     prev_href: Option<String>,
     next_href: Option<String>,
@@ -321,6 +335,7 @@ pub async fn search(
         f: SearchForm::new(lang, &params),
         error: None,
         page: 1,
+        short_text: false,
         results: Vec::new(),
         prev_href: None,
         next_href: None,
@@ -333,6 +348,10 @@ pub async fn search(
         }
     };
     tpl.page = page;
+    tpl.short_text = [&query.text, &query.company, &query.product, &query.model]
+        .into_iter()
+        .flatten()
+        .any(|t| (1..3).contains(&t.trim().chars().count()));
     match st.registry.search(&query).await {
         Ok(res) => {
             tpl.results = res.items.iter().map(|s| result_row(s, lang)).collect();
@@ -627,6 +646,20 @@ pub async fn label_image_png(
     label_image(st, number, uri, headers, params, true).await
 }
 
+/// What a label image of a label that is not active says across it. The
+/// image's text is drawn from Latin outlines, so it is English; the QR code
+/// leads to the product page, which explains the status in the reader's
+/// language.
+pub fn status_stamp(status: LabelStatus) -> Option<&'static str> {
+    match status {
+        LabelStatus::Active => None,
+        LabelStatus::Expired => Some("EXPIRED"),
+        LabelStatus::Withdrawn => Some("WITHDRAWN"),
+        LabelStatus::Revoked => Some("REVOKED"),
+        LabelStatus::UnderSurveillance => Some("UNDER SURVEILLANCE"),
+    }
+}
+
 async fn label_image(
     st: AppState,
     number: String,
@@ -641,10 +674,12 @@ async fn label_image(
         Err(e) => return error_page(lang, &uri, &params, e),
     };
     let url = st.page_url(&label.number);
+    let status = status_stamp(label.status);
     let art = LabelArt {
         level: label.level.number(),
         number: &label.number,
         url: &url,
+        status,
     };
     let disposition = |ext: &str| format!("inline; filename=\"{}.{ext}\"", label.number);
     if png {
@@ -663,6 +698,7 @@ async fn label_image(
                         level,
                         number: &number,
                         url: &url,
+                        status,
                     },
                     scale,
                 )

@@ -27,7 +27,14 @@ pub struct LabelArt<'a> {
     pub number: &'a str,
     /// The product information page, encoded in the QR code.
     pub url: &'a str,
+    /// For a label that is not active: the status drawn across it (e.g.
+    /// `REVOKED`), so a copy of the image shown anywhere tells the truth.
+    /// The QR code stays readable and leads to the page that explains it.
+    pub status: Option<&'a str>,
 }
+
+/// Colour of the status band.
+const STATUS_RED: &str = "#cf222e";
 
 const WIDTH: f32 = 640.0;
 const HEIGHT: f32 = 300.0;
@@ -88,14 +95,26 @@ pub fn label_svg(art: &LabelArt<'_>) -> Result<String, LabelImageError> {
     let mut s = String::with_capacity(64 * 1024);
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="JC-STAR ★{level} {number}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="JC-STAR ★{level} {number}{status}">"#,
         number = xml_escape(art.number),
+        status = art
+            .status
+            .map(|t| format!(" ({})", xml_escape(t)))
+            .unwrap_or_default(),
     );
+    if let Some(t) = art.status {
+        let _ = write!(s, "<title>{}</title>", xml_escape(t));
+    }
     let _ = write!(
         s,
-        r##"<rect x="4" y="4" width="{w}" height="{h}" rx="18" fill="#ffffff" stroke="{INK}" stroke-width="8"/>"##,
+        r##"<rect x="4" y="4" width="{w}" height="{h}" rx="18" fill="#ffffff" stroke="{frame}" stroke-width="8"/>"##,
         w = WIDTH - 8.0,
-        h = HEIGHT - 8.0
+        h = HEIGHT - 8.0,
+        frame = if art.status.is_some() {
+            STATUS_RED
+        } else {
+            INK
+        },
     );
     // Left panel: scheme name, stars, level, number.
     let left_cx = 200.0;
@@ -111,6 +130,9 @@ pub fn label_svg(art: &LabelArt<'_>) -> Result<String, LabelImageError> {
         size -= 1.0;
     }
     text_centred(&mut s, art.number, left_cx, 262.0, size, INK);
+    if let Some(t) = art.status {
+        status_band(&mut s, t, left_cx);
+    }
 
     // Right panel: the QR code with its quiet zone.
     let box_size = 236.0;
@@ -134,6 +156,25 @@ pub fn label_svg(art: &LabelArt<'_>) -> Result<String, LabelImageError> {
     s.push_str(r#""/>"#);
     s.push_str("</svg>");
     Ok(s)
+}
+
+/// A slanted band across the left panel (the stars and level) with the
+/// status in it; its corners stop short of the QR code.
+fn status_band(out: &mut String, text: &str, cx: f32) {
+    let cy = 150.0;
+    let (w, h) = (330.0, 76.0);
+    let _ = write!(
+        out,
+        r##"<g id="status" transform="rotate(-12 {cx} {cy})"><rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{STATUS_RED}"/>"##,
+        x = cx - w / 2.0,
+        y = cy - h / 2.0,
+    );
+    let mut size = 46.0;
+    while size > 14.0 && text_width(text, size) > w - 30.0 {
+        size -= 1.0;
+    }
+    text_centred(out, text, cx, cy + size * 0.36, size, "#ffffff");
+    out.push_str("</g>");
 }
 
 /// The label as a PNG, `scale` times the SVG's pixel size.
@@ -201,9 +242,32 @@ mod tests {
                 level,
                 number,
                 url: &url,
+                status: None,
             };
             let png = label_png(&art, 2.0).unwrap();
             assert_eq!(&png[1..4], b"PNG");
+            assert_eq!(decode_qr(&png), url);
+        }
+    }
+
+    #[test]
+    fn a_status_is_drawn_across_and_the_qr_still_reads() {
+        let url = "https://labels.example.jp/labels/JCS1-2026-000123-K";
+        for status in ["REVOKED", "UNDER SURVEILLANCE"] {
+            let art = LabelArt {
+                level: 1,
+                number: "JCS1-2026-000123-K",
+                url,
+                status: Some(status),
+            };
+            let svg = label_svg(&art).unwrap();
+            assert!(svg.contains(&format!("<title>{status}</title>")));
+            assert!(svg.contains(r#"<g id="status""#));
+            let png = label_png(&art, 2.0).unwrap();
+            let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+            // The band's red at the middle of the left panel.
+            let p = pixmap.pixel(2 * 200, 2 * 120).unwrap();
+            assert!(p.red() > 180 && p.green() < 80 && p.blue() < 90, "{p:?}");
             assert_eq!(decode_qr(&png), url);
         }
     }
@@ -214,6 +278,7 @@ mod tests {
             level: 2,
             number: "JCS2-2026-000001-<",
             url: "http://127.0.0.1/labels/x",
+            status: None,
         };
         let svg = label_svg(&art).unwrap();
         assert!(svg.starts_with("<svg"));
