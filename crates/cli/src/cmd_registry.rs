@@ -60,6 +60,11 @@ pub struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The registry's signing keys (published at /.well-known/jcstar-keys.json).
+    #[command(subcommand)]
+    Keys(crate::cmd_keys::KeysCmd),
+    /// Sign a file (an export, a report) with the active key: writes FILE.jws.
+    Sign(crate::cmd_keys::SignArgs),
     /// API tokens: create (the secret is shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
@@ -497,8 +502,16 @@ fn label_text(l: &jcstar_registry::Label) -> String {
     )
 }
 
-pub fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(run_async(args))
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    // Keys are files, not database rows: these two never open the registry.
+    match *args.command {
+        Cmd::Keys(cmd) => Ok(crate::cmd_keys::run_keys(ctx, cmd, args.json)),
+        Cmd::Sign(sign) => Ok(crate::cmd_keys::run_sign(ctx, sign, args.json)),
+        command => runtime()?.block_on(run_async(Args {
+            command: Box::new(command),
+            ..args
+        })),
+    }
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
@@ -516,6 +529,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let writes = !matches!(
         command,
         Cmd::Token(_)
+            | Cmd::Keys(_)
+            | Cmd::Sign(_)
             | Cmd::Show { .. }
             | Cmd::Application { .. }
             | Cmd::Search { .. }
@@ -538,6 +553,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Actor::local(Role::Operator, "operator", "shell")
     };
     let code = match command {
+        // Answered in `run` before the database is opened.
+        Cmd::Keys(_) | Cmd::Sign(_) => ExitCode::from(2),
         Cmd::Token(TokenCmd::Create {
             role,
             org,

@@ -11,6 +11,7 @@ mod cmd_assess;
 mod cmd_attach;
 mod cmd_checklist;
 mod cmd_criteria;
+mod cmd_keys;
 mod cmd_persistence;
 mod cmd_probe;
 mod cmd_registry;
@@ -53,6 +54,8 @@ enum Command {
     Testbed(cmd_testbed::Args),
     /// Offline vulnerability data (NVD, OSV, CISA KEV): import, look up, match.
     Vulndb(cmd_vulndb::Args),
+    /// Check offline that a file is exactly what the registry signed.
+    VerifySignature(cmd_keys::VerifyArgs),
 }
 
 /// Settings every command sees. A command returns the exit code it wants;
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Assess(args) => cmd_assess::run(&ctx, args),
         Command::Testbed(args) => cmd_testbed::run(&ctx, args),
         Command::Vulndb(args) => cmd_vulndb::run(&ctx, args),
+        Command::VerifySignature(args) => Ok(cmd_keys::run_verify(&ctx, args)),
     };
     match result {
         Ok(code) => code,

@@ -51,6 +51,7 @@ pub mod error;
 pub mod events;
 pub mod model;
 pub mod number;
+pub mod signing;
 mod store;
 pub mod testing;
 
