@@ -75,6 +75,15 @@ impl Env {
                 .await
                 .expect("report");
         }
+        self.accept(&app).await;
+        self.reg
+            .record_fee(&self.op, &app.id, fee(self.reg.today()))
+            .await
+            .expect("fee")
+    }
+
+    /// The inquiry sent and answered clear, then the application accepted.
+    pub async fn accept(&self, app: &Application) -> Application {
         self.reg
             .request_inquiry(&self.op, &app.id, "SCI-1")
             .await
@@ -86,11 +95,7 @@ impl Env {
         self.reg
             .accept_application(&self.op, &app.id, None)
             .await
-            .expect("accept");
-        self.reg
-            .record_fee(&self.op, &app.id, fee(self.reg.today()))
-            .await
-            .expect("fee")
+            .expect("accept")
     }
 
     pub async fn issued(&self, org: &str, level: Level) -> Label {
