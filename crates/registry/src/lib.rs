@@ -50,6 +50,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 mod export;
+pub mod intake;
 mod integrity;
 pub mod model;
 pub mod number;
