@@ -265,7 +265,9 @@ impl Registry {
         commands::applications::decide(self, actor, application_id, false, Some(reason)).await
     }
 
-    /// Record the fee as paid (after acceptance).
+    /// Record the fee as paid (after acceptance). An application whose
+    /// checklist claims a recognition arrangement must be recorded with the
+    /// fee that arrangement sets; another amount is refused naming both.
     pub async fn record_fee(
         &self,
         actor: &Actor,

@@ -7,7 +7,7 @@ use crate::Registry;
 use crate::auth::Action;
 use crate::commands::submission::{
     REFUSED_PER_ORG_PER_DAY, SUBMISSIONS_PER_ORG_PER_DAY, bounded_problems, checklist_digest,
-    evidence_refusal, prepare,
+    evidence_refusal, fee_arrangement, prepare,
 };
 use crate::commands::{
     MAX_TEXT, Step, app_event, app_step, check_date, label_number, random_suffix, refuse_app,
@@ -173,15 +173,23 @@ pub(crate) async fn record_fee(
         ));
     }
     check_date("paid_on", fee.paid_on)?;
-    app_event(
-        reg,
-        actor,
-        id,
-        Action::RecordFee,
-        None,
-        Payload::FeePaid(fee),
-    )
-    .await
+    let (mut step, app) = app_step(reg, actor, id, Action::RecordFee).await?;
+    step.allow(EventKind::FeePaid)?;
+    // The fee records a payment received, so a different amount is refused
+    // rather than corrected: the operator confirms what was actually paid.
+    if let Some(a) = fee_arrangement(&app)?
+        && fee.amount_yen != a.fee_jpy
+    {
+        return Err(Error::invalid(
+            "amount_yen",
+            format!(
+                "{} yen was given, but the application is under the {} ({}), which sets the {} fee at {} yen (instead of {} yen); record the amount that arrangement sets",
+                fee.amount_yen, a.title.en, a.id, app.level, a.fee_jpy, a.standard_fee_jpy
+            ),
+        ));
+    }
+    step.emit(actor, None, Payload::FeePaid(fee)).await?;
+    step.finish_app().await
 }
 
 pub(crate) async fn assign_evaluation_body(

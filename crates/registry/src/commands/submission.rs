@@ -196,6 +196,34 @@ fn resolve_submission(s: &mut ApplicationSubmission) -> Result<()> {
     Ok(())
 }
 
+/// The recognition arrangement an application's checklist claims, when it
+/// sets the fee of this application's level. A claim of an arrangement the
+/// registry does not know is refused: its fee cannot be checked.
+pub(crate) fn fee_arrangement(
+    app: &Application,
+) -> Result<Option<&'static jcstar_criteria::Arrangement>> {
+    let Some(claim) = app.checklist.get("recognition") else {
+        return Ok(None);
+    };
+    let Ok(claim) = serde_json::from_value::<jcstar_checklist::RecognitionClaim>(claim.clone())
+    else {
+        return Ok(None);
+    };
+    let id = claim.arrangement.trim();
+    let known = jcstar_criteria::Recognition::builtin();
+    let Some(a) = known.get(id) else {
+        let ids: Vec<&str> = known.arrangements.iter().map(|a| a.id.as_str()).collect();
+        return Err(Error::invalid(
+            "checklist.recognition.arrangement",
+            format!(
+                "the checklist claims the recognition arrangement {id:?}, which the registry does not know, so the fee it sets cannot be checked; known: {}",
+                ids.join(", ")
+            ),
+        ));
+    };
+    Ok((u32::from(app.level.number()) == a.level).then_some(a))
+}
+
 /// What the evidence of an application supports: ★1/★2 their checklist's
 /// level, ★3/★4 a passing evaluation report for exactly that level.
 pub(crate) fn evidence_refusal(app: &Application) -> Option<String> {

@@ -166,6 +166,29 @@ pub fn checklist(org: &str) -> serde_json::Value {
     )
 }
 
+/// `checklist(org)` as an application under the UK PSTI arrangement: the
+/// criteria it deems met answered so, its statement of compliance named.
+pub fn psti_checklist(org: &str) -> serde_json::Value {
+    let a = jcstar_criteria::Recognition::builtin()
+        .get("uk-psti")
+        .expect("the uk-psti arrangement");
+    let mut c: jcstar_checklist::Checklist =
+        serde_json::from_value(checklist(org)).expect("checklist");
+    for ans in &mut c.answers {
+        if a.waives(&ans.criterion) {
+            ans.result = jcstar_checklist::Outcome::DeemedMet;
+            ans.evidence.clear();
+            ans.methods.clear();
+        }
+    }
+    c.recognition = Some(jcstar_checklist::RecognitionClaim {
+        arrangement: a.id.clone(),
+        statement_document: Some("PSTI Statement of Compliance v1".into()),
+        statement_url: None,
+    });
+    serde_json::to_value(c).expect("checklist as JSON")
+}
+
 /// Expect a refusal whose message names `state` and contains `needle`.
 pub fn assert_refused<T: std::fmt::Debug>(r: Result<T>, state: &str, needle: &str) {
     match r {
