@@ -15,8 +15,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use jcstar_registry::{
-    Actor, Applicant, ApplicationSubmission, EvaluationReport, Fee, FeedScope, InquiryOutcome,
-    Level, Registry, Role, SearchQuery, SurveillanceOrder, Verdict,
+    Applicant, ExportFormat, Fee, FeedScope, InquiryOutcome, Level, Registry, Role, SearchQuery,
+    SurveillanceOrder, Verdict, intake,
 };
 use serde::Serialize;
 
@@ -386,27 +386,6 @@ struct ApplyArgs {
     valid_until: Option<NaiveDate>,
 }
 
-/// Who acts: the token's person, or the named person `--as` in `role` of
-/// `org`. Anonymous changes are refused.
-async fn actor(
-    reg: &Registry,
-    token: Option<&str>,
-    as_name: Option<&str>,
-    role: Role,
-    org: &str,
-) -> Result<Actor, jcstar_registry::Error> {
-    if let Some(t) = token.map(str::trim).filter(|t| !t.is_empty()) {
-        return reg.authenticate(t).await;
-    }
-    match as_name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => Ok(Actor::local(role, org, name)),
-        None => Err(jcstar_registry::Error::Invalid {
-            field: "--as".into(),
-            message: "this command changes the registry and records who did it: give your name with --as NAME (or JCSTAR_AS), or an API token with --token".into(),
-        }),
-    }
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -523,7 +502,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         let reg = reg.clone();
         let token = token.clone();
         let as_name = as_name.clone();
-        async move { actor(&reg, token.as_deref(), as_name.as_deref(), role, &org).await }
+        async move { intake::acting(&reg, token.as_deref(), as_name.as_deref(), role, &org).await }
     };
     let command = *args.command;
     let writes = !matches!(
@@ -550,7 +529,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        Actor::local(Role::Operator, "operator", "shell")
+        intake::shell_reader()
     };
     let code = match command {
         // Answered in `run` before the database is opened.
@@ -607,21 +586,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => failed(json, e),
         },
         Cmd::Apply(a) => {
-            let parsed = jcstar_checklist::Checklist::from_path(&a.checklist)
-                .with_context(|| format!("reading the checklist {}", a.checklist.display()))?;
-            let checklist = serde_json::to_value(&parsed)
-                .with_context(|| format!("converting {}", a.checklist.display()))?;
+            let checklist = intake::read_checklist(&a.checklist)?;
             let vendor = match who(Role::Vendor, a.org.clone()).await {
                 Ok(v) => v,
                 Err(e) => return finish(&reg, failed(json, e)).await,
             };
-            let given = jcstar_registry::Product {
-                name: a.product,
-                model_numbers: a.models,
-                firmware_versions: a.firmware,
-                product_type: a.product_type,
-            };
-            let sub = ApplicationSubmission {
+            let typed = intake::Typed {
                 org: a.org,
                 level: a.level,
                 applicant: Applicant {
@@ -629,16 +599,19 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                     address: a.address,
                     contact: a.contact,
                 },
-                products: if given == jcstar_registry::Product::default() {
-                    Vec::new()
-                } else {
-                    vec![given]
+                product: jcstar_registry::Product {
+                    name: a.product,
+                    model_numbers: a.models,
+                    firmware_versions: a.firmware,
+                    product_type: a.product_type,
                 },
                 disclosure_contact: a.disclosure_contact,
-                checklist,
                 requested_valid_until: a.valid_until,
             };
-            match reg.submit_application(&vendor, sub).await {
+            match reg
+                .submit_application(&vendor, typed.submission(checklist))
+                .await
+            {
                 Ok(app) => emit(json, &app, app_text),
                 Err(e) => failed(json, e),
             }
@@ -716,21 +689,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             verdict,
             level,
         } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let report = EvaluationReport {
-                file_name: file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                sha256: jcstar_registry::chain::sha256_hex(&bytes),
-                summary,
-                verdict: match verdict {
-                    VerdictArg::Pass => Verdict::Pass,
-                    VerdictArg::Fail => Verdict::Fail,
-                },
-                level: Some(level),
+            let verdict = match verdict {
+                VerdictArg::Pass => Verdict::Pass,
+                VerdictArg::Fail => Verdict::Fail,
             };
+            let report = intake::evaluation_report(&file, summary, verdict, level)
+                .with_context(|| format!("reading {}", file.display()))?;
             let actor = match who(Role::EvaluationBody, body).await {
                 Ok(a) => a,
                 Err(e) => return finish(&reg, failed(json, e)).await,
@@ -890,17 +854,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         } => {
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("creating {}", output.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            if excel {
-                use std::io::Write as _;
-                w.write_all(jcstar_registry::csv_cell::UTF8_BOM)
-                    .with_context(|| format!("writing {}", output.display()))?;
-            }
-            let r = if csv {
-                reg.export_csv(w).await
-            } else {
-                reg.export_json(w).await
+            let format = match (csv, excel) {
+                (true, true) => ExportFormat::CsvExcel,
+                (true, false) => ExportFormat::Csv,
+                (false, _) => ExportFormat::Json,
             };
+            let r = reg.export(format, std::io::BufWriter::new(file)).await;
             match r {
                 Ok(n) => emit(
                     json,
@@ -938,46 +897,13 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 Err(e) => failed(json, e),
             }
         }
-        Cmd::Verify => {
-            let both = match reg.verify_chain().await {
-                Ok(chain) => reg.verify_state().await.map(|state| (chain, state)),
-                Err(e) => Err(e),
-            };
-            match both {
-                Ok((chain, state)) => {
-                    let ok = chain.ok() && state.ok();
-                    let report = serde_json::json!({ "chain": chain, "state": state, "ok": ok });
-                    let code = emit(json, &report, |_| {
-                        let mut s = match &chain.first_broken {
-                            None => format!(
-                                "hash chain intact: {} events, head {}",
-                                chain.events, chain.head_hash
-                            ),
-                            Some(b) => {
-                                format!("hash chain BROKEN at event {}: {}", b.seq, b.problem)
-                            }
-                        };
-                        if state.ok() {
-                            s.push_str(&format!(
-                                "\nstored state matches the log: {} applications, {} labels",
-                                state.applications, state.labels
-                            ));
-                        } else {
-                            s.push_str(&format!(
-                                "\nstored state DIFFERS from the log in {} places (repair: jcstar registry rebuild):",
-                                state.differences.len()
-                            ));
-                            for d in &state.differences {
-                                s.push_str(&format!("\n  {} {}: {}", d.table, d.key, d.problem));
-                            }
-                        }
-                        s
-                    });
-                    if ok { code } else { ExitCode::from(1) }
-                }
-                Err(e) => failed(json, e),
+        Cmd::Verify => match reg.verify().await {
+            Ok(report) => {
+                let code = emit(json, &report, |r| r.text());
+                if report.ok { code } else { ExitCode::from(1) }
             }
-        }
+            Err(e) => failed(json, e),
+        },
         Cmd::Rebuild => match reg.rebuild().await {
             Ok(r) => emit(json, &r, |r| {
                 format!(

@@ -74,26 +74,26 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the registry database {}", args.database))?;
     let mut seeded = Vec::new();
     if args.demo {
-        if registry.is_empty().await? {
-            seeded = jcstar_registry::seed_demo(&registry)
-                .await
-                .context("filling the registry with demo data")?;
-        } else if !args.json {
-            eprintln!(
+        match jcstar_registry::seed_demo_if_empty(&registry)
+            .await
+            .context("filling the registry with demo data")?
+        {
+            Some(numbers) => seeded = numbers,
+            None if !args.json => eprintln!(
                 "{}",
                 match ctx.lang {
                     Lang::Ja => "jcstar: レジストリが空ではないため、デモデータは追加しません",
                     Lang::En => "jcstar: the registry is not empty; demo data not added",
                 }
-            );
+            ),
+            None => {}
         }
     }
     if let Some(n) = args.seed_bulk {
-        if registry.is_empty().await? {
-            jcstar_registry::seed_bulk(&registry, n)
-                .await
-                .context("filling the registry with generated labels")?;
-        } else if !args.json {
+        let added = jcstar_registry::seed_bulk_if_empty(&registry, n)
+            .await
+            .context("filling the registry with generated labels")?;
+        if added.is_none() && !args.json {
             eprintln!("jcstar: the registry is not empty; --seed-bulk skipped");
         }
     }

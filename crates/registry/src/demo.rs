@@ -8,9 +8,13 @@ use chrono::{Duration, NaiveDate};
 
 use crate::Registry;
 use crate::clock::ManualClock;
-use crate::domain;
+use crate::commands::{self, submission};
 use crate::error::{Error, Result};
+use crate::events::{
+    Answer, Issued, Payload, Reference, Submitted, apply, max_validity, new_label,
+};
 use crate::model::*;
+use crate::store::{NewEvent, WriteTx};
 
 /// A complete ★1 checklist that passes the format check, as JSON.
 pub fn sample_checklist() -> serde_json::Value {
@@ -53,6 +57,9 @@ pub fn checklist_for(
     }
     c
 }
+
+/// The fee the demo and bulk data record (not a real tariff).
+const DEMO_FEE_YEN: u64 = 15_000;
 
 const SAMPLE_CHECKLIST: &str = include_str!("../../../examples/star1-checklist.toml");
 
@@ -215,7 +222,7 @@ async fn issue(reg: &Registry, operator: &Actor, s: &Sample, n: usize) -> Result
         operator,
         &app.id,
         Fee {
-            amount_yen: 15_000,
+            amount_yen: DEMO_FEE_YEN,
             paid_on: reg.today(),
             reference: format!("INV-DEMO-{n:03}"),
         },
@@ -433,6 +440,24 @@ const PRODUCTS: [&str; 8] = [
     "Hub",
 ];
 
+/// [`seed_demo`] when the registry is empty; `None` (nothing added) when it
+/// is not.
+pub async fn seed_demo_if_empty(registry: &Registry) -> Result<Option<Vec<String>>> {
+    if !registry.is_empty().await? {
+        return Ok(None);
+    }
+    seed_demo(registry).await.map(Some)
+}
+
+/// [`seed_bulk`] when the registry is empty; `None` (nothing added) when it
+/// is not.
+pub async fn seed_bulk_if_empty(registry: &Registry, n: u64) -> Result<Option<u64>> {
+    if !registry.is_empty().await? {
+        return Ok(None);
+    }
+    seed_bulk(registry, n).await.map(Some)
+}
+
 /// Add `n` ★1/★2 labels (fictional companies, varied names and models) through
 /// the normal events, 2,000 per transaction. Returns how many were issued.
 pub async fn seed_bulk(registry: &Registry, n: u64) -> Result<u64> {
@@ -469,8 +494,125 @@ pub async fn seed_bulk(registry: &Registry, n: u64) -> Result<u64> {
             };
             subs.push((Actor::local(Role::Vendor, org, "bulk"), sub));
         }
-        domain::bulk_issue(registry, &op, subs).await?;
+        bulk_issue(registry, &op, subs).await?;
         done += batch;
     }
     Ok(done)
+}
+
+/// Bulk path for seeding: the full ★1 flow for many products inside one
+/// transaction, through the same checks, events and `apply` as the live
+/// commands, saving each application and label once at the end.
+async fn bulk_issue(
+    reg: &Registry,
+    operator: &Actor,
+    subs: Vec<(Actor, ApplicationSubmission)>,
+) -> Result<Vec<String>> {
+    let mut tx = reg.inner.store.write().await?;
+    tx.buffer();
+    let at = reg.now();
+    let today = reg.today();
+    let mut numbers = Vec::with_capacity(subs.len());
+    let count = subs.len() as i64;
+    let first_app = tx.reserve_counter("application", count).await?;
+    let first_label = tx.reserve_counter("label", count).await?;
+    for (k, (vendor, mut s)) in subs.into_iter().enumerate() {
+        let problems = submission::prepare(&vendor, &mut s)?;
+        if !problems.is_empty() {
+            return Err(Error::invalid("checklist", problems.join("; ")));
+        }
+        let n = first_app + k as i64;
+        let id = format!("APP-{n:06}-{}", commands::random_suffix()?);
+        let steps: [(&Actor, Payload); 6] = [
+            (
+                &vendor,
+                Payload::ApplicationSubmitted(Box::new(Submitted { submission: s })),
+            ),
+            (&vendor, Payload::FormatCheckPassed),
+            (
+                operator,
+                Payload::InquiryRequested(Reference {
+                    reference: format!("SCI-{n:06}"),
+                }),
+            ),
+            (
+                operator,
+                Payload::InquiryAnswered(Answer {
+                    outcome: InquiryOutcome::Clear,
+                    reference: format!("SCA-{n:06}"),
+                }),
+            ),
+            (operator, Payload::ApplicationAccepted),
+            (
+                operator,
+                Payload::FeePaid(Fee {
+                    amount_yen: DEMO_FEE_YEN,
+                    paid_on: today,
+                    reference: format!("INV-{n:06}"),
+                }),
+            ),
+        ];
+        let mut app: Option<Application> = None;
+        let mut label: Option<Label> = None;
+        for (actor, payload) in steps {
+            (app, label) = append_apply(&mut tx, at, actor, &id, None, payload, app, label).await?;
+        }
+        let a = app
+            .clone()
+            .ok_or_else(|| Error::Corrupt("bulk: no application".into()))?;
+        // Nothing is committed if a check fails, so checking after the
+        // events is as good as before them.
+        if let Some(why) = submission::evidence_refusal(&a) {
+            return Err(Error::invalid("level", why));
+        }
+        let number = commands::label_number(a.level, today, first_label + k as i64)?;
+        let issued = new_label(&a, number.clone(), today, max_validity(today));
+        let payload = Payload::LabelIssued(Box::new(Issued { label: issued }));
+        (app, label) = append_apply(
+            &mut tx,
+            at,
+            operator,
+            &id,
+            Some(&number),
+            payload,
+            app,
+            label,
+        )
+        .await?;
+        if let Some(app) = &app {
+            tx.stage_application(app)?;
+        }
+        if let Some(label) = &label {
+            tx.stage_label(label)?;
+        }
+        numbers.push(number);
+    }
+    tx.commit().await?;
+    Ok(numbers)
+}
+
+/// Append one event of the bulk path and apply it.
+#[allow(clippy::too_many_arguments)]
+async fn append_apply(
+    tx: &mut WriteTx,
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &Actor,
+    id: &str,
+    number: Option<&str>,
+    payload: Payload,
+    app: Option<Application>,
+    label: Option<Label>,
+) -> Result<(Option<Application>, Option<Label>)> {
+    let ev = tx
+        .append(NewEvent {
+            at,
+            actor,
+            kind: payload.kind(),
+            application_id: Some(id),
+            label_number: number,
+            reason: None,
+            payload: payload.to_json()?,
+        })
+        .await?;
+    apply(&ev, app, label)
 }

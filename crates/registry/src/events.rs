@@ -382,6 +382,53 @@ pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result
     }
 }
 
+// ---- the state as of a day -----------------------------------------------------
+
+/// The end of a validity period of two years starting on `from`.
+pub(crate) fn max_validity(from: NaiveDate) -> NaiveDate {
+    from.checked_add_months(chrono::Months::new(12 * crate::VALIDITY_YEARS as u32))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The label an application becomes when it is issued on `issued_on`.
+pub(crate) fn new_label(
+    app: &Application,
+    number: String,
+    issued_on: NaiveDate,
+    valid_until: NaiveDate,
+) -> Label {
+    Label {
+        number,
+        application_id: app.id.clone(),
+        org: app.org.clone(),
+        level: app.level,
+        applicant: app.applicant.clone(),
+        products: app.products.clone(),
+        issued_on,
+        valid_until,
+        status: LabelStatus::Active,
+        surveillance: None,
+        end_reason: None,
+        security: SecurityInfo {
+            disclosure_contact: app.disclosure_contact.clone(),
+            ..SecurityInfo::default()
+        },
+    }
+}
+
+/// The status as of `today`: Active and UnderSurveillance labels past their
+/// validity end are Expired.
+pub(crate) fn effective(mut label: Label, today: NaiveDate) -> Label {
+    if matches!(
+        label.status,
+        LabelStatus::Active | LabelStatus::UnderSurveillance
+    ) && today > label.valid_until
+    {
+        label.status = LabelStatus::Expired;
+    }
+    label
+}
+
 // ---- apply: events → state ------------------------------------------------------
 
 fn need_app(ev: &Event, app: Option<Application>) -> Result<Application> {

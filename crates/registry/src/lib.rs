@@ -44,13 +44,17 @@
 pub mod auth;
 pub mod chain;
 pub mod clock;
+mod commands;
 pub mod csv_cell;
 pub mod demo;
-mod domain;
 pub mod error;
 pub mod events;
+mod export;
+pub mod intake;
+mod integrity;
 pub mod model;
 pub mod number;
+mod queries;
 pub mod signing;
 mod store;
 pub mod testing;
@@ -61,14 +65,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use auth::{Action, Denied, Resource, authorize};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use demo::{seed_bulk, seed_demo};
-pub use domain::{
-    JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, MAX_FEE_YEN, REFUSED_PER_ORG_PER_DAY, SHORT_TEXT_WINDOW,
-    SUBMISSIONS_PER_ORG_PER_DAY, labels_csv, labels_json,
-};
+pub use commands::applications::MAX_FEE_YEN;
+pub use commands::submission::{REFUSED_PER_ORG_PER_DAY, SUBMISSIONS_PER_ORG_PER_DAY};
+pub use demo::{seed_bulk, seed_bulk_if_empty, seed_demo, seed_demo_if_empty};
 pub use error::{Error, Result};
+pub use export::{ExportFormat, JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, labels_csv, labels_json};
+pub use integrity::VerifyReport;
 pub use model::*;
 pub use number::{NumberError, RegistrationNumber, parse_registration_number};
+pub use store::SHORT_TEXT_WINDOW;
 
 /// The default database of `jcstar serve` and `jcstar registry`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./jcstar-data/registry.sqlite";
@@ -214,7 +219,7 @@ impl Registry {
         actor: &Actor,
         submission: ApplicationSubmission,
     ) -> Result<Application> {
-        domain::submit_application(self, actor, submission).await
+        commands::applications::submit_application(self, actor, submission).await
     }
 
     /// Record that the supply-chain inquiry was sent (`reference`: the
@@ -225,7 +230,7 @@ impl Registry {
         application_id: &str,
         reference: &str,
     ) -> Result<Application> {
-        domain::request_inquiry(self, actor, application_id, reference).await
+        commands::applications::request_inquiry(self, actor, application_id, reference).await
     }
 
     /// Record the inquiry's answer.
@@ -236,7 +241,8 @@ impl Registry {
         outcome: InquiryOutcome,
         reference: &str,
     ) -> Result<Application> {
-        domain::answer_inquiry(self, actor, application_id, outcome, reference).await
+        commands::applications::answer_inquiry(self, actor, application_id, outcome, reference)
+            .await
     }
 
     /// Accept an application. Needs an answered inquiry (a `concern` answer
@@ -247,7 +253,7 @@ impl Registry {
         application_id: &str,
         reason: Option<&str>,
     ) -> Result<Application> {
-        domain::decide(self, actor, application_id, true, reason).await
+        commands::applications::decide(self, actor, application_id, true, reason).await
     }
 
     /// Reject an application (reason required).
@@ -257,17 +263,19 @@ impl Registry {
         application_id: &str,
         reason: &str,
     ) -> Result<Application> {
-        domain::decide(self, actor, application_id, false, Some(reason)).await
+        commands::applications::decide(self, actor, application_id, false, Some(reason)).await
     }
 
-    /// Record the fee as paid (after acceptance).
+    /// Record the fee as paid (after acceptance). An application whose
+    /// checklist claims a recognition arrangement must be recorded with the
+    /// fee that arrangement sets; another amount is refused naming both.
     pub async fn record_fee(
         &self,
         actor: &Actor,
         application_id: &str,
         fee: Fee,
     ) -> Result<Application> {
-        domain::record_fee(self, actor, application_id, fee).await
+        commands::applications::record_fee(self, actor, application_id, fee).await
     }
 
     /// Assign the evaluation body (its organisation) to a ★3/★4 application.
@@ -277,7 +285,7 @@ impl Registry {
         application_id: &str,
         body_org: &str,
     ) -> Result<Application> {
-        domain::assign_evaluation_body(self, actor, application_id, body_org).await
+        commands::applications::assign_evaluation_body(self, actor, application_id, body_org).await
     }
 
     /// Attach the evaluation report (by the assigned body).
@@ -287,7 +295,7 @@ impl Registry {
         application_id: &str,
         report: EvaluationReport,
     ) -> Result<Application> {
-        domain::attach_evaluation_report(self, actor, application_id, report).await
+        commands::applications::attach_evaluation_report(self, actor, application_id, report).await
     }
 
     /// Issue the label for a paid application. `valid_until` may shorten the
@@ -298,12 +306,12 @@ impl Registry {
         application_id: &str,
         valid_until: Option<NaiveDate>,
     ) -> Result<Label> {
-        domain::issue_label(self, actor, application_id, valid_until).await
+        commands::applications::issue_label(self, actor, application_id, valid_until).await
     }
 
     /// One application (vendor: own; evaluation body: assigned; operator: any).
     pub async fn application(&self, actor: &Actor, application_id: &str) -> Result<Application> {
-        domain::application(self, actor, application_id).await
+        queries::application(self, actor, application_id).await
     }
 
     /// Applications the actor may see, newest first, optionally by status.
@@ -314,7 +322,7 @@ impl Registry {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<Application>> {
-        domain::list_applications(self, actor, status, offset, limit).await
+        queries::list_applications(self, actor, status, offset, limit).await
     }
 
     // ---- labels -------------------------------------------------------------
@@ -328,7 +336,7 @@ impl Registry {
         valid_until: Option<NaiveDate>,
         declaration: &str,
     ) -> Result<Label> {
-        domain::extend_label(self, actor, number, valid_until, declaration).await
+        commands::labels::extend_label(self, actor, number, valid_until, declaration).await
     }
 
     /// Add model numbers or firmware versions covered by the same
@@ -340,13 +348,13 @@ impl Registry {
         number: &str,
         change: LabelChange,
     ) -> Result<Label> {
-        domain::change_label(self, actor, number, change).await
+        commands::labels::change_label(self, actor, number, change).await
     }
 
     /// Withdraw a label (vendor or operator; reason required). Refused while
     /// surveillance is open: the operator closes or revokes first.
     pub async fn withdraw_label(&self, actor: &Actor, number: &str, reason: &str) -> Result<Label> {
-        domain::withdraw_label(self, actor, number, reason).await
+        commands::labels::withdraw_label(self, actor, number, reason).await
     }
 
     /// Open surveillance on an active label.
@@ -356,7 +364,7 @@ impl Registry {
         number: &str,
         order: SurveillanceOrder,
     ) -> Result<Label> {
-        domain::open_surveillance(self, actor, number, order).await
+        commands::labels::open_surveillance(self, actor, number, order).await
     }
 
     /// Close surveillance as cleared: the label is Active again.
@@ -366,7 +374,7 @@ impl Registry {
         number: &str,
         reason: &str,
     ) -> Result<Label> {
-        domain::close_surveillance(self, actor, number, reason).await
+        commands::labels::close_surveillance(self, actor, number, reason).await
     }
 
     /// Revoke a label under surveillance. Allowed once the correction deadline
@@ -378,7 +386,7 @@ impl Registry {
         reason: &str,
         override_reason: Option<&str>,
     ) -> Result<Label> {
-        domain::revoke_label(self, actor, number, reason, override_reason).await
+        commands::labels::revoke_label(self, actor, number, reason, override_reason).await
     }
 
     /// Publish a software update entry.
@@ -388,7 +396,7 @@ impl Registry {
         number: &str,
         entry: UpdateEntry,
     ) -> Result<Label> {
-        domain::add_update(self, actor, number, entry).await
+        commands::labels::add_update(self, actor, number, entry).await
     }
 
     /// Record or update (same `id`) a vulnerability entry.
@@ -398,7 +406,7 @@ impl Registry {
         number: &str,
         entry: VulnerabilityEntry,
     ) -> Result<Label> {
-        domain::record_vulnerability(self, actor, number, entry).await
+        commands::labels::record_vulnerability(self, actor, number, entry).await
     }
 
     /// Set (or clear) the end of security support.
@@ -408,7 +416,7 @@ impl Registry {
         number: &str,
         support_end: Option<NaiveDate>,
     ) -> Result<Label> {
-        domain::set_support_end(self, actor, number, support_end).await
+        commands::labels::set_support_end(self, actor, number, support_end).await
     }
 
     /// Set the vulnerability disclosure contact.
@@ -418,7 +426,7 @@ impl Registry {
         number: &str,
         contact: &str,
     ) -> Result<Label> {
-        domain::set_disclosure_contact(self, actor, number, contact).await
+        commands::labels::set_disclosure_contact(self, actor, number, contact).await
     }
 
     // ---- public queries -----------------------------------------------------
@@ -426,45 +434,54 @@ impl Registry {
     /// One label, status as of now. `number` is parsed and checked first, so a
     /// typo yields [`Error::Number`] rather than NotFound.
     pub async fn label(&self, number: &str) -> Result<Label> {
-        domain::label(self, number).await
+        queries::label(self, number).await
     }
 
     /// A label's public history, oldest first.
     pub async fn label_history(&self, number: &str) -> Result<Vec<HistoryEntry>> {
-        domain::label_history(self, number).await
+        queries::label_history(self, number).await
     }
 
     /// Everything the product information page shows.
     pub async fn product_page(&self, number: &str) -> Result<ProductPage> {
-        domain::product_page(self, number).await
+        queries::product_page(self, number).await
     }
 
     /// Search labels.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
-        domain::search(self, query).await
+        queries::search(self, query).await
     }
 
     /// Label counts per level and status (as of today), one row per pair
     /// that occurs.
     pub async fn label_counts(&self) -> Result<Vec<(Level, LabelStatus, u64)>> {
-        domain::label_counts(self).await
+        queries::label_counts(self).await
     }
 
     /// Labels in registration order after `after_number` (keyset pagination
     /// for exports and streaming); at most `limit` (capped at 1000).
     pub async fn labels_after(&self, after_number: Option<&str>, limit: u64) -> Result<Vec<Label>> {
-        domain::labels_after(self, after_number, limit).await
+        queries::labels_after(self, after_number, limit).await
     }
 
     /// Write all labels as CSV (one row per label, header first), page by
     /// page so memory stays bounded.
     pub async fn export_csv<W: std::io::Write + Send>(&self, out: W) -> Result<u64> {
-        domain::export_csv(self, out).await
+        export::export_csv(self, out).await
     }
 
     /// Write all labels as one JSON array of [`Label`]s, page by page.
     pub async fn export_json<W: std::io::Write + Send>(&self, out: W) -> Result<u64> {
-        domain::export_json(self, out).await
+        export::export_json(self, out).await
+    }
+
+    /// Write all labels in `format` (see [`ExportFormat`]).
+    pub async fn export<W: std::io::Write + Send>(
+        &self,
+        format: ExportFormat,
+        out: W,
+    ) -> Result<u64> {
+        export::export(self, format, out).await
     }
 
     /// Events after sequence `after_seq` (0 = from the start) and/or at or
@@ -476,7 +493,7 @@ impl Registry {
         since: Option<DateTime<Utc>>,
         limit: u64,
     ) -> Result<FeedPage> {
-        domain::events_since(self, scope, after_seq, since, limit).await
+        queries::events_since(self, scope, after_seq, since, limit).await
     }
 
     // ---- integrity ----------------------------------------------------------
@@ -509,12 +526,18 @@ impl Registry {
     /// Replay the log and compare the result with the materialised tables;
     /// every differing row is named. [`Registry::rebuild`] repairs them.
     pub async fn verify_state(&self) -> Result<StateReport> {
-        domain::verify_state(self).await
+        integrity::verify_state(self).await
+    }
+
+    /// [`Registry::verify_chain`], then [`Registry::verify_state`]: the
+    /// operator's whole check.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        integrity::verify(self).await
     }
 
     /// Replay all events into fresh state tables.
     pub async fn rebuild(&self) -> Result<RebuildReport> {
-        domain::rebuild(self).await
+        integrity::rebuild(self).await
     }
 
     /// A canonical dump of the materialised state (applications and labels as

@@ -21,6 +21,7 @@ jcstar_registry::both!(
     other_organisations_applications_do_not_exist,
     dates_amounts_and_unknown_fields,
     verify_names_hand_edited_rows_and_rebuild_repairs_them,
+    a_recognition_arrangement_sets_the_fee,
 );
 
 fn nc200_checklist() -> serde_json::Value {
@@ -527,6 +528,80 @@ async fn verify_names_hand_edited_rows_and_rebuild_repairs_them(b: Backend) {
     assert_eq!(
         reg.label(&label.number).await.unwrap().status,
         LabelStatus::Revoked
+    );
+    env.done().await;
+}
+
+async fn a_recognition_arrangement_sets_the_fee(b: Backend) {
+    let env = Env::new(b).await;
+    let reg = &env.reg;
+    let psti = jcstar_criteria::Recognition::builtin()
+        .get("uk-psti")
+        .expect("uk-psti");
+    let mut s = submission("uk", Level::Star1);
+    s.checklist = psti_checklist("uk");
+    let app = reg
+        .submit_application(&env.vendor("uk"), s)
+        .await
+        .expect("a PSTI checklist with its statement passes");
+    let app = env.accept(&app).await;
+    let paid = |amount_yen| Fee {
+        amount_yen,
+        paid_on: reg.today(),
+        reference: "INV-PSTI".into(),
+    };
+
+    // The standard fee is refused, naming both amounts and the arrangement.
+    let (field, message) = invalid_field(
+        reg.record_fee(&env.op, &app.id, paid(psti.standard_fee_jpy))
+            .await,
+    );
+    assert_eq!(field, "amount_yen");
+    for needle in ["198000 yen was given", "uk-psti", "140000 yen"] {
+        assert!(message.contains(needle), "{needle:?} in {message:?}");
+    }
+    let still = reg.application(&env.op, &app.id).await.unwrap();
+    assert_eq!(
+        still.status,
+        ApplicationStatus::Accepted,
+        "nothing recorded"
+    );
+    assert!(still.fee.is_none());
+
+    // The arrangement's fee is recorded, and the label issued.
+    let app = reg
+        .record_fee(&env.op, &app.id, paid(psti.fee_jpy))
+        .await
+        .unwrap();
+    assert_eq!(app.fee.as_ref().map(|f| f.amount_yen), Some(140_000));
+    reg.issue_label(&env.op, &app.id, None).await.unwrap();
+
+    // Without an arrangement the amount is not compared with a tariff.
+    let plain = env.paid("jp", Level::Star1).await;
+    assert_eq!(plain.fee.as_ref().map(|f| f.amount_yen), Some(15_000));
+
+    // A claim of an arrangement the registry does not know cannot have its
+    // fee checked. The format check refuses such a checklist at submission,
+    // so the claim is planted in the stored application.
+    let mut s = submission("xx", Level::Star1);
+    s.checklist = psti_checklist("xx");
+    let app = reg.submit_application(&env.vendor("xx"), s).await.unwrap();
+    let app = env.accept(&app).await;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&env.db.url).await.unwrap();
+    sqlx::query(
+        "UPDATE applications SET data = REPLACE(data, '\"uk-psti\"', '\"sg-cls\"') WHERE id = $1",
+    )
+    .bind(app.id.clone())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let (field, message) = invalid_field(reg.record_fee(&env.op, &app.id, paid(140_000)).await);
+    assert_eq!(field, "checklist.recognition.arrangement");
+    assert!(
+        message.contains("sg-cls") && message.contains("uk-psti"),
+        "{message}"
     );
     env.done().await;
 }

@@ -75,6 +75,15 @@ impl Env {
                 .await
                 .expect("report");
         }
+        self.accept(&app).await;
+        self.reg
+            .record_fee(&self.op, &app.id, fee(self.reg.today()))
+            .await
+            .expect("fee")
+    }
+
+    /// The inquiry sent and answered clear, then the application accepted.
+    pub async fn accept(&self, app: &Application) -> Application {
         self.reg
             .request_inquiry(&self.op, &app.id, "SCI-1")
             .await
@@ -86,11 +95,7 @@ impl Env {
         self.reg
             .accept_application(&self.op, &app.id, None)
             .await
-            .expect("accept");
-        self.reg
-            .record_fee(&self.op, &app.id, fee(self.reg.today()))
-            .await
-            .expect("fee")
+            .expect("accept")
     }
 
     pub async fn issued(&self, org: &str, level: Level) -> Label {
@@ -159,6 +164,29 @@ pub fn checklist(org: &str) -> serde_json::Value {
         &[model.as_str(), "X-2"],
         &["1.0.0"],
     )
+}
+
+/// `checklist(org)` as an application under the UK PSTI arrangement: the
+/// criteria it deems met answered so, its statement of compliance named.
+pub fn psti_checklist(org: &str) -> serde_json::Value {
+    let a = jcstar_criteria::Recognition::builtin()
+        .get("uk-psti")
+        .expect("the uk-psti arrangement");
+    let mut c: jcstar_checklist::Checklist =
+        serde_json::from_value(checklist(org)).expect("checklist");
+    for ans in &mut c.answers {
+        if a.waives(&ans.criterion) {
+            ans.result = jcstar_checklist::Outcome::DeemedMet;
+            ans.evidence.clear();
+            ans.methods.clear();
+        }
+    }
+    c.recognition = Some(jcstar_checklist::RecognitionClaim {
+        arrangement: a.id.clone(),
+        statement_document: Some("PSTI Statement of Compliance v1".into()),
+        statement_url: None,
+    });
+    serde_json::to_value(c).expect("checklist as JSON")
 }
 
 /// Expect a refusal whose message names `state` and contains `needle`.

@@ -15,34 +15,38 @@ use crate::chain::{self, EventFields};
 use crate::error::{Error, Result};
 use crate::model::*;
 
+mod queries;
+pub(crate) use queries::AppFilter;
+pub use queries::SHORT_TEXT_WINDOW;
+
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (
         2,
-        include_str!("../migrations/sqlite/0002_search_index.sql"),
+        include_str!("../../migrations/sqlite/0002_search_index.sql"),
     ),
     (
         3,
-        include_str!("../migrations/sqlite/0003_token_expiry.sql"),
+        include_str!("../../migrations/sqlite/0003_token_expiry.sql"),
     ),
     (
         10,
-        include_str!("../migrations/sqlite/0010_chain_checkpoint.sql"),
+        include_str!("../../migrations/sqlite/0010_chain_checkpoint.sql"),
     ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,
-        include_str!("../migrations/postgres/0002_search_index.sql"),
+        include_str!("../../migrations/postgres/0002_search_index.sql"),
     ),
     (
         3,
-        include_str!("../migrations/postgres/0003_token_expiry.sql"),
+        include_str!("../../migrations/postgres/0003_token_expiry.sql"),
     ),
     (
         10,
-        include_str!("../migrations/postgres/0010_chain_checkpoint.sql"),
+        include_str!("../../migrations/postgres/0010_chain_checkpoint.sql"),
     ),
 ];
 
@@ -221,10 +225,6 @@ impl Store {
 
     pub(crate) fn bump_generation(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
     }
 
     /// Sequence number and hash of the newest event.
@@ -854,7 +854,7 @@ async fn insert_rows(
 }
 
 fn application_row(app: &Application) -> Result<Vec<Val>> {
-    let seq: i64 = crate::domain::application_seq(&app.id)
+    let seq: i64 = crate::commands::application_seq(&app.id)
         .ok_or_else(|| Error::Corrupt(format!("application id {}", app.id)))?;
     let data = serde_json::to_string(app).map_err(|e| Error::Corrupt(e.to_string()))?;
     Ok(vec![
