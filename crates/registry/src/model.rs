@@ -5,6 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The ★ level of a label. Serialised as the number 1 to 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,7 +85,7 @@ impl<'de> Deserialize<'de> for Level {
 }
 
 /// What an authenticated caller may do (see [`crate::authorize`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Anyone, without a token: reads public data.
@@ -137,7 +138,7 @@ impl std::str::FromStr for Role {
 }
 
 /// Who performs an action; recorded in every event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Actor {
     pub role: Role,
     /// The organisation acting (empty for the public).
@@ -173,7 +174,7 @@ impl Actor {
 
 /// The applicant company as shown on the product page. In a submission an
 /// empty field is filled from the checklist's basic-information sheet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Applicant {
     /// Company name.
@@ -185,7 +186,7 @@ pub struct Applicant {
 }
 
 /// One product (with all its model numbers) covered by an application/label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     #[serde(default)]
@@ -208,7 +209,7 @@ pub struct Product {
 /// basic-information sheet. The other fields may only fill what the sheet
 /// leaves empty; a value that differs from the sheet is refused naming both.
 /// As stored in the event log every field is filled in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationSubmission {
     /// The applying organisation (a vendor may only apply for its own).
@@ -216,6 +217,7 @@ pub struct ApplicationSubmission {
     /// ★1/★2 follow from the checklist's catalog; ★3/★4 are asked here and
     /// need a passing evaluation report for that level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u8>, minimum = 1, maximum = 4)]
     pub level: Option<Level>,
     #[serde(default)]
     pub applicant: Applicant,
@@ -227,6 +229,7 @@ pub struct ApplicationSubmission {
     #[serde(default)]
     pub disclosure_contact: String,
     /// The self-assessment checklist in the checklist crate's JSON form.
+    #[schema(value_type = Object)]
     pub checklist: serde_json::Value,
     /// A validity end earlier than the default 2 years, if wanted.
     #[serde(default)]
@@ -234,7 +237,7 @@ pub struct ApplicationSubmission {
 }
 
 /// Where an application stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     /// The checklist failed the automatic format check; terminal.
@@ -277,7 +280,7 @@ impl fmt::Display for ApplicationStatus {
 }
 
 /// The answer to a supply-chain inquiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InquiryOutcome {
     Clear,
@@ -285,7 +288,7 @@ pub enum InquiryOutcome {
 }
 
 /// The supply-chain inquiry of an application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Inquiry {
     pub requested_at: DateTime<Utc>,
     pub request_reference: String,
@@ -295,7 +298,7 @@ pub struct Inquiry {
 }
 
 /// The operator's decision on an application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Decision {
     pub accepted: bool,
     pub at: DateTime<Utc>,
@@ -303,7 +306,7 @@ pub struct Decision {
 }
 
 /// A fee payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fee {
     /// Amount in yen.
@@ -314,7 +317,7 @@ pub struct Fee {
 }
 
 /// The verdict of an evaluation report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -323,7 +326,7 @@ pub enum Verdict {
 
 /// An evaluation body's report for a ★3/★4 application. The file itself stays
 /// with the evaluation body; its name and digest pin what was reviewed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationReport {
     pub file_name: String,
@@ -335,19 +338,22 @@ pub struct EvaluationReport {
     /// reports recorded before the field existed have none and support no
     /// level until attached again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u8>, minimum = 3, maximum = 4)]
     pub level: Option<Level>,
 }
 
 /// The derived state of one application.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Application {
     /// `APP-<sequence>`, e.g. `APP-000042`.
     pub id: String,
     pub org: String,
+    #[schema(value_type = u8, minimum = 1, maximum = 4)]
     pub level: Level,
     pub applicant: Applicant,
     pub products: Vec<Product>,
     pub disclosure_contact: String,
+    #[schema(value_type = Object)]
     pub checklist: serde_json::Value,
     pub requested_valid_until: Option<NaiveDate>,
     pub status: ApplicationStatus,
@@ -366,7 +372,7 @@ pub struct Application {
 
 /// A label's status. `Expired` is derived from the validity end and the clock
 /// when read; the others are recorded by events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LabelStatus {
     Active,
@@ -418,7 +424,7 @@ impl std::str::FromStr for LabelStatus {
 }
 
 /// An open or closed surveillance case on a label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Surveillance {
     pub opened_at: DateTime<Utc>,
     pub reason: String,
@@ -429,7 +435,7 @@ pub struct Surveillance {
 }
 
 /// What the operator states when opening surveillance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveillanceOrder {
     pub reason: String,
@@ -438,7 +444,7 @@ pub struct SurveillanceOrder {
 }
 
 /// A published software update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEntry {
     pub version: String,
@@ -448,7 +454,7 @@ pub struct UpdateEntry {
 }
 
 /// The state of a known vulnerability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VulnerabilityState {
     Investigating,
@@ -460,7 +466,7 @@ pub enum VulnerabilityState {
 
 /// A vulnerability entry; recording one with an existing `id` replaces the
 /// shown state (the earlier states stay in the history).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VulnerabilityEntry {
     /// Identifier such as `CVE-2026-12345` or `JVNVU#12345678`.
@@ -478,7 +484,7 @@ pub struct VulnerabilityEntry {
 }
 
 /// Security information published for a label's products.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 pub struct SecurityInfo {
     pub updates: Vec<UpdateEntry>,
     pub vulnerabilities: Vec<VulnerabilityEntry>,
@@ -488,12 +494,13 @@ pub struct SecurityInfo {
 }
 
 /// The derived state of one label, with its status as of the registry's clock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Label {
     /// The registration number (see [`crate::number`]).
     pub number: String,
     pub application_id: String,
     pub org: String,
+    #[schema(value_type = u8, minimum = 1, maximum = 4)]
     pub level: Level,
     pub applicant: Applicant,
     pub products: Vec<Product>,
@@ -511,7 +518,7 @@ pub struct Label {
 }
 
 /// One dated line of a label's public history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HistoryEntry {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -522,11 +529,12 @@ pub struct HistoryEntry {
     pub actor_role: Role,
     pub actor_org: String,
     /// Event details (dates, versions, …) for display.
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
 
 /// Everything the public product information page shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProductPage {
     pub label: Label,
     /// The label's history, oldest first (application events excluded).
@@ -534,7 +542,7 @@ pub struct ProductPage {
 }
 
 /// What happened. Stored as the snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     ApplicationSubmitted,
@@ -625,7 +633,7 @@ impl fmt::Display for EventKind {
 }
 
 /// One immutable event of the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     /// 1, 2, 3, … without gaps.
     pub seq: i64,
@@ -635,6 +643,7 @@ pub struct Event {
     pub application_id: Option<String>,
     pub label_number: Option<String>,
     pub reason: Option<String>,
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// SHA-256 (hex) of the previous event; 64 zeros for the first.
     pub prev_hash: String,
@@ -671,9 +680,10 @@ pub struct SearchQuery {
 }
 
 /// A short view of a label for result lists and exports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LabelSummary {
     pub number: String,
+    #[schema(value_type = u8, minimum = 1, maximum = 4)]
     pub level: Level,
     pub status: LabelStatus,
     pub company: String,
@@ -684,7 +694,7 @@ pub struct LabelSummary {
 }
 
 /// One page of search results, ordered by registration sequence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SearchPage {
     pub items: Vec<LabelSummary>,
     pub offset: u64,
@@ -694,7 +704,7 @@ pub struct SearchPage {
 }
 
 /// Which events the feed returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedScope {
     /// Events about labels only (issuance, status changes, security
@@ -706,7 +716,7 @@ pub enum FeedScope {
 }
 
 /// One page of the event feed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FeedPage {
     pub events: Vec<Event>,
     /// Pass as `after_seq` to get the next page; `None` when this page is the
@@ -749,7 +759,7 @@ pub struct TokenInfo {
 }
 
 /// Result of [`crate::Registry::verify_chain`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChainReport {
     /// Events checked.
     pub events: i64,
@@ -766,7 +776,7 @@ impl ChainReport {
 }
 
 /// Where and how the chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BrokenLink {
     pub seq: i64,
     pub problem: String,
@@ -775,7 +785,7 @@ pub struct BrokenLink {
 /// A change to an issued label that stays under the same self-declaration:
 /// model numbers and firmware versions added to one of its products. See
 /// docs/registry-rules.md for what counts as security-relevant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelChange {
     /// Name of the product changed; may be omitted when the label covers one.

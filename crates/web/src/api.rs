@@ -5,21 +5,21 @@
 //! role and organisation. Without a token a write is 401, with a token that
 //! may not do it 403.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use jcstar_registry::{
-    Action, Actor, ApplicationStatus, ApplicationSubmission, EvaluationReport, Fee, FeedScope,
-    InquiryOutcome, Resource, SurveillanceOrder, UpdateEntry, VulnerabilityEntry, authorize,
+    Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport,
+    EvaluationReport, Fee, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange, ProductPage,
+    Resource, SearchPage, SurveillanceOrder, UpdateEntry, VulnerabilityEntry, authorize,
 };
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -28,18 +28,27 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::cache::Format;
 use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::pages::search_query;
-use crate::schema;
+use crate::query::{self, ApiQuery, LangOnly, QueryParams, SearchParams, Switch, Text};
 
-/// The caller, from the bearer token (none: the public).
-pub struct Caller(pub Actor);
+/// Who sent a request. The rate limiter (see [`crate::limit`]) finds out
+/// once per request and leaves the answer in the request's extensions, so
+/// the token is checked against the database once, not again by the handler.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// No `Authorization` header: the public.
+    Anonymous,
+    /// A valid token.
+    Token(Actor),
+    /// An `Authorization` header that does not authenticate; the answer a
+    /// handler that reads the caller gives.
+    Refused(ApiError),
+}
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Caller(Actor::public()));
+impl Identity {
+    /// Check the request's bearer token, if any.
+    pub async fn of(st: &AppState, headers: &HeaderMap) -> Identity {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Identity::Anonymous;
         };
         let token = value
             .to_str()
@@ -48,20 +57,39 @@ impl FromRequestParts<AppState> for Caller {
                 let (scheme, rest) = v.trim().split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
             })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::field(
-                    StatusCode::UNAUTHORIZED,
-                    "the Authorization header is not a bearer token",
-                    "Authorization",
-                    "Bearer <token>",
-                )
-            })?;
-        st.registry
-            .authenticate(token)
-            .await
-            .map(Caller)
-            .map_err(|e| ApiError::from_registry(e, &Actor::public()))
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Identity::Refused(ApiError::field(
+                StatusCode::UNAUTHORIZED,
+                "the Authorization header is not a bearer token",
+                "Authorization",
+                "Bearer <token>",
+            ));
+        };
+        match st.registry.authenticate(token).await {
+            Ok(actor) => Identity::Token(actor),
+            Err(e) => Identity::Refused(ApiError::from_registry(e, &Actor::public())),
+        }
+    }
+}
+
+/// The caller, from the bearer token (none: the public).
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let identity = match parts.extensions.get::<Identity>() {
+            Some(found) => found.clone(),
+            // Only when the router runs without its rate limiter.
+            None => Identity::of(st, &parts.headers).await,
+        };
+        match identity {
+            Identity::Anonymous => Ok(Caller(Actor::public())),
+            Identity::Token(actor) => Ok(Caller(actor)),
+            Identity::Refused(e) => Err(e),
+        }
     }
 }
 
@@ -94,26 +122,6 @@ fn reg(actor: &Actor) -> impl FnOnce(jcstar_registry::Error) -> ApiError + '_ {
     move |e| ApiError::from_registry(e, actor)
 }
 
-/// Query parameters as strings; a malformed query string is a 400 naming it.
-pub struct Params(pub HashMap<String, String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map(|Query(q)| Params(q))
-            .map_err(|e| {
-                ApiError::field(
-                    StatusCode::BAD_REQUEST,
-                    format!("malformed query string: {e}"),
-                    "query",
-                    "application/x-www-form-urlencoded parameters",
-                )
-            })
-    }
-}
-
 // ---- request bodies ---------------------------------------------------------
 
 /// The supply-chain inquiry was sent.
@@ -129,7 +137,6 @@ pub struct InquiryRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InquiryAnswer {
-    #[schema(value_type = schema::InquiryOutcome)]
     pub outcome: InquiryOutcome,
     pub reference: String,
 }
@@ -198,60 +205,21 @@ pub struct ContactRequest {
     pub contact: String,
 }
 
-/// Model numbers or firmware versions added under the same
-/// self-declaration. A security-relevant change is refused (409): it needs a
-/// new application.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeRequest {
-    /// The product changed; may be left out when the label covers one.
-    #[serde(default)]
-    pub product: Option<String>,
-    #[serde(default)]
-    pub add_model_numbers: Vec<String>,
-    #[serde(default)]
-    pub add_firmware_versions: Vec<String>,
-    /// The change touches a security function.
-    #[serde(default)]
-    pub security_relevant: bool,
-    /// Why: shown in the public history.
-    pub reason: String,
-}
-
-impl From<ChangeRequest> for jcstar_registry::LabelChange {
-    fn from(c: ChangeRequest) -> Self {
-        jcstar_registry::LabelChange {
-            product: c.product,
-            add_model_numbers: c.add_model_numbers,
-            add_firmware_versions: c.add_firmware_versions,
-            security_relevant: c.security_relevant,
-            reason: c.reason,
-        }
-    }
-}
-
-/// Which events the feed returns.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum FeedScopeParam {
-    Labels,
-    All,
-}
-
 // ---- public reads -----------------------------------------------------------
 
 /// One label with its dated history (the product page's data).
 #[utoipa::path(get, path = "/api/v1/labels/{number}", tag = "public",
     params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
-        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 400")),
+        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 400"),
+        LangOnly),
     responses(
-        (status = 200, body = schema::ProductPage),
-        (status = 400, description = "Not a valid registration number", body = ErrorBody),
+        (status = 200, body = ProductPage),
+        (status = 400, description = "Not a valid registration number, or an unknown or repeated parameter", body = ErrorBody),
         (status = 404, description = "No such label", body = ErrorBody)))]
 pub async fn get_label(
     State(st): State<AppState>,
     Path(number): Path<String>,
+    ApiQuery(_query): ApiQuery<LangOnly>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let stamp = st.pages.stamp(&st.registry).await;
@@ -275,47 +243,19 @@ pub async fn get_label(
         .respond(&headers))
 }
 
-/// Search labels; all given criteria must match.
+/// Search labels; all given criteria must match. When there are more
+/// results, the `Link` header names the next page.
 #[utoipa::path(get, path = "/api/v1/labels", tag = "public",
-    params(
-        ("q" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$", description = "Matches company, product, model number and registration number"),
-        ("company" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"),
-        ("product" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"),
-        ("model" = Option<String>, Query, max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"),
-        ("number" = Option<String>, Query, max_length = 64, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$", description = "Registration number or prefix"),
-        ("level" = Option<u8>, Query, minimum = 1, maximum = 4, description = "1 to 4"),
-        ("status" = Option<schema::LabelStatus>, Query, description = "active, expired, withdrawn, revoked, under_surveillance"),
-        ("page" = Option<u64>, Query, minimum = 1, maximum = 50000, description = "1-based"),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50")),
-    responses((status = 200, body = schema::SearchPage), (status = 422, body = ErrorBody)))]
+    params(SearchParams),
+    responses((status = 200, body = SearchPage),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody),
+        (status = 422, description = "A parameter's value is not accepted", body = ErrorBody)))]
 pub async fn list_labels(
     State(st): State<AppState>,
-    Params(params): Params,
+    uri: Uri,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult<Response> {
-    // Checked as sent, before any trimming, so that the documented bounds
-    // hold for the raw parameter.
-    for (field, max) in [
-        ("q", 200),
-        ("company", 200),
-        ("product", 200),
-        ("model", 200),
-        ("number", 64),
-    ] {
-        if let Some(v) = params.get(field)
-            && (v.chars().count() > max
-                || v.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
-        {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{field}: at most {max} characters without control characters"),
-                field,
-                format!("text of at most {max} characters (line breaks and tabs allowed)"),
-            ));
-        }
-    }
-    let (query, page, _) = search_query(&params, 50).map_err(|(field, msg, expected)| {
-        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, msg, field, expected)
-    })?;
+    let query = params.to_query(50);
     let res = st
         .registry
         .search(&query)
@@ -323,13 +263,13 @@ pub async fn list_labels(
         .map_err(reg(&Actor::public()))?;
     let mut resp = Json(&res).into_response();
     if res.next_offset.is_some() {
-        let mut pairs: Vec<(&str, String)> = params
-            .iter()
-            .filter(|(k, _)| k.as_str() != "page")
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect();
+        let mut pairs: Vec<(String, String)> =
+            form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .filter(|(k, _)| k != "page")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
         pairs.sort();
-        pairs.push(("page", (page + 1).to_string()));
+        pairs.push(("page".into(), (params.page() + 1).to_string()));
         if let Ok(q) = serde_urlencoded::to_string(&pairs)
             && let Ok(v) = HeaderValue::from_str(&format!("</api/v1/labels?{q}>; rel=\"next\""))
         {
@@ -339,25 +279,44 @@ pub async fn list_labels(
     Ok(resp)
 }
 
+/// The CSV export's parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CsvParams {
+    /// `1`: start with a UTF-8 byte order mark, for Excel.
+    #[serde(default, deserialize_with = "query::blank_none")]
+    #[param(value_type = Option<String>, pattern = r"^(0|1|true|false)?$")]
+    pub excel: Option<Switch>,
+    /// `ja` (default) or `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+impl QueryParams for CsvParams {
+    fn accepts(param: &str) -> Option<Text> {
+        match param {
+            "excel" => Some(Text {
+                ja: "1 または 0",
+                en: "1 or 0",
+            }),
+            "lang" => Some(query::LANG),
+            _ => None,
+        }
+    }
+}
+
 /// All labels as CSV (one row per label). Cells a spreadsheet would take
 /// for a formula start with `'`; `excel=1` adds a UTF-8 byte order mark.
 #[utoipa::path(get, path = "/api/v1/export/labels.csv", tag = "public",
-    params(("excel" = Option<String>, Query, pattern = r"^(0|1|true|false)?$", description = "1: start with a UTF-8 byte order mark, for Excel")),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
-pub async fn export_csv(State(st): State<AppState>, Params(params): Params) -> ApiResult<Response> {
-    let excel = match params.get("excel").map(String::as_str) {
-        None | Some("" | "0" | "false") => false,
-        Some("1" | "true") => true,
-        Some(other) => {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("excel {other:?} is not a switch"),
-                "excel",
-                "1 or 0",
-            ));
-        }
-    };
-    let format = if excel {
+    params(CsvParams),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody),
+        (status = 422, description = "A parameter's value is not accepted", body = ErrorBody)))]
+pub async fn export_csv(
+    State(st): State<AppState>,
+    ApiQuery(params): ApiQuery<CsvParams>,
+) -> ApiResult<Response> {
+    let format = if params.excel.unwrap_or_default().0 {
         ExportFormat::ExcelCsv
     } else {
         ExportFormat::Csv
@@ -378,8 +337,13 @@ pub async fn export_csv(State(st): State<AppState>, Params(params): Params) -> A
 
 /// All labels as one JSON array.
 #[utoipa::path(get, path = "/api/v1/export/labels.json", tag = "public",
-    responses((status = 200, body = Vec<schema::Label>)))]
-pub async fn export_json(State(st): State<AppState>) -> ApiResult<Response> {
+    params(LangOnly),
+    responses((status = 200, body = Vec<Label>),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody)))]
+pub async fn export_json(
+    State(st): State<AppState>,
+    ApiQuery(_query): ApiQuery<LangOnly>,
+) -> ApiResult<Response> {
     let body = export_stream(st, ExportFormat::Json).await?;
     Ok((
         [
@@ -471,83 +435,98 @@ async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
     Ok(Body::from_stream(ReceiverStream::new(rx)))
 }
 
+/// The feed's parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Return events with a larger sequence number (default 0).
+    #[serde(default, deserialize_with = "query::blank_none")]
+    #[param(minimum = 0)]
+    pub since_seq: Option<i64>,
+    /// RFC 3339 time; events at or after it. Unlike the other parameters,
+    /// an empty value is refused: it is not a time.
+    #[serde(default, deserialize_with = "rfc3339")]
+    pub since: Option<DateTime<Utc>>,
+    /// 1 to 1000, default 100.
+    #[serde(default, deserialize_with = "query::blank_none")]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+    /// `labels` (default) or `all` (applications too; operator token).
+    #[serde(default, deserialize_with = "query::blank_none_name")]
+    pub scope: Option<FeedScope>,
+    /// `ja` (default) or `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+impl QueryParams for FeedParams {
+    fn accepts(param: &str) -> Option<Text> {
+        Some(match param {
+            "since_seq" => Text {
+                ja: "0以上の整数",
+                en: "a whole number ≥ 0",
+            },
+            "since" => Text {
+                ja: "RFC 3339 形式の日時（例: 2026-04-01T00:00:00Z）",
+                en: "an RFC 3339 time such as 2026-04-01T00:00:00Z",
+            },
+            "limit" => Text {
+                ja: "1〜1000の整数",
+                en: "a whole number from 1 to 1000",
+            },
+            "scope" => Text {
+                ja: "labels または all",
+                en: "labels or all",
+            },
+            "lang" => query::LANG,
+            _ => return None,
+        })
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.since_seq.is_some_and(|n| n < 0) {
+            return Err("since_seq");
+        }
+        if self.limit.is_some_and(|n| !(1..=1000).contains(&n)) {
+            return Err("limit");
+        }
+        Ok(())
+    }
+}
+
 /// Events after a sequence number and/or since a time, oldest first. Poll
 /// with the `next_after_seq` of the previous page (also in the `Link`
 /// header). `scope=all` (applications too) needs an operator token.
 #[utoipa::path(get, path = "/api/v1/feed", tag = "public",
-    params(
-        ("since_seq" = Option<i64>, Query, minimum = 0, description = "Return events with a larger sequence number (default 0)"),
-        ("since" = Option<DateTime<Utc>>, Query, description = "RFC 3339 time; events at or after it"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
-        ("scope" = Option<FeedScopeParam>, Query, description = "labels (default) or all")),
-    responses((status = 200, body = schema::FeedPage), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    params(FeedParams),
+    responses((status = 200, body = FeedPage),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "A parameter's value is not accepted", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn feed(
     State(st): State<AppState>,
     Caller(actor): Caller,
-    Params(params): Params,
+    ApiQuery(params): ApiQuery<FeedParams>,
 ) -> ApiResult<Response> {
-    let get = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let since_seq = match get("since_seq") {
-        None => 0,
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("since_seq {v:?} is not a sequence number"),
-                "since_seq",
-                "a whole number ≥ 0",
-            )
-        })?,
-    };
-    // An empty `since` is not a time (the other parameters treat empty as
-    // absent).
-    let since = match params.get("since").map(|v| v.trim()) {
-        None => None,
-        Some(v) => Some(
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| {
-                    ApiError::field(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("since {v:?}: {e}"),
-                        "since",
-                        "an RFC 3339 time such as 2026-04-01T00:00:00Z",
-                    )
-                })?,
-        ),
-    };
-    let limit = match get("limit") {
-        None => 100,
-        Some(v) => v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                ApiError::field(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("limit {v:?} is out of range"),
-                    "limit",
-                    "a whole number from 1 to 1000",
-                )
-            })?,
-    };
-    let scope = match get("scope") {
-        None | Some("labels") => FeedScope::Labels,
-        Some("all") => {
-            authorize(&actor, Action::Administer, Resource::none())
-                .map_err(|d| ApiError::from_registry(d.into(), &actor))?;
-            FeedScope::All
-        }
-        Some(other) => {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("scope {other:?} is unknown"),
-                "scope",
-                "labels or all",
-            ));
-        }
-    };
+    let since_seq = params.since_seq.unwrap_or(0);
+    let since = params.since;
+    let limit = params.limit.unwrap_or(100);
+    let scope = params.scope.unwrap_or_default();
+    if scope == FeedScope::All {
+        authorize(&actor, Action::Administer, Resource::none())
+            .map_err(|d| ApiError::from_registry(d.into(), &actor))?;
+    }
     let mut page = st
         .registry
         .events_since(scope, since_seq, since, limit)
@@ -585,8 +564,13 @@ pub async fn feed(
 /// may trail the newest event while a long log is caught up. A full
 /// re-verification is the operator's `jcstar registry verify`.
 #[utoipa::path(get, path = "/api/v1/chain", tag = "public",
-    responses((status = 200, body = schema::ChainReport)))]
-pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
+    params(LangOnly),
+    responses((status = 200, body = ChainReport),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody)))]
+pub async fn chain(
+    State(st): State<AppState>,
+    ApiQuery(_query): ApiQuery<LangOnly>,
+) -> ApiResult<Response> {
     // One computation at a time; the callers queued behind it find the
     // checkpoint at the head and answer at once.
     let _one = st.chain.lock().await;
@@ -604,9 +588,10 @@ pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
 /// at once: a failing one is refused (422) with every problem listed, and the
 /// refusal is recorded.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
-    request_body = schema::ApplicationSubmission,
-    responses((status = 201, body = schema::Application),
-        (status = 400, description = "Not JSON", body = ErrorBody),
+    params(LangOnly),
+    request_body = ApplicationSubmission,
+    responses((status = 201, body = Application),
+        (status = 400, description = "Not JSON, or an unknown or repeated query parameter", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody)),
@@ -614,6 +599,7 @@ pub async fn chain(State(st): State<AppState>) -> ApiResult<Response> {
 pub async fn submit_application(
     State(st): State<AppState>,
     Staff(actor): Staff,
+    ApiQuery(_query): ApiQuery<LangOnly>,
     ApiJson(sub): ApiJson<ApplicationSubmission>,
 ) -> ApiResult<Response> {
     let app = st
@@ -624,17 +610,69 @@ pub async fn submit_application(
     Ok((StatusCode::CREATED, Json(app)).into_response())
 }
 
+/// The application list's parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationListParams {
+    /// Only applications in this state.
+    #[serde(default, deserialize_with = "query::blank_none_name")]
+    pub status: Option<ApplicationStatus>,
+    /// Page, 1-based.
+    #[serde(default, deserialize_with = "query::blank_none")]
+    #[param(minimum = 1, maximum = 100000)]
+    pub page: Option<u64>,
+    /// 1 to 200, default 50.
+    #[serde(default, deserialize_with = "query::blank_none")]
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u64>,
+    /// `ja` (default) or `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+impl QueryParams for ApplicationListParams {
+    fn accepts(param: &str) -> Option<Text> {
+        Some(match param {
+            "status" => Text {
+                ja: "format_refused、submitted、inquiry_requested、inquiry_answered、accepted、rejected、fee_paid、issued のいずれか",
+                en: "format_refused, submitted, inquiry_requested, inquiry_answered, accepted, rejected, fee_paid or issued",
+            },
+            "page" => Text {
+                ja: "1〜100000の整数",
+                en: "a whole number from 1 to 100000",
+            },
+            "per_page" => Text {
+                ja: "1〜200の整数",
+                en: "a whole number from 1 to 200",
+            },
+            "lang" => query::LANG,
+            _ => return None,
+        })
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.page.is_some_and(|n| !(1..=100_000).contains(&n)) {
+            return Err("page");
+        }
+        if self.per_page.is_some_and(|n| !(1..=200).contains(&n)) {
+            return Err("per_page");
+        }
+        Ok(())
+    }
+}
+
 /// Applications the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
-    params(("status" = Option<schema::ApplicationStatus>, Query),
-        ("page" = Option<u64>, Query, minimum = 1, maximum = 100000),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200)),
-    responses((status = 200, body = Vec<schema::Application>), (status = 401, body = ErrorBody)),
+    params(ApplicationListParams),
+    responses((status = 200, body = Vec<Application>),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "A parameter's value is not accepted", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_applications(
     State(st): State<AppState>,
     Staff(actor): Staff,
-    Params(params): Params,
+    ApiQuery(params): ApiQuery<ApplicationListParams>,
 ) -> ApiResult<Response> {
     if actor.role == jcstar_registry::Role::Public {
         return Err(ApiError::new(
@@ -642,39 +680,9 @@ pub async fn list_applications(
             "applications are not public: give an API token",
         ));
     }
-    let status = match params.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            serde_json::from_value::<ApplicationStatus>(serde_json::Value::String(s.into()))
-                .map_err(|_| {
-                    ApiError::field(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("status {s:?} is unknown"),
-                        "status",
-                        "format_refused, submitted, inquiry_requested, inquiry_answered, accepted, rejected, fee_paid or issued",
-                    )
-                })?,
-        ),
-    };
-    let num = |k: &str, d: u64, max: u64| -> ApiResult<u64> {
-        match params.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(d),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::field(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("{k} {v:?} is out of range"),
-                        k,
-                        format!("a whole number from 1 to {max}"),
-                    )
-                }),
-        }
-    };
-    let page = num("page", 1, 100_000)?;
-    let per_page = num("per_page", 50, 200)?;
+    let status = params.status;
+    let page = params.page.unwrap_or(1);
+    let per_page = params.per_page.unwrap_or(50);
     let apps = st
         .registry
         .list_applications(&actor, status, (page - 1) * per_page, per_page)
@@ -685,14 +693,17 @@ pub async fn list_applications(
 
 /// One application (vendor: own; evaluation body: assigned; operator: any).
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
-    params(("id" = String, Path, description = "e.g. APP-000042")),
-    responses((status = 200, body = schema::Application), (status = 401, body = ErrorBody),
+    params(("id" = String, Path, description = "Application id, e.g. APP-000042"), LangOnly),
+    responses((status = 200, body = Application),
+        (status = 400, description = "An unknown or repeated parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_application(
     State(st): State<AppState>,
     Staff(actor): Staff,
     Path(id): Path<String>,
+    ApiQuery(_query): ApiQuery<LangOnly>,
 ) -> ApiResult<Response> {
     let app = st
         .registry
@@ -703,13 +714,13 @@ pub async fn get_application(
 }
 
 macro_rules! app_write {
-    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, $schema:ty, |$st:ident, $actor:ident, $id:ident, $b:ident| $call:expr) => {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$st:ident, $actor:ident, $id:ident, $b:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = "applications",
-            params(("id" = String, Path, description = "Application id, e.g. APP-000042")),
-            request_body = $schema,
-            responses((status = 200, body = schema::Application),
-                (status = 400, description = "Not JSON", body = ErrorBody),
+            params(("id" = String, Path, description = "Application id, e.g. APP-000042"), LangOnly),
+            request_body = $body,
+            responses((status = 200, body = Application),
+                (status = 400, description = "Not JSON, or an unknown or repeated query parameter", body = ErrorBody),
                 (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                 (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
                 (status = 404, body = ErrorBody), (status = 409, description = "Not allowed in the current state", body = ErrorBody),
@@ -719,6 +730,7 @@ macro_rules! app_write {
             State($st): State<AppState>,
             Staff($actor): Staff,
             Path($id): Path<String>,
+            ApiQuery(_query): ApiQuery<LangOnly>,
             ApiJson($b): ApiJson<$body>,
         ) -> ApiResult<Response> {
             let app = $call.await.map_err(reg(&$actor))?;
@@ -729,39 +741,39 @@ macro_rules! app_write {
 
 app_write!(
     /// Operator: record that the supply-chain inquiry was sent.
-    request_inquiry, "/api/v1/applications/{id}/inquiry", InquiryRequest, InquiryRequest,
+    request_inquiry, "/api/v1/applications/{id}/inquiry", InquiryRequest,
     |st, actor, id, b| st.registry.request_inquiry(&actor, &id, &b.reference));
 app_write!(
     /// Operator: record the inquiry's answer.
-    answer_inquiry, "/api/v1/applications/{id}/inquiry/answer", InquiryAnswer, InquiryAnswer,
+    answer_inquiry, "/api/v1/applications/{id}/inquiry/answer", InquiryAnswer,
     |st, actor, id, b| st.registry.answer_inquiry(&actor, &id, b.outcome, &b.reference));
 app_write!(
     /// Operator: accept the application.
-    accept_application, "/api/v1/applications/{id}/accept", AcceptRequest, AcceptRequest,
+    accept_application, "/api/v1/applications/{id}/accept", AcceptRequest,
     |st, actor, id, b| st.registry.accept_application(&actor, &id, b.reason.as_deref()));
 app_write!(
     /// Operator: reject the application (reason required).
-    reject_application, "/api/v1/applications/{id}/reject", ReasonRequest, ReasonRequest,
+    reject_application, "/api/v1/applications/{id}/reject", ReasonRequest,
     |st, actor, id, b| st.registry.reject_application(&actor, &id, &b.reason));
 app_write!(
     /// Operator: record the fee as paid.
-    record_fee, "/api/v1/applications/{id}/fee", Fee, schema::Fee,
+    record_fee, "/api/v1/applications/{id}/fee", Fee,
     |st, actor, id, b| st.registry.record_fee(&actor, &id, b));
 app_write!(
     /// Operator: assign the evaluation body of a ★3/★4 application.
-    assign_evaluation_body, "/api/v1/applications/{id}/evaluation-body", AssignRequest, AssignRequest,
+    assign_evaluation_body, "/api/v1/applications/{id}/evaluation-body", AssignRequest,
     |st, actor, id, b| st.registry.assign_evaluation_body(&actor, &id, &b.org));
 app_write!(
     /// Assigned evaluation body: attach the evaluation report.
-    attach_evaluation_report, "/api/v1/applications/{id}/evaluation-report", EvaluationReport, schema::EvaluationReport,
+    attach_evaluation_report, "/api/v1/applications/{id}/evaluation-report", EvaluationReport,
     |st, actor, id, b| st.registry.attach_evaluation_report(&actor, &id, b));
 
 /// Operator: issue (certify) the label of a paid application.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/issue", tag = "applications",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, description = "Application id, e.g. APP-000042"), LangOnly),
     request_body = IssueRequest,
-    responses((status = 201, body = schema::Label),
-        (status = 400, description = "Not JSON", body = ErrorBody),
+    responses((status = 201, body = Label),
+        (status = 400, description = "Not JSON, or an unknown or repeated query parameter", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -771,6 +783,7 @@ pub async fn issue_label(
     State(st): State<AppState>,
     Staff(actor): Staff,
     Path(id): Path<String>,
+    ApiQuery(_query): ApiQuery<LangOnly>,
     ApiJson(b): ApiJson<IssueRequest>,
 ) -> ApiResult<Response> {
     let label = st
@@ -789,14 +802,14 @@ pub async fn issue_label(
 // ---- labels -----------------------------------------------------------------
 
 macro_rules! label_write {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $path:literal, $body:ty, $schema:ty, |$st:ident, $actor:ident, $n:ident, $b:ident| $call:expr) => {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $path:literal, $body:ty, |$st:ident, $actor:ident, $n:ident, $b:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path($method, path = $path, tag = "labels",
             params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
-                description = "Registration number")),
-            request_body = $schema,
-            responses((status = 200, body = schema::Label),
-                (status = 400, description = "Not a valid registration number, or not JSON", body = ErrorBody),
+                description = "Registration number, e.g. JCS1-2026-000123-K"), LangOnly),
+            request_body = $body,
+            responses((status = 200, body = Label),
+                (status = 400, description = "Not a valid registration number, not JSON, or an unknown or repeated query parameter", body = ErrorBody),
                 (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                 (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
                 (status = 404, body = ErrorBody), (status = 409, description = "Not allowed in the label's state", body = ErrorBody),
@@ -806,6 +819,7 @@ macro_rules! label_write {
             State($st): State<AppState>,
             Staff($actor): Staff,
             Path($n): Path<String>,
+            ApiQuery(_query): ApiQuery<LangOnly>,
             ApiJson($b): ApiJson<$body>,
         ) -> ApiResult<Response> {
             let label = $call.await.map_err(reg(&$actor))?;
@@ -817,46 +831,46 @@ macro_rules! label_write {
 
 label_write!(
     /// Vendor (own) or operator: extend the validity with a new self-declaration.
-    extend_label, post, "/api/v1/labels/{number}/extend", ExtendRequest, ExtendRequest,
+    extend_label, post, "/api/v1/labels/{number}/extend", ExtendRequest,
     |st, actor, n, b| st.registry.extend_label(&actor, &n, b.valid_until, &b.declaration));
 label_write!(
     /// Vendor (own) or operator: add model numbers or firmware versions
     /// covered by the same self-declaration (reason required).
-    change_label, post, "/api/v1/labels/{number}/changes", ChangeRequest, ChangeRequest,
-    |st, actor, n, b| st.registry.change_label(&actor, &n, b.into()));
+    change_label, post, "/api/v1/labels/{number}/changes", LabelChange,
+    |st, actor, n, b| st.registry.change_label(&actor, &n, b));
 label_write!(
     /// Vendor (own) or operator: withdraw the label (reason required). Refused
     /// (409) while surveillance is open.
-    withdraw_label, post, "/api/v1/labels/{number}/withdraw", ReasonRequest, ReasonRequest,
+    withdraw_label, post, "/api/v1/labels/{number}/withdraw", ReasonRequest,
     |st, actor, n, b| st.registry.withdraw_label(&actor, &n, &b.reason));
 label_write!(
     /// Operator: open surveillance (reason, evidence demanded, correction deadline).
-    open_surveillance, post, "/api/v1/labels/{number}/surveillance", SurveillanceOrder, schema::SurveillanceOrder,
+    open_surveillance, post, "/api/v1/labels/{number}/surveillance", SurveillanceOrder,
     |st, actor, n, b| st.registry.open_surveillance(&actor, &n, b));
 label_write!(
     /// Operator: close surveillance as cleared (the label is Active again).
-    close_surveillance, post, "/api/v1/labels/{number}/surveillance/close", ReasonRequest, ReasonRequest,
+    close_surveillance, post, "/api/v1/labels/{number}/surveillance/close", ReasonRequest,
     |st, actor, n, b| st.registry.close_surveillance(&actor, &n, &b.reason));
 label_write!(
     /// Operator: revoke a label under surveillance (after the correction
     /// deadline, or earlier with `override_reason`).
-    revoke_label, post, "/api/v1/labels/{number}/revoke", RevokeRequest, RevokeRequest,
+    revoke_label, post, "/api/v1/labels/{number}/revoke", RevokeRequest,
     |st, actor, n, b| st.registry.revoke_label(&actor, &n, &b.reason, b.override_reason.as_deref()));
 label_write!(
     /// Vendor (own) or operator: publish a software update entry.
-    add_update, post, "/api/v1/labels/{number}/updates", UpdateEntry, schema::UpdateEntry,
+    add_update, post, "/api/v1/labels/{number}/updates", UpdateEntry,
     |st, actor, n, b| st.registry.add_update(&actor, &n, b));
 label_write!(
     /// Vendor (own) or operator: record a vulnerability (same id: new state).
-    record_vulnerability, post, "/api/v1/labels/{number}/vulnerabilities", VulnerabilityEntry, schema::VulnerabilityEntry,
+    record_vulnerability, post, "/api/v1/labels/{number}/vulnerabilities", VulnerabilityEntry,
     |st, actor, n, b| st.registry.record_vulnerability(&actor, &n, b));
 label_write!(
     /// Vendor (own) or operator: set or clear the end of security support.
-    set_support_end, put, "/api/v1/labels/{number}/support-end", SupportEndRequest, SupportEndRequest,
+    set_support_end, put, "/api/v1/labels/{number}/support-end", SupportEndRequest,
     |st, actor, n, b| st.registry.set_support_end(&actor, &n, b.support_end));
 label_write!(
     /// Vendor (own) or operator: set the vulnerability disclosure contact.
-    set_disclosure_contact, put, "/api/v1/labels/{number}/disclosure-contact", ContactRequest, ContactRequest,
+    set_disclosure_contact, put, "/api/v1/labels/{number}/disclosure-contact", ContactRequest,
     |st, actor, n, b| st.registry.set_disclosure_contact(&actor, &n, &b.contact));
 
 // ---- the router -------------------------------------------------------------
@@ -866,7 +880,9 @@ label_write!(
     info(title = "jcstar registry API", description = "JC-STAR label registry: public label data, open data exports, the event feed, and the operator/vendor/evaluation-body workflow. Writes need `Authorization: Bearer <token>`; tokens are created with `jcstar registry token create`."),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody)),
-    tags((name = "public", description = "Read without a token"),
+    tags((name = "pages", description = "HTML pages and label images (Japanese by default, `lang=en` for English)"),
+         (name = "site", description = "This document, the stylesheet, liveness"),
+         (name = "public", description = "Read without a token"),
          (name = "applications", description = "Application workflow"),
          (name = "labels", description = "Label lifecycle and security information")))]
 struct ApiDoc;
@@ -883,8 +899,8 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The API routes and their OpenAPI description.
-pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+/// The API routes with their OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
     use utoipa::OpenApi as _;
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(list_labels))
@@ -913,5 +929,4 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(record_vulnerability))
         .routes(routes!(set_support_end))
         .routes(routes!(set_disclosure_contact))
-        .split_for_parts()
 }

@@ -27,7 +27,7 @@ pub struct ErrorBody {
 }
 
 /// An error answer of the API.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,

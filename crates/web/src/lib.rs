@@ -11,11 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use jcstar_registry::{LabelStatus, Level, Registry};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -23,6 +22,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::routes;
 
 pub mod api;
 pub mod cache;
@@ -32,7 +32,7 @@ pub mod i18n;
 pub mod label;
 pub mod limit;
 pub mod pages;
-pub mod schema;
+pub mod query;
 
 pub use axum::http::HeaderName;
 pub use conn::{ServeOptions, serve_with};
@@ -98,6 +98,8 @@ pub struct AppState {
     /// One chain status computation at a time; the others wait for it and
     /// share its answer.
     pub chain: Arc<tokio::sync::Mutex<()>>,
+    /// The OpenAPI document, rendered once.
+    openapi_json: Arc<str>,
 }
 
 impl AppState {
@@ -118,6 +120,7 @@ impl AppState {
             pages: Arc::new(cache::PageCache::new(cache::DEFAULT_ENTRIES)),
             limiter: Arc::new(limit::Limiter::new(limits, client_ip_header)),
             chain: Arc::new(tokio::sync::Mutex::new(())),
+            openapi_json: Arc::from(""),
         }
     }
 
@@ -158,42 +161,38 @@ impl AppState {
     }
 }
 
+/// Every route of the server with its OpenAPI description: the document
+/// served at `/api/openapi.json` is generated from the same declarations
+/// that route requests, so it lists exactly what the server answers.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    api::routes()
+        .routes(routes!(pages::home))
+        .routes(routes!(pages::search))
+        .routes(routes!(pages::label_page))
+        .routes(routes!(pages::label_image_svg))
+        .routes(routes!(pages::label_image_png))
+        .routes(routes!(openapi_document))
+        .routes(routes!(stylesheet))
+        .routes(routes!(healthz))
+        .split_for_parts()
+}
+
 /// The whole application: pages, label images, API, OpenAPI description.
 pub fn router(registry: Registry, config: &Config) -> Router {
-    let state = AppState::with_limits(
+    let mut state = AppState::with_limits(
         registry,
         &config.base_url,
         &config.rate_limits,
         config.client_ip_header.clone(),
     );
     let body_limit = config.body_limit;
-    let (api, openapi) = api::routes();
-    let openapi_json: Arc<str> = Arc::from(
+    let (routes, openapi) = routes();
+    state.openapi_json = Arc::from(
         openapi
             .to_pretty_json()
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
     );
-    let app = Router::new()
-        .route("/", get(pages::home))
-        .route("/search", get(pages::search))
-        .route("/labels/{number}", get(pages::label_page))
-        .route("/labels/{number}/label.svg", get(pages::label_image_svg))
-        .route("/labels/{number}/label.png", get(pages::label_image_png))
-        .route(
-            "/api/openapi.json",
-            get(move || {
-                let body = openapi_json.clone();
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        body.to_string(),
-                    )
-                }
-            }),
-        )
-        .route("/static/site.css", get(stylesheet))
-        .route("/healthz", get(|| async { "ok" }))
-        .merge(api)
+    let app = routes
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
         .with_state(state)
@@ -218,6 +217,24 @@ pub fn router(registry: Registry, config: &Config) -> Router {
     with_security_headers(app).layer(TraceLayer::new_for_http())
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "site",
+    responses((status = 200, description = "The OpenAPI document of this server", body = Object)))]
+async fn openapi_document(State(st): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        st.openapi_json.to_string(),
+    )
+        .into_response()
+}
+
+/// Liveness: answers `ok` while the server runs.
+#[utoipa::path(get, path = "/healthz", tag = "site",
+    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
 /// The policy every answer carries. Pages load only this server's
 /// stylesheet and images; nothing runs scripts or frames the pages.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -237,6 +254,9 @@ fn with_security_headers(app: Router) -> Router {
 
 static STYLESHEET: &str = include_str!("../static/site.css");
 
+/// The pages' stylesheet.
+#[utoipa::path(get, path = "/static/site.css", tag = "site",
+    responses((status = 200, description = "The stylesheet", content_type = "text/css", body = String)))]
 async fn stylesheet() -> Response {
     (
         [

@@ -35,6 +35,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
 use crate::AppState;
+use crate::api::Identity;
 use crate::conn::address_key;
 use crate::error::ApiError;
 
@@ -212,18 +213,14 @@ fn too_many(retry_after: u64, status: StatusCode, message: &str, api: bool) -> R
 }
 
 /// The middleware: authenticated requests pass; anonymous ones draw from
-/// their address's bucket, and expensive ones wait for a lane.
-pub async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Response {
+/// their address's bucket, and expensive ones wait for a lane. The identity
+/// found here goes on to the handler in the request's extensions.
+pub async fn limit(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let limiter = st.limiter.clone();
-    if let Some(value) = req.headers().get(header::AUTHORIZATION)
-        && let Some(token) = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-        && st.registry.authenticate(token).await.is_ok()
-    {
+    let identity = Identity::of(&st, req.headers()).await;
+    let authenticated = matches!(identity, Identity::Token(_));
+    req.extensions_mut().insert(identity);
+    if authenticated {
         return next.run(req).await;
     }
     let class = classify(req.uri().path());

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::cache::Format;
 use crate::i18n::{self, Tr};
 use crate::label::{LabelArt, label_png, label_svg};
+use crate::query::{ImageParams, LangOnly, PageQuery, SearchParams};
 
 /// What every page's frame needs.
 pub struct Chrome {
@@ -199,6 +200,10 @@ struct HomeTpl {
     recent: Vec<ResultRow>,
 }
 
+/// The home page: label counts, the newest labels and the search form.
+#[utoipa::path(get, path = "/", tag = "pages",
+    params(LangOnly),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String)))]
 pub async fn home(
     State(st): State<AppState>,
     uri: Uri,
@@ -261,72 +266,18 @@ struct SearchTpl {
 
 pub const HTML_PAGE_SIZE: u64 = 20;
 
-/// Search criteria from query parameters (shared with the JSON API); an
-/// error names the parameter and what it accepts.
-pub fn search_query(
-    params: &HashMap<String, String>,
-    per_page_default: u64,
-) -> Result<(SearchQuery, u64, u64), (String, String, String)> {
-    let text = |k: &str| {
-        params
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let level = match text("level") {
-        Some(v) => Some(
-            v.parse::<Level>()
-                .map_err(|e| ("level".into(), e, "1, 2, 3 or 4".into()))?,
-        ),
-        None => None,
-    };
-    let status = match text("status") {
-        Some(v) => Some(v.parse::<LabelStatus>().map_err(|e| {
-            (
-                "status".into(),
-                e,
-                "active, expired, withdrawn, revoked or under_surveillance".into(),
-            )
-        })?),
-        None => None,
-    };
-    let num = |k: &str, default: u64, max: u64| -> Result<u64, (String, String, String)> {
-        match text(k) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    (
-                        k.to_string(),
-                        format!("{k} {v:?} is not a whole number from 1 to {max}"),
-                        format!("a whole number from 1 to {max}"),
-                    )
-                }),
-        }
-    };
-    let page = num("page", 1, 50_000)?;
-    let per_page = num("per_page", per_page_default, 200)?;
-    let q = SearchQuery {
-        text: text("q"),
-        company: text("company"),
-        product: text("product"),
-        model: text("model"),
-        number: text("number"),
-        level,
-        status,
-        offset: (page - 1) * per_page,
-        limit: per_page,
-    };
-    Ok((q, page, per_page))
-}
-
+/// The search page: the form and one page of results. Unknown parameters
+/// are ignored; a value a parameter does not accept is shown on the page.
+#[utoipa::path(get, path = "/search", tag = "pages",
+    params(SearchParams),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 400, description = "A parameter's value is not accepted; the page says which", content_type = "text/html", body = String)))]
 pub async fn search(
     State(st): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
+    PageQuery(parsed): PageQuery<SearchParams>,
 ) -> Response {
     let lang = lang_of(&params, &headers);
     let t = i18n::tr(lang);
@@ -340,13 +291,15 @@ pub async fn search(
         prev_href: None,
         next_href: None,
     };
-    let (query, page, _) = match search_query(&params, HTML_PAGE_SIZE) {
-        Ok(q) => q,
-        Err((_, msg, _)) => {
-            tpl.error = Some(msg);
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            tpl.error = Some(e.message());
             return html(StatusCode::BAD_REQUEST, tpl.render());
         }
     };
+    let query = parsed.to_query(HTML_PAGE_SIZE);
+    let page = parsed.page();
     tpl.page = page;
     tpl.short_text = [&query.text, &query.company, &query.product, &query.model]
         .into_iter()
@@ -585,6 +538,14 @@ struct LabelTpl {
     v: LabelView,
 }
 
+/// The product information page of a label.
+#[utoipa::path(get, path = "/labels/{number}", tag = "pages",
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 400"),
+        LangOnly),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 400, description = "Not a valid registration number", content_type = "text/html", body = String),
+        (status = 404, description = "No such label", content_type = "text/html", body = String)))]
 pub async fn label_page(
     State(st): State<AppState>,
     Path(number): Path<String>,
@@ -626,6 +587,15 @@ pub async fn label_page(
     }
 }
 
+/// The label image as SVG. A label that is not active carries its status
+/// across the image.
+#[utoipa::path(get, path = "/labels/{number}/label.svg", tag = "pages",
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K"),
+        LangOnly),
+    responses((status = 200, description = "The label", content_type = "image/svg+xml", body = String),
+        (status = 400, description = "Not a valid registration number", content_type = "text/html", body = String),
+        (status = 404, description = "No such label", content_type = "text/html", body = String)))]
 pub async fn label_image_svg(
     State(st): State<AppState>,
     Path(number): Path<String>,
@@ -633,17 +603,43 @@ pub async fn label_image_svg(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    label_image(st, number, uri, headers, params, false).await
+    label_image(st, number, uri, headers, params, None).await
 }
 
+/// The label image as PNG. A label that is not active carries its status
+/// across the image.
+#[utoipa::path(get, path = "/labels/{number}/label.png", tag = "pages",
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K"),
+        ImageParams),
+    responses((status = 200, description = "The label", content_type = "image/png", body = Vec<u8>),
+        (status = 400, description = "Not a valid registration number, or a scale out of range", content_type = "text/html", body = String),
+        (status = 404, description = "No such label", content_type = "text/html", body = String)))]
 pub async fn label_image_png(
     State(st): State<AppState>,
     Path(number): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
+    PageQuery(image): PageQuery<ImageParams>,
 ) -> Response {
-    label_image(st, number, uri, headers, params, true).await
+    let lang = lang_of(&params, &headers);
+    let scale = match image {
+        Ok(p) => p.scale.unwrap_or(2.0),
+        Err(e) => {
+            let t = i18n::tr(lang);
+            return message_page(
+                StatusCode::BAD_REQUEST,
+                lang,
+                &uri,
+                &params,
+                t.invalid_query,
+                &e.message(),
+                None,
+            );
+        }
+    };
+    label_image(st, number, uri, headers, params, Some(scale)).await
 }
 
 /// What a label image of a label that is not active says across it. The
@@ -666,7 +662,7 @@ async fn label_image(
     uri: Uri,
     headers: HeaderMap,
     params: HashMap<String, String>,
-    png: bool,
+    png_scale: Option<f32>,
 ) -> Response {
     let lang = lang_of(&params, &headers);
     let label = match st.registry.label(&number).await {
@@ -682,12 +678,7 @@ async fn label_image(
         status,
     };
     let disposition = |ext: &str| format!("inline; filename=\"{}.{ext}\"", label.number);
-    if png {
-        let scale = params
-            .get("scale")
-            .and_then(|s| s.parse::<f32>().ok())
-            .filter(|s| s.is_finite())
-            .unwrap_or(2.0);
+    if let Some(scale) = png_scale {
         let bytes = tokio::task::spawn_blocking({
             let number = label.number.clone();
             let url = url.clone();

@@ -1093,6 +1093,7 @@ async fn openapi_describes_every_operation_and_real_fields(backend: Backend) {
         "/api/v1/applications/{id}/evaluation-report",
         "/api/v1/applications/{id}/issue",
         "/api/v1/labels/{number}/extend",
+        "/api/v1/labels/{number}/changes",
         "/api/v1/labels/{number}/withdraw",
         "/api/v1/labels/{number}/surveillance",
         "/api/v1/labels/{number}/surveillance/close",
@@ -1132,6 +1133,209 @@ async fn openapi_describes_every_operation_and_real_fields(backend: Backend) {
                 props.contains_key(key),
                 "{name}.{key} is sent but not documented"
             );
+        }
+    }
+    s.stop().await;
+}
+
+/// The token is checked once per request, by the rate limiter: the handler
+/// takes the caller from the identity the limiter left in the request and
+/// does not look at the header again (here it names a token that does not
+/// exist, which a second check would refuse).
+async fn the_token_is_checked_once(backend: Backend) {
+    use axum::extract::FromRequestParts;
+    use jcstar_web::api::{Caller, Identity};
+    let s = Server::start(backend).await;
+    let state = jcstar_web::AppState::new(s.reg.clone(), &s.base);
+    let operator = Actor::local(Role::Operator, "ipa", "Operator");
+    let (mut parts, ()) = axum::http::Request::builder()
+        .header("authorization", "Bearer jcs_nosuch_token")
+        .body(())
+        .unwrap()
+        .into_parts();
+    parts.extensions.insert(Identity::Token(operator.clone()));
+    let Caller(actor) = Caller::from_request_parts(&mut parts, &state)
+        .await
+        .expect("caller from the limiter's identity");
+    assert_eq!(actor, operator);
+    // Without the limiter's identity the extractor checks the token itself.
+    parts.extensions.clear();
+    assert!(
+        Caller::from_request_parts(&mut parts, &state)
+            .await
+            .is_err()
+    );
+    // Through the whole server: a valid token is accepted, an unknown one
+    // refused with 401.
+    let op = s.token(Role::Operator, "ipa").await;
+    let (st, _) = s.get_json("/api/v1/feed?scope=all", Some(&op)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s
+        .get_json("/api/v1/feed?scope=all", Some("jcs_nosuch_token"))
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+}
+
+/// Query parameters: the API refuses unknown and repeated ones, every
+/// error names the parameter and what it accepts, in Japanese unless
+/// English is asked for; pages ignore unknown parameters.
+async fn query_parameters_are_typed_and_named(backend: Backend) {
+    let s = Server::start(backend).await;
+    jcstar_registry::seed_demo(&s.reg).await.unwrap();
+
+    let (st, v) = s.get_json("/api/v1/labels?levle=2", None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "levle");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("パラメータ levle はありません"),
+        "{v}"
+    );
+    assert!(v["expected"].as_str().unwrap().contains("per_page"), "{v}");
+
+    let (st, v) = s
+        .get_json("/api/v1/labels?level=1&level=2&lang=en", None)
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "level");
+    assert_eq!(
+        v["error"],
+        "parameter level is given more than once; give it once"
+    );
+
+    let (st, v) = s.get_json("/api/v1/labels?level=9", None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "level");
+    assert!(v["error"].as_str().unwrap().contains("「9」"), "{v}");
+    assert_eq!(v["expected"], "1、2、3、4 のいずれか");
+    // English by Accept-Language too.
+    let r = s
+        .http
+        .get(s.url("/api/v1/feed?limit=0"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["error"],
+        "parameter limit: \"0\" is not accepted; expected a whole number from 1 to 1000"
+    );
+    let (st, v) = s
+        .get_json("/api/v1/feed?scope=everything&lang=en", None)
+        .await;
+    assert_eq!(
+        (st, &v["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("scope"))
+    );
+    let (st, v) = s
+        .get_json("/api/v1/export/labels.csv?excel=yes", None)
+        .await;
+    assert_eq!(
+        (st, &v["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("excel"))
+    );
+    let (st, v) = s.get_json("/api/v1/chain?verbose=1", None).await;
+    assert_eq!(
+        (st, &v["field"]),
+        (StatusCode::BAD_REQUEST, &json!("verbose"))
+    );
+    // Empty values are absent (forms send every field); lang is known.
+    let (st, _) = s
+        .get_json("/api/v1/labels?q=&level=&status=&lang=ja", None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+
+    // Pages: unknown parameters are ignored, bad values named on the page.
+    let (st, _) = s.get("/search?q=Acme&utm_source=x&lang=en").await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, html) = s.get("/search?per_page=500&lang=en").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("parameter per_page"), "{html}");
+    let (st, html) = s.get("/search?per_page=500").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("パラメータ per_page"), "{html}");
+    let (_, list) = s.get_json("/api/v1/labels", None).await;
+    let number = list["items"][0]["number"].as_str().unwrap().to_string();
+    let (st, html) = s
+        .get(&format!("/labels/{number}/label.png?scale=huge&lang=en"))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("a number from 0.5 to 8"), "{html}");
+    let r = s
+        .http
+        .get(s.url(&format!("/labels/{number}/label.png?scale=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    s.stop().await;
+}
+
+/// The OpenAPI document and the router come from the same declarations;
+/// this checks it from outside. The router's route table is read from its
+/// `Debug` form (axum lists the paths there); every documented operation
+/// answers (neither the not-found fallback nor 405), and every method the
+/// document does not list for a path is 405.
+async fn every_route_is_documented_and_every_documented_route_served(backend: Backend) {
+    let s = Server::start(backend).await;
+    jcstar_registry::seed_demo(&s.reg).await.unwrap();
+    let (st, doc) = s.get_json("/api/openapi.json", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: std::collections::BTreeSet<String> = paths.keys().cloned().collect();
+
+    let (router, _) = jcstar_web::routes();
+    let table = format!("{router:?}");
+    let mut served = std::collections::BTreeSet::new();
+    for piece in table.split('"').skip(1).step_by(2) {
+        if piece.starts_with('/') && !piece.contains("__private__axum") {
+            served.insert(piece.to_string());
+        }
+    }
+    assert!(
+        served.contains("/labels/{number}"),
+        "route table not found in {table}"
+    );
+    assert_eq!(
+        served, documented,
+        "routes served (left) and documented (right) differ"
+    );
+
+    let (_, list) = s.get_json("/api/v1/labels", None).await;
+    let number = list["items"][0]["number"].as_str().unwrap().to_string();
+    let methods = ["get", "post", "put", "patch", "delete"];
+    for (path, ops) in paths {
+        let url = path
+            .replace("{number}", &number)
+            .replace("{id}", "APP-000001");
+        for m in methods {
+            let method = reqwest::Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
+            let r = s
+                .http
+                .request(method, s.url(&url))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            if ops.get(m).is_some() {
+                assert!(
+                    status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                    "{m} {path} is documented but answers {status}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{m} {path} is not documented but answers {status}"
+                );
+            }
         }
     }
     s.stop().await;
@@ -1271,5 +1475,8 @@ jcstar_registry::both!(
     vendor_text_is_escaped_on_every_page,
     hundred_concurrent_issuances_get_distinct_valid_numbers,
     openapi_describes_every_operation_and_real_fields,
+    every_route_is_documented_and_every_documented_route_served,
+    query_parameters_are_typed_and_named,
+    the_token_is_checked_once,
     page_cache_never_serves_stale,
 );
