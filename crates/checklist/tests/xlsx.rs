@@ -100,11 +100,14 @@ fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
             "結果",
             "NAであることの理由",
             "評価手法",
-            "証跡",
+            "証跡の文書名",
+            "証跡の章・ページ",
+            "証跡のファイル",
             "備考",
             "適合基準（参照）",
             "NAとなる条件（参照）",
-            "評価手順（参照）"
+            "評価手順（参照）",
+            "実機テストの記録（変更しないでください）"
         ]
     );
     let filled = answers
@@ -116,9 +119,9 @@ fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
     // sub-conditions, NA conditions, and the evaluation procedure.
     let c13 = Catalog::star1().criterion("S1.1-13").unwrap();
     let row13 = &answers[13];
-    assert!(row13[7].starts_with(&c13.statement.ja), "{}", row13[7]);
-    assert!(row13[9].contains("【実機テスト】"), "{}", row13[9]);
-    assert!(answers[5][8].contains("対象外（NA）にはできない") || !answers[5][8].is_empty());
+    assert!(row13[9].starts_with(&c13.statement.ja), "{}", row13[9]);
+    assert!(row13[11].contains("【実機テスト】"), "{}", row13[11]);
+    assert!(answers[5][10].contains("対象外（NA）にはできない") || !answers[5][10].is_empty());
     assert_eq!(answers[1][0], "S1.1-01");
     assert_eq!(answers[1][1], Catalog::star1().criteria[0].title.ja);
     assert_eq!(answers[1][2], "みなし適合");
@@ -186,7 +189,10 @@ fn missing_column_is_named_with_the_expected_ones() {
     let bytes = to_xlsx_bytes(&example(), None).unwrap();
     let mut grids = read_grids(&bytes);
     let answers = &mut grids[1].1;
-    let col = answers[0].iter().position(|h| h == "証跡").unwrap();
+    let col = answers[0]
+        .iter()
+        .position(|h| h == "証跡のファイル")
+        .unwrap();
     for row in answers.iter_mut() {
         row.remove(col);
     }
@@ -196,13 +202,14 @@ fn missing_column_is_named_with_the_expected_ones() {
         matches!(
             err,
             ChecklistError::MissingColumn {
-                column: "証跡", ..
+                column: "証跡のファイル",
+                ..
             }
         ),
         "{err:?}"
     );
     assert!(
-        msg.contains("チェックリスト") && msg.contains("適合基準ID, 結果"),
+        msg.contains("チェックリスト") && msg.contains("証跡の文書名, 証跡の章・ページ"),
         "{msg}"
     );
 
@@ -273,13 +280,14 @@ fn bad_dropdown_value_names_the_cell_and_the_choices() {
 fn bad_evidence_and_basic_cells_are_located() {
     let bytes = to_xlsx_bytes(&example(), None).unwrap();
     let mut grids = read_grids(&bytes);
-    grids[1].1[2][5] = "写真 | label.jpg".into();
+    grids[1].1[2][5] = "実機テスト".into();
+    grids[1].1[2][6] = "3.2".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
     assert!(
-        matches!(&err, ChecklistError::Cells { problems, .. } if problems[0].cell == "F3"),
+        matches!(&err, ChecklistError::Cells { problems, .. } if problems[0].cell == "G3"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("実機テスト |"));
+    assert!(err.to_string().contains("device-test result"), "{err}");
 
     let mut grids = read_grids(&bytes);
     let row = grids[0]
@@ -379,7 +387,9 @@ fn libreoffice_reads_both_sheets() {
     assert!(basic.contains("\"SC-200\nSC-200W\nSC-200W-JP\""), "{basic}");
     let answers = read(SHEET_ANSWERS);
     assert!(
-        answers.starts_with("適合基準ID,タイトル,結果,NAであることの理由,評価手法,証跡,備考"),
+        answers.starts_with(
+            "適合基準ID,タイトル,結果,NAであることの理由,評価手法,証跡の文書名,証跡の章・ページ,証跡のファイル,備考"
+        ),
         "{answers}"
     );
     for needle in [
@@ -387,7 +397,7 @@ fn libreoffice_reads_both_sheets() {
         "S1.1-16",
         "みなし適合",
         "対象外(NA)",
-        "実機テスト | evidence/s1.1-04-login-bruteforce.json",
+        "evidence/s1.1-04-login-bruteforce.json",
     ] {
         assert!(answers.contains(needle), "{needle} missing in {answers}");
     }
@@ -454,7 +464,8 @@ fn every_bad_cell_is_reported_at_once_in_both_languages() {
     let mut grids = read_grids(&bytes);
     grids[1].1[3][2] = "OK".into();
     grids[1].1[5][4] = "目視".into();
-    grids[1].1[2][5] = "写真 | label.jpg".into();
+    grids[1].1[2][5] = "実機テスト".into();
+    grids[1].1[2][6] = "3.2".into();
     let row = |grids: &Vec<(String, Grid)>, label: &str| {
         grids[0].1.iter().position(|r| r[0] == label).unwrap()
     };
@@ -468,7 +479,7 @@ fn every_bad_cell_is_reported_at_once_in_both_languages() {
     for want in [
         "チェックリスト!C4",
         "チェックリスト!E6",
-        "チェックリスト!F3",
+        "チェックリスト!G3",
     ] {
         assert!(places.contains(&want.to_string()), "{places:?}");
     }
@@ -631,4 +642,106 @@ fn printed_by_libreoffice_every_row_is_whole_on_landscape_pages() {
             .collect();
         assert_eq!(on.len(), 1, "{} printed on pages {on:?}", c.id);
     }
+}
+
+/// Evidence sits in plain columns: document name, section or page, file,
+/// one item per line, with no syntax to learn.
+#[test]
+fn evidence_is_in_plain_columns() {
+    let bytes = to_xlsx_bytes(&example(), Some(Catalog::star1())).unwrap();
+    let grids = read_grids(&bytes);
+    let sheet = &grids[1].1;
+    let col = |name: &str| sheet[0].iter().position(|h| h == name).unwrap();
+    let (name, section, file) = (
+        col("証跡の文書名"),
+        col("証跡の章・ページ"),
+        col("証跡のファイル"),
+    );
+    let row = |id: &str| sheet.iter().find(|r| r[0] == id).unwrap();
+    let r = row("S1.1-03");
+    assert_eq!(r[name], "SC-200 取扱説明書");
+    assert_eq!(r[section], "6.2 パスワードの変更 (p. 34)");
+    assert_eq!(r[file], "evidence/manual-excerpt-password.txt");
+    let r = row("S1.1-02");
+    assert_eq!(r[name], "SC-200 セキュリティ設計書 第3版");
+    assert_eq!(r[file], "(外部保管)");
+    let r = row("S1.1-04");
+    assert_eq!(r[name], "実機テスト");
+    assert_eq!(r[section], "-");
+    assert_eq!(r[file], "evidence/s1.1-04-login-bruteforce.json");
+    for r in sheet {
+        for c in [name, section, file] {
+            assert!(!r[c].contains(" | "), "mini-syntax in {r:?}");
+        }
+    }
+    // Several items: line n of each column belongs together.
+    let mut c = example();
+    c.answers[2]
+        .evidence
+        .push(jcstar_checklist::Evidence::Document(
+            jcstar_checklist::DocumentRef {
+                name: "設計書".into(),
+                section: None,
+                path: Some("evidence/design.pdf".into()),
+                external: false,
+            },
+        ));
+    let bytes = to_xlsx_bytes(&c, None).unwrap();
+    let grids = read_grids(&bytes);
+    let r = &grids[1].1[3];
+    assert_eq!(r[name], "SC-200 取扱説明書\n設計書");
+    assert_eq!(r[section], "6.2 パスワードの変更 (p. 34)\n-");
+    assert_eq!(
+        r[file],
+        "evidence/manual-excerpt-password.txt\nevidence/design.pdf"
+    );
+    assert_eq!(from_xlsx_bytes(&bytes, "c.xlsx").unwrap(), c);
+}
+
+#[test]
+fn evidence_that_cannot_keep_to_one_line_is_refused_on_export() {
+    let mut c = example();
+    c.answers[2]
+        .evidence
+        .push(jcstar_checklist::Evidence::Document(
+            jcstar_checklist::DocumentRef {
+                name: "two\nlines".into(),
+                section: None,
+                path: None,
+                external: true,
+            },
+        ));
+    let err = to_xlsx_bytes(&c, None).unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::Unrepresentable { field, .. } if field == "answers[2].evidence"),
+        "{err:?}"
+    );
+}
+
+/// Workbooks written before the plain evidence columns (one `証跡` cell,
+/// `文書 | name | section | path` lines) still read the same, saved here as
+/// that version wrote them.
+#[test]
+fn workbooks_with_the_earlier_evidence_syntax_still_read() {
+    let old = std::fs::read(data("old-evidence-syntax-example.xlsx")).unwrap();
+    assert!(
+        read_grids(&old)[1].1[0].iter().any(|h| h == "証跡"),
+        "the fixture has the one-cell evidence column"
+    );
+    assert_eq!(from_xlsx_bytes(&old, "old.xlsx").unwrap(), example());
+
+    let mut want = everything();
+    if let jcstar_checklist::Evidence::Document(d) = &mut want.answers[1].evidence[0] {
+        d.section = Some("3.2 認証\n（補足）".into());
+    }
+    let old = std::fs::read(data("old-evidence-syntax-everything.xlsx")).unwrap();
+    let (c, map) = jcstar_checklist::xlsx::from_xlsx_bytes_mapped(&old, "old.xlsx").unwrap();
+    assert_eq!(c, want);
+    // Problems about evidence point at the one evidence cell.
+    assert_eq!(
+        map.cell_of("answers[1].evidence[0].path").as_deref(),
+        Some("チェックリスト!F3")
+    );
+    // Rewriting it in today's layout (as `attach` does) loses nothing.
+    assert_eq!(jcstar_checklist::xlsx::what_a_rewrite_loses(&old), None);
 }

@@ -7,11 +7,10 @@
 //! unreadable is an error naming the sheet, column or cell and what is
 //! accepted. Export followed by import gives back the same [`Checklist`].
 //!
-//! Cells that hold lists (model numbers, versions, methods, evidence) keep one
-//! item per line. An evidence line is `KIND | field | field`, where KIND is
-//! 文書 (document: name | section | path) or 実機テスト (device test: path),
-//! optionally suffixed (外部保管) when the vendor keeps it outside the folder;
-//! `\|`, `\n` and `\\` escape a bar, a line break and a backslash in a field.
+//! Cells that hold lists (model numbers, versions, methods) keep one item
+//! per line. Evidence has plain columns (document name, section/page, file;
+//! see [`evidence`]); workbooks written with the earlier one-cell `証跡`
+//! syntax are still read.
 
 use std::io::Cursor;
 
@@ -24,9 +23,11 @@ use rust_xlsxwriter::{
 
 use crate::error::ChecklistError;
 use crate::model::{
-    Answer, Applicant, CatalogRef, Checklist, CompanionService, Contact, DocumentRef, Evaluation,
-    Evidence, Giteki, GitekiMark, Outcome, Product, TestResultRef,
+    Answer, Applicant, CatalogRef, Checklist, CompanionService, Contact, Evaluation, Giteki,
+    GitekiMark, Outcome, Product,
 };
+
+pub(crate) mod evidence;
 
 pub const SHEET_BASIC: &str = "基本情報";
 pub const SHEET_ANSWERS: &str = "チェックリスト";
@@ -40,30 +41,47 @@ const COL_TITLE: &str = "タイトル";
 const COL_RESULT: &str = "結果";
 const COL_NA: &str = "NAであることの理由";
 const COL_METHODS: &str = "評価手法";
-const COL_EVIDENCE: &str = "証跡";
+/// The one-cell evidence column of earlier workbooks; read, never written.
+const COL_EVIDENCE_OLD: &str = "証跡";
+const COL_EV_NAME: &str = "証跡の文書名";
+const COL_EV_SECTION: &str = "証跡の章・ページ";
+const COL_EV_FILE: &str = "証跡のファイル";
+/// What `attach` recorded of device tests (JSON); hidden, not for people.
+const COL_EV_RECORD: &str = "実機テストの記録（変更しないでください）";
 const COL_NOTES: &str = "備考";
 const COL_STATEMENT: &str = "適合基準（参照）";
 const COL_NA_CONDITIONS: &str = "NAとなる条件（参照）";
 const COL_PROCEDURE: &str = "評価手順（参照）";
 
-/// Columns of the answer sheet, in export order, with widths. The last
-/// three are the catalog's text for reading next to the answer; import
-/// ignores them.
-const ANSWER_COLUMNS: [(&str, f64); 10] = [
+/// Columns of the answer sheet, in export order, with widths. The
+/// reference columns are the catalog's text for reading next to the answer;
+/// import ignores them. The record column is hidden.
+const ANSWER_COLUMNS: [(&str, f64); 13] = [
     (COL_ID, 10.0),
     (COL_TITLE, 24.0),
     (COL_RESULT, 12.0),
     (COL_NA, 30.0),
     (COL_METHODS, 16.0),
-    (COL_EVIDENCE, 40.0),
+    (COL_EV_NAME, 24.0),
+    (COL_EV_SECTION, 16.0),
+    (COL_EV_FILE, 28.0),
     (COL_NOTES, 30.0),
     (COL_STATEMENT, 48.0),
     (COL_NA_CONDITIONS, 34.0),
     (COL_PROCEDURE, 40.0),
+    (COL_EV_RECORD, 20.0),
 ];
 
 /// The answer columns a vendor fills in; everything else is locked.
-const INPUT_COLUMNS: [&str; 5] = [COL_RESULT, COL_NA, COL_METHODS, COL_EVIDENCE, COL_NOTES];
+const INPUT_COLUMNS: [&str; 7] = [
+    COL_RESULT,
+    COL_NA,
+    COL_METHODS,
+    COL_EV_NAME,
+    COL_EV_SECTION,
+    COL_EV_FILE,
+    COL_NOTES,
+];
 
 /// Row height (points) that shows every line of the row's wrapped cells:
 /// one line per started column width, East Asian characters counting
@@ -178,9 +196,6 @@ const BASIC_ROWS: [(&str, &str); 22] = [
 const YES: &str = "あり";
 const NO: &str = "なし";
 
-const KIND_DOCUMENT: &str = "文書";
-const KIND_DEVICE_TEST: &str = "実機テスト";
-const EXTERNAL_SUFFIX: &str = "(外部保管)";
 const METHOD_DOCUMENT: &str = "ドキュメント評価";
 const METHOD_DEVICE: &str = "実機テスト";
 /// Between two methods in one cell, so that both fit one dropdown entry.
@@ -432,23 +447,29 @@ fn write_answers(
             .map(|m| method_label(*m))
             .collect::<Vec<_>>()
             .join(METHOD_JOIN);
-        let evidence = a
-            .evidence
-            .iter()
-            .map(encode_evidence)
-            .collect::<Vec<_>>()
-            .join("\n");
+        let ev = evidence::encode(&a.evidence, evidence::WORDS_JA);
+        // Lines of the three evidence cells belong together, so an item
+        // that cannot keep to one line would shift every line after it.
+        if evidence::decode(&ev) != (a.evidence.clone(), Vec::new()) {
+            return Err(ChecklistError::Unrepresentable {
+                field: format!("answers[{i}].evidence"),
+                reason: "an evidence name, section or file that is empty, is `-`, spans lines, starts or ends with blanks, or a document named 実機テスト cannot be kept on one line of the evidence columns".to_string(),
+            });
+        }
         let values = [
             a.criterion.clone(),
             title,
             a.result.label_ja().to_string(),
             a.na_reason.clone().unwrap_or_default(),
             methods,
-            evidence,
+            ev.name,
+            ev.section,
+            ev.file,
             a.notes.clone().unwrap_or_default(),
             statement,
             na_conditions,
             procedure,
+            ev.record,
         ];
         let sized: Vec<(&str, f64)> = values
             .iter()
@@ -499,8 +520,17 @@ fn write_answers(
     let methods_col = col_index(COL_METHODS);
     ws.add_data_validation(1, methods_col, last, methods_col, &dv)
         .map_err(xw)?;
+    let dv = DataValidation::new()
+        .allow_any_value()
+        .set_input_title("証跡の書き方")
+        .map_err(xw)?
+        .set_input_message(evidence::HOWTO_JA)
+        .map_err(xw)?;
+    ws.add_data_validation(1, col_index(COL_EV_NAME), last, col_index(COL_EV_FILE), &dv)
+        .map_err(xw)?;
+    ws.set_column_hidden(col_index(COL_EV_RECORD)).map_err(xw)?;
     ws.set_freeze_panes(1, 1).map_err(xw)?;
-    print_setup(ws, c.answers.len() as u32, ANSWER_COLUMNS.len() as u16 - 1)?;
+    print_setup(ws, c.answers.len() as u32, ANSWER_COLUMNS.len() as u16 - 2)?;
     protect(ws);
     Ok(())
 }
@@ -525,170 +555,6 @@ fn parse_method(s: &str) -> Option<MethodKind> {
             Some(MethodKind::DocumentReview)
         }
         METHOD_DEVICE | "device-test" => Some(MethodKind::DeviceTest),
-        _ => None,
-    }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '|' => out.push_str("\\|"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn encode_evidence(e: &Evidence) -> String {
-    let suffix = |external: bool| if external { EXTERNAL_SUFFIX } else { "" };
-    match e {
-        Evidence::Document(d) => {
-            let mut fields = vec![
-                format!("{KIND_DOCUMENT}{}", suffix(d.external)),
-                escape(&d.name),
-                escape(d.section.as_deref().unwrap_or_default()),
-                escape(d.path.as_deref().unwrap_or_default()),
-            ];
-            while fields.len() > 2 && fields.last().is_some_and(|f| f.is_empty()) {
-                fields.pop();
-            }
-            fields.join(" | ")
-        }
-        Evidence::DeviceTest(t) => {
-            let mut line = format!(
-                "{KIND_DEVICE_TEST}{} | {}",
-                suffix(t.external),
-                escape(&t.path)
-            );
-            if t.manifest_sha256.is_some() || !t.verdicts.is_empty() {
-                // Recorded by `attach`, not typed: kept as JSON so it comes
-                // back exactly.
-                let verdicts = if t.verdicts.is_empty() {
-                    String::new()
-                } else {
-                    serde_json::to_string(&t.verdicts).unwrap_or_default()
-                };
-                line.push_str(&format!(
-                    " | {} | {}",
-                    escape(t.manifest_sha256.as_deref().unwrap_or_default()),
-                    escape(&verdicts)
-                ));
-            }
-            line
-        }
-    }
-}
-
-fn parse_verdicts(s: &str) -> Option<Vec<crate::model::RecordedVerdict>> {
-    if s.trim().is_empty() {
-        return Some(Vec::new());
-    }
-    serde_json::from_str(s).ok()
-}
-
-/// Splits on unescaped bars and undoes the escapes; `None` on a dangling or
-/// unknown escape.
-fn split_fields(line: &str) -> Option<Vec<String>> {
-    let mut fields = vec![String::new()];
-    let mut chars = line.chars();
-    while let Some(ch) = chars.next() {
-        let cur = fields.last_mut()?;
-        match ch {
-            '\\' => match chars.next()? {
-                '\\' => cur.push('\\'),
-                '|' => cur.push('|'),
-                'n' => cur.push('\n'),
-                'r' => cur.push('\r'),
-                _ => return None,
-            },
-            '|' => fields.push(String::new()),
-            c => cur.push(c),
-        }
-    }
-    // Export writes ` | ` between fields: drop exactly that one blank on each
-    // side of a bar, so blanks that belong to a field survive.
-    let last = fields.len().saturating_sub(1);
-    Some(
-        fields
-            .into_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let f = if i > 0 {
-                    f.strip_prefix(' ').unwrap_or(&f)
-                } else {
-                    &f
-                };
-                let f = if i < last {
-                    f.strip_suffix(' ').unwrap_or(f)
-                } else {
-                    f
-                };
-                f.to_string()
-            })
-            .collect(),
-    )
-}
-
-const EVIDENCE_SYNTAX_JA: &str = "証跡は1行に1つ、「文書 | 文書名 | 章・ページ | ファイル」または「実機テスト | 結果ファイル」と書いてください。フォルダ外に保管するものは種別の後に (外部保管) を付けます（| は \\| と書きます）";
-const EVIDENCE_SYNTAX: &str = "write one evidence per line as `文書 | name | section | path` or `実機テスト | result file path`, adding (外部保管) after the kind for evidence kept outside the checklist folder (escape | as \\|)";
-
-fn decode_evidence(line: &str) -> Option<Evidence> {
-    let fields = split_fields(line)?;
-    let mut it = fields.into_iter();
-    let kind: String = it
-        .next()?
-        .chars()
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            c => c,
-        })
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let (base, external) = match kind.strip_suffix(EXTERNAL_SUFFIX) {
-        Some(b) => (b.to_string(), true),
-        None => match kind.strip_suffix("(external)") {
-            Some(b) => (b.to_string(), true),
-            None => (kind, false),
-        },
-    };
-    let opt = |s: Option<String>| s.filter(|s| !s.is_empty());
-    match base.as_str() {
-        KIND_DOCUMENT | "document" => {
-            let name = it.next()?;
-            let section = opt(it.next());
-            let path = opt(it.next());
-            if it.next().is_some() {
-                return None;
-            }
-            Some(Evidence::Document(DocumentRef {
-                name,
-                section,
-                path,
-                external,
-            }))
-        }
-        KIND_DEVICE_TEST | "device-test" => {
-            let path = it.next()?;
-            let manifest_sha256 = opt(it.next());
-            let verdicts = match it.next() {
-                Some(v) => parse_verdicts(&v)?,
-                None => Vec::new(),
-            };
-            if it.next().is_some() {
-                return None;
-            }
-            Some(Evidence::DeviceTest(TestResultRef {
-                path,
-                external,
-                manifest_sha256,
-                verdicts,
-            }))
-        }
         _ => None,
     }
 }
@@ -763,6 +629,11 @@ impl Sheet<'_> {
 
     fn last_col(&self) -> u32 {
         self.range.end().map_or(0, |e| e.1)
+    }
+
+    /// Column of a header in row 1, if there is one.
+    fn column(&self, name: &str) -> Option<u32> {
+        (0..=self.last_col()).find(|&c| cell_text(&self.range, 0, c).trim() == name)
     }
 
     /// Column of each wanted header in row 1.
@@ -888,11 +759,30 @@ impl WorkbookMap {
                 "result" => COL_RESULT,
                 "na-reason" => COL_NA,
                 "methods" => COL_METHODS,
-                "evidence" => COL_EVIDENCE,
+                "evidence" => match tail.rsplit_once('.').map(|(_, f)| f) {
+                    Some("section") => COL_EV_SECTION,
+                    Some("path") => COL_EV_FILE,
+                    _ => COL_EV_NAME,
+                },
                 "notes" => COL_NOTES,
                 _ => return None,
             };
-            let c = self.answer_cols.iter().find(|(n, _)| *n == col)?.1;
+            let c = self
+                .answer_cols
+                .iter()
+                .find(|(n, _)| *n == col)
+                .or_else(|| {
+                    // A workbook of the earlier layout keeps all evidence
+                    // in one cell.
+                    (name == "evidence")
+                        .then(|| {
+                            self.answer_cols
+                                .iter()
+                                .find(|(n, _)| *n == COL_EVIDENCE_OLD)
+                        })
+                        .flatten()
+                })?
+                .1;
             return Some(format!("{SHEET_ANSWERS}!{}", cell_name(row, c)));
         }
         let row = self
@@ -910,16 +800,21 @@ impl WorkbookMap {
 /// A hint written for the TOML/JSON files, in the words of the workbook:
 /// field names become column and row names, keywords the dropdown labels.
 pub fn hint_for_workbook(hint: &str) -> String {
-    const WORDS: [(&str, &str); 16] = [
+    const WORDS: [(&str, &str); 18] = [
         (
             "kind = \"device-test\"",
-            "「実機テスト | 結果ファイル」の行",
+            "「証跡の文書名」列が「実機テスト」の行",
         ),
         (
             "kind = \"document\"",
-            "「文書 | 文書名 | 章・ページ | ファイル」の行",
+            "「証跡の文書名」「証跡の章・ページ」「証跡のファイル」列の行",
         ),
-        ("external = true", "種別の後に (外部保管)"),
+        (
+            "set external = true",
+            "start the file with (外部保管) in the 「証跡のファイル」 column",
+        ),
+        ("external = true", "「証跡のファイル」列の先頭に (外部保管)"),
+        ("`path`", "「証跡のファイル」列"),
         ("`na-reason`", "「NAであることの理由」列"),
         ("`methods`", "「評価手法」列"),
         ("`notes`", "「備考」列"),
@@ -992,7 +887,8 @@ pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
             "it holds cell notes, drawings or other additions ({name})"
         ));
     }
-    let known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(n, _)| *n).collect();
+    let mut known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(n, _)| *n).collect();
+    known.push(COL_EVIDENCE_OLD);
     for (sheet, cols) in [
         (SHEET_ANSWERS, known),
         (SHEET_BASIC, vec![COL_ITEM, COL_VALUE, COL_HOWTO]),
@@ -1289,32 +1185,49 @@ fn read_answers(
     bad: &mut Vec<CellProblem>,
     map: &mut WorkbookMap,
 ) -> Result<Vec<Answer>, ChecklistError> {
-    let cols = s.columns([
-        COL_ID,
-        COL_RESULT,
-        COL_NA,
-        COL_METHODS,
-        COL_EVIDENCE,
-        COL_NOTES,
-    ])?;
-    let [id_c, result_c, na_c, methods_c, evidence_c, notes_c] = cols;
-    map.answer_cols = [
-        COL_ID,
-        COL_RESULT,
-        COL_NA,
-        COL_METHODS,
-        COL_EVIDENCE,
-        COL_NOTES,
-    ]
-    .into_iter()
-    .zip(cols)
-    .collect();
+    let cols = s.columns([COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES])?;
+    let [id_c, result_c, na_c, methods_c, notes_c] = cols;
+    // Evidence: the plain columns, the one-cell column of earlier
+    // workbooks, or both (a person may have added the new ones).
+    let old_c = s.column(COL_EVIDENCE_OLD);
+    let plain = [COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE].map(|n| s.column(n));
+    let plain_c = match plain {
+        [Some(n), Some(sec), Some(f)] => Some([n, sec, f]),
+        [None, None, None] if old_c.is_some() => None,
+        _ => {
+            let [n, sec, f] = s.columns([COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE])?;
+            Some([n, sec, f])
+        }
+    };
+    let record_c = s.column(COL_EV_RECORD);
+    map.answer_cols = [COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES]
+        .into_iter()
+        .zip(cols)
+        .collect();
+    if let Some(c) = old_c {
+        map.answer_cols.push((COL_EVIDENCE_OLD, c));
+    }
+    if let Some(pc) = plain_c {
+        map.answer_cols.extend(
+            [COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE]
+                .into_iter()
+                .zip(pc),
+        );
+    }
+    let mut read_cols: Vec<u32> = cols.to_vec();
+    read_cols.extend(old_c);
+    read_cols.extend(plain_c.into_iter().flatten());
     let (_, last) = s.rows();
     let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
     let mut answers = Vec::new();
     for r in 1..=last {
         let get = |c: u32| cell_text(&s.range, r, c);
-        if cols.iter().all(|&c| get(c).trim().is_empty()) {
+        // A row holding only `-` in the evidence columns is as blank as
+        // one with nothing.
+        if read_cols
+            .iter()
+            .all(|&c| get(c).lines().all(|l| evidence::is_blank(l.trim())))
+        {
             continue;
         }
         let criterion = get(id_c).trim().to_string();
@@ -1355,11 +1268,36 @@ fn read_answers(
                 ),
             }
         }
-        let mut evidence = Vec::new();
-        for line in get(evidence_c).lines().filter(|l| !l.trim().is_empty()) {
-            match decode_evidence(line) {
-                Some(e) => evidence.push(e),
-                None => s.bad(bad, r, evidence_c, EVIDENCE_SYNTAX_JA, EVIDENCE_SYNTAX),
+        let mut items = Vec::new();
+        if let Some(c) = old_c {
+            for line in get(c).lines().filter(|l| !l.trim().is_empty()) {
+                match evidence::decode_legacy_line(line) {
+                    Some(e) => items.push(e),
+                    None => s.bad(
+                        bad,
+                        r,
+                        c,
+                        evidence::LEGACY_SYNTAX_JA,
+                        evidence::LEGACY_SYNTAX_EN,
+                    ),
+                }
+            }
+        }
+        if let Some([name_c, section_c, file_c]) = plain_c {
+            let cells = evidence::EvidenceCells {
+                name: get(name_c),
+                section: get(section_c),
+                file: get(file_c),
+                record: record_c.map(get).unwrap_or_default(),
+            };
+            let (read, problems) = evidence::decode(&cells);
+            items.extend(read);
+            for (part, ja, en) in problems {
+                let c = match part {
+                    evidence::Part::Section => section_c,
+                    evidence::Part::Record => record_c.unwrap_or(name_c),
+                };
+                s.bad(bad, r, c, ja, en);
             }
         }
         let opt = |c: u32| Some(get(c)).filter(|v| !v.trim().is_empty());
@@ -1370,7 +1308,7 @@ fn read_answers(
             na_reason: opt(na_c),
             methods,
             notes: opt(notes_c),
-            evidence,
+            evidence: items,
         });
     }
     Ok(answers)
@@ -1392,58 +1330,5 @@ mod tests {
         assert_eq!(serial_to_date(25569.0), "1970-01-01");
         assert_eq!(serial_to_date(46337.0), "2026-11-11");
         assert_eq!(serial_to_date(45351.0), "2024-02-29");
-    }
-
-    #[test]
-    fn evidence_lines_round_trip() {
-        let items = [
-            Evidence::Document(DocumentRef {
-                name: "仕様書 | 第2版 \\ draft\n改訂".into(),
-                section: Some("3.2".into()),
-                path: None,
-                external: true,
-            }),
-            Evidence::Document(DocumentRef {
-                name: "manual".into(),
-                section: None,
-                path: Some("docs/manual.pdf".into()),
-                external: false,
-            }),
-            Evidence::DeviceTest(TestResultRef {
-                path: "evidence/login.json".into(),
-                external: false,
-                ..TestResultRef::default()
-            }),
-            Evidence::DeviceTest(TestResultRef {
-                path: "../lab/report.json".into(),
-                external: true,
-                manifest_sha256: Some("ab12".into()),
-                verdicts: vec![crate::model::RecordedVerdict {
-                    criterion: "S1.1-13②".into(),
-                    verdict: crate::evidence::Verdict::NotTested,
-                    reasons: vec!["scanner | not\n run".into()],
-                }],
-            }),
-            Evidence::Document(DocumentRef {
-                name: "  padded ".into(),
-                section: Some(" § 2 ".into()),
-                path: Some("a b.pdf ".into()),
-                external: false,
-            }),
-            Evidence::DeviceTest(TestResultRef {
-                path: String::new(),
-                external: true,
-                ..TestResultRef::default()
-            }),
-        ];
-        for e in items {
-            assert_eq!(decode_evidence(&encode_evidence(&e)), Some(e));
-        }
-        assert_eq!(decode_evidence("写真 | x"), None);
-        assert_eq!(decode_evidence("文書 | a \\q"), None);
-        assert!(matches!(
-            decode_evidence("実機テスト（外部保管） | TR-1"),
-            Some(Evidence::DeviceTest(TestResultRef { external: true, .. }))
-        ));
     }
 }
