@@ -54,6 +54,14 @@ fn write_grids(sheets: &[(String, Grid)]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// The places (`シート!セル`, or a sheet) a workbook error names.
+fn places(err: &ChecklistError) -> Vec<String> {
+    match err {
+        ChecklistError::Cells { problems, .. } => problems.iter().map(|p| p.place()).collect(),
+        other => panic!("not a list of places: {other:?}"),
+    }
+}
+
 fn zip_entry(bytes: &[u8], name: &str) -> String {
     let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut s = String::new();
@@ -167,16 +175,7 @@ fn missing_sheet_is_named() {
     let mut grids = read_grids(&bytes);
     grids.retain(|(n, _)| n != SHEET_ANSWERS);
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ChecklistError::MissingSheet {
-                sheet: SHEET_ANSWERS,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(places(&err), [SHEET_ANSWERS]);
     let msg = err.to_string();
     assert!(
         msg.contains("book.xlsx") && msg.contains("チェックリスト") && msg.contains("基本情報"),
@@ -198,34 +197,21 @@ fn missing_column_is_named_with_the_expected_ones() {
     }
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
     let msg = err.to_string();
+    // Suggested where it could go: the first free header cell.
+    assert_eq!(places(&err), ["チェックリスト!M1"]);
     assert!(
-        matches!(
-            err,
-            ChecklistError::MissingColumn {
-                column: "証跡のファイル",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(
-        msg.contains("チェックリスト") && msg.contains("証跡の文書名, 証跡の章・ページ"),
+        msg.contains("no column `証跡のファイル`")
+            && msg.contains("`証跡の文書名`, `証跡の章・ページ`"),
         "{msg}"
     );
 
     let mut grids = read_grids(&bytes);
     grids[0].1[0][1] = "value".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(places(&err), ["基本情報!D1"], "{err}");
     assert!(
-        matches!(
-            err,
-            ChecklistError::MissingColumn {
-                sheet: "基本情報",
-                column: "値",
-                ..
-            }
-        ),
-        "{err:?}"
+        err.message(jcstar_criteria::Lang::Ja)
+            .contains("見出し「値」の列がありません")
     );
 }
 
@@ -304,16 +290,16 @@ fn bad_evidence_and_basic_cells_are_located() {
 
     let mut grids = read_grids(&bytes);
     grids[0].1.retain(|r| r[0] != "評価日");
+    let n = grids[0].1.len();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(places(&err), [format!("基本情報!A{}", n + 1)], "{err}");
     assert!(
-        matches!(
-            err,
-            ChecklistError::MissingRow {
-                label: "評価日",
-                ..
-            }
-        ),
-        "{err:?}"
+        err.message(jcstar_criteria::Lang::Ja).contains(&format!(
+            "行「評価日」がありません。このセルに「評価日」と入力し、値を B{} に記入してください",
+            n + 1
+        )),
+        "{}",
+        err.message(jcstar_criteria::Lang::Ja)
     );
 }
 
@@ -440,19 +426,14 @@ fn broken_workbook_fixtures() {
         }
     }
     let read = |name: &str| Checklist::from_path(&data(name)).unwrap_err();
-    assert!(matches!(
-        read("missing-sheet.xlsx"),
-        ChecklistError::MissingSheet {
-            sheet: "チェックリスト",
-            ..
-        }
-    ));
-    assert!(matches!(
-        read("missing-column.xlsx"),
-        ChecklistError::MissingColumn {
-            column: "結果", ..
-        }
-    ));
+    assert_eq!(places(&read("missing-sheet.xlsx")), ["チェックリスト"]);
+    assert!(
+        read("missing-column.xlsx")
+            .to_string()
+            .contains("no column `結果`"),
+        "{}",
+        read("missing-column.xlsx")
+    );
     assert!(
         matches!(read("bad-result.xlsx"), ChecklistError::Cells { problems, .. } if problems[0].cell == "C6" && problems[0].value == "はい")
     );
@@ -488,10 +469,10 @@ fn every_bad_cell_is_reported_at_once_in_both_languages() {
         "{places:?}"
     );
     let ja = err.message(jcstar_criteria::Lang::Ja);
-    assert!(ja.contains("直すセルが 4 個あります"), "{ja}");
+    assert!(ja.contains("直すところが 4 か所あります"), "{ja}");
     assert!(ja.contains("「あり」か「なし」を選んでください"), "{ja}");
     let en = err.to_string();
-    assert!(en.contains("4 cell(s) to fix"), "{en}");
+    assert!(en.contains("4 place(s) to fix"), "{en}");
 }
 
 #[test]
@@ -744,4 +725,76 @@ fn workbooks_with_the_earlier_evidence_syntax_still_read() {
     );
     // Rewriting it in today's layout (as `attach` does) loses nothing.
     assert_eq!(jcstar_checklist::xlsx::what_a_rewrite_loses(&old), None);
+}
+
+/// Missing sheets, columns and rows no longer stop the reading: everything
+/// to fix is reported in one pass, each with its place and what to type.
+#[test]
+fn structural_and_cell_problems_are_reported_together() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    // Answer sheet: the result column is gone and a method is misspelt.
+    for row in grids[1].1.iter_mut() {
+        row.remove(2);
+    }
+    grids[1].1[5][3] = "目視".into();
+    // Basic sheet: two rows gone and a bad yes/no.
+    grids[0]
+        .1
+        .retain(|r| r[0] != "評価日" && r[0] != "担当者名");
+    let n = grids[0].1.len();
+    let r = grids[0]
+        .1
+        .iter()
+        .position(|r| r[0] == "必須付随サービスの有無")
+        .unwrap();
+    grids[0].1[r][1] = "たぶん".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(
+        places(&err),
+        [
+            "チェックリスト!M1".to_string(),
+            "チェックリスト!D6".to_string(),
+            format!("基本情報!A{}", n + 1),
+            format!("基本情報!A{}", n + 2),
+            format!("基本情報!B{}", r + 1),
+        ],
+        "{err}"
+    );
+    let ja = err.message(jcstar_criteria::Lang::Ja);
+    assert!(ja.contains("直すところが 5 か所あります"), "{ja}");
+    assert!(ja.contains("見出し「結果」の列がありません"), "{ja}");
+    assert!(ja.contains("行「担当者名」がありません"), "{ja}");
+    assert!(!ja.contains("there is no"), "{ja}");
+
+    // Without the answer sheet, the basic sheet's problems still show.
+    let mut grids = read_grids(&bytes);
+    grids.retain(|(n, _)| n != SHEET_ANSWERS);
+    let r = grids[0]
+        .1
+        .iter()
+        .position(|r| r[0] == "必須付随サービスの有無")
+        .unwrap();
+    grids[0].1[r][1] = "たぶん".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(
+        places(&err),
+        ["チェックリスト".to_string(), format!("基本情報!B{}", r + 1)]
+    );
+    assert!(
+        err.message(jcstar_criteria::Lang::Ja)
+            .contains("シート「チェックリスト」がありません（あるシート: 基本情報）"),
+        "{}",
+        err.message(jcstar_criteria::Lang::Ja)
+    );
+}
+
+#[test]
+fn a_file_that_is_no_workbook_is_named_in_the_users_language() {
+    let err = from_xlsx_bytes(b"not a zip", "junk.xlsx").unwrap_err();
+    let ja = err.message(jcstar_criteria::Lang::Ja);
+    assert!(
+        ja.starts_with("junk.xlsx: .xlsx のブックとして読めません"),
+        "{ja}"
+    );
 }

@@ -357,13 +357,13 @@ fn importing_a_broken_workbook_names_sheet_column_or_cell() {
     let cases = [
         (
             "missing-sheet.xlsx",
-            "no sheet `チェックリスト`",
-            "no sheet `チェックリスト`",
+            "チェックリスト: シート「チェックリスト」がありません",
+            "チェックリスト: the workbook has no sheet `チェックリスト`",
         ),
         (
             "missing-column.xlsx",
-            "no column `結果`",
-            "no column `結果`",
+            "見出し「結果」の列がありません",
+            "there is no column `結果`",
         ),
         (
             "bad-result.xlsx",

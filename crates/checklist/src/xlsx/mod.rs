@@ -613,13 +613,14 @@ fn serial_to_date(serial: f64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-struct Sheet<'a> {
-    file: &'a str,
+struct Sheet {
     name: &'static str,
     range: Range<Data>,
+    /// Header cells already suggested for missing columns.
+    next_free_col: std::cell::Cell<u32>,
 }
 
-impl Sheet<'_> {
+impl Sheet {
     fn rows(&self) -> (u32, u32) {
         match (self.range.start(), self.range.end()) {
             (Some(s), Some(e)) => (s.0, e.0),
@@ -636,26 +637,36 @@ impl Sheet<'_> {
         (0..=self.last_col()).find(|&c| cell_text(&self.range, 0, c).trim() == name)
     }
 
-    /// Column of each wanted header in row 1.
+    /// Column of each wanted header in row 1; a missing one is recorded
+    /// as a problem at a free header cell, where it could be typed.
     fn columns<const N: usize>(
         &self,
         wanted: [&'static str; N],
-    ) -> Result<[u32; N], ChecklistError> {
-        let mut found = [0u32; N];
-        for (i, name) in wanted.iter().enumerate() {
-            let col = (0..=self.last_col())
-                .find(|&c| cell_text(&self.range, 0, c).trim() == *name)
-                .ok_or_else(|| ChecklistError::MissingColumn {
-                    file: self.file.to_string(),
+        bad: &mut Vec<CellProblem>,
+    ) -> [Option<u32>; N] {
+        let expected = wanted.join("」「");
+        wanted.map(|name| {
+            let found = self.column(name);
+            if found.is_none() {
+                let free = self.last_col() + 1 + self.next_free_col.get();
+                self.next_free_col.set(self.next_free_col.get() + 1);
+                bad.push(CellProblem {
                     sheet: self.name,
-                    column: name,
-                    expected: wanted.join(", "),
-                })?;
-            if let Some(slot) = found.get_mut(i) {
-                *slot = col;
+                    cell: cell_name(0, free),
+                    value: String::new(),
+                    expected: Text {
+                        ja: format!(
+                            "見出し「{name}」の列がありません。1行目のこのセルに「{name}」と入力し、その列に記入してください（このシートに必要な見出し: 「{expected}」）"
+                        ),
+                        en: format!(
+                            "there is no column `{name}`; type `{name}` into this header cell and fill in the column (this sheet needs the headers `{}`)",
+                            wanted.join("`, `")
+                        ),
+                    },
+                });
             }
-        }
-        Ok(found)
+            found
+        })
     }
 
     /// Records a cell that cannot be read; reading goes on so every such
@@ -668,6 +679,11 @@ impl Sheet<'_> {
         ja: impl Into<String>,
         en: impl Into<String>,
     ) {
+        // A cell of a missing row or column: the missing row or column is
+        // reported already.
+        if row == u32::MAX || col == u32::MAX {
+            return;
+        }
         out.push(CellProblem {
             sheet: self.name,
             cell: cell_name(row, col),
@@ -699,9 +715,31 @@ pub struct CellProblem {
 }
 
 impl CellProblem {
-    /// `チェックリスト!D13`.
+    /// `チェックリスト!D13`, or the sheet alone when the sheet is missing.
     pub fn place(&self) -> String {
-        format!("{}!{}", self.sheet, self.cell)
+        if self.cell.is_empty() {
+            self.sheet.to_string()
+        } else {
+            format!("{}!{}", self.sheet, self.cell)
+        }
+    }
+
+    /// The place, what it holds and what to type there, in `lang`.
+    pub fn message(&self, lang: jcstar_criteria::Lang) -> String {
+        let expected = self.expected.get(lang);
+        match (self.value.trim().is_empty(), lang) {
+            (true, _) => format!("{}: {expected}", self.place()),
+            (false, jcstar_criteria::Lang::Ja) => format!(
+                "{}: `{}` は受け付けられません。{expected}",
+                self.place(),
+                self.value
+            ),
+            (false, jcstar_criteria::Lang::En) => format!(
+                "{}: `{}` is not accepted; {expected}",
+                self.place(),
+                self.value
+            ),
+        }
     }
 }
 
@@ -940,84 +978,110 @@ pub fn from_xlsx_bytes_mapped(
         message: e.to_string(),
     })?;
     let names = wb.sheet_names();
-    let mut sheet = |name: &'static str| -> Result<Sheet<'_>, ChecklistError> {
-        if !names.iter().any(|n| n == name) {
-            return Err(ChecklistError::MissingSheet {
-                file: origin.to_string(),
-                sheet: name,
-                found: names.join(", "),
-            });
-        }
-        let range = wb
-            .worksheet_range(name)
-            .map_err(|e| ChecklistError::Workbook {
-                file: origin.to_string(),
-                message: format!("sheet `{name}`: {e}"),
-            })?;
-        Ok(Sheet {
-            file: origin,
-            name,
-            range,
-        })
-    };
-    let basic = sheet(SHEET_BASIC)?;
-    let answers = sheet(SHEET_ANSWERS)?;
     let mut problems = Vec::new();
+    let mut open = |name: &'static str, problems: &mut Vec<CellProblem>| -> Option<Sheet> {
+        if !names.iter().any(|n| n == name) {
+            let found = names.join(", ");
+            problems.push(CellProblem {
+                sheet: name,
+                cell: String::new(),
+                value: String::new(),
+                expected: Text {
+                    ja: format!(
+                        "シート「{name}」がありません（あるシート: {found}）。シート名を「{name}」に直すか、`jcstar checklist init` か `export --xlsx` で作った様式に書き写してください"
+                    ),
+                    en: format!(
+                        "the workbook has no sheet `{name}` (sheets found: {found}); rename the sheet to `{name}`, or copy the answers into a workbook made by `jcstar checklist init` or `export --xlsx`"
+                    ),
+                },
+            });
+            return None;
+        }
+        match wb.worksheet_range(name) {
+            Ok(range) => Some(Sheet {
+                name,
+                range,
+                next_free_col: std::cell::Cell::new(0),
+            }),
+            Err(e) => {
+                problems.push(CellProblem {
+                    sheet: name,
+                    cell: String::new(),
+                    value: String::new(),
+                    expected: Text {
+                        ja: format!("シート「{name}」を読めません（{e}）。表計算ソフトで開いて保存し直してください"),
+                        en: format!("sheet `{name}` cannot be read ({e}); open and save it again in a spreadsheet program"),
+                    },
+                });
+                None
+            }
+        }
+    };
+    let basic = open(SHEET_BASIC, &mut problems);
+    let answers = open(SHEET_ANSWERS, &mut problems);
     let mut map = WorkbookMap::default();
-    let read = read_answers(&answers, &mut problems, &mut map)?;
-    let mut checklist = read_basic(&basic, read, &mut problems, &mut map)?;
-    if !problems.is_empty() {
-        return Err(ChecklistError::Cells {
+    // Each sheet is read even when the other is missing, so one pass
+    // reports everything that needs fixing.
+    let read = answers
+        .map(|s| read_answers(&s, &mut problems, &mut map))
+        .unwrap_or_default();
+    let checklist = basic.map(|s| read_basic(&s, read, &mut problems, &mut map));
+    match checklist {
+        Some(mut checklist) if problems.is_empty() => {
+            checklist.normalize();
+            Ok((checklist, map))
+        }
+        _ => Err(ChecklistError::Cells {
             file: origin.to_string(),
             problems,
-        });
+        }),
     }
-    checklist.normalize();
-    Ok((checklist, map))
 }
 
 fn read_basic(
-    s: &Sheet<'_>,
+    s: &Sheet,
     answers: Vec<Answer>,
     bad: &mut Vec<CellProblem>,
     map: &mut WorkbookMap,
-) -> Result<Checklist, ChecklistError> {
-    let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE])?;
+) -> Checklist {
+    let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE], bad);
     let (first, last) = s.rows();
-    let missing: Vec<&str> = BASIC_ROWS
-        .iter()
-        .map(|(l, _)| *l)
-        .filter(|l| !OPTIONAL_ROWS.contains(l))
-        .filter(|l| !(first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == *l))
-        .collect();
-    if let Some(label) = missing.first() {
-        return Err(ChecklistError::MissingRow {
-            file: s.file.to_string(),
-            sheet: s.name,
-            label,
-            expected: missing.join(", "),
-        });
-    }
-    let find = |label: &str| -> u32 {
-        (first.max(1)..=last)
-            .find(|&r| cell_text(&s.range, r, item_col).trim() == label)
-            .unwrap_or(0)
+    let find = |label: &str| -> Option<u32> {
+        let item_col = item_col?;
+        (first.max(1)..=last).find(|&r| cell_text(&s.range, r, item_col).trim() == label)
     };
+    if item_col.is_some() {
+        let mut free_row = last + 1;
+        for (label, _) in BASIC_ROWS {
+            if OPTIONAL_ROWS.contains(&label) || find(label).is_some() {
+                continue;
+            }
+            let value = cell_name(free_row, value_col.unwrap_or(1));
+            bad.push(CellProblem {
+                sheet: s.name,
+                cell: cell_name(free_row, item_col.unwrap_or(0)),
+                value: String::new(),
+                expected: Text {
+                    ja: format!(
+                        "行「{label}」がありません。このセルに「{label}」と入力し、値を {value} に記入してください"
+                    ),
+                    en: format!(
+                        "there is no row `{label}`; type `{label}` into this cell and its value into {value}"
+                    ),
+                },
+            });
+            free_row += 1;
+        }
+    }
+    let value_col = value_col.unwrap_or(u32::MAX);
     map.basic_value_col = value_col;
     map.basic_rows = BASIC_FIELD_ROWS
         .iter()
-        .map(|(f, l)| (*f, find(l)))
+        .filter_map(|(f, l)| Some((*f, find(l)?)))
         .collect();
-    let present = |label: &str| {
-        (first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == label)
-    };
-    let text = |label: &str| {
-        if present(label) {
-            cell_text(&s.range, find(label), value_col)
-        } else {
-            String::new()
-        }
-    };
+    // A missing row or column reads as empty; it is already reported.
+    let find = |label: &str| find(label).unwrap_or(u32::MAX);
+    let text = |label: &str| cell_text(&s.range, find(label), value_col);
     let opt = |label: &str| Some(text(label)).filter(|v| !v.trim().is_empty());
     let list = |label: &str| -> Vec<String> {
         text(label)
@@ -1140,7 +1204,7 @@ fn read_basic(
         }
     };
 
-    Ok(Checklist {
+    Checklist {
         schema_version,
         catalog: CatalogRef {
             id: text(row::CATALOG_ID),
@@ -1177,32 +1241,30 @@ fn read_basic(
             evaluator: text(row::EVALUATOR),
         },
         answers,
-    })
+    }
 }
 
-fn read_answers(
-    s: &Sheet<'_>,
-    bad: &mut Vec<CellProblem>,
-    map: &mut WorkbookMap,
-) -> Result<Vec<Answer>, ChecklistError> {
-    let cols = s.columns([COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES])?;
+fn read_answers(s: &Sheet, bad: &mut Vec<CellProblem>, map: &mut WorkbookMap) -> Vec<Answer> {
+    let found = s.columns([COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES], bad);
+    // A missing column reads as empty; it is already reported.
+    let cols = found.map(|c| c.unwrap_or(u32::MAX));
     let [id_c, result_c, na_c, methods_c, notes_c] = cols;
     // Evidence: the plain columns, the one-cell column of earlier
     // workbooks, or both (a person may have added the new ones).
     let old_c = s.column(COL_EVIDENCE_OLD);
     let plain = [COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE].map(|n| s.column(n));
     let plain_c = match plain {
-        [Some(n), Some(sec), Some(f)] => Some([n, sec, f]),
         [None, None, None] if old_c.is_some() => None,
-        _ => {
-            let [n, sec, f] = s.columns([COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE])?;
-            Some([n, sec, f])
-        }
+        _ => Some(
+            s.columns([COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE], bad)
+                .map(|c| c.unwrap_or(u32::MAX)),
+        ),
     };
     let record_c = s.column(COL_EV_RECORD);
     map.answer_cols = [COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES]
         .into_iter()
-        .zip(cols)
+        .zip(found)
+        .filter_map(|(n, c)| Some((n, c?)))
         .collect();
     if let Some(c) = old_c {
         map.answer_cols.push((COL_EVIDENCE_OLD, c));
@@ -1211,7 +1273,8 @@ fn read_answers(
         map.answer_cols.extend(
             [COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE]
                 .into_iter()
-                .zip(pc),
+                .zip(pc)
+                .filter(|(_, c)| *c != u32::MAX),
         );
     }
     let mut read_cols: Vec<u32> = cols.to_vec();
@@ -1311,7 +1374,7 @@ fn read_answers(
             evidence: items,
         });
     }
-    Ok(answers)
+    answers
 }
 
 #[cfg(test)]
