@@ -212,7 +212,15 @@ impl Outcome {
         }
     }
 
-    /// Reads a workbook label or a file keyword; tolerant of full-width
+    /// The workbook label in `lang`.
+    pub fn label(self, lang: jcstar_criteria::Lang) -> &'static str {
+        match lang {
+            jcstar_criteria::Lang::Ja => self.label_ja(),
+            jcstar_criteria::Lang::En => self.label_en(),
+        }
+    }
+
+    /// Reads a workbook label (either language) or a file keyword; tolerant of full-width
     /// brackets and surrounding blanks because people type into the cells.
     pub fn from_label(s: &str) -> Option<Outcome> {
         let norm: String = s
@@ -225,9 +233,12 @@ impl Outcome {
             })
             .filter(|c| !c.is_whitespace())
             .collect();
+        let squeeze = |l: &str| -> String { l.chars().filter(|c| !c.is_whitespace()).collect() };
         Outcome::ALL.into_iter().find(|o| {
             norm == o.label_ja()
                 || norm.eq_ignore_ascii_case(o.key())
+                || norm.eq_ignore_ascii_case(&squeeze(o.label_en()))
+                || (*o == Outcome::DeemedMet && norm.eq_ignore_ascii_case("deemedmet"))
                 || (*o == Outcome::NotApplicable && (norm == "対象外" || norm == "NA"))
         })
     }

@@ -798,3 +798,103 @@ fn a_file_that_is_no_workbook_is_named_in_the_users_language() {
         "{ja}"
     );
 }
+
+/// `--lang en`: the same workbook with English sheet names, headers,
+/// labels, dropdown values and catalog text, read back to the same
+/// checklist.
+#[test]
+fn the_english_workbook_reads_back_the_same() {
+    use jcstar_checklist::xlsx::to_xlsx_bytes_in;
+    use jcstar_criteria::Lang;
+    let cat = Catalog::star1();
+    for original in [example(), everything()] {
+        let bytes = to_xlsx_bytes_in(&original, Some(cat), Lang::En).unwrap();
+        assert_eq!(from_xlsx_bytes(&bytes, "en.xlsx").unwrap(), original);
+        assert_eq!(jcstar_checklist::xlsx::language_of(&bytes), Lang::En);
+    }
+    let bytes = to_xlsx_bytes_in(&example(), Some(cat), Lang::En).unwrap();
+    let grids = read_grids(&bytes);
+    let names: Vec<&str> = grids.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Basic information", "Checklist"]);
+    let basic = &grids[0].1;
+    assert_eq!(basic[0][..3], ["Item", "Value", "How to fill in"]);
+    assert!(basic.iter().any(|r| r[0] == "Applicant (company name)"));
+    let yes_no = if example().companion_service.essential {
+        "yes"
+    } else {
+        "no"
+    };
+    assert!(
+        basic
+            .iter()
+            .any(|r| r[0] == "Essential companion service" && r[1] == yes_no)
+    );
+    let sheet = &grids[1].1;
+    assert_eq!(
+        sheet[0][..9],
+        [
+            "Criterion ID",
+            "Title",
+            "Result",
+            "Reason for NA",
+            "Evaluation methods",
+            "Evidence: document",
+            "Evidence: section/page",
+            "Evidence: file",
+            "Notes"
+        ]
+    );
+    let c04 = cat.criterion("S1.1-04").unwrap();
+    let row = sheet.iter().find(|r| r[0] == "S1.1-04").unwrap();
+    assert_eq!(row[1], c04.title.en);
+    assert_eq!(row[2], "conforms");
+    assert_eq!(row[5], "device test");
+    assert!(row[9].starts_with(&c04.statement.en), "{}", row[9]);
+    for r in sheet.iter().skip(1).filter(|r| !r[0].is_empty()) {
+        // The fixed text; the rest is the vendor's own.
+        for cell in [1, 2, 4, 9, 10, 11].map(|i| &r[i]) {
+            assert!(
+                !cell.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+                "kana in the English workbook: {cell}"
+            );
+        }
+    }
+    let sheet2 = zip_entry(&bytes, "xl/worksheets/sheet2.xml");
+    assert!(
+        sheet2.contains("conforms,not applicable,does not conform,deemed met (技適),unanswered"),
+        "{sheet2}"
+    );
+    assert!(sheet2.contains("document review,device test,document review + device test"));
+
+    // Problems name the English sheet and speak of English choices.
+    let mut grids = read_grids(&bytes);
+    grids[1].1[3][2] = "OK".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "en.xlsx").unwrap_err();
+    assert_eq!(places(&err), ["Checklist!C4"]);
+    assert!(
+        err.to_string()
+            .contains("choose one of: conforms / not applicable"),
+        "{err}"
+    );
+    // A workbook map points at English cells.
+    let (_, map) = jcstar_checklist::xlsx::from_xlsx_bytes_mapped(&bytes, "en.xlsx").unwrap();
+    assert_eq!(
+        map.cell_of("contact.email").as_deref(),
+        Some("Basic information!B9")
+    );
+    assert!(
+        map.hint("give `na-reason`")
+            .contains("the “Reason for NA” column")
+    );
+
+    // Rewriting it (as `attach` does) keeps it English.
+    let dir = Scratch::new();
+    let p = dir.path().join("en.xlsx");
+    std::fs::write(&p, &bytes).unwrap();
+    example().write_preserving(&p, Some(cat)).unwrap();
+    let names: Vec<String> = read_grids(&std::fs::read(&p).unwrap())
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["Basic information", "Checklist"]);
+}

@@ -300,7 +300,7 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(&a.output, text)
             .with_context(|| format!("cannot write {}", a.output.display()))?;
     } else {
-        checklist.write_path(&a.output, Some(catalog.get()))?;
+        checklist.write_path_in(&a.output, Some(catalog.get()), ctx.lang)?;
     }
     let n = checklist.answers.len();
     println!(
@@ -524,7 +524,7 @@ fn print_report(
                 (None, None) => String::new(),
             };
             let hint = match map {
-                Some(_) => jcstar_checklist::xlsx::hint_for_workbook(p.hint.get(lang)),
+                Some(m) => m.hint(p.hint.get(lang)),
                 None => p.hint.get(lang).to_string(),
             };
             writeln!(out, "  {tag} [{}] {}", place.bold(), p.message.get(lang))?;
@@ -607,7 +607,7 @@ fn export(ctx: &Ctx, a: ExportArgs) -> anyhow::Result<ExitCode> {
     let checklist = read(ctx, &a.file)?;
     let catalog = CatalogChoice::load(a.catalog.as_deref())?;
     for (out, _) in &outputs {
-        checklist.write_path(out, Some(catalog.get()))?;
+        checklist.write_path_in(out, Some(catalog.get()), ctx.lang)?;
         println!(
             "{}",
             msg(

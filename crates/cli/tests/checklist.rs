@@ -626,3 +626,41 @@ fn init_writes_the_psti_variant() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("uk-psti"), "{}", stderr(&o));
 }
+
+#[test]
+fn lang_en_writes_and_reads_the_english_workbook() {
+    let dir = Scratch::new("en-xlsx");
+    let x = dir.0.join("en.xlsx");
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "init",
+        "--product",
+        "cam",
+        "-o",
+        arg(&x),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bytes = std::fs::read(&x).unwrap();
+    assert_eq!(
+        jcstar_checklist::xlsx::language_of(&bytes),
+        jcstar_criteria::Lang::En
+    );
+    let o = jcstar(&["--lang", "en", "checklist", "validate", arg(&x)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Basic information!B"), "{}", stdout(&o));
+    // Export of the example in English reads back the same.
+    let out = dir.0.join("example-en.xlsx");
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "export",
+        arg(&example()),
+        "--xlsx",
+        arg(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(Checklist::from_path(&out).unwrap(), load_example());
+}

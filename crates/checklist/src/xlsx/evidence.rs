@@ -243,6 +243,8 @@ pub(crate) fn decode(cells: &EvidenceCells) -> (Vec<Evidence>, Vec<PartProblem>)
 /// selected (a spreadsheet input message holds at most 255 characters).
 pub(crate) const HOWTO_JA: &str = "証跡は1行に1つ、「証跡の文書名」「証跡の章・ページ」「証跡のファイル」の同じ行に書きます。実機テストの結果は文書名を「実機テスト」に、フォルダ外に保管するものはファイルの先頭に (外部保管) を、空欄には - を書きます";
 
+pub(crate) const HOWTO_EN: &str = "one item per line, line n of the document, section/page and file columns belonging together; a device-test result has the document name `device test`; a file kept elsewhere starts with (kept elsewhere); `-` marks an empty place";
+
 // ---- the one-cell syntax of earlier workbooks ----
 
 const LEGACY_DOCUMENT: &str = "文書";

@@ -28,6 +28,10 @@ use crate::model::{
 };
 
 pub(crate) mod evidence;
+mod words;
+
+use jcstar_criteria::Lang;
+use words::n;
 
 pub const SHEET_BASIC: &str = "基本情報";
 pub const SHEET_ANSWERS: &str = "チェックリスト";
@@ -205,11 +209,22 @@ fn xw(e: rust_xlsxwriter::XlsxError) -> ChecklistError {
     ChecklistError::XlsxWrite(e.to_string())
 }
 
-/// Builds the workbook. With a catalog, each answer row shows the criterion's
-/// Japanese title (for reading only; import ignores it).
+/// Builds the Japanese workbook. With a catalog, each answer row shows the
+/// criterion's title, statement, NA conditions and evaluation procedure
+/// (for reading only; import ignores them).
 pub fn to_xlsx_bytes(
     checklist: &Checklist,
     catalog: Option<&Catalog>,
+) -> Result<Vec<u8>, ChecklistError> {
+    to_xlsx_bytes_in(checklist, catalog, Lang::Ja)
+}
+
+/// [`to_xlsx_bytes`] in `lang`: sheet names, headers, labels, dropdown
+/// values and the catalog's text. Both read back the same.
+pub fn to_xlsx_bytes_in(
+    checklist: &Checklist,
+    catalog: Option<&Catalog>,
+    lang: Lang,
 ) -> Result<Vec<u8>, ChecklistError> {
     let mut wb = Workbook::new();
     let header = Format::new()
@@ -231,13 +246,13 @@ pub fn to_xlsx_bytes(
 
     {
         let ws = wb.add_worksheet();
-        ws.set_name(SHEET_BASIC).map_err(xw)?;
-        write_basic(ws, checklist, &header, &cell, &note)?;
+        ws.set_name(n(lang, SHEET_BASIC)).map_err(xw)?;
+        write_basic(ws, checklist, lang, &header, &cell, &note)?;
     }
     {
         let ws = wb.add_worksheet();
-        ws.set_name(SHEET_ANSWERS).map_err(xw)?;
-        write_answers(ws, checklist, catalog, &header, &cell)?;
+        ws.set_name(n(lang, SHEET_ANSWERS)).map_err(xw)?;
+        write_answers(ws, checklist, catalog, lang, &header, &cell)?;
     }
     wb.save_to_buffer().map_err(xw)
 }
@@ -263,6 +278,7 @@ fn fits_one_line(item: &str) -> bool {
 fn write_basic(
     ws: &mut Worksheet,
     c: &Checklist,
+    lang: Lang,
     header: &Format,
     cell: &Format,
     note: &Format,
@@ -282,11 +298,14 @@ fn write_basic(
             row::PRODUCT_TYPE => c.product.product_type.clone(),
             row::MODEL_NUMBERS => join_list("product.model-numbers", &c.product.model_numbers)?,
             row::VERSIONS => join_list("product.versions", &c.product.versions)?,
-            row::COMPANION => if c.companion_service.essential {
-                YES
-            } else {
-                NO
-            }
+            row::COMPANION => n(
+                lang,
+                if c.companion_service.essential {
+                    YES
+                } else {
+                    NO
+                },
+            )
             .to_string(),
             row::COMPANION_DESC => c.companion_service.description.clone().unwrap_or_default(),
             row::GITEKI_MARK => match c.giteki.as_ref().map(|g| g.mark) {
@@ -320,7 +339,7 @@ fn write_basic(
         })
     };
     for (col, title) in [COL_ITEM, COL_VALUE, COL_HOWTO].into_iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, title, header)
+        ws.write_string_with_format(0, col as u16, n(lang, title), header)
             .map_err(xw)?;
     }
     let input = cell.clone().set_unlocked();
@@ -328,21 +347,19 @@ fn write_basic(
     for (i, (label, howto)) in BASIC_ROWS.into_iter().enumerate() {
         let r = i as u32 + 1;
         let v = value(label)?;
+        // The rows that identify the file format are not the vendor's to edit.
+        let fixed_row = howto.starts_with("変更しないでください");
+        let (label, howto) = (n(lang, label), n(lang, howto));
         ws.set_row_height(r, row_height(&[(&v, 60.0), (howto, 40.0), (label, 34.0)]))
             .map_err(xw)?;
         ws.write_string_with_format(r, 0, label, header)
             .map_err(xw)?;
-        // The rows that identify the file format are not the vendor's to edit.
-        let f = if howto.starts_with("変更しないでください") {
-            &fixed
-        } else {
-            &input
-        };
+        let f = if fixed_row { &fixed } else { &input };
         ws.write_string_with_format(r, 1, v, f).map_err(xw)?;
         ws.write_string_with_format(r, 2, howto, note).map_err(xw)?;
     }
     let dv = DataValidation::new()
-        .allow_list_strings(&[YES, NO])
+        .allow_list_strings(&[n(lang, YES), n(lang, NO)])
         .map_err(xw)?;
     let companion_row = BASIC_ROWS
         .iter()
@@ -375,13 +392,14 @@ fn write_answers(
     ws: &mut Worksheet,
     c: &Checklist,
     catalog: Option<&Catalog>,
+    lang: Lang,
     header: &Format,
     cell: &Format,
 ) -> Result<(), ChecklistError> {
     let fixed = cell.clone().set_background_color(Color::RGB(0xF2F2F2));
     let input = cell.clone().set_unlocked();
     for (col, (title, width)) in ANSWER_COLUMNS.into_iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, title, header)
+        ws.write_string_with_format(0, col as u16, n(lang, title), header)
             .map_err(xw)?;
         ws.set_column_width(col as u16, width).map_err(xw)?;
     }
@@ -394,13 +412,15 @@ fn write_answers(
         }
         let r = i as u32 + 1;
         let cr = catalog.and_then(|cat| cat.criterion(&a.criterion));
-        let title = cr.map(|cr| cr.title.ja.clone()).unwrap_or_default();
+        let title = cr
+            .map(|cr| cr.title.get(lang).to_string())
+            .unwrap_or_default();
         let statement = cr
             .map(|cr| {
-                let mut text = cr.statement.ja.clone();
+                let mut text = cr.statement.get(lang).to_string();
                 if let Some(conds) = &cr.conditions {
                     for item in &conds.items {
-                        text.push_str(&format!("\n{} {}", item.label, item.text.ja));
+                        text.push_str(&format!("\n{} {}", item.label, item.text.get(lang)));
                     }
                 }
                 text
@@ -412,11 +432,14 @@ fn write_answers(
                     cr.na
                         .conditions
                         .iter()
-                        .map(|t| format!("・{}", t.ja))
+                        .map(|t| {
+                            let bullet = if lang == Lang::Ja { "・" } else { "- " };
+                            format!("{bullet}{}", t.get(lang))
+                        })
                         .collect::<Vec<_>>()
                         .join("\n")
                 } else {
-                    "対象外（NA）にはできない".to_string()
+                    n(lang, "対象外（NA）にはできない").to_string()
                 }
             })
             .unwrap_or_default();
@@ -426,14 +449,18 @@ fn write_answers(
                     .iter()
                     .filter(|m| m.applies)
                     .map(|m| {
-                        let mut text = format!("【{}】{}", method_label(m.kind), m.examines.ja);
+                        let mut text = format!(
+                            "【{}】{}",
+                            n(lang, method_label(m.kind)),
+                            m.examines.get(lang)
+                        );
                         if let Some(steps) = &m.steps {
                             for item in &steps.items {
-                                text.push_str(&format!("\n{} {}", item.label, item.text.ja));
+                                text.push_str(&format!("\n{} {}", item.label, item.text.get(lang)));
                             }
                         }
                         if let Some(note) = &m.note {
-                            text.push_str(&format!("\n※{}", note.ja));
+                            text.push_str(&format!("\n※{}", note.get(lang)));
                         }
                         text
                     })
@@ -444,10 +471,16 @@ fn write_answers(
         let methods = a
             .methods
             .iter()
-            .map(|m| method_label(*m))
+            .map(|m| n(lang, method_label(*m)))
             .collect::<Vec<_>>()
-            .join(METHOD_JOIN);
-        let ev = evidence::encode(&a.evidence, evidence::WORDS_JA);
+            .join(n(lang, METHOD_JOIN));
+        let ev = evidence::encode(
+            &a.evidence,
+            match lang {
+                Lang::Ja => evidence::WORDS_JA,
+                Lang::En => evidence::WORDS_EN,
+            },
+        );
         // Lines of the three evidence cells belong together, so an item
         // that cannot keep to one line would shift every line after it.
         if evidence::decode(&ev) != (a.evidence.clone(), Vec::new()) {
@@ -459,7 +492,7 @@ fn write_answers(
         let values = [
             a.criterion.clone(),
             title,
-            a.result.label_ja().to_string(),
+            a.result.label(lang).to_string(),
             a.na_reason.clone().unwrap_or_default(),
             methods,
             ev.name,
@@ -497,14 +530,15 @@ fn write_answers(
         }
         ws.write_blank(r, col_index(COL_ID), &input).map_err(xw)?;
     }
-    let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
+    let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label(lang)).collect();
     let dv = DataValidation::new()
         .allow_list_strings(&labels)
         .map_err(xw)?
-        .set_error_title("結果の値が不正です")
+        .set_error_title(n(lang, "結果の値が不正です"))
         .map_err(xw)?
         .set_error_message(format!(
-            "次のいずれかを選んでください: {}",
+            "{}{}",
+            n(lang, "次のいずれかを選んでください: "),
             labels.join(" / ")
         ))
         .map_err(xw)?
@@ -512,9 +546,10 @@ fn write_answers(
     let result_col = col_index(COL_RESULT);
     ws.add_data_validation(1, result_col, last, result_col, &dv)
         .map_err(xw)?;
-    let both = format!("{METHOD_DOCUMENT}{METHOD_JOIN}{METHOD_DEVICE}");
+    let (doc, dev) = (n(lang, METHOD_DOCUMENT), n(lang, METHOD_DEVICE));
+    let both = format!("{doc}{}{dev}", n(lang, METHOD_JOIN));
     let dv = DataValidation::new()
-        .allow_list_strings(&[METHOD_DOCUMENT, METHOD_DEVICE, both.as_str()])
+        .allow_list_strings(&[doc, dev, both.as_str()])
         .map_err(xw)?
         .set_error_style(DataValidationErrorStyle::Information);
     let methods_col = col_index(COL_METHODS);
@@ -522,9 +557,12 @@ fn write_answers(
         .map_err(xw)?;
     let dv = DataValidation::new()
         .allow_any_value()
-        .set_input_title("証跡の書き方")
+        .set_input_title(n(lang, "証跡の書き方"))
         .map_err(xw)?
-        .set_input_message(evidence::HOWTO_JA)
+        .set_input_message(match lang {
+            Lang::Ja => evidence::HOWTO_JA,
+            Lang::En => evidence::HOWTO_EN,
+        })
         .map_err(xw)?;
     ws.add_data_validation(1, col_index(COL_EV_NAME), last, col_index(COL_EV_FILE), &dv)
         .map_err(xw)?;
@@ -551,6 +589,8 @@ fn method_label(m: MethodKind) -> &'static str {
 
 fn parse_method(s: &str) -> Option<MethodKind> {
     match s.trim() {
+        t if words::is(t, METHOD_DOCUMENT) => Some(MethodKind::DocumentReview),
+        t if words::is(t, METHOD_DEVICE) => Some(MethodKind::DeviceTest),
         METHOD_DOCUMENT | "document-review" | "ドキュメント" => {
             Some(MethodKind::DocumentReview)
         }
@@ -615,6 +655,7 @@ fn serial_to_date(serial: f64) -> String {
 
 struct Sheet {
     name: &'static str,
+    lang: Lang,
     range: Range<Data>,
     /// Header cells already suggested for missing columns.
     next_free_col: std::cell::Cell<u32>,
@@ -633,8 +674,12 @@ impl Sheet {
     }
 
     /// Column of a header in row 1, if there is one.
-    fn column(&self, name: &str) -> Option<u32> {
-        (0..=self.last_col()).find(|&c| cell_text(&self.range, 0, c).trim() == name)
+    fn column(&self, key: &'static str) -> Option<u32> {
+        let name = n(self.lang, key);
+        (0..=self.last_col()).find(|&c| {
+            let head = cell_text(&self.range, 0, c);
+            head.trim() == name || head.trim() == key
+        })
     }
 
     /// Column of each wanted header in row 1; a missing one is recorded
@@ -644,9 +689,11 @@ impl Sheet {
         wanted: [&'static str; N],
         bad: &mut Vec<CellProblem>,
     ) -> [Option<u32>; N] {
-        let expected = wanted.join("」「");
-        wanted.map(|name| {
-            let found = self.column(name);
+        let wanted = wanted.map(|k| (k, n(self.lang, k)));
+        let expected = wanted.map(|(_, name)| name).join("」「");
+        let expected_en = wanted.map(|(_, name)| name).join("`, `");
+        wanted.map(|(key, name)| {
+            let found = self.column(key);
             if found.is_none() {
                 let free = self.last_col() + 1 + self.next_free_col.get();
                 self.next_free_col.set(self.next_free_col.get() + 1);
@@ -659,8 +706,7 @@ impl Sheet {
                             "見出し「{name}」の列がありません。1行目のこのセルに「{name}」と入力し、その列に記入してください（このシートに必要な見出し: 「{expected}」）"
                         ),
                         en: format!(
-                            "there is no column `{name}`; type `{name}` into this header cell and fill in the column (this sheet needs the headers `{}`)",
-                            wanted.join("`, `")
+                            "there is no column `{name}`; type `{name}` into this header cell and fill in the column (this sheet needs the headers `{expected_en}`)"
                         ),
                     },
                 });
@@ -754,6 +800,8 @@ pub struct WorkbookMap {
     /// Basic-information field path → row.
     basic_rows: Vec<(&'static str, u32)>,
     basic_value_col: u32,
+    /// The workbook's language (its sheet and column names).
+    lang: Lang,
 }
 
 /// Checklist field paths of the basic-information rows.
@@ -821,7 +869,11 @@ impl WorkbookMap {
                         .flatten()
                 })?
                 .1;
-            return Some(format!("{SHEET_ANSWERS}!{}", cell_name(row, c)));
+            return Some(format!(
+                "{}!{}",
+                n(self.lang, SHEET_ANSWERS),
+                cell_name(row, c)
+            ));
         }
         let row = self
             .basic_rows
@@ -829,7 +881,8 @@ impl WorkbookMap {
             .find(|(f, _)| *f == field)
             .map(|(_, r)| *r)?;
         Some(format!(
-            "{SHEET_BASIC}!{}",
+            "{}!{}",
+            n(self.lang, SHEET_BASIC),
             cell_name(row, self.basic_value_col)
         ))
     }
@@ -883,6 +936,72 @@ pub fn hint_for_workbook(hint: &str) -> String {
     out
 }
 
+impl WorkbookMap {
+    /// A hint written for the TOML/JSON files, in the words of this
+    /// workbook: field names become its column and row names, keywords its
+    /// dropdown labels.
+    pub fn hint(&self, hint: &str) -> String {
+        if self.lang == Lang::Ja {
+            return hint_for_workbook(hint);
+        }
+        let q = |k: &'static str| format!("“{}”", n(Lang::En, k));
+        let words: Vec<(&str, String)> = vec![
+            (
+                "kind = \"device-test\"",
+                format!("a line whose {} is {}", q(COL_EV_NAME), q(METHOD_DEVICE)),
+            ),
+            (
+                "kind = \"document\"",
+                format!(
+                    "a line of the {}, {} and {} columns",
+                    q(COL_EV_NAME),
+                    q(COL_EV_SECTION),
+                    q(COL_EV_FILE)
+                ),
+            ),
+            (
+                "set external = true",
+                format!("start the {} with (kept elsewhere)", q(COL_EV_FILE)),
+            ),
+            (
+                "external = true",
+                format!("(kept elsewhere) at the start of the {}", q(COL_EV_FILE)),
+            ),
+            ("`path`", format!("the {} column", q(COL_EV_FILE))),
+            ("`na-reason`", format!("the {} column", q(COL_NA))),
+            ("`methods`", format!("the {} column", q(COL_METHODS))),
+            ("`notes`", format!("the {} column", q(COL_NOTES))),
+            ("\"device-test\"", q(METHOD_DEVICE)),
+            ("\"document-review\"", q(METHOD_DOCUMENT)),
+            (
+                "[giteki]",
+                format!(
+                    "the {} and {} rows",
+                    q(row::GITEKI_MARK),
+                    q(row::GITEKI_NUMBER)
+                ),
+            ),
+            (
+                "not-applicable",
+                Outcome::NotApplicable.label_en().to_string(),
+            ),
+            (
+                "does-not-conform",
+                Outcome::DoesNotConform.label_en().to_string(),
+            ),
+            ("deemed-met", Outcome::DeemedMet.label_en().to_string()),
+        ];
+        let mut out = hint.to_string();
+        for (from, to) in words {
+            out = out.replace(from, &to);
+        }
+        for (field, label) in BASIC_FIELD_ROWS {
+            out = out.replace(&format!("`{field}`"), &q(label));
+        }
+        out
+    }
+}
+
 /// What rewriting this workbook from its checklist would throw away, if
 /// anything: sheets, cell notes, drawings or columns the vendor added.
 /// `None` when a rewrite keeps everything the workbook holds.
@@ -894,7 +1013,11 @@ pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
     let extra: Vec<String> = wb
         .sheet_names()
         .into_iter()
-        .filter(|n| n != SHEET_BASIC && n != SHEET_ANSWERS)
+        .filter(|s| {
+            ![Lang::Ja, Lang::En]
+                .iter()
+                .any(|l| s == n(*l, SHEET_BASIC) || s == n(*l, SHEET_ANSWERS))
+        })
         .collect();
     if !extra.is_empty() {
         return Some(format!(
@@ -925,11 +1048,17 @@ pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
             "it holds cell notes, drawings or other additions ({name})"
         ));
     }
-    let mut known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(n, _)| *n).collect();
-    known.push(COL_EVIDENCE_OLD);
+    let lang = lang_of_sheets(&wb.sheet_names());
+    let mut known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(c, _)| n(lang, c)).collect();
+    known.push(n(lang, COL_EVIDENCE_OLD));
     for (sheet, cols) in [
-        (SHEET_ANSWERS, known),
-        (SHEET_BASIC, vec![COL_ITEM, COL_VALUE, COL_HOWTO]),
+        (n(lang, SHEET_ANSWERS), known),
+        (
+            n(lang, SHEET_BASIC),
+            [COL_ITEM, COL_VALUE, COL_HOWTO]
+                .map(|c| n(lang, c))
+                .to_vec(),
+        ),
     ] {
         let Ok(range) = wb.worksheet_range(sheet) else {
             continue;
@@ -967,6 +1096,24 @@ pub fn from_xlsx_bytes(bytes: &[u8], origin: &str) -> Result<Checklist, Checklis
     from_xlsx_bytes_mapped(bytes, origin).map(|(c, _)| c)
 }
 
+/// The language a workbook is written in, by its sheet names; Japanese
+/// unless it has an English sheet and no Japanese one.
+fn lang_of_sheets(names: &[String]) -> Lang {
+    let has = |lang, key| names.iter().any(|s| s == n(lang, key));
+    let en = has(Lang::En, SHEET_ANSWERS) || has(Lang::En, SHEET_BASIC);
+    let ja = has(Lang::Ja, SHEET_ANSWERS) || has(Lang::Ja, SHEET_BASIC);
+    if en && !ja { Lang::En } else { Lang::Ja }
+}
+
+/// The language of the workbook `bytes` (Japanese when unreadable), so a
+/// rewrite keeps it.
+pub fn language_of(bytes: &[u8]) -> Lang {
+    match Xlsx::new(Cursor::new(bytes)) {
+        Ok(wb) => lang_of_sheets(&wb.sheet_names()),
+        Err(_) => Lang::Ja,
+    }
+}
+
 /// [`from_xlsx_bytes`], also telling where each field sits. Every cell that
 /// cannot be read is reported at once, in [`ChecklistError::Cells`].
 pub fn from_xlsx_bytes_mapped(
@@ -978,8 +1125,10 @@ pub fn from_xlsx_bytes_mapped(
         message: e.to_string(),
     })?;
     let names = wb.sheet_names();
+    let lang = lang_of_sheets(&names);
     let mut problems = Vec::new();
-    let mut open = |name: &'static str, problems: &mut Vec<CellProblem>| -> Option<Sheet> {
+    let mut open = |key: &'static str, problems: &mut Vec<CellProblem>| -> Option<Sheet> {
+        let name = n(lang, key);
         if !names.iter().any(|n| n == name) {
             let found = names.join(", ");
             problems.push(CellProblem {
@@ -1000,6 +1149,7 @@ pub fn from_xlsx_bytes_mapped(
         match wb.worksheet_range(name) {
             Ok(range) => Some(Sheet {
                 name,
+                lang,
                 range,
                 next_free_col: std::cell::Cell::new(0),
             }),
@@ -1019,7 +1169,10 @@ pub fn from_xlsx_bytes_mapped(
     };
     let basic = open(SHEET_BASIC, &mut problems);
     let answers = open(SHEET_ANSWERS, &mut problems);
-    let mut map = WorkbookMap::default();
+    let mut map = WorkbookMap {
+        lang,
+        ..WorkbookMap::default()
+    };
     // Each sheet is read even when the other is missing, so one pass
     // reports everything that needs fixing.
     let read = answers
@@ -1046,16 +1199,21 @@ fn read_basic(
 ) -> Checklist {
     let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE], bad);
     let (first, last) = s.rows();
-    let find = |label: &str| -> Option<u32> {
+    let find = |key: &'static str| -> Option<u32> {
         let item_col = item_col?;
-        (first.max(1)..=last).find(|&r| cell_text(&s.range, r, item_col).trim() == label)
+        let label = n(s.lang, key);
+        (first.max(1)..=last).find(|&r| {
+            let t = cell_text(&s.range, r, item_col);
+            t.trim() == label || t.trim() == key
+        })
     };
     if item_col.is_some() {
         let mut free_row = last + 1;
-        for (label, _) in BASIC_ROWS {
-            if OPTIONAL_ROWS.contains(&label) || find(label).is_some() {
+        for (key, _) in BASIC_ROWS {
+            if OPTIONAL_ROWS.contains(&key) || find(key).is_some() {
                 continue;
             }
+            let label = n(s.lang, key);
             let value = cell_name(free_row, value_col.unwrap_or(1));
             bad.push(CellProblem {
                 sheet: s.name,
@@ -1080,11 +1238,11 @@ fn read_basic(
         .filter_map(|(f, l)| Some((*f, find(l)?)))
         .collect();
     // A missing row or column reads as empty; it is already reported.
-    let find = |label: &str| find(label).unwrap_or(u32::MAX);
-    let text = |label: &str| cell_text(&s.range, find(label), value_col);
-    let opt = |label: &str| Some(text(label)).filter(|v| !v.trim().is_empty());
-    let list = |label: &str| -> Vec<String> {
-        text(label)
+    let find = |key: &'static str| find(key).unwrap_or(u32::MAX);
+    let text = |key: &'static str| cell_text(&s.range, find(key), value_col);
+    let opt = |key: &'static str| Some(text(key)).filter(|v| !v.trim().is_empty());
+    let list = |key: &'static str| -> Vec<String> {
+        text(key)
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
@@ -1151,16 +1309,18 @@ fn read_basic(
     }
 
     let companion_row = find(row::COMPANION);
-    let essential = match cell_text(&s.range, companion_row, value_col).trim() {
-        YES => true,
-        NO | "" => false,
+    let companion = cell_text(&s.range, companion_row, value_col);
+    let essential = match companion.trim() {
+        v if words::is(v, YES) => true,
+        v if v.is_empty() || words::is(v, NO) => false,
         _ => {
+            let (yes, no) = (n(s.lang, YES), n(s.lang, NO));
             s.bad(
                 bad,
                 companion_row,
                 value_col,
-                format!("「{YES}」か「{NO}」を選んでください"),
-                format!("choose `{YES}` (yes) or `{NO}` (no)"),
+                format!("「{yes}」か「{no}」を選んでください"),
+                format!("choose `{yes}` or `{no}`"),
             );
             false
         }
@@ -1193,11 +1353,11 @@ fn read_basic(
                 value_col,
                 format!(
                     "「{}」に番号があるので、マークの種類 T か A を選んでください",
-                    row::GITEKI_NUMBER
+                    n(s.lang, row::GITEKI_NUMBER)
                 ),
                 format!(
                     "a 技適 number is given in `{}`, so the mark must be `T` or `A`",
-                    row::GITEKI_NUMBER
+                    n(s.lang, row::GITEKI_NUMBER)
                 ),
             );
             None
@@ -1281,7 +1441,7 @@ fn read_answers(s: &Sheet, bad: &mut Vec<CellProblem>, map: &mut WorkbookMap) ->
     read_cols.extend(old_c);
     read_cols.extend(plain_c.into_iter().flatten());
     let (_, last) = s.rows();
-    let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
+    let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label(s.lang)).collect();
     let mut answers = Vec::new();
     for r in 1..=last {
         let get = |c: u32| cell_text(&s.range, r, c);
@@ -1315,7 +1475,7 @@ fn read_answers(s: &Sheet, bad: &mut Vec<CellProblem>, map: &mut WorkbookMap) ->
         });
         let mut methods = Vec::new();
         for line in get(methods_c)
-            .split(['\n', '・', '、'])
+            .split(['\n', '・', '、', '+', ','])
             .filter(|l| !l.trim().is_empty())
         {
             match parse_method(line) {
@@ -1325,9 +1485,15 @@ fn read_answers(s: &Sheet, bad: &mut Vec<CellProblem>, map: &mut WorkbookMap) ->
                     r,
                     methods_c,
                     format!(
-                        "1行に1つ、「{METHOD_DOCUMENT}」か「{METHOD_DEVICE}」と入力してください"
+                        "1行に1つ、「{}」か「{}」と入力してください",
+                        n(s.lang, METHOD_DOCUMENT),
+                        n(s.lang, METHOD_DEVICE)
                     ),
-                    format!("one method per line: `{METHOD_DOCUMENT}` or `{METHOD_DEVICE}`"),
+                    format!(
+                        "one method per line: `{}` or `{}`",
+                        n(s.lang, METHOD_DOCUMENT),
+                        n(s.lang, METHOD_DEVICE)
+                    ),
                 ),
             }
         }
