@@ -613,15 +613,73 @@ fn printed_by_libreoffice_every_row_is_whole_on_landscape_pages() {
         assert!(dims[1] > dims[2], "page {} is not landscape: {size}", i + 1);
         assert!(t.contains("適合基準ID"), "no header row on page {}", i + 1);
     }
+    // Readable: fit to width must not shrink the sheet to a blur. The
+    // criterion ids are set in the body font; their glyph boxes show the
+    // print scale (11 pt text at 100 %).
+    let bbox = Command::new("/usr/bin/pdftotext")
+        .args(["-bbox", "-f", "2", "-l", &pages.to_string()])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let bbox = String::from_utf8_lossy(&bbox.stdout).into_owned();
+    let attr = |line: &str, name: &str| -> f64 {
+        let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let heights: Vec<f64> = bbox
+        .lines()
+        .filter(|l| l.contains(">S1.1-"))
+        .map(|l| attr(l, "yMax") - attr(l, "yMin"))
+        .collect();
+    assert!(!heights.is_empty(), "{bbox}");
+    let smallest = heights.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        smallest >= 5.5,
+        "printed too small to read: text {smallest:.1} pt high"
+    );
+    // Every criterion row whole: its id, and the end of its longest
+    // reference text (the evaluation procedure, last column), on one page.
+    let raw_of = |page: usize| {
+        let o = Command::new("/usr/bin/pdftotext")
+            .args(["-raw", "-f", &page.to_string(), "-l", &page.to_string()])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+    };
+    let raws: Vec<String> = (1..=pages).map(raw_of).collect();
+    let grids = read_grids(&std::fs::read(&xlsx).unwrap());
+    let sheet = &grids[1].1;
+    let procedure = sheet[0]
+        .iter()
+        .position(|h| h == "評価手順（参照）")
+        .unwrap();
     for c in &Catalog::star1().criteria {
         let on: Vec<usize> = texts
             .iter()
             .enumerate()
             .skip(1)
-            .filter(|(_, t)| t.contains(&c.id))
+            .filter(|(_, t)| t.lines().any(|l| l.trim_start().starts_with(&c.id)))
             .map(|(i, _)| i + 1)
             .collect();
         assert_eq!(on.len(), 1, "{} printed on pages {on:?}", c.id);
+        let row = sheet.iter().find(|r| r[0] == c.id).unwrap();
+        let text: Vec<char> = row[procedure]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let tail: String = text[text.len().saturating_sub(8)..].iter().collect();
+        assert!(
+            raws[on[0] - 1].contains(&tail),
+            "the end of {}'s row (`{tail}`) is not on its page {}",
+            c.id,
+            on[0]
+        );
     }
 }
 

@@ -61,17 +61,17 @@ const COL_PROCEDURE: &str = "評価手順（参照）";
 /// reference columns are the catalog's text for reading next to the answer;
 /// import ignores them. The record column is hidden.
 const ANSWER_COLUMNS: [(&str, f64); 13] = [
-    (COL_ID, 10.0),
-    (COL_TITLE, 24.0),
-    (COL_RESULT, 12.0),
-    (COL_NA, 30.0),
-    (COL_METHODS, 16.0),
-    (COL_EV_NAME, 24.0),
-    (COL_EV_SECTION, 16.0),
-    (COL_EV_FILE, 28.0),
-    (COL_NOTES, 30.0),
-    (COL_STATEMENT, 48.0),
-    (COL_NA_CONDITIONS, 34.0),
+    (COL_ID, 9.0),
+    (COL_TITLE, 16.0),
+    (COL_RESULT, 11.0),
+    (COL_NA, 18.0),
+    (COL_METHODS, 12.0),
+    (COL_EV_NAME, 18.0),
+    (COL_EV_SECTION, 12.0),
+    (COL_EV_FILE, 20.0),
+    (COL_NOTES, 18.0),
+    (COL_STATEMENT, 36.0),
+    (COL_NA_CONDITIONS, 24.0),
     (COL_PROCEDURE, 40.0),
     (COL_EV_RECORD, 20.0),
 ];
@@ -403,6 +403,12 @@ fn write_answers(
             .map_err(xw)?;
         ws.set_column_width(col as u16, width).map_err(xw)?;
     }
+    // Narrow columns wrap their headers; the header row grows to show them.
+    let heads: Vec<(&str, f64)> = ANSWER_COLUMNS
+        .iter()
+        .map(|(t, w)| (n(lang, t), *w))
+        .collect();
+    ws.set_row_height(0, row_height(&heads)).map_err(xw)?;
     for (i, a) in c.answers.iter().enumerate() {
         if !fits_one_line(&a.criterion) {
             return Err(ChecklistError::Unrepresentable {
