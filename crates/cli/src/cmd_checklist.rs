@@ -302,22 +302,9 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
     } else {
         checklist.write_path_in(&a.output, Some(catalog.get()), ctx.lang)?;
     }
-    let n = checklist.answers.len();
     println!(
         "{}",
-        msg(
-            ctx.lang,
-            &format!(
-                "{} を作成しました（適合基準 {n} 件、すべて未回答）。記入後に `jcstar checklist validate {}` で確認してください",
-                a.output.display(),
-                a.output.display()
-            ),
-            &format!(
-                "wrote {} ({n} criteria, all unanswered); fill it in, then run `jcstar checklist validate {}`",
-                a.output.display(),
-                a.output.display()
-            ),
-        )
+        jcstar_checklist::init_summary(&checklist, &a.output.display().to_string()).get(ctx.lang)
     );
     Ok(ExitCode::SUCCESS)
 }

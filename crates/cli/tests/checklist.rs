@@ -581,6 +581,12 @@ fn init_writes_the_psti_variant() {
         arg(&p),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The message says what was written: three criteria deemed met, the
+    // statement still to give; not "all unanswered".
+    let said = stdout(&o);
+    assert!(said.contains("S1.1-02, S1.1-05, S1.1-16"), "{said}");
+    assert!(said.contains("13 件が未回答"), "{said}");
+    assert!(!said.contains("すべて未回答"), "{said}");
     let c = Checklist::from_path(&p).unwrap();
     assert_eq!(c.recognition.as_ref().unwrap().arrangement, "uk-psti");
     for id in ["S1.1-02", "S1.1-05", "S1.1-16"] {
