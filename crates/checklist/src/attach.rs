@@ -230,14 +230,16 @@ impl Checklist {
                     path: path.to_path_buf(),
                     source,
                 })?;
+                // The rewrite keeps the workbook's language.
+                let lang = crate::xlsx::language_of(&old);
                 match crate::xlsx::what_a_rewrite_loses(&old) {
                     None => {
-                        self.write_path(path, catalog)?;
+                        self.write_path_in(path, catalog, lang)?;
                         Ok(in_place)
                     }
                     Some(reason) => {
                         let new = free_sibling(path);
-                        self.write_path(&new, catalog)?;
+                        self.write_path_in(&new, catalog, lang)?;
                         Ok(Written {
                             path: new,
                             new_file: true,

@@ -41,34 +41,9 @@ pub enum ChecklistError {
     #[error("{file}: not a readable .xlsx workbook: {message}")]
     Workbook { file: String, message: String },
 
-    #[error(
-        "{file}: the workbook has no sheet `{sheet}` (sheets found: {found}); export a fresh template with `jcstar checklist export --xlsx` to see the expected layout"
-    )]
-    MissingSheet {
-        file: String,
-        sheet: &'static str,
-        found: String,
-    },
-
-    #[error(
-        "{file}: sheet `{sheet}` has no column `{column}` in its header row (row 1); expected columns: {expected}"
-    )]
-    MissingColumn {
-        file: String,
-        sheet: &'static str,
-        column: &'static str,
-        expected: String,
-    },
-
-    #[error("{file}: sheet `{sheet}` has no row `{label}` in column A; expected rows: {expected}")]
-    MissingRow {
-        file: String,
-        sheet: &'static str,
-        label: &'static str,
-        expected: String,
-    },
-
-    #[error("{file}: {} cell(s) to fix:{}", problems.len(), problems.iter().map(|p| format!("\n  {}: `{}` is not accepted; {}", p.place(), p.value, p.expected.en)).collect::<String>())]
+    /// Everything in a workbook that needs fixing, found in one pass:
+    /// missing sheets, columns and rows as well as unreadable cells.
+    #[error("{file}: {} place(s) to fix:{}", problems.len(), problems.iter().map(|p| format!("\n  {}", p.message(Lang::En))).collect::<String>())]
     Cells {
         file: String,
         problems: Vec<crate::xlsx::CellProblem>,
@@ -85,24 +60,47 @@ pub enum ChecklistError {
 }
 
 impl ChecklistError {
-    /// The message in `lang`. Errors about workbook cells exist in both
-    /// languages; the rest name files and fields and read the same in both.
+    /// The message in `lang`.
     pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (ChecklistError::Cells { file, problems }, Lang::Ja) => format!(
-                "{file}: 直すセルが {} 個あります:{}",
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            ChecklistError::Io { path, source } => {
+                format!("{}: 読み書きできません（{source}）", path.display())
+            }
+            ChecklistError::UnknownExtension { path, accepted } => format!(
+                "{}: チェックリストのファイル形式が分かりません。拡張子は {accepted} のいずれかにしてください",
+                path.display()
+            ),
+            ChecklistError::Parse {
+                file,
+                line,
+                column,
+                message,
+            } => format!("{file}:{line}:{column}: 読み取れません（{message}）"),
+            ChecklistError::NotText { origin } => format!(
+                "{origin}: ブック（.xlsx）はテキストではありません。Checklist::from_path か xlsx::from_xlsx_bytes で読んでください"
+            ),
+            ChecklistError::Serialize { format, message } => {
+                format!("チェックリストを {format} で書き出せません: {message}")
+            }
+            ChecklistError::Workbook { file, message } => format!(
+                "{file}: .xlsx のブックとして読めません（{message}）。表計算ソフトで .xlsx 形式で保存し直してください"
+            ),
+            ChecklistError::Cells { file, problems } => format!(
+                "{file}: 直すところが {} か所あります:{}",
                 problems.len(),
                 problems
                     .iter()
-                    .map(|p| format!(
-                        "\n  {}: `{}` は受け付けられません。{}",
-                        p.place(),
-                        p.value,
-                        p.expected.ja
-                    ))
+                    .map(|p| format!("\n  {}", p.message(Lang::Ja)))
                     .collect::<String>()
             ),
-            _ => self.to_string(),
+            ChecklistError::Unrepresentable { field, reason } => {
+                format!("{field} はブックに書けません（{reason}）")
+            }
+            ChecklistError::XlsxWrite(m) => format!("ブックを作れません: {m}"),
+            ChecklistError::Evidence(e) => e.to_string(),
         }
     }
 }

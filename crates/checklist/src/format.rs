@@ -162,8 +162,19 @@ impl Checklist {
         path: &Path,
         catalog: Option<&jcstar_criteria::Catalog>,
     ) -> Result<(), ChecklistError> {
+        self.write_path_in(path, catalog, jcstar_criteria::Lang::Ja)
+    }
+
+    /// [`Checklist::write_path`], a workbook being written in `lang` (TOML
+    /// and JSON have no language).
+    pub fn write_path_in(
+        &self,
+        path: &Path,
+        catalog: Option<&jcstar_criteria::Catalog>,
+        lang: jcstar_criteria::Lang,
+    ) -> Result<(), ChecklistError> {
         let bytes = match Format::from_path(path)? {
-            Format::Xlsx => crate::xlsx::to_xlsx_bytes(self, catalog)?,
+            Format::Xlsx => crate::xlsx::to_xlsx_bytes_in(self, catalog, lang)?,
             f => self.to_string_with_format(f)?.into_bytes(),
         };
         write_atomically(path, &bytes)

@@ -33,6 +33,6 @@ pub use format::{ACCEPTED_EXTENSIONS, Format};
 pub use model::{
     Answer, Applicant, Attached, CatalogRef, Checklist, CompanionService, Contact, DocumentRef,
     Evaluation, Evidence, Giteki, GitekiMark, Outcome, Product, RecognitionClaim, RecordedVerdict,
-    SCHEMA_VERSION, TestResultRef,
+    SCHEMA_VERSION, TestResultRef, init_summary,
 };
 pub use rules::{Counts, Problem, Report, Severity, validate};

@@ -212,7 +212,15 @@ impl Outcome {
         }
     }
 
-    /// Reads a workbook label or a file keyword; tolerant of full-width
+    /// The workbook label in `lang`.
+    pub fn label(self, lang: jcstar_criteria::Lang) -> &'static str {
+        match lang {
+            jcstar_criteria::Lang::Ja => self.label_ja(),
+            jcstar_criteria::Lang::En => self.label_en(),
+        }
+    }
+
+    /// Reads a workbook label (either language) or a file keyword; tolerant of full-width
     /// brackets and surrounding blanks because people type into the cells.
     pub fn from_label(s: &str) -> Option<Outcome> {
         let norm: String = s
@@ -225,9 +233,12 @@ impl Outcome {
             })
             .filter(|c| !c.is_whitespace())
             .collect();
+        let squeeze = |l: &str| -> String { l.chars().filter(|c| !c.is_whitespace()).collect() };
         Outcome::ALL.into_iter().find(|o| {
             norm == o.label_ja()
                 || norm.eq_ignore_ascii_case(o.key())
+                || norm.eq_ignore_ascii_case(&squeeze(o.label_en()))
+                || (*o == Outcome::DeemedMet && norm.eq_ignore_ascii_case("deemedmet"))
                 || (*o == Outcome::NotApplicable && (norm == "対象外" || norm == "NA"))
         })
     }
@@ -489,5 +500,53 @@ impl Checklist {
                 }
             }
         }
+    }
+}
+
+/// What `checklist init` wrote, for the person who asked: how many
+/// criteria, which are already answered (deemed met under a recognition
+/// arrangement) and what is left to do.
+pub fn init_summary(c: &Checklist, file: &str) -> jcstar_criteria::Text {
+    let total = c.answers.len();
+    let deemed: Vec<&str> = c
+        .answers
+        .iter()
+        .filter(|a| a.result == Outcome::DeemedMet)
+        .map(|a| a.criterion.as_str())
+        .collect();
+    let open = c
+        .answers
+        .iter()
+        .filter(|a| a.result == Outcome::Unanswered)
+        .count();
+    let arrangement = c
+        .recognition
+        .as_ref()
+        .and_then(|r| jcstar_criteria::Recognition::builtin().get(&r.arrangement));
+    match arrangement {
+        Some(arr) if !deemed.is_empty() => jcstar_criteria::Text {
+            ja: format!(
+                "{file} を作成しました（{}による申請: 適合基準 {total} 件のうち {} 件（{}）はみなし適合、{open} 件が未回答）。基本情報に相互承認の適合宣言書（{}）を記入し、残りに回答してから `jcstar checklist validate {file}` で確認してください。適合宣言書がなければみなし適合は認められません",
+                arr.title.ja,
+                deemed.len(),
+                deemed.join(", "),
+                arr.statement.ja,
+            ),
+            en: format!(
+                "wrote {file} (an application under the {}: of {total} criteria, {} ({}) are deemed met and {open} unanswered); give the statement ({}) on the basic-information sheet, answer the rest, then run `jcstar checklist validate {file}`; without the statement the criteria are not deemed met",
+                arr.title.en,
+                deemed.len(),
+                deemed.join(", "),
+                arr.statement.en,
+            ),
+        },
+        _ => jcstar_criteria::Text {
+            ja: format!(
+                "{file} を作成しました（適合基準 {total} 件、未回答 {open} 件）。記入後に `jcstar checklist validate {file}` で確認してください"
+            ),
+            en: format!(
+                "wrote {file} ({total} criteria, {open} unanswered); fill it in, then run `jcstar checklist validate {file}`"
+            ),
+        },
     }
 }

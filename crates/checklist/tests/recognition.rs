@@ -149,3 +149,28 @@ fn the_psti_template_and_workbook() {
         c
     );
 }
+
+#[test]
+fn the_init_summary_says_what_was_written() {
+    let cat = jcstar_criteria::Catalog::star1();
+    let arr = jcstar_criteria::Recognition::builtin()
+        .get("uk-psti")
+        .unwrap();
+    let psti = jcstar_checklist::Checklist::template_for(cat, "cam", arr);
+    let s = jcstar_checklist::init_summary(&psti, "p.toml");
+    assert!(
+        s.ja.contains("3 件（S1.1-02, S1.1-05, S1.1-16）はみなし適合、13 件が未回答"),
+        "{}",
+        s.ja
+    );
+    assert!(!s.ja.contains("すべて未回答"), "{}", s.ja);
+    assert!(
+        s.en.contains("3 (S1.1-02, S1.1-05, S1.1-16) are deemed met"),
+        "{}",
+        s.en
+    );
+    assert!(s.en.contains(&arr.statement.en), "{}", s.en);
+    let plain = jcstar_checklist::Checklist::template(cat, "cam");
+    let s = jcstar_checklist::init_summary(&plain, "c.toml");
+    assert!(s.en.contains("16 criteria, 16 unanswered"), "{}", s.en);
+}

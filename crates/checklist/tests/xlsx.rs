@@ -54,6 +54,14 @@ fn write_grids(sheets: &[(String, Grid)]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// The places (`シート!セル`, or a sheet) a workbook error names.
+fn places(err: &ChecklistError) -> Vec<String> {
+    match err {
+        ChecklistError::Cells { problems, .. } => problems.iter().map(|p| p.place()).collect(),
+        other => panic!("not a list of places: {other:?}"),
+    }
+}
+
 fn zip_entry(bytes: &[u8], name: &str) -> String {
     let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut s = String::new();
@@ -100,11 +108,14 @@ fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
             "結果",
             "NAであることの理由",
             "評価手法",
-            "証跡",
+            "証跡の文書名",
+            "証跡の章・ページ",
+            "証跡のファイル",
             "備考",
             "適合基準（参照）",
             "NAとなる条件（参照）",
-            "評価手順（参照）"
+            "評価手順（参照）",
+            "実機テストの記録（変更しないでください）"
         ]
     );
     let filled = answers
@@ -116,9 +127,9 @@ fn layout_has_japanese_headers_dropdown_frozen_header_and_wrapping() {
     // sub-conditions, NA conditions, and the evaluation procedure.
     let c13 = Catalog::star1().criterion("S1.1-13").unwrap();
     let row13 = &answers[13];
-    assert!(row13[7].starts_with(&c13.statement.ja), "{}", row13[7]);
-    assert!(row13[9].contains("【実機テスト】"), "{}", row13[9]);
-    assert!(answers[5][8].contains("対象外（NA）にはできない") || !answers[5][8].is_empty());
+    assert!(row13[9].starts_with(&c13.statement.ja), "{}", row13[9]);
+    assert!(row13[11].contains("【実機テスト】"), "{}", row13[11]);
+    assert!(answers[5][10].contains("対象外（NA）にはできない") || !answers[5][10].is_empty());
     assert_eq!(answers[1][0], "S1.1-01");
     assert_eq!(answers[1][1], Catalog::star1().criteria[0].title.ja);
     assert_eq!(answers[1][2], "みなし適合");
@@ -164,16 +175,7 @@ fn missing_sheet_is_named() {
     let mut grids = read_grids(&bytes);
     grids.retain(|(n, _)| n != SHEET_ANSWERS);
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ChecklistError::MissingSheet {
-                sheet: SHEET_ANSWERS,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_eq!(places(&err), [SHEET_ANSWERS]);
     let msg = err.to_string();
     assert!(
         msg.contains("book.xlsx") && msg.contains("チェックリスト") && msg.contains("基本情報"),
@@ -186,39 +188,30 @@ fn missing_column_is_named_with_the_expected_ones() {
     let bytes = to_xlsx_bytes(&example(), None).unwrap();
     let mut grids = read_grids(&bytes);
     let answers = &mut grids[1].1;
-    let col = answers[0].iter().position(|h| h == "証跡").unwrap();
+    let col = answers[0]
+        .iter()
+        .position(|h| h == "証跡のファイル")
+        .unwrap();
     for row in answers.iter_mut() {
         row.remove(col);
     }
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
     let msg = err.to_string();
+    // Suggested where it could go: the first free header cell.
+    assert_eq!(places(&err), ["チェックリスト!M1"]);
     assert!(
-        matches!(
-            err,
-            ChecklistError::MissingColumn {
-                column: "証跡", ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(
-        msg.contains("チェックリスト") && msg.contains("適合基準ID, 結果"),
+        msg.contains("no column `証跡のファイル`")
+            && msg.contains("`証跡の文書名`, `証跡の章・ページ`"),
         "{msg}"
     );
 
     let mut grids = read_grids(&bytes);
     grids[0].1[0][1] = "value".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(places(&err), ["基本情報!D1"], "{err}");
     assert!(
-        matches!(
-            err,
-            ChecklistError::MissingColumn {
-                sheet: "基本情報",
-                column: "値",
-                ..
-            }
-        ),
-        "{err:?}"
+        err.message(jcstar_criteria::Lang::Ja)
+            .contains("見出し「値」の列がありません")
     );
 }
 
@@ -273,13 +266,14 @@ fn bad_dropdown_value_names_the_cell_and_the_choices() {
 fn bad_evidence_and_basic_cells_are_located() {
     let bytes = to_xlsx_bytes(&example(), None).unwrap();
     let mut grids = read_grids(&bytes);
-    grids[1].1[2][5] = "写真 | label.jpg".into();
+    grids[1].1[2][5] = "実機テスト".into();
+    grids[1].1[2][6] = "3.2".into();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
     assert!(
-        matches!(&err, ChecklistError::Cells { problems, .. } if problems[0].cell == "F3"),
+        matches!(&err, ChecklistError::Cells { problems, .. } if problems[0].cell == "G3"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("実機テスト |"));
+    assert!(err.to_string().contains("device-test result"), "{err}");
 
     let mut grids = read_grids(&bytes);
     let row = grids[0]
@@ -296,16 +290,16 @@ fn bad_evidence_and_basic_cells_are_located() {
 
     let mut grids = read_grids(&bytes);
     grids[0].1.retain(|r| r[0] != "評価日");
+    let n = grids[0].1.len();
     let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(places(&err), [format!("基本情報!A{}", n + 1)], "{err}");
     assert!(
-        matches!(
-            err,
-            ChecklistError::MissingRow {
-                label: "評価日",
-                ..
-            }
-        ),
-        "{err:?}"
+        err.message(jcstar_criteria::Lang::Ja).contains(&format!(
+            "行「評価日」がありません。このセルに「評価日」と入力し、値を B{} に記入してください",
+            n + 1
+        )),
+        "{}",
+        err.message(jcstar_criteria::Lang::Ja)
     );
 }
 
@@ -379,7 +373,9 @@ fn libreoffice_reads_both_sheets() {
     assert!(basic.contains("\"SC-200\nSC-200W\nSC-200W-JP\""), "{basic}");
     let answers = read(SHEET_ANSWERS);
     assert!(
-        answers.starts_with("適合基準ID,タイトル,結果,NAであることの理由,評価手法,証跡,備考"),
+        answers.starts_with(
+            "適合基準ID,タイトル,結果,NAであることの理由,評価手法,証跡の文書名,証跡の章・ページ,証跡のファイル,備考"
+        ),
         "{answers}"
     );
     for needle in [
@@ -387,7 +383,7 @@ fn libreoffice_reads_both_sheets() {
         "S1.1-16",
         "みなし適合",
         "対象外(NA)",
-        "実機テスト | evidence/s1.1-04-login-bruteforce.json",
+        "evidence/s1.1-04-login-bruteforce.json",
     ] {
         assert!(answers.contains(needle), "{needle} missing in {answers}");
     }
@@ -430,19 +426,14 @@ fn broken_workbook_fixtures() {
         }
     }
     let read = |name: &str| Checklist::from_path(&data(name)).unwrap_err();
-    assert!(matches!(
-        read("missing-sheet.xlsx"),
-        ChecklistError::MissingSheet {
-            sheet: "チェックリスト",
-            ..
-        }
-    ));
-    assert!(matches!(
-        read("missing-column.xlsx"),
-        ChecklistError::MissingColumn {
-            column: "結果", ..
-        }
-    ));
+    assert_eq!(places(&read("missing-sheet.xlsx")), ["チェックリスト"]);
+    assert!(
+        read("missing-column.xlsx")
+            .to_string()
+            .contains("no column `結果`"),
+        "{}",
+        read("missing-column.xlsx")
+    );
     assert!(
         matches!(read("bad-result.xlsx"), ChecklistError::Cells { problems, .. } if problems[0].cell == "C6" && problems[0].value == "はい")
     );
@@ -454,7 +445,8 @@ fn every_bad_cell_is_reported_at_once_in_both_languages() {
     let mut grids = read_grids(&bytes);
     grids[1].1[3][2] = "OK".into();
     grids[1].1[5][4] = "目視".into();
-    grids[1].1[2][5] = "写真 | label.jpg".into();
+    grids[1].1[2][5] = "実機テスト".into();
+    grids[1].1[2][6] = "3.2".into();
     let row = |grids: &Vec<(String, Grid)>, label: &str| {
         grids[0].1.iter().position(|r| r[0] == label).unwrap()
     };
@@ -468,7 +460,7 @@ fn every_bad_cell_is_reported_at_once_in_both_languages() {
     for want in [
         "チェックリスト!C4",
         "チェックリスト!E6",
-        "チェックリスト!F3",
+        "チェックリスト!G3",
     ] {
         assert!(places.contains(&want.to_string()), "{places:?}");
     }
@@ -477,10 +469,10 @@ fn every_bad_cell_is_reported_at_once_in_both_languages() {
         "{places:?}"
     );
     let ja = err.message(jcstar_criteria::Lang::Ja);
-    assert!(ja.contains("直すセルが 4 個あります"), "{ja}");
+    assert!(ja.contains("直すところが 4 か所あります"), "{ja}");
     assert!(ja.contains("「あり」か「なし」を選んでください"), "{ja}");
     let en = err.to_string();
-    assert!(en.contains("4 cell(s) to fix"), "{en}");
+    assert!(en.contains("4 place(s) to fix"), "{en}");
 }
 
 #[test]
@@ -621,14 +613,346 @@ fn printed_by_libreoffice_every_row_is_whole_on_landscape_pages() {
         assert!(dims[1] > dims[2], "page {} is not landscape: {size}", i + 1);
         assert!(t.contains("適合基準ID"), "no header row on page {}", i + 1);
     }
+    // Readable: fit to width must not shrink the sheet to a blur. The
+    // criterion ids are set in the body font; their glyph boxes show the
+    // print scale (11 pt text at 100 %).
+    let bbox = Command::new("/usr/bin/pdftotext")
+        .args(["-bbox", "-f", "2", "-l", &pages.to_string()])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let bbox = String::from_utf8_lossy(&bbox.stdout).into_owned();
+    let attr = |line: &str, name: &str| -> f64 {
+        let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let heights: Vec<f64> = bbox
+        .lines()
+        .filter(|l| l.contains(">S1.1-"))
+        .map(|l| attr(l, "yMax") - attr(l, "yMin"))
+        .collect();
+    assert!(!heights.is_empty(), "{bbox}");
+    let smallest = heights.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        smallest >= 5.5,
+        "printed too small to read: text {smallest:.1} pt high"
+    );
+    // Every criterion row whole: its id, and the end of its longest
+    // reference text (the evaluation procedure, last column), on one page.
+    let raw_of = |page: usize| {
+        let o = Command::new("/usr/bin/pdftotext")
+            .args(["-raw", "-f", &page.to_string(), "-l", &page.to_string()])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+    };
+    let raws: Vec<String> = (1..=pages).map(raw_of).collect();
+    let grids = read_grids(&std::fs::read(&xlsx).unwrap());
+    let sheet = &grids[1].1;
+    let procedure = sheet[0]
+        .iter()
+        .position(|h| h == "評価手順（参照）")
+        .unwrap();
     for c in &Catalog::star1().criteria {
         let on: Vec<usize> = texts
             .iter()
             .enumerate()
             .skip(1)
-            .filter(|(_, t)| t.contains(&c.id))
+            .filter(|(_, t)| t.lines().any(|l| l.trim_start().starts_with(&c.id)))
             .map(|(i, _)| i + 1)
             .collect();
         assert_eq!(on.len(), 1, "{} printed on pages {on:?}", c.id);
+        let row = sheet.iter().find(|r| r[0] == c.id).unwrap();
+        let text: Vec<char> = row[procedure]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let tail: String = text[text.len().saturating_sub(8)..].iter().collect();
+        assert!(
+            raws[on[0] - 1].contains(&tail),
+            "the end of {}'s row (`{tail}`) is not on its page {}",
+            c.id,
+            on[0]
+        );
     }
+}
+
+/// Evidence sits in plain columns: document name, section or page, file,
+/// one item per line, with no syntax to learn.
+#[test]
+fn evidence_is_in_plain_columns() {
+    let bytes = to_xlsx_bytes(&example(), Some(Catalog::star1())).unwrap();
+    let grids = read_grids(&bytes);
+    let sheet = &grids[1].1;
+    let col = |name: &str| sheet[0].iter().position(|h| h == name).unwrap();
+    let (name, section, file) = (
+        col("証跡の文書名"),
+        col("証跡の章・ページ"),
+        col("証跡のファイル"),
+    );
+    let row = |id: &str| sheet.iter().find(|r| r[0] == id).unwrap();
+    let r = row("S1.1-03");
+    assert_eq!(r[name], "SC-200 取扱説明書");
+    assert_eq!(r[section], "6.2 パスワードの変更 (p. 34)");
+    assert_eq!(r[file], "evidence/manual-excerpt-password.txt");
+    let r = row("S1.1-02");
+    assert_eq!(r[name], "SC-200 セキュリティ設計書 第3版");
+    assert_eq!(r[file], "(外部保管)");
+    let r = row("S1.1-04");
+    assert_eq!(r[name], "実機テスト");
+    assert_eq!(r[section], "-");
+    assert_eq!(r[file], "evidence/s1.1-04-login-bruteforce.json");
+    for r in sheet {
+        for c in [name, section, file] {
+            assert!(!r[c].contains(" | "), "mini-syntax in {r:?}");
+        }
+    }
+    // Several items: line n of each column belongs together.
+    let mut c = example();
+    c.answers[2]
+        .evidence
+        .push(jcstar_checklist::Evidence::Document(
+            jcstar_checklist::DocumentRef {
+                name: "設計書".into(),
+                section: None,
+                path: Some("evidence/design.pdf".into()),
+                external: false,
+            },
+        ));
+    let bytes = to_xlsx_bytes(&c, None).unwrap();
+    let grids = read_grids(&bytes);
+    let r = &grids[1].1[3];
+    assert_eq!(r[name], "SC-200 取扱説明書\n設計書");
+    assert_eq!(r[section], "6.2 パスワードの変更 (p. 34)\n-");
+    assert_eq!(
+        r[file],
+        "evidence/manual-excerpt-password.txt\nevidence/design.pdf"
+    );
+    assert_eq!(from_xlsx_bytes(&bytes, "c.xlsx").unwrap(), c);
+}
+
+#[test]
+fn evidence_that_cannot_keep_to_one_line_is_refused_on_export() {
+    let mut c = example();
+    c.answers[2]
+        .evidence
+        .push(jcstar_checklist::Evidence::Document(
+            jcstar_checklist::DocumentRef {
+                name: "two\nlines".into(),
+                section: None,
+                path: None,
+                external: true,
+            },
+        ));
+    let err = to_xlsx_bytes(&c, None).unwrap_err();
+    assert!(
+        matches!(&err, ChecklistError::Unrepresentable { field, .. } if field == "answers[2].evidence"),
+        "{err:?}"
+    );
+}
+
+/// Workbooks written before the plain evidence columns (one `証跡` cell,
+/// `文書 | name | section | path` lines) still read the same, saved here as
+/// that version wrote them.
+#[test]
+fn workbooks_with_the_earlier_evidence_syntax_still_read() {
+    let old = std::fs::read(data("old-evidence-syntax-example.xlsx")).unwrap();
+    assert!(
+        read_grids(&old)[1].1[0].iter().any(|h| h == "証跡"),
+        "the fixture has the one-cell evidence column"
+    );
+    assert_eq!(from_xlsx_bytes(&old, "old.xlsx").unwrap(), example());
+
+    let mut want = everything();
+    if let jcstar_checklist::Evidence::Document(d) = &mut want.answers[1].evidence[0] {
+        d.section = Some("3.2 認証\n（補足）".into());
+    }
+    let old = std::fs::read(data("old-evidence-syntax-everything.xlsx")).unwrap();
+    let (c, map) = jcstar_checklist::xlsx::from_xlsx_bytes_mapped(&old, "old.xlsx").unwrap();
+    assert_eq!(c, want);
+    // Problems about evidence point at the one evidence cell.
+    assert_eq!(
+        map.cell_of("answers[1].evidence[0].path").as_deref(),
+        Some("チェックリスト!F3")
+    );
+    // Rewriting it in today's layout (as `attach` does) loses nothing.
+    assert_eq!(jcstar_checklist::xlsx::what_a_rewrite_loses(&old), None);
+}
+
+/// Missing sheets, columns and rows no longer stop the reading: everything
+/// to fix is reported in one pass, each with its place and what to type.
+#[test]
+fn structural_and_cell_problems_are_reported_together() {
+    let bytes = to_xlsx_bytes(&example(), None).unwrap();
+    let mut grids = read_grids(&bytes);
+    // Answer sheet: the result column is gone and a method is misspelt.
+    for row in grids[1].1.iter_mut() {
+        row.remove(2);
+    }
+    grids[1].1[5][3] = "目視".into();
+    // Basic sheet: two rows gone and a bad yes/no.
+    grids[0]
+        .1
+        .retain(|r| r[0] != "評価日" && r[0] != "担当者名");
+    let n = grids[0].1.len();
+    let r = grids[0]
+        .1
+        .iter()
+        .position(|r| r[0] == "必須付随サービスの有無")
+        .unwrap();
+    grids[0].1[r][1] = "たぶん".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(
+        places(&err),
+        [
+            "チェックリスト!M1".to_string(),
+            "チェックリスト!D6".to_string(),
+            format!("基本情報!A{}", n + 1),
+            format!("基本情報!A{}", n + 2),
+            format!("基本情報!B{}", r + 1),
+        ],
+        "{err}"
+    );
+    let ja = err.message(jcstar_criteria::Lang::Ja);
+    assert!(ja.contains("直すところが 5 か所あります"), "{ja}");
+    assert!(ja.contains("見出し「結果」の列がありません"), "{ja}");
+    assert!(ja.contains("行「担当者名」がありません"), "{ja}");
+    assert!(!ja.contains("there is no"), "{ja}");
+
+    // Without the answer sheet, the basic sheet's problems still show.
+    let mut grids = read_grids(&bytes);
+    grids.retain(|(n, _)| n != SHEET_ANSWERS);
+    let r = grids[0]
+        .1
+        .iter()
+        .position(|r| r[0] == "必須付随サービスの有無")
+        .unwrap();
+    grids[0].1[r][1] = "たぶん".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "book.xlsx").unwrap_err();
+    assert_eq!(
+        places(&err),
+        ["チェックリスト".to_string(), format!("基本情報!B{}", r + 1)]
+    );
+    assert!(
+        err.message(jcstar_criteria::Lang::Ja)
+            .contains("シート「チェックリスト」がありません（あるシート: 基本情報）"),
+        "{}",
+        err.message(jcstar_criteria::Lang::Ja)
+    );
+}
+
+#[test]
+fn a_file_that_is_no_workbook_is_named_in_the_users_language() {
+    let err = from_xlsx_bytes(b"not a zip", "junk.xlsx").unwrap_err();
+    let ja = err.message(jcstar_criteria::Lang::Ja);
+    assert!(
+        ja.starts_with("junk.xlsx: .xlsx のブックとして読めません"),
+        "{ja}"
+    );
+}
+
+/// `--lang en`: the same workbook with English sheet names, headers,
+/// labels, dropdown values and catalog text, read back to the same
+/// checklist.
+#[test]
+fn the_english_workbook_reads_back_the_same() {
+    use jcstar_checklist::xlsx::to_xlsx_bytes_in;
+    use jcstar_criteria::Lang;
+    let cat = Catalog::star1();
+    for original in [example(), everything()] {
+        let bytes = to_xlsx_bytes_in(&original, Some(cat), Lang::En).unwrap();
+        assert_eq!(from_xlsx_bytes(&bytes, "en.xlsx").unwrap(), original);
+        assert_eq!(jcstar_checklist::xlsx::language_of(&bytes), Lang::En);
+    }
+    let bytes = to_xlsx_bytes_in(&example(), Some(cat), Lang::En).unwrap();
+    let grids = read_grids(&bytes);
+    let names: Vec<&str> = grids.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Basic information", "Checklist"]);
+    let basic = &grids[0].1;
+    assert_eq!(basic[0][..3], ["Item", "Value", "How to fill in"]);
+    assert!(basic.iter().any(|r| r[0] == "Applicant (company name)"));
+    let yes_no = if example().companion_service.essential {
+        "yes"
+    } else {
+        "no"
+    };
+    assert!(
+        basic
+            .iter()
+            .any(|r| r[0] == "Essential companion service" && r[1] == yes_no)
+    );
+    let sheet = &grids[1].1;
+    assert_eq!(
+        sheet[0][..9],
+        [
+            "Criterion ID",
+            "Title",
+            "Result",
+            "Reason for NA",
+            "Evaluation methods",
+            "Evidence: document",
+            "Evidence: section/page",
+            "Evidence: file",
+            "Notes"
+        ]
+    );
+    let c04 = cat.criterion("S1.1-04").unwrap();
+    let row = sheet.iter().find(|r| r[0] == "S1.1-04").unwrap();
+    assert_eq!(row[1], c04.title.en);
+    assert_eq!(row[2], "conforms");
+    assert_eq!(row[5], "device test");
+    assert!(row[9].starts_with(&c04.statement.en), "{}", row[9]);
+    for r in sheet.iter().skip(1).filter(|r| !r[0].is_empty()) {
+        // The fixed text; the rest is the vendor's own.
+        for cell in [1, 2, 4, 9, 10, 11].map(|i| &r[i]) {
+            assert!(
+                !cell.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+                "kana in the English workbook: {cell}"
+            );
+        }
+    }
+    let sheet2 = zip_entry(&bytes, "xl/worksheets/sheet2.xml");
+    assert!(
+        sheet2.contains("conforms,not applicable,does not conform,deemed met (技適),unanswered"),
+        "{sheet2}"
+    );
+    assert!(sheet2.contains("document review,device test,document review + device test"));
+
+    // Problems name the English sheet and speak of English choices.
+    let mut grids = read_grids(&bytes);
+    grids[1].1[3][2] = "OK".into();
+    let err = from_xlsx_bytes(&write_grids(&grids), "en.xlsx").unwrap_err();
+    assert_eq!(places(&err), ["Checklist!C4"]);
+    assert!(
+        err.to_string()
+            .contains("choose one of: conforms / not applicable"),
+        "{err}"
+    );
+    // A workbook map points at English cells.
+    let (_, map) = jcstar_checklist::xlsx::from_xlsx_bytes_mapped(&bytes, "en.xlsx").unwrap();
+    assert_eq!(
+        map.cell_of("contact.email").as_deref(),
+        Some("Basic information!B9")
+    );
+    assert!(
+        map.hint("give `na-reason`")
+            .contains("the “Reason for NA” column")
+    );
+
+    // Rewriting it (as `attach` does) keeps it English.
+    let dir = Scratch::new();
+    let p = dir.path().join("en.xlsx");
+    std::fs::write(&p, &bytes).unwrap();
+    example().write_preserving(&p, Some(cat)).unwrap();
+    let names: Vec<String> = read_grids(&std::fs::read(&p).unwrap())
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["Basic information", "Checklist"]);
 }

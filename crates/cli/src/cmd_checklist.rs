@@ -300,24 +300,11 @@ fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(&a.output, text)
             .with_context(|| format!("cannot write {}", a.output.display()))?;
     } else {
-        checklist.write_path(&a.output, Some(catalog.get()))?;
+        checklist.write_path_in(&a.output, Some(catalog.get()), ctx.lang)?;
     }
-    let n = checklist.answers.len();
     println!(
         "{}",
-        msg(
-            ctx.lang,
-            &format!(
-                "{} を作成しました（適合基準 {n} 件、すべて未回答）。記入後に `jcstar checklist validate {}` で確認してください",
-                a.output.display(),
-                a.output.display()
-            ),
-            &format!(
-                "wrote {} ({n} criteria, all unanswered); fill it in, then run `jcstar checklist validate {}`",
-                a.output.display(),
-                a.output.display()
-            ),
-        )
+        jcstar_checklist::init_summary(&checklist, &a.output.display().to_string()).get(ctx.lang)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -524,7 +511,7 @@ fn print_report(
                 (None, None) => String::new(),
             };
             let hint = match map {
-                Some(_) => jcstar_checklist::xlsx::hint_for_workbook(p.hint.get(lang)),
+                Some(m) => m.hint(p.hint.get(lang)),
                 None => p.hint.get(lang).to_string(),
             };
             writeln!(out, "  {tag} [{}] {}", place.bold(), p.message.get(lang))?;
@@ -607,7 +594,7 @@ fn export(ctx: &Ctx, a: ExportArgs) -> anyhow::Result<ExitCode> {
     let checklist = read(ctx, &a.file)?;
     let catalog = CatalogChoice::load(a.catalog.as_deref())?;
     for (out, _) in &outputs {
-        checklist.write_path(out, Some(catalog.get()))?;
+        checklist.write_path_in(out, Some(catalog.get()), ctx.lang)?;
         println!(
             "{}",
             msg(

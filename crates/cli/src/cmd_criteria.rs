@@ -416,7 +416,7 @@ fn show(cat: &Catalog, lang: Lang, id: &str, json: bool) -> anyhow::Result<ExitC
         listed.dedup();
         println!("  {} [{}]", g.scheme.name.get(lang), g.scheme.id);
         for l in listed {
-            println!("    related: {l}");
+            println!("    {} {l}", t(lang, "関係:", "related:"));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -465,9 +465,10 @@ fn map(
         );
         for m in &matches {
             println!(
-                "  {}  {}  [related: {}]",
+                "  {}  {}  [{} {}]",
                 m.criterion.id,
                 m.criterion.title.get(lang),
+                t(lang, "関係:", "related:"),
                 m.reference.listed
             );
         }

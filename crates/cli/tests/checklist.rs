@@ -357,13 +357,13 @@ fn importing_a_broken_workbook_names_sheet_column_or_cell() {
     let cases = [
         (
             "missing-sheet.xlsx",
-            "no sheet `チェックリスト`",
-            "no sheet `チェックリスト`",
+            "チェックリスト: シート「チェックリスト」がありません",
+            "チェックリスト: the workbook has no sheet `チェックリスト`",
         ),
         (
             "missing-column.xlsx",
-            "no column `結果`",
-            "no column `結果`",
+            "見出し「結果」の列がありません",
+            "there is no column `結果`",
         ),
         (
             "bad-result.xlsx",
@@ -581,6 +581,12 @@ fn init_writes_the_psti_variant() {
         arg(&p),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The message says what was written: three criteria deemed met, the
+    // statement still to give; not "all unanswered".
+    let said = stdout(&o);
+    assert!(said.contains("S1.1-02, S1.1-05, S1.1-16"), "{said}");
+    assert!(said.contains("13 件が未回答"), "{said}");
+    assert!(!said.contains("すべて未回答"), "{said}");
     let c = Checklist::from_path(&p).unwrap();
     assert_eq!(c.recognition.as_ref().unwrap().arrangement, "uk-psti");
     for id in ["S1.1-02", "S1.1-05", "S1.1-16"] {
@@ -625,4 +631,42 @@ fn init_writes_the_psti_variant() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("uk-psti"), "{}", stderr(&o));
+}
+
+#[test]
+fn lang_en_writes_and_reads_the_english_workbook() {
+    let dir = Scratch::new("en-xlsx");
+    let x = dir.0.join("en.xlsx");
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "init",
+        "--product",
+        "cam",
+        "-o",
+        arg(&x),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let bytes = std::fs::read(&x).unwrap();
+    assert_eq!(
+        jcstar_checklist::xlsx::language_of(&bytes),
+        jcstar_criteria::Lang::En
+    );
+    let o = jcstar(&["--lang", "en", "checklist", "validate", arg(&x)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Basic information!B"), "{}", stdout(&o));
+    // Export of the example in English reads back the same.
+    let out = dir.0.join("example-en.xlsx");
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "export",
+        arg(&example()),
+        "--xlsx",
+        arg(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(Checklist::from_path(&out).unwrap(), load_example());
 }

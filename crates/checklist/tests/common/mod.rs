@@ -29,7 +29,7 @@ pub fn example() -> Checklist {
 
 /// A checklist that uses every corner of the model: all five results, both
 /// evidence kinds (local and external), multi-line and non-ASCII text,
-/// characters the workbook's evidence syntax must escape, empty optional
+/// characters the earlier workbook evidence syntax had to escape, empty optional
 /// fields, an unknown and a duplicated criterion.
 pub fn everything() -> Checklist {
     Checklist {
@@ -85,7 +85,7 @@ pub fn everything() -> Checklist {
                 evidence: vec![
                     Evidence::Document(DocumentRef {
                         name: "設計書 | 第2版 \\ 草案".into(),
-                        section: Some("3.2 認証\n（補足）".into()),
+                        section: Some("3.2 認証（補足）".into()),
                         path: Some("docs/設計書.pdf".into()),
                         external: false,
                     }),

@@ -7,11 +7,10 @@
 //! unreadable is an error naming the sheet, column or cell and what is
 //! accepted. Export followed by import gives back the same [`Checklist`].
 //!
-//! Cells that hold lists (model numbers, versions, methods, evidence) keep one
-//! item per line. An evidence line is `KIND | field | field`, where KIND is
-//! 文書 (document: name | section | path) or 実機テスト (device test: path),
-//! optionally suffixed (外部保管) when the vendor keeps it outside the folder;
-//! `\|`, `\n` and `\\` escape a bar, a line break and a backslash in a field.
+//! Cells that hold lists (model numbers, versions, methods) keep one item
+//! per line. Evidence has plain columns (document name, section/page, file;
+//! see [`evidence`]); workbooks written with the earlier one-cell `証跡`
+//! syntax are still read.
 
 use std::io::Cursor;
 
@@ -24,9 +23,15 @@ use rust_xlsxwriter::{
 
 use crate::error::ChecklistError;
 use crate::model::{
-    Answer, Applicant, CatalogRef, Checklist, CompanionService, Contact, DocumentRef, Evaluation,
-    Evidence, Giteki, GitekiMark, Outcome, Product, TestResultRef,
+    Answer, Applicant, CatalogRef, Checklist, CompanionService, Contact, Evaluation, Giteki,
+    GitekiMark, Outcome, Product,
 };
+
+pub(crate) mod evidence;
+mod words;
+
+use jcstar_criteria::Lang;
+use words::n;
 
 pub const SHEET_BASIC: &str = "基本情報";
 pub const SHEET_ANSWERS: &str = "チェックリスト";
@@ -40,30 +45,47 @@ const COL_TITLE: &str = "タイトル";
 const COL_RESULT: &str = "結果";
 const COL_NA: &str = "NAであることの理由";
 const COL_METHODS: &str = "評価手法";
-const COL_EVIDENCE: &str = "証跡";
+/// The one-cell evidence column of earlier workbooks; read, never written.
+const COL_EVIDENCE_OLD: &str = "証跡";
+const COL_EV_NAME: &str = "証跡の文書名";
+const COL_EV_SECTION: &str = "証跡の章・ページ";
+const COL_EV_FILE: &str = "証跡のファイル";
+/// What `attach` recorded of device tests (JSON); hidden, not for people.
+const COL_EV_RECORD: &str = "実機テストの記録（変更しないでください）";
 const COL_NOTES: &str = "備考";
 const COL_STATEMENT: &str = "適合基準（参照）";
 const COL_NA_CONDITIONS: &str = "NAとなる条件（参照）";
 const COL_PROCEDURE: &str = "評価手順（参照）";
 
-/// Columns of the answer sheet, in export order, with widths. The last
-/// three are the catalog's text for reading next to the answer; import
-/// ignores them.
-const ANSWER_COLUMNS: [(&str, f64); 10] = [
-    (COL_ID, 10.0),
-    (COL_TITLE, 24.0),
-    (COL_RESULT, 12.0),
-    (COL_NA, 30.0),
-    (COL_METHODS, 16.0),
-    (COL_EVIDENCE, 40.0),
-    (COL_NOTES, 30.0),
-    (COL_STATEMENT, 48.0),
-    (COL_NA_CONDITIONS, 34.0),
+/// Columns of the answer sheet, in export order, with widths. The
+/// reference columns are the catalog's text for reading next to the answer;
+/// import ignores them. The record column is hidden.
+const ANSWER_COLUMNS: [(&str, f64); 13] = [
+    (COL_ID, 9.0),
+    (COL_TITLE, 16.0),
+    (COL_RESULT, 11.0),
+    (COL_NA, 18.0),
+    (COL_METHODS, 12.0),
+    (COL_EV_NAME, 18.0),
+    (COL_EV_SECTION, 12.0),
+    (COL_EV_FILE, 20.0),
+    (COL_NOTES, 18.0),
+    (COL_STATEMENT, 36.0),
+    (COL_NA_CONDITIONS, 24.0),
     (COL_PROCEDURE, 40.0),
+    (COL_EV_RECORD, 20.0),
 ];
 
 /// The answer columns a vendor fills in; everything else is locked.
-const INPUT_COLUMNS: [&str; 5] = [COL_RESULT, COL_NA, COL_METHODS, COL_EVIDENCE, COL_NOTES];
+const INPUT_COLUMNS: [&str; 7] = [
+    COL_RESULT,
+    COL_NA,
+    COL_METHODS,
+    COL_EV_NAME,
+    COL_EV_SECTION,
+    COL_EV_FILE,
+    COL_NOTES,
+];
 
 /// Row height (points) that shows every line of the row's wrapped cells:
 /// one line per started column width, East Asian characters counting
@@ -178,9 +200,6 @@ const BASIC_ROWS: [(&str, &str); 22] = [
 const YES: &str = "あり";
 const NO: &str = "なし";
 
-const KIND_DOCUMENT: &str = "文書";
-const KIND_DEVICE_TEST: &str = "実機テスト";
-const EXTERNAL_SUFFIX: &str = "(外部保管)";
 const METHOD_DOCUMENT: &str = "ドキュメント評価";
 const METHOD_DEVICE: &str = "実機テスト";
 /// Between two methods in one cell, so that both fit one dropdown entry.
@@ -190,11 +209,22 @@ fn xw(e: rust_xlsxwriter::XlsxError) -> ChecklistError {
     ChecklistError::XlsxWrite(e.to_string())
 }
 
-/// Builds the workbook. With a catalog, each answer row shows the criterion's
-/// Japanese title (for reading only; import ignores it).
+/// Builds the Japanese workbook. With a catalog, each answer row shows the
+/// criterion's title, statement, NA conditions and evaluation procedure
+/// (for reading only; import ignores them).
 pub fn to_xlsx_bytes(
     checklist: &Checklist,
     catalog: Option<&Catalog>,
+) -> Result<Vec<u8>, ChecklistError> {
+    to_xlsx_bytes_in(checklist, catalog, Lang::Ja)
+}
+
+/// [`to_xlsx_bytes`] in `lang`: sheet names, headers, labels, dropdown
+/// values and the catalog's text. Both read back the same.
+pub fn to_xlsx_bytes_in(
+    checklist: &Checklist,
+    catalog: Option<&Catalog>,
+    lang: Lang,
 ) -> Result<Vec<u8>, ChecklistError> {
     let mut wb = Workbook::new();
     let header = Format::new()
@@ -216,13 +246,13 @@ pub fn to_xlsx_bytes(
 
     {
         let ws = wb.add_worksheet();
-        ws.set_name(SHEET_BASIC).map_err(xw)?;
-        write_basic(ws, checklist, &header, &cell, &note)?;
+        ws.set_name(n(lang, SHEET_BASIC)).map_err(xw)?;
+        write_basic(ws, checklist, lang, &header, &cell, &note)?;
     }
     {
         let ws = wb.add_worksheet();
-        ws.set_name(SHEET_ANSWERS).map_err(xw)?;
-        write_answers(ws, checklist, catalog, &header, &cell)?;
+        ws.set_name(n(lang, SHEET_ANSWERS)).map_err(xw)?;
+        write_answers(ws, checklist, catalog, lang, &header, &cell)?;
     }
     wb.save_to_buffer().map_err(xw)
 }
@@ -248,6 +278,7 @@ fn fits_one_line(item: &str) -> bool {
 fn write_basic(
     ws: &mut Worksheet,
     c: &Checklist,
+    lang: Lang,
     header: &Format,
     cell: &Format,
     note: &Format,
@@ -267,11 +298,14 @@ fn write_basic(
             row::PRODUCT_TYPE => c.product.product_type.clone(),
             row::MODEL_NUMBERS => join_list("product.model-numbers", &c.product.model_numbers)?,
             row::VERSIONS => join_list("product.versions", &c.product.versions)?,
-            row::COMPANION => if c.companion_service.essential {
-                YES
-            } else {
-                NO
-            }
+            row::COMPANION => n(
+                lang,
+                if c.companion_service.essential {
+                    YES
+                } else {
+                    NO
+                },
+            )
             .to_string(),
             row::COMPANION_DESC => c.companion_service.description.clone().unwrap_or_default(),
             row::GITEKI_MARK => match c.giteki.as_ref().map(|g| g.mark) {
@@ -305,7 +339,7 @@ fn write_basic(
         })
     };
     for (col, title) in [COL_ITEM, COL_VALUE, COL_HOWTO].into_iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, title, header)
+        ws.write_string_with_format(0, col as u16, n(lang, title), header)
             .map_err(xw)?;
     }
     let input = cell.clone().set_unlocked();
@@ -313,21 +347,19 @@ fn write_basic(
     for (i, (label, howto)) in BASIC_ROWS.into_iter().enumerate() {
         let r = i as u32 + 1;
         let v = value(label)?;
+        // The rows that identify the file format are not the vendor's to edit.
+        let fixed_row = howto.starts_with("変更しないでください");
+        let (label, howto) = (n(lang, label), n(lang, howto));
         ws.set_row_height(r, row_height(&[(&v, 60.0), (howto, 40.0), (label, 34.0)]))
             .map_err(xw)?;
         ws.write_string_with_format(r, 0, label, header)
             .map_err(xw)?;
-        // The rows that identify the file format are not the vendor's to edit.
-        let f = if howto.starts_with("変更しないでください") {
-            &fixed
-        } else {
-            &input
-        };
+        let f = if fixed_row { &fixed } else { &input };
         ws.write_string_with_format(r, 1, v, f).map_err(xw)?;
         ws.write_string_with_format(r, 2, howto, note).map_err(xw)?;
     }
     let dv = DataValidation::new()
-        .allow_list_strings(&[YES, NO])
+        .allow_list_strings(&[n(lang, YES), n(lang, NO)])
         .map_err(xw)?;
     let companion_row = BASIC_ROWS
         .iter()
@@ -360,16 +392,23 @@ fn write_answers(
     ws: &mut Worksheet,
     c: &Checklist,
     catalog: Option<&Catalog>,
+    lang: Lang,
     header: &Format,
     cell: &Format,
 ) -> Result<(), ChecklistError> {
     let fixed = cell.clone().set_background_color(Color::RGB(0xF2F2F2));
     let input = cell.clone().set_unlocked();
     for (col, (title, width)) in ANSWER_COLUMNS.into_iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, title, header)
+        ws.write_string_with_format(0, col as u16, n(lang, title), header)
             .map_err(xw)?;
         ws.set_column_width(col as u16, width).map_err(xw)?;
     }
+    // Narrow columns wrap their headers; the header row grows to show them.
+    let heads: Vec<(&str, f64)> = ANSWER_COLUMNS
+        .iter()
+        .map(|(t, w)| (n(lang, t), *w))
+        .collect();
+    ws.set_row_height(0, row_height(&heads)).map_err(xw)?;
     for (i, a) in c.answers.iter().enumerate() {
         if !fits_one_line(&a.criterion) {
             return Err(ChecklistError::Unrepresentable {
@@ -379,13 +418,15 @@ fn write_answers(
         }
         let r = i as u32 + 1;
         let cr = catalog.and_then(|cat| cat.criterion(&a.criterion));
-        let title = cr.map(|cr| cr.title.ja.clone()).unwrap_or_default();
+        let title = cr
+            .map(|cr| cr.title.get(lang).to_string())
+            .unwrap_or_default();
         let statement = cr
             .map(|cr| {
-                let mut text = cr.statement.ja.clone();
+                let mut text = cr.statement.get(lang).to_string();
                 if let Some(conds) = &cr.conditions {
                     for item in &conds.items {
-                        text.push_str(&format!("\n{} {}", item.label, item.text.ja));
+                        text.push_str(&format!("\n{} {}", item.label, item.text.get(lang)));
                     }
                 }
                 text
@@ -397,11 +438,14 @@ fn write_answers(
                     cr.na
                         .conditions
                         .iter()
-                        .map(|t| format!("・{}", t.ja))
+                        .map(|t| {
+                            let bullet = if lang == Lang::Ja { "・" } else { "- " };
+                            format!("{bullet}{}", t.get(lang))
+                        })
                         .collect::<Vec<_>>()
                         .join("\n")
                 } else {
-                    "対象外（NA）にはできない".to_string()
+                    n(lang, "対象外（NA）にはできない").to_string()
                 }
             })
             .unwrap_or_default();
@@ -411,14 +455,18 @@ fn write_answers(
                     .iter()
                     .filter(|m| m.applies)
                     .map(|m| {
-                        let mut text = format!("【{}】{}", method_label(m.kind), m.examines.ja);
+                        let mut text = format!(
+                            "【{}】{}",
+                            n(lang, method_label(m.kind)),
+                            m.examines.get(lang)
+                        );
                         if let Some(steps) = &m.steps {
                             for item in &steps.items {
-                                text.push_str(&format!("\n{} {}", item.label, item.text.ja));
+                                text.push_str(&format!("\n{} {}", item.label, item.text.get(lang)));
                             }
                         }
                         if let Some(note) = &m.note {
-                            text.push_str(&format!("\n※{}", note.ja));
+                            text.push_str(&format!("\n※{}", note.get(lang)));
                         }
                         text
                     })
@@ -429,26 +477,38 @@ fn write_answers(
         let methods = a
             .methods
             .iter()
-            .map(|m| method_label(*m))
+            .map(|m| n(lang, method_label(*m)))
             .collect::<Vec<_>>()
-            .join(METHOD_JOIN);
-        let evidence = a
-            .evidence
-            .iter()
-            .map(encode_evidence)
-            .collect::<Vec<_>>()
-            .join("\n");
+            .join(n(lang, METHOD_JOIN));
+        let ev = evidence::encode(
+            &a.evidence,
+            match lang {
+                Lang::Ja => evidence::WORDS_JA,
+                Lang::En => evidence::WORDS_EN,
+            },
+        );
+        // Lines of the three evidence cells belong together, so an item
+        // that cannot keep to one line would shift every line after it.
+        if evidence::decode(&ev) != (a.evidence.clone(), Vec::new()) {
+            return Err(ChecklistError::Unrepresentable {
+                field: format!("answers[{i}].evidence"),
+                reason: "an evidence name, section or file that is empty, is `-`, spans lines, starts or ends with blanks, or a document named 実機テスト cannot be kept on one line of the evidence columns".to_string(),
+            });
+        }
         let values = [
             a.criterion.clone(),
             title,
-            a.result.label_ja().to_string(),
+            a.result.label(lang).to_string(),
             a.na_reason.clone().unwrap_or_default(),
             methods,
-            evidence,
+            ev.name,
+            ev.section,
+            ev.file,
             a.notes.clone().unwrap_or_default(),
             statement,
             na_conditions,
             procedure,
+            ev.record,
         ];
         let sized: Vec<(&str, f64)> = values
             .iter()
@@ -476,14 +536,15 @@ fn write_answers(
         }
         ws.write_blank(r, col_index(COL_ID), &input).map_err(xw)?;
     }
-    let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
+    let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label(lang)).collect();
     let dv = DataValidation::new()
         .allow_list_strings(&labels)
         .map_err(xw)?
-        .set_error_title("結果の値が不正です")
+        .set_error_title(n(lang, "結果の値が不正です"))
         .map_err(xw)?
         .set_error_message(format!(
-            "次のいずれかを選んでください: {}",
+            "{}{}",
+            n(lang, "次のいずれかを選んでください: "),
             labels.join(" / ")
         ))
         .map_err(xw)?
@@ -491,16 +552,29 @@ fn write_answers(
     let result_col = col_index(COL_RESULT);
     ws.add_data_validation(1, result_col, last, result_col, &dv)
         .map_err(xw)?;
-    let both = format!("{METHOD_DOCUMENT}{METHOD_JOIN}{METHOD_DEVICE}");
+    let (doc, dev) = (n(lang, METHOD_DOCUMENT), n(lang, METHOD_DEVICE));
+    let both = format!("{doc}{}{dev}", n(lang, METHOD_JOIN));
     let dv = DataValidation::new()
-        .allow_list_strings(&[METHOD_DOCUMENT, METHOD_DEVICE, both.as_str()])
+        .allow_list_strings(&[doc, dev, both.as_str()])
         .map_err(xw)?
         .set_error_style(DataValidationErrorStyle::Information);
     let methods_col = col_index(COL_METHODS);
     ws.add_data_validation(1, methods_col, last, methods_col, &dv)
         .map_err(xw)?;
+    let dv = DataValidation::new()
+        .allow_any_value()
+        .set_input_title(n(lang, "証跡の書き方"))
+        .map_err(xw)?
+        .set_input_message(match lang {
+            Lang::Ja => evidence::HOWTO_JA,
+            Lang::En => evidence::HOWTO_EN,
+        })
+        .map_err(xw)?;
+    ws.add_data_validation(1, col_index(COL_EV_NAME), last, col_index(COL_EV_FILE), &dv)
+        .map_err(xw)?;
+    ws.set_column_hidden(col_index(COL_EV_RECORD)).map_err(xw)?;
     ws.set_freeze_panes(1, 1).map_err(xw)?;
-    print_setup(ws, c.answers.len() as u32, ANSWER_COLUMNS.len() as u16 - 1)?;
+    print_setup(ws, c.answers.len() as u32, ANSWER_COLUMNS.len() as u16 - 2)?;
     protect(ws);
     Ok(())
 }
@@ -521,174 +595,12 @@ fn method_label(m: MethodKind) -> &'static str {
 
 fn parse_method(s: &str) -> Option<MethodKind> {
     match s.trim() {
+        t if words::is(t, METHOD_DOCUMENT) => Some(MethodKind::DocumentReview),
+        t if words::is(t, METHOD_DEVICE) => Some(MethodKind::DeviceTest),
         METHOD_DOCUMENT | "document-review" | "ドキュメント" => {
             Some(MethodKind::DocumentReview)
         }
         METHOD_DEVICE | "device-test" => Some(MethodKind::DeviceTest),
-        _ => None,
-    }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '|' => out.push_str("\\|"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn encode_evidence(e: &Evidence) -> String {
-    let suffix = |external: bool| if external { EXTERNAL_SUFFIX } else { "" };
-    match e {
-        Evidence::Document(d) => {
-            let mut fields = vec![
-                format!("{KIND_DOCUMENT}{}", suffix(d.external)),
-                escape(&d.name),
-                escape(d.section.as_deref().unwrap_or_default()),
-                escape(d.path.as_deref().unwrap_or_default()),
-            ];
-            while fields.len() > 2 && fields.last().is_some_and(|f| f.is_empty()) {
-                fields.pop();
-            }
-            fields.join(" | ")
-        }
-        Evidence::DeviceTest(t) => {
-            let mut line = format!(
-                "{KIND_DEVICE_TEST}{} | {}",
-                suffix(t.external),
-                escape(&t.path)
-            );
-            if t.manifest_sha256.is_some() || !t.verdicts.is_empty() {
-                // Recorded by `attach`, not typed: kept as JSON so it comes
-                // back exactly.
-                let verdicts = if t.verdicts.is_empty() {
-                    String::new()
-                } else {
-                    serde_json::to_string(&t.verdicts).unwrap_or_default()
-                };
-                line.push_str(&format!(
-                    " | {} | {}",
-                    escape(t.manifest_sha256.as_deref().unwrap_or_default()),
-                    escape(&verdicts)
-                ));
-            }
-            line
-        }
-    }
-}
-
-fn parse_verdicts(s: &str) -> Option<Vec<crate::model::RecordedVerdict>> {
-    if s.trim().is_empty() {
-        return Some(Vec::new());
-    }
-    serde_json::from_str(s).ok()
-}
-
-/// Splits on unescaped bars and undoes the escapes; `None` on a dangling or
-/// unknown escape.
-fn split_fields(line: &str) -> Option<Vec<String>> {
-    let mut fields = vec![String::new()];
-    let mut chars = line.chars();
-    while let Some(ch) = chars.next() {
-        let cur = fields.last_mut()?;
-        match ch {
-            '\\' => match chars.next()? {
-                '\\' => cur.push('\\'),
-                '|' => cur.push('|'),
-                'n' => cur.push('\n'),
-                'r' => cur.push('\r'),
-                _ => return None,
-            },
-            '|' => fields.push(String::new()),
-            c => cur.push(c),
-        }
-    }
-    // Export writes ` | ` between fields: drop exactly that one blank on each
-    // side of a bar, so blanks that belong to a field survive.
-    let last = fields.len().saturating_sub(1);
-    Some(
-        fields
-            .into_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let f = if i > 0 {
-                    f.strip_prefix(' ').unwrap_or(&f)
-                } else {
-                    &f
-                };
-                let f = if i < last {
-                    f.strip_suffix(' ').unwrap_or(f)
-                } else {
-                    f
-                };
-                f.to_string()
-            })
-            .collect(),
-    )
-}
-
-const EVIDENCE_SYNTAX_JA: &str = "証跡は1行に1つ、「文書 | 文書名 | 章・ページ | ファイル」または「実機テスト | 結果ファイル」と書いてください。フォルダ外に保管するものは種別の後に (外部保管) を付けます（| は \\| と書きます）";
-const EVIDENCE_SYNTAX: &str = "write one evidence per line as `文書 | name | section | path` or `実機テスト | result file path`, adding (外部保管) after the kind for evidence kept outside the checklist folder (escape | as \\|)";
-
-fn decode_evidence(line: &str) -> Option<Evidence> {
-    let fields = split_fields(line)?;
-    let mut it = fields.into_iter();
-    let kind: String = it
-        .next()?
-        .chars()
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            c => c,
-        })
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let (base, external) = match kind.strip_suffix(EXTERNAL_SUFFIX) {
-        Some(b) => (b.to_string(), true),
-        None => match kind.strip_suffix("(external)") {
-            Some(b) => (b.to_string(), true),
-            None => (kind, false),
-        },
-    };
-    let opt = |s: Option<String>| s.filter(|s| !s.is_empty());
-    match base.as_str() {
-        KIND_DOCUMENT | "document" => {
-            let name = it.next()?;
-            let section = opt(it.next());
-            let path = opt(it.next());
-            if it.next().is_some() {
-                return None;
-            }
-            Some(Evidence::Document(DocumentRef {
-                name,
-                section,
-                path,
-                external,
-            }))
-        }
-        KIND_DEVICE_TEST | "device-test" => {
-            let path = it.next()?;
-            let manifest_sha256 = opt(it.next());
-            let verdicts = match it.next() {
-                Some(v) => parse_verdicts(&v)?,
-                None => Vec::new(),
-            };
-            if it.next().is_some() {
-                return None;
-            }
-            Some(Evidence::DeviceTest(TestResultRef {
-                path,
-                external,
-                manifest_sha256,
-                verdicts,
-            }))
-        }
         _ => None,
     }
 }
@@ -747,13 +659,15 @@ fn serial_to_date(serial: f64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-struct Sheet<'a> {
-    file: &'a str,
+struct Sheet {
     name: &'static str,
+    lang: Lang,
     range: Range<Data>,
+    /// Header cells already suggested for missing columns.
+    next_free_col: std::cell::Cell<u32>,
 }
 
-impl Sheet<'_> {
+impl Sheet {
     fn rows(&self) -> (u32, u32) {
         match (self.range.start(), self.range.end()) {
             (Some(s), Some(e)) => (s.0, e.0),
@@ -765,26 +679,46 @@ impl Sheet<'_> {
         self.range.end().map_or(0, |e| e.1)
     }
 
-    /// Column of each wanted header in row 1.
+    /// Column of a header in row 1, if there is one.
+    fn column(&self, key: &'static str) -> Option<u32> {
+        let name = n(self.lang, key);
+        (0..=self.last_col()).find(|&c| {
+            let head = cell_text(&self.range, 0, c);
+            head.trim() == name || head.trim() == key
+        })
+    }
+
+    /// Column of each wanted header in row 1; a missing one is recorded
+    /// as a problem at a free header cell, where it could be typed.
     fn columns<const N: usize>(
         &self,
         wanted: [&'static str; N],
-    ) -> Result<[u32; N], ChecklistError> {
-        let mut found = [0u32; N];
-        for (i, name) in wanted.iter().enumerate() {
-            let col = (0..=self.last_col())
-                .find(|&c| cell_text(&self.range, 0, c).trim() == *name)
-                .ok_or_else(|| ChecklistError::MissingColumn {
-                    file: self.file.to_string(),
+        bad: &mut Vec<CellProblem>,
+    ) -> [Option<u32>; N] {
+        let wanted = wanted.map(|k| (k, n(self.lang, k)));
+        let expected = wanted.map(|(_, name)| name).join("」「");
+        let expected_en = wanted.map(|(_, name)| name).join("`, `");
+        wanted.map(|(key, name)| {
+            let found = self.column(key);
+            if found.is_none() {
+                let free = self.last_col() + 1 + self.next_free_col.get();
+                self.next_free_col.set(self.next_free_col.get() + 1);
+                bad.push(CellProblem {
                     sheet: self.name,
-                    column: name,
-                    expected: wanted.join(", "),
-                })?;
-            if let Some(slot) = found.get_mut(i) {
-                *slot = col;
+                    cell: cell_name(0, free),
+                    value: String::new(),
+                    expected: Text {
+                        ja: format!(
+                            "見出し「{name}」の列がありません。1行目のこのセルに「{name}」と入力し、その列に記入してください（このシートに必要な見出し: 「{expected}」）"
+                        ),
+                        en: format!(
+                            "there is no column `{name}`; type `{name}` into this header cell and fill in the column (this sheet needs the headers `{expected_en}`)"
+                        ),
+                    },
+                });
             }
-        }
-        Ok(found)
+            found
+        })
     }
 
     /// Records a cell that cannot be read; reading goes on so every such
@@ -797,6 +731,11 @@ impl Sheet<'_> {
         ja: impl Into<String>,
         en: impl Into<String>,
     ) {
+        // A cell of a missing row or column: the missing row or column is
+        // reported already.
+        if row == u32::MAX || col == u32::MAX {
+            return;
+        }
         out.push(CellProblem {
             sheet: self.name,
             cell: cell_name(row, col),
@@ -828,9 +767,31 @@ pub struct CellProblem {
 }
 
 impl CellProblem {
-    /// `チェックリスト!D13`.
+    /// `チェックリスト!D13`, or the sheet alone when the sheet is missing.
     pub fn place(&self) -> String {
-        format!("{}!{}", self.sheet, self.cell)
+        if self.cell.is_empty() {
+            self.sheet.to_string()
+        } else {
+            format!("{}!{}", self.sheet, self.cell)
+        }
+    }
+
+    /// The place, what it holds and what to type there, in `lang`.
+    pub fn message(&self, lang: jcstar_criteria::Lang) -> String {
+        let expected = self.expected.get(lang);
+        match (self.value.trim().is_empty(), lang) {
+            (true, _) => format!("{}: {expected}", self.place()),
+            (false, jcstar_criteria::Lang::Ja) => format!(
+                "{}: `{}` は受け付けられません。{expected}",
+                self.place(),
+                self.value
+            ),
+            (false, jcstar_criteria::Lang::En) => format!(
+                "{}: `{}` is not accepted; {expected}",
+                self.place(),
+                self.value
+            ),
+        }
     }
 }
 
@@ -845,6 +806,8 @@ pub struct WorkbookMap {
     /// Basic-information field path → row.
     basic_rows: Vec<(&'static str, u32)>,
     basic_value_col: u32,
+    /// The workbook's language (its sheet and column names).
+    lang: Lang,
 }
 
 /// Checklist field paths of the basic-information rows.
@@ -888,12 +851,35 @@ impl WorkbookMap {
                 "result" => COL_RESULT,
                 "na-reason" => COL_NA,
                 "methods" => COL_METHODS,
-                "evidence" => COL_EVIDENCE,
+                "evidence" => match tail.rsplit_once('.').map(|(_, f)| f) {
+                    Some("section") => COL_EV_SECTION,
+                    Some("path") => COL_EV_FILE,
+                    _ => COL_EV_NAME,
+                },
                 "notes" => COL_NOTES,
                 _ => return None,
             };
-            let c = self.answer_cols.iter().find(|(n, _)| *n == col)?.1;
-            return Some(format!("{SHEET_ANSWERS}!{}", cell_name(row, c)));
+            let c = self
+                .answer_cols
+                .iter()
+                .find(|(n, _)| *n == col)
+                .or_else(|| {
+                    // A workbook of the earlier layout keeps all evidence
+                    // in one cell.
+                    (name == "evidence")
+                        .then(|| {
+                            self.answer_cols
+                                .iter()
+                                .find(|(n, _)| *n == COL_EVIDENCE_OLD)
+                        })
+                        .flatten()
+                })?
+                .1;
+            return Some(format!(
+                "{}!{}",
+                n(self.lang, SHEET_ANSWERS),
+                cell_name(row, c)
+            ));
         }
         let row = self
             .basic_rows
@@ -901,7 +887,8 @@ impl WorkbookMap {
             .find(|(f, _)| *f == field)
             .map(|(_, r)| *r)?;
         Some(format!(
-            "{SHEET_BASIC}!{}",
+            "{}!{}",
+            n(self.lang, SHEET_BASIC),
             cell_name(row, self.basic_value_col)
         ))
     }
@@ -910,16 +897,21 @@ impl WorkbookMap {
 /// A hint written for the TOML/JSON files, in the words of the workbook:
 /// field names become column and row names, keywords the dropdown labels.
 pub fn hint_for_workbook(hint: &str) -> String {
-    const WORDS: [(&str, &str); 16] = [
+    const WORDS: [(&str, &str); 18] = [
         (
             "kind = \"device-test\"",
-            "「実機テスト | 結果ファイル」の行",
+            "「証跡の文書名」列が「実機テスト」の行",
         ),
         (
             "kind = \"document\"",
-            "「文書 | 文書名 | 章・ページ | ファイル」の行",
+            "「証跡の文書名」「証跡の章・ページ」「証跡のファイル」列の行",
         ),
-        ("external = true", "種別の後に (外部保管)"),
+        (
+            "set external = true",
+            "start the file with (外部保管) in the 「証跡のファイル」 column",
+        ),
+        ("external = true", "「証跡のファイル」列の先頭に (外部保管)"),
+        ("`path`", "「証跡のファイル」列"),
         ("`na-reason`", "「NAであることの理由」列"),
         ("`methods`", "「評価手法」列"),
         ("`notes`", "「備考」列"),
@@ -950,6 +942,72 @@ pub fn hint_for_workbook(hint: &str) -> String {
     out
 }
 
+impl WorkbookMap {
+    /// A hint written for the TOML/JSON files, in the words of this
+    /// workbook: field names become its column and row names, keywords its
+    /// dropdown labels.
+    pub fn hint(&self, hint: &str) -> String {
+        if self.lang == Lang::Ja {
+            return hint_for_workbook(hint);
+        }
+        let q = |k: &'static str| format!("“{}”", n(Lang::En, k));
+        let words: Vec<(&str, String)> = vec![
+            (
+                "kind = \"device-test\"",
+                format!("a line whose {} is {}", q(COL_EV_NAME), q(METHOD_DEVICE)),
+            ),
+            (
+                "kind = \"document\"",
+                format!(
+                    "a line of the {}, {} and {} columns",
+                    q(COL_EV_NAME),
+                    q(COL_EV_SECTION),
+                    q(COL_EV_FILE)
+                ),
+            ),
+            (
+                "set external = true",
+                format!("start the {} with (kept elsewhere)", q(COL_EV_FILE)),
+            ),
+            (
+                "external = true",
+                format!("(kept elsewhere) at the start of the {}", q(COL_EV_FILE)),
+            ),
+            ("`path`", format!("the {} column", q(COL_EV_FILE))),
+            ("`na-reason`", format!("the {} column", q(COL_NA))),
+            ("`methods`", format!("the {} column", q(COL_METHODS))),
+            ("`notes`", format!("the {} column", q(COL_NOTES))),
+            ("\"device-test\"", q(METHOD_DEVICE)),
+            ("\"document-review\"", q(METHOD_DOCUMENT)),
+            (
+                "[giteki]",
+                format!(
+                    "the {} and {} rows",
+                    q(row::GITEKI_MARK),
+                    q(row::GITEKI_NUMBER)
+                ),
+            ),
+            (
+                "not-applicable",
+                Outcome::NotApplicable.label_en().to_string(),
+            ),
+            (
+                "does-not-conform",
+                Outcome::DoesNotConform.label_en().to_string(),
+            ),
+            ("deemed-met", Outcome::DeemedMet.label_en().to_string()),
+        ];
+        let mut out = hint.to_string();
+        for (from, to) in words {
+            out = out.replace(from, &to);
+        }
+        for (field, label) in BASIC_FIELD_ROWS {
+            out = out.replace(&format!("`{field}`"), &q(label));
+        }
+        out
+    }
+}
+
 /// What rewriting this workbook from its checklist would throw away, if
 /// anything: sheets, cell notes, drawings or columns the vendor added.
 /// `None` when a rewrite keeps everything the workbook holds.
@@ -961,7 +1019,11 @@ pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
     let extra: Vec<String> = wb
         .sheet_names()
         .into_iter()
-        .filter(|n| n != SHEET_BASIC && n != SHEET_ANSWERS)
+        .filter(|s| {
+            ![Lang::Ja, Lang::En]
+                .iter()
+                .any(|l| s == n(*l, SHEET_BASIC) || s == n(*l, SHEET_ANSWERS))
+        })
         .collect();
     if !extra.is_empty() {
         return Some(format!(
@@ -992,10 +1054,17 @@ pub fn what_a_rewrite_loses(bytes: &[u8]) -> Option<String> {
             "it holds cell notes, drawings or other additions ({name})"
         ));
     }
-    let known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(n, _)| *n).collect();
+    let lang = lang_of_sheets(&wb.sheet_names());
+    let mut known: Vec<&str> = ANSWER_COLUMNS.iter().map(|(c, _)| n(lang, c)).collect();
+    known.push(n(lang, COL_EVIDENCE_OLD));
     for (sheet, cols) in [
-        (SHEET_ANSWERS, known),
-        (SHEET_BASIC, vec![COL_ITEM, COL_VALUE, COL_HOWTO]),
+        (n(lang, SHEET_ANSWERS), known),
+        (
+            n(lang, SHEET_BASIC),
+            [COL_ITEM, COL_VALUE, COL_HOWTO]
+                .map(|c| n(lang, c))
+                .to_vec(),
+        ),
     ] {
         let Ok(range) = wb.worksheet_range(sheet) else {
             continue;
@@ -1033,6 +1102,24 @@ pub fn from_xlsx_bytes(bytes: &[u8], origin: &str) -> Result<Checklist, Checklis
     from_xlsx_bytes_mapped(bytes, origin).map(|(c, _)| c)
 }
 
+/// The language a workbook is written in, by its sheet names; Japanese
+/// unless it has an English sheet and no Japanese one.
+fn lang_of_sheets(names: &[String]) -> Lang {
+    let has = |lang, key| names.iter().any(|s| s == n(lang, key));
+    let en = has(Lang::En, SHEET_ANSWERS) || has(Lang::En, SHEET_BASIC);
+    let ja = has(Lang::Ja, SHEET_ANSWERS) || has(Lang::Ja, SHEET_BASIC);
+    if en && !ja { Lang::En } else { Lang::Ja }
+}
+
+/// The language of the workbook `bytes` (Japanese when unreadable), so a
+/// rewrite keeps it.
+pub fn language_of(bytes: &[u8]) -> Lang {
+    match Xlsx::new(Cursor::new(bytes)) {
+        Ok(wb) => lang_of_sheets(&wb.sheet_names()),
+        Err(_) => Lang::Ja,
+    }
+}
+
 /// [`from_xlsx_bytes`], also telling where each field sits. Every cell that
 /// cannot be read is reported at once, in [`ChecklistError::Cells`].
 pub fn from_xlsx_bytes_mapped(
@@ -1044,87 +1131,124 @@ pub fn from_xlsx_bytes_mapped(
         message: e.to_string(),
     })?;
     let names = wb.sheet_names();
-    let mut sheet = |name: &'static str| -> Result<Sheet<'_>, ChecklistError> {
-        if !names.iter().any(|n| n == name) {
-            return Err(ChecklistError::MissingSheet {
-                file: origin.to_string(),
-                sheet: name,
-                found: names.join(", "),
-            });
-        }
-        let range = wb
-            .worksheet_range(name)
-            .map_err(|e| ChecklistError::Workbook {
-                file: origin.to_string(),
-                message: format!("sheet `{name}`: {e}"),
-            })?;
-        Ok(Sheet {
-            file: origin,
-            name,
-            range,
-        })
-    };
-    let basic = sheet(SHEET_BASIC)?;
-    let answers = sheet(SHEET_ANSWERS)?;
+    let lang = lang_of_sheets(&names);
     let mut problems = Vec::new();
-    let mut map = WorkbookMap::default();
-    let read = read_answers(&answers, &mut problems, &mut map)?;
-    let mut checklist = read_basic(&basic, read, &mut problems, &mut map)?;
-    if !problems.is_empty() {
-        return Err(ChecklistError::Cells {
+    let mut open = |key: &'static str, problems: &mut Vec<CellProblem>| -> Option<Sheet> {
+        let name = n(lang, key);
+        if !names.iter().any(|n| n == name) {
+            let found = names.join(", ");
+            problems.push(CellProblem {
+                sheet: name,
+                cell: String::new(),
+                value: String::new(),
+                expected: Text {
+                    ja: format!(
+                        "シート「{name}」がありません（あるシート: {found}）。シート名を「{name}」に直すか、`jcstar checklist init` か `export --xlsx` で作った様式に書き写してください"
+                    ),
+                    en: format!(
+                        "the workbook has no sheet `{name}` (sheets found: {found}); rename the sheet to `{name}`, or copy the answers into a workbook made by `jcstar checklist init` or `export --xlsx`"
+                    ),
+                },
+            });
+            return None;
+        }
+        match wb.worksheet_range(name) {
+            Ok(range) => Some(Sheet {
+                name,
+                lang,
+                range,
+                next_free_col: std::cell::Cell::new(0),
+            }),
+            Err(e) => {
+                problems.push(CellProblem {
+                    sheet: name,
+                    cell: String::new(),
+                    value: String::new(),
+                    expected: Text {
+                        ja: format!("シート「{name}」を読めません（{e}）。表計算ソフトで開いて保存し直してください"),
+                        en: format!("sheet `{name}` cannot be read ({e}); open and save it again in a spreadsheet program"),
+                    },
+                });
+                None
+            }
+        }
+    };
+    let basic = open(SHEET_BASIC, &mut problems);
+    let answers = open(SHEET_ANSWERS, &mut problems);
+    let mut map = WorkbookMap {
+        lang,
+        ..WorkbookMap::default()
+    };
+    // Each sheet is read even when the other is missing, so one pass
+    // reports everything that needs fixing.
+    let read = answers
+        .map(|s| read_answers(&s, &mut problems, &mut map))
+        .unwrap_or_default();
+    let checklist = basic.map(|s| read_basic(&s, read, &mut problems, &mut map));
+    match checklist {
+        Some(mut checklist) if problems.is_empty() => {
+            checklist.normalize();
+            Ok((checklist, map))
+        }
+        _ => Err(ChecklistError::Cells {
             file: origin.to_string(),
             problems,
-        });
+        }),
     }
-    checklist.normalize();
-    Ok((checklist, map))
 }
 
 fn read_basic(
-    s: &Sheet<'_>,
+    s: &Sheet,
     answers: Vec<Answer>,
     bad: &mut Vec<CellProblem>,
     map: &mut WorkbookMap,
-) -> Result<Checklist, ChecklistError> {
-    let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE])?;
+) -> Checklist {
+    let [item_col, value_col] = s.columns([COL_ITEM, COL_VALUE], bad);
     let (first, last) = s.rows();
-    let missing: Vec<&str> = BASIC_ROWS
-        .iter()
-        .map(|(l, _)| *l)
-        .filter(|l| !OPTIONAL_ROWS.contains(l))
-        .filter(|l| !(first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == *l))
-        .collect();
-    if let Some(label) = missing.first() {
-        return Err(ChecklistError::MissingRow {
-            file: s.file.to_string(),
-            sheet: s.name,
-            label,
-            expected: missing.join(", "),
-        });
-    }
-    let find = |label: &str| -> u32 {
-        (first.max(1)..=last)
-            .find(|&r| cell_text(&s.range, r, item_col).trim() == label)
-            .unwrap_or(0)
+    let find = |key: &'static str| -> Option<u32> {
+        let item_col = item_col?;
+        let label = n(s.lang, key);
+        (first.max(1)..=last).find(|&r| {
+            let t = cell_text(&s.range, r, item_col);
+            t.trim() == label || t.trim() == key
+        })
     };
+    if item_col.is_some() {
+        let mut free_row = last + 1;
+        for (key, _) in BASIC_ROWS {
+            if OPTIONAL_ROWS.contains(&key) || find(key).is_some() {
+                continue;
+            }
+            let label = n(s.lang, key);
+            let value = cell_name(free_row, value_col.unwrap_or(1));
+            bad.push(CellProblem {
+                sheet: s.name,
+                cell: cell_name(free_row, item_col.unwrap_or(0)),
+                value: String::new(),
+                expected: Text {
+                    ja: format!(
+                        "行「{label}」がありません。このセルに「{label}」と入力し、値を {value} に記入してください"
+                    ),
+                    en: format!(
+                        "there is no row `{label}`; type `{label}` into this cell and its value into {value}"
+                    ),
+                },
+            });
+            free_row += 1;
+        }
+    }
+    let value_col = value_col.unwrap_or(u32::MAX);
     map.basic_value_col = value_col;
     map.basic_rows = BASIC_FIELD_ROWS
         .iter()
-        .map(|(f, l)| (*f, find(l)))
+        .filter_map(|(f, l)| Some((*f, find(l)?)))
         .collect();
-    let present = |label: &str| {
-        (first.max(1)..=last).any(|r| cell_text(&s.range, r, item_col).trim() == label)
-    };
-    let text = |label: &str| {
-        if present(label) {
-            cell_text(&s.range, find(label), value_col)
-        } else {
-            String::new()
-        }
-    };
-    let opt = |label: &str| Some(text(label)).filter(|v| !v.trim().is_empty());
-    let list = |label: &str| -> Vec<String> {
-        text(label)
+    // A missing row or column reads as empty; it is already reported.
+    let find = |key: &'static str| find(key).unwrap_or(u32::MAX);
+    let text = |key: &'static str| cell_text(&s.range, find(key), value_col);
+    let opt = |key: &'static str| Some(text(key)).filter(|v| !v.trim().is_empty());
+    let list = |key: &'static str| -> Vec<String> {
+        text(key)
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
@@ -1191,16 +1315,18 @@ fn read_basic(
     }
 
     let companion_row = find(row::COMPANION);
-    let essential = match cell_text(&s.range, companion_row, value_col).trim() {
-        YES => true,
-        NO | "" => false,
+    let companion = cell_text(&s.range, companion_row, value_col);
+    let essential = match companion.trim() {
+        v if words::is(v, YES) => true,
+        v if v.is_empty() || words::is(v, NO) => false,
         _ => {
+            let (yes, no) = (n(s.lang, YES), n(s.lang, NO));
             s.bad(
                 bad,
                 companion_row,
                 value_col,
-                format!("「{YES}」か「{NO}」を選んでください"),
-                format!("choose `{YES}` (yes) or `{NO}` (no)"),
+                format!("「{yes}」か「{no}」を選んでください"),
+                format!("choose `{yes}` or `{no}`"),
             );
             false
         }
@@ -1233,18 +1359,18 @@ fn read_basic(
                 value_col,
                 format!(
                     "「{}」に番号があるので、マークの種類 T か A を選んでください",
-                    row::GITEKI_NUMBER
+                    n(s.lang, row::GITEKI_NUMBER)
                 ),
                 format!(
                     "a 技適 number is given in `{}`, so the mark must be `T` or `A`",
-                    row::GITEKI_NUMBER
+                    n(s.lang, row::GITEKI_NUMBER)
                 ),
             );
             None
         }
     };
 
-    Ok(Checklist {
+    Checklist {
         schema_version,
         catalog: CatalogRef {
             id: text(row::CATALOG_ID),
@@ -1281,40 +1407,56 @@ fn read_basic(
             evaluator: text(row::EVALUATOR),
         },
         answers,
-    })
+    }
 }
 
-fn read_answers(
-    s: &Sheet<'_>,
-    bad: &mut Vec<CellProblem>,
-    map: &mut WorkbookMap,
-) -> Result<Vec<Answer>, ChecklistError> {
-    let cols = s.columns([
-        COL_ID,
-        COL_RESULT,
-        COL_NA,
-        COL_METHODS,
-        COL_EVIDENCE,
-        COL_NOTES,
-    ])?;
-    let [id_c, result_c, na_c, methods_c, evidence_c, notes_c] = cols;
-    map.answer_cols = [
-        COL_ID,
-        COL_RESULT,
-        COL_NA,
-        COL_METHODS,
-        COL_EVIDENCE,
-        COL_NOTES,
-    ]
-    .into_iter()
-    .zip(cols)
-    .collect();
+fn read_answers(s: &Sheet, bad: &mut Vec<CellProblem>, map: &mut WorkbookMap) -> Vec<Answer> {
+    let found = s.columns([COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES], bad);
+    // A missing column reads as empty; it is already reported.
+    let cols = found.map(|c| c.unwrap_or(u32::MAX));
+    let [id_c, result_c, na_c, methods_c, notes_c] = cols;
+    // Evidence: the plain columns, the one-cell column of earlier
+    // workbooks, or both (a person may have added the new ones).
+    let old_c = s.column(COL_EVIDENCE_OLD);
+    let plain = [COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE].map(|n| s.column(n));
+    let plain_c = match plain {
+        [None, None, None] if old_c.is_some() => None,
+        _ => Some(
+            s.columns([COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE], bad)
+                .map(|c| c.unwrap_or(u32::MAX)),
+        ),
+    };
+    let record_c = s.column(COL_EV_RECORD);
+    map.answer_cols = [COL_ID, COL_RESULT, COL_NA, COL_METHODS, COL_NOTES]
+        .into_iter()
+        .zip(found)
+        .filter_map(|(n, c)| Some((n, c?)))
+        .collect();
+    if let Some(c) = old_c {
+        map.answer_cols.push((COL_EVIDENCE_OLD, c));
+    }
+    if let Some(pc) = plain_c {
+        map.answer_cols.extend(
+            [COL_EV_NAME, COL_EV_SECTION, COL_EV_FILE]
+                .into_iter()
+                .zip(pc)
+                .filter(|(_, c)| *c != u32::MAX),
+        );
+    }
+    let mut read_cols: Vec<u32> = cols.to_vec();
+    read_cols.extend(old_c);
+    read_cols.extend(plain_c.into_iter().flatten());
     let (_, last) = s.rows();
-    let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label_ja()).collect();
+    let accepted: Vec<&str> = Outcome::ALL.iter().map(|o| o.label(s.lang)).collect();
     let mut answers = Vec::new();
     for r in 1..=last {
         let get = |c: u32| cell_text(&s.range, r, c);
-        if cols.iter().all(|&c| get(c).trim().is_empty()) {
+        // A row holding only `-` in the evidence columns is as blank as
+        // one with nothing.
+        if read_cols
+            .iter()
+            .all(|&c| get(c).lines().all(|l| evidence::is_blank(l.trim())))
+        {
             continue;
         }
         let criterion = get(id_c).trim().to_string();
@@ -1339,7 +1481,7 @@ fn read_answers(
         });
         let mut methods = Vec::new();
         for line in get(methods_c)
-            .split(['\n', '・', '、'])
+            .split(['\n', '・', '、', '+', ','])
             .filter(|l| !l.trim().is_empty())
         {
             match parse_method(line) {
@@ -1349,17 +1491,48 @@ fn read_answers(
                     r,
                     methods_c,
                     format!(
-                        "1行に1つ、「{METHOD_DOCUMENT}」か「{METHOD_DEVICE}」と入力してください"
+                        "1行に1つ、「{}」か「{}」と入力してください",
+                        n(s.lang, METHOD_DOCUMENT),
+                        n(s.lang, METHOD_DEVICE)
                     ),
-                    format!("one method per line: `{METHOD_DOCUMENT}` or `{METHOD_DEVICE}`"),
+                    format!(
+                        "one method per line: `{}` or `{}`",
+                        n(s.lang, METHOD_DOCUMENT),
+                        n(s.lang, METHOD_DEVICE)
+                    ),
                 ),
             }
         }
-        let mut evidence = Vec::new();
-        for line in get(evidence_c).lines().filter(|l| !l.trim().is_empty()) {
-            match decode_evidence(line) {
-                Some(e) => evidence.push(e),
-                None => s.bad(bad, r, evidence_c, EVIDENCE_SYNTAX_JA, EVIDENCE_SYNTAX),
+        let mut items = Vec::new();
+        if let Some(c) = old_c {
+            for line in get(c).lines().filter(|l| !l.trim().is_empty()) {
+                match evidence::decode_legacy_line(line) {
+                    Some(e) => items.push(e),
+                    None => s.bad(
+                        bad,
+                        r,
+                        c,
+                        evidence::LEGACY_SYNTAX_JA,
+                        evidence::LEGACY_SYNTAX_EN,
+                    ),
+                }
+            }
+        }
+        if let Some([name_c, section_c, file_c]) = plain_c {
+            let cells = evidence::EvidenceCells {
+                name: get(name_c),
+                section: get(section_c),
+                file: get(file_c),
+                record: record_c.map(get).unwrap_or_default(),
+            };
+            let (read, problems) = evidence::decode(&cells);
+            items.extend(read);
+            for (part, ja, en) in problems {
+                let c = match part {
+                    evidence::Part::Section => section_c,
+                    evidence::Part::Record => record_c.unwrap_or(name_c),
+                };
+                s.bad(bad, r, c, ja, en);
             }
         }
         let opt = |c: u32| Some(get(c)).filter(|v| !v.trim().is_empty());
@@ -1370,10 +1543,10 @@ fn read_answers(
             na_reason: opt(na_c),
             methods,
             notes: opt(notes_c),
-            evidence,
+            evidence: items,
         });
     }
-    Ok(answers)
+    answers
 }
 
 #[cfg(test)]
@@ -1392,58 +1565,5 @@ mod tests {
         assert_eq!(serial_to_date(25569.0), "1970-01-01");
         assert_eq!(serial_to_date(46337.0), "2026-11-11");
         assert_eq!(serial_to_date(45351.0), "2024-02-29");
-    }
-
-    #[test]
-    fn evidence_lines_round_trip() {
-        let items = [
-            Evidence::Document(DocumentRef {
-                name: "仕様書 | 第2版 \\ draft\n改訂".into(),
-                section: Some("3.2".into()),
-                path: None,
-                external: true,
-            }),
-            Evidence::Document(DocumentRef {
-                name: "manual".into(),
-                section: None,
-                path: Some("docs/manual.pdf".into()),
-                external: false,
-            }),
-            Evidence::DeviceTest(TestResultRef {
-                path: "evidence/login.json".into(),
-                external: false,
-                ..TestResultRef::default()
-            }),
-            Evidence::DeviceTest(TestResultRef {
-                path: "../lab/report.json".into(),
-                external: true,
-                manifest_sha256: Some("ab12".into()),
-                verdicts: vec![crate::model::RecordedVerdict {
-                    criterion: "S1.1-13②".into(),
-                    verdict: crate::evidence::Verdict::NotTested,
-                    reasons: vec!["scanner | not\n run".into()],
-                }],
-            }),
-            Evidence::Document(DocumentRef {
-                name: "  padded ".into(),
-                section: Some(" § 2 ".into()),
-                path: Some("a b.pdf ".into()),
-                external: false,
-            }),
-            Evidence::DeviceTest(TestResultRef {
-                path: String::new(),
-                external: true,
-                ..TestResultRef::default()
-            }),
-        ];
-        for e in items {
-            assert_eq!(decode_evidence(&encode_evidence(&e)), Some(e));
-        }
-        assert_eq!(decode_evidence("写真 | x"), None);
-        assert_eq!(decode_evidence("文書 | a \\q"), None);
-        assert!(matches!(
-            decode_evidence("実機テスト（外部保管） | TR-1"),
-            Some(Evidence::DeviceTest(TestResultRef { external: true, .. }))
-        ));
     }
 }
