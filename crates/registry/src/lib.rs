@@ -56,6 +56,7 @@ pub mod model;
 pub mod number;
 mod queries;
 pub mod signing;
+pub mod snapshot;
 mod store;
 pub mod testing;
 
