@@ -54,6 +54,15 @@ pub struct Args {
     /// bound).
     #[arg(long, value_name = "N")]
     expensive_lanes: Option<usize>,
+    /// The operator's signing key directory (`jcstar registry keys create`):
+    /// publishes its public keys at /.well-known/jcstar-keys.json and signs
+    /// what the server hands out as proof.
+    #[arg(long, value_name = "DIR", env = "JCSTAR_KEYS")]
+    keys: Option<std::path::PathBuf>,
+    /// Write a signed snapshot of all labels into DIR each day (Japan time)
+    /// and serve the snapshots under /open-data. Needs --keys.
+    #[arg(long, value_name = "DIR", requires = "keys")]
+    open_data: Option<std::path::PathBuf>,
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
@@ -125,11 +134,28 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.expensive_lanes {
         rate_limits.expensive_concurrency = n;
     }
+    let signer = match &args.keys {
+        Some(dir) => Some(std::sync::Arc::new(
+            jcstar_registry::signing::KeyDir::open(dir)
+                .map_err(|e| anyhow::anyhow!("--keys: {}", e.message(ctx.lang)))?,
+        )),
+        None => None,
+    };
+    if let (Some(keys), Some(dir)) = (&signer, &args.open_data) {
+        tokio::spawn(jcstar_web::opendata::keep_daily_snapshots(
+            registry.clone(),
+            keys.clone(),
+            dir.clone(),
+            base_url.clone(),
+        ));
+    }
     let config = jcstar_web::Config {
         base_url: base_url.clone(),
         body_limit: args.body_limit,
         client_ip_header,
         rate_limits,
+        signer,
+        open_data: args.open_data.clone(),
         ..Default::default()
     };
     let serve_options = jcstar_web::ServeOptions {

@@ -209,8 +209,8 @@ pub struct ContactRequest {
 
 /// One label with its dated history (the product page's data).
 #[utoipa::path(get, path = "/api/v1/labels/{number}", tag = "public",
-    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
-        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 400"),
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 404 (no label can have it)"),
         LangOnly),
     responses(
         (status = 200, body = ProductPage),
@@ -805,7 +805,7 @@ macro_rules! label_write {
     ($(#[$doc:meta])* $name:ident, $method:ident, $path:literal, $body:ty, |$st:ident, $actor:ident, $n:ident, $b:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path($method, path = $path, tag = "labels",
-            params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+            params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
                 description = "Registration number, e.g. JCS1-2026-000123-K"), LangOnly),
             request_body = $body,
             responses((status = 200, body = Label),

@@ -4,6 +4,7 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use jcstar_registry::number::NumberError;
 use jcstar_registry::{Actor, Error as RegError, Role};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -73,6 +74,15 @@ impl ApiError {
             RegError::Denied(d) => ApiError::new(StatusCode::FORBIDDEN, d.to_string()),
             RegError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, err.to_string()),
             RegError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, err.to_string()),
+            // A well-formed number whose check character disagrees names no
+            // label that can exist: it is not found, and the message says
+            // it was probably mistyped.
+            RegError::Number(ref n @ NumberError::Check { .. }) => ApiError::field(
+                StatusCode::NOT_FOUND,
+                n.to_string(),
+                "number",
+                "the registration number as printed on the label; its last character is computed from the rest",
+            ),
             RegError::Number(ref n) => {
                 let msg = n.to_string();
                 ApiError::field(

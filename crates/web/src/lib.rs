@@ -31,6 +31,7 @@ pub mod error;
 pub mod i18n;
 pub mod label;
 pub mod limit;
+pub mod opendata;
 pub mod pages;
 pub mod query;
 
@@ -55,6 +56,12 @@ pub struct Config {
     /// address (e.g. `x-forwarded-for`; its last entry is used). Without
     /// it, the connection's peer address is the client.
     pub client_ip_header: Option<header::HeaderName>,
+    /// The operator's signing keys: their public set is published at
+    /// `/.well-known/jcstar-keys.json` and they sign what the server hands
+    /// out as proof.
+    pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
+    /// Where the signed daily snapshots live (served under `/open-data/`).
+    pub open_data: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -65,6 +72,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
             client_ip_header: None,
+            signer: None,
+            open_data: None,
         }
     }
 }
@@ -100,6 +109,8 @@ pub struct AppState {
     pub chain: Arc<tokio::sync::Mutex<()>>,
     /// The OpenAPI document, rendered once.
     openapi_json: Arc<str>,
+    pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
+    pub open_data: Option<Arc<std::path::Path>>,
 }
 
 impl AppState {
@@ -121,6 +132,8 @@ impl AppState {
             limiter: Arc::new(limit::Limiter::new(limits, client_ip_header)),
             chain: Arc::new(tokio::sync::Mutex::new(())),
             openapi_json: Arc::from(""),
+            signer: None,
+            open_data: None,
         }
     }
 
@@ -174,6 +187,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(openapi_document))
         .routes(routes!(stylesheet))
         .routes(routes!(healthz))
+        .routes(routes!(opendata::keys))
+        .routes(routes!(opendata::page))
+        .routes(routes!(opendata::file))
         .split_for_parts()
 }
 
@@ -185,6 +201,8 @@ pub fn router(registry: Registry, config: &Config) -> Router {
         &config.rate_limits,
         config.client_ip_header.clone(),
     );
+    state.signer = config.signer.clone();
+    state.open_data = config.open_data.as_deref().map(Arc::from);
     let body_limit = config.body_limit;
     let (routes, openapi) = routes();
     state.openapi_json = Arc::from(

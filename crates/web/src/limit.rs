@@ -110,7 +110,8 @@ pub fn classify(path: &str) -> Class {
         || path == "/api/v1/labels"
         || path == "/api/v1/feed"
         || path == "/api/v1/chain"
-        || path.starts_with("/api/v1/export/");
+        || path.starts_with("/api/v1/export/")
+        || path.starts_with("/open-data/");
     if expensive {
         Class::Expensive
     } else {

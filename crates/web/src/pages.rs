@@ -20,6 +20,7 @@ use crate::cache::Format;
 use crate::i18n::{self, Tr};
 use crate::label::{LabelArt, label_png, label_svg};
 use crate::query::{ImageParams, LangOnly, PageQuery, SearchParams};
+use jcstar_registry::number::NumberError;
 
 /// What every page's frame needs.
 pub struct Chrome {
@@ -29,7 +30,7 @@ pub struct Chrome {
     pub alt_href: String,
 }
 
-fn lang_of(params: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
+pub(crate) fn lang_of(params: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
     i18n::negotiate(
         params.get("lang").map(String::as_str),
         headers
@@ -38,7 +39,7 @@ fn lang_of(params: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
     )
 }
 
-fn chrome(
+pub(crate) fn chrome(
     lang: Lang,
     title: impl Into<String>,
     uri: &Uri,
@@ -80,7 +81,7 @@ fn encode_query(pairs: &[(&str, &str)]) -> String {
 }
 
 /// An HTML answer; the language depends on headers, so caches must know.
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+pub(crate) fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     match body {
         Ok(b) => {
             let mut resp = (status, Html(b)).into_response();
@@ -379,7 +380,12 @@ fn error_page(lang: Lang, uri: &Uri, params: &HashMap<String, String>, err: RegE
             None,
         ),
         RegError::Number(e) => message_page(
-            StatusCode::BAD_REQUEST,
+            // A wrong check character names no label that can exist.
+            if matches!(e, NumberError::Check { .. }) {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::BAD_REQUEST
+            },
             lang,
             uri,
             params,
@@ -540,8 +546,8 @@ struct LabelTpl {
 
 /// The product information page of a label.
 #[utoipa::path(get, path = "/labels/{number}", tag = "pages",
-    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
-        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 400"),
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K; a wrong check character is 404 (no label can have it)"),
         LangOnly),
     responses((status = 200, description = "The page", content_type = "text/html", body = String),
         (status = 400, description = "Not a valid registration number", content_type = "text/html", body = String),
@@ -590,7 +596,7 @@ pub async fn label_page(
 /// The label image as SVG. A label that is not active carries its status
 /// across the image.
 #[utoipa::path(get, path = "/labels/{number}/label.svg", tag = "pages",
-    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
         description = "Registration number, e.g. JCS1-2026-000123-K"),
         LangOnly),
     responses((status = 200, description = "The label", content_type = "image/svg+xml", body = String),
@@ -609,7 +615,7 @@ pub async fn label_image_svg(
 /// The label image as PNG. A label that is not active carries its status
 /// across the image.
 #[utoipa::path(get, path = "/labels/{number}/label.png", tag = "pages",
-    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-[0-9]{6}-[0-9A-Za-z]$",
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
         description = "Registration number, e.g. JCS1-2026-000123-K"),
         ImageParams),
     responses((status = 200, description = "The label", content_type = "image/png", body = Vec<u8>),

@@ -19,6 +19,10 @@ struct Server {
     db: Option<TestDb>,
     http: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
+    /// The operator's signing keys and the open-data directory.
+    _files: tempfile::TempDir,
+    /// The day whose signed snapshot is in the open-data directory.
+    snapshot_day: NaiveDate,
 }
 
 impl Server {
@@ -34,8 +38,19 @@ impl Server {
         let reg = db.open(clock.clone()).await.expect("open registry");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let files = tempfile::tempdir().unwrap();
+        let keys = Arc::new(
+            jcstar_registry::signing::KeyDir::create(&files.path().join("keys"), reg.now())
+                .unwrap(),
+        );
+        let open_data = files.path().join("open-data");
+        let snapshot = jcstar_registry::snapshot::write_daily(&reg, &keys, &open_data, None)
+            .await
+            .unwrap();
         let config = jcstar_web::Config {
             base_url: base.clone(),
+            signer: Some(keys),
+            open_data: Some(open_data),
             ..Default::default()
         };
         let app = jcstar_web::router(reg.clone(), &config);
@@ -49,6 +64,8 @@ impl Server {
             db: Some(db),
             http: reqwest::Client::new(),
             task,
+            _files: files,
+            snapshot_day: snapshot.date,
         }
     }
 
@@ -883,15 +900,32 @@ async fn bad_input_is_a_4xx_json_naming_the_field(backend: Backend) {
     let mut bad = good.clone();
     let last = bad.pop().unwrap();
     bad.push(if last == '0' { '1' } else { '0' });
+    // A wrong check character names no label that can exist: 404, with
+    // the hint that the number was mistyped.
     let (st, html) = s.get(&format!("/labels/{bad}")).await;
-    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(
         html.contains("登録番号が正しくありません") && html.contains("check character"),
         "{html}"
     );
     let (st, v) = s.get_json(&format!("/api/v1/labels/{bad}"), None).await;
-    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(v["field"], "number");
+    assert!(v["error"].as_str().unwrap().contains("mistyped"), "{v}");
+    // Not the form of a number at all: 400.
+    for malformed in [
+        "JCS1-2026-000999-Q",
+        "JCS7-2026-000999-1",
+        "JCS1-26-000999-1",
+    ] {
+        let (st, _) = s.get(&format!("/labels/{malformed}/label.svg")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{malformed}");
+        let (st, v) = s
+            .get_json(&format!("/api/v1/labels/{malformed}"), None)
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{malformed}");
+        assert_eq!(v["field"], "number");
+    }
     let (st, html) = s.get(&format!("/labels/{good}?lang=en")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(html.contains("Label not found"));
@@ -1313,7 +1347,11 @@ async fn every_route_is_documented_and_every_documented_route_served(backend: Ba
     for (path, ops) in paths {
         let url = path
             .replace("{number}", &number)
-            .replace("{id}", "APP-000001");
+            .replace("{id}", "APP-000001")
+            .replace(
+                "{file}",
+                &jcstar_registry::snapshot::file_names(s.snapshot_day)[0],
+            );
         for m in methods {
             let method = reqwest::Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
             let r = s
