@@ -77,10 +77,36 @@ impl Serialize for Level {
 }
 
 impl<'de> Deserialize<'de> for Level {
+    /// A JSON number 1 to 4. JSON does not tell `4` from `4.0` (JSON Schema
+    /// calls both an integer), so an integral fraction is accepted too.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = u8::deserialize(d)?;
-        Level::from_number(n)
-            .ok_or_else(|| serde::de::Error::custom(format!("level {n}: expected 1, 2, 3 or 4")))
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Level;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a level: 1, 2, 3 or 4")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Level, E> {
+                u8::try_from(n)
+                    .ok()
+                    .and_then(Level::from_number)
+                    .ok_or_else(|| E::custom(format!("level {n}: expected 1, 2, 3 or 4")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Level, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::custom(format!("level {n}: expected 1, 2, 3 or 4"))),
+                }
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<Level, E> {
+                if x.fract() == 0.0 && (1.0..=4.0).contains(&x) {
+                    self.visit_u64(x as u64)
+                } else {
+                    Err(E::custom(format!("level {x}: expected 1, 2, 3 or 4")))
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -309,7 +335,8 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fee {
-    /// Amount in yen.
+    /// Amount in yen (at most [`crate::MAX_FEE_YEN`]).
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub amount_yen: u64,
     pub paid_on: NaiveDate,
     /// Payment reference (invoice or transfer id).

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use jcstar_registry::{
     Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport,
-    EvaluationReport, Fee, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange, ProductPage,
-    Resource, SearchPage, SurveillanceOrder, UpdateEntry, VulnerabilityEntry, authorize,
+    EvaluationReport, Fee, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange, Level,
+    ProductPage, Resource, SearchPage, SurveillanceOrder, UpdateEntry, Verdict, VulnerabilityEntry,
+    authorize,
 };
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
@@ -162,6 +163,37 @@ pub struct ReasonRequest {
 pub struct AssignRequest {
     /// Organisation of the evaluation body.
     pub org: String,
+}
+
+/// An evaluation body's report as attached. The file stays with the
+/// evaluation body; its name and digest pin what was reviewed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    pub file_name: String,
+    /// SHA-256 of the report file, 64 hex digits (stored in lower case;
+    /// blanks around them are ignored).
+    #[schema(
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[0-9A-Fa-f]{64}[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    pub sha256: String,
+    pub summary: String,
+    pub verdict: Verdict,
+    /// The level the evaluation covered.
+    #[schema(value_type = u8, minimum = 3, maximum = 4)]
+    pub level: Level,
+}
+
+impl From<ReportRequest> for EvaluationReport {
+    fn from(r: ReportRequest) -> Self {
+        EvaluationReport {
+            file_name: r.file_name,
+            sha256: r.sha256,
+            summary: r.summary,
+            verdict: r.verdict,
+            level: Some(r.level),
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -452,7 +484,10 @@ pub struct FeedParams {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
     /// `labels` (default) or `all` (applications too; operator token).
-    #[serde(default, deserialize_with = "query::blank_none_name")]
+    /// Unlike most parameters an empty value is refused: the feed's scope
+    /// decides what a caller sees, so it is never guessed.
+    #[serde(default)]
+    #[param(inline)]
     pub scope: Option<FeedScope>,
     /// `ja` (default) or `en`.
     #[serde(default)]
@@ -765,8 +800,8 @@ app_write!(
     |st, actor, id, b| st.registry.assign_evaluation_body(&actor, &id, &b.org));
 app_write!(
     /// Assigned evaluation body: attach the evaluation report.
-    attach_evaluation_report, "/api/v1/applications/{id}/evaluation-report", EvaluationReport,
-    |st, actor, id, b| st.registry.attach_evaluation_report(&actor, &id, b));
+    attach_evaluation_report, "/api/v1/applications/{id}/evaluation-report", ReportRequest,
+    |st, actor, id, b| st.registry.attach_evaluation_report(&actor, &id, b.into()));
 
 /// Operator: issue (certify) the label of a paid application.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/issue", tag = "applications",

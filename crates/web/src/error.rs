@@ -203,6 +203,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
+        Err(err)
+            if err
+                .inner()
+                .to_string()
+                .contains("invalid type: floating point") =>
+        {
+            // JSON does not tell `3` from `3.0` (JSON Schema calls both an
+            // integer): read the body again with integral fractions as
+            // integers. Only on this error, so the strict first reading
+            // (duplicate fields refused) stays the rule.
+            let mut v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| describe_json_error(".", &e))?;
+            integral_floats_as_integers(&mut v);
+            return serde_path_to_error::deserialize(v).map_err(|err| {
+                let path = err.path().to_string();
+                describe_json_error(&path, &err.into_inner())
+            });
+        }
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
@@ -211,6 +229,28 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     };
     de.end().map_err(|e| describe_json_error(".", &e))?;
     Ok(value)
+}
+
+fn integral_floats_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            if let Some(x) = n.as_f64().filter(|x| n.is_f64() && x.fract() == 0.0) {
+                // Beyond 2^53 a float is no longer one integer; leave it
+                // to be refused as a float.
+                if x.abs() <= 9_007_199_254_740_992.0 {
+                    *n = if x >= 0.0 {
+                        (x as u64).into()
+                    } else {
+                        (x as i64).into()
+                    };
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(m) => m.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 fn describe_json_error(path: &str, err: &serde_json::Error) -> ApiError {
@@ -315,5 +355,27 @@ mod tests {
         let e = parse_json::<Outer>(br#"{"items":[]} trailing"#).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert!(parse_json::<Outer>(br#"{"items":[]}"#).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod integral_float_tests {
+    use super::parse_json;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        amount: u64,
+        level: jcstar_registry::Level,
+    }
+
+    #[test]
+    fn integral_fractions_read_as_integers_others_refused() {
+        let b: Body = parse_json(br#"{"amount": 498889.0, "level": 3.0}"#).unwrap();
+        assert_eq!((b.amount, b.level.number()), (498889, 3));
+        let e = parse_json::<Body>(br#"{"amount": 1.5, "level": 3}"#).unwrap_err();
+        assert_eq!(e.body.field.as_deref(), Some("amount"), "{:?}", e.body);
+        let e = parse_json::<Body>(br#"{"amount": 1, "level": 3, "level": 3}"#).unwrap_err();
+        assert!(e.body.error.contains("duplicate"), "{:?}", e.body);
     }
 }

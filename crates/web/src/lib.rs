@@ -29,6 +29,7 @@ pub mod cache;
 pub mod conn;
 pub mod error;
 pub mod i18n;
+mod input_rules;
 pub mod label;
 pub mod limit;
 pub mod opendata;
@@ -178,7 +179,7 @@ impl AppState {
 /// served at `/api/openapi.json` is generated from the same declarations
 /// that route requests, so it lists exactly what the server answers.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    api::routes()
+    let all = api::routes()
         .routes(routes!(pages::home))
         .routes(routes!(pages::search))
         .routes(routes!(pages::label_page))
@@ -189,8 +190,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(healthz))
         .routes(routes!(opendata::keys))
         .routes(routes!(opendata::page))
-        .routes(routes!(opendata::file))
-        .split_for_parts()
+        .routes(routes!(opendata::file));
+    let (router, mut doc) = all.split_for_parts();
+    input_rules::apply(&mut doc);
+    (router, doc)
 }
 
 /// The whole application: pages, label images, API, OpenAPI description.
