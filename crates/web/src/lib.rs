@@ -79,6 +79,8 @@ impl Default for Config {
     }
 }
 
+impl Shared {}
+
 /// Label counts shown on the home page.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
@@ -97,9 +99,21 @@ struct CountsCache {
 /// another web node) show up.
 const COUNTS_MAX_AGE: Duration = Duration::from_secs(60);
 
-/// What every handler sees.
+/// What every handler sees. Axum clones the state for every request (and
+/// every middleware layer clones it again), so it is one shared allocation:
+/// a clone is one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The server's shared parts (see [`AppState`]).
+pub struct Shared {
     pub registry: Registry,
     base_url: Arc<str>,
     counts: Arc<tokio::sync::Mutex<Option<CountsCache>>>,
@@ -125,7 +139,23 @@ impl AppState {
         limits: &RateLimits,
         client_ip_header: Option<header::HeaderName>,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(Shared::new(
+            registry,
+            base_url,
+            limits,
+            client_ip_header,
+        )))
+    }
+}
+
+impl Shared {
+    fn new(
+        registry: Registry,
+        base_url: &str,
+        limits: &RateLimits,
+        client_ip_header: Option<header::HeaderName>,
+    ) -> Self {
+        Shared {
             registry,
             base_url: Arc::from(base_url.trim_end_matches('/')),
             counts: Arc::new(tokio::sync::Mutex::new(None)),
@@ -198,21 +228,22 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The whole application: pages, label images, API, OpenAPI description.
 pub fn router(registry: Registry, config: &Config) -> Router {
-    let mut state = AppState::with_limits(
+    let mut shared = Shared::new(
         registry,
         &config.base_url,
         &config.rate_limits,
         config.client_ip_header.clone(),
     );
-    state.signer = config.signer.clone();
-    state.open_data = config.open_data.as_deref().map(Arc::from);
+    shared.signer = config.signer.clone();
+    shared.open_data = config.open_data.as_deref().map(Arc::from);
     let body_limit = config.body_limit;
     let (routes, openapi) = routes();
-    state.openapi_json = Arc::from(
+    shared.openapi_json = Arc::from(
         openapi
             .to_pretty_json()
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
     );
+    let state = AppState(Arc::new(shared));
     let app = routes
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
