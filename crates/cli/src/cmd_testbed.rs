@@ -36,23 +36,23 @@ enum Sub {
         json: bool,
     },
     /// List the built-in device descriptions.
-    List,
+    List {
+        /// Print the list as JSON (name, kind, description, services).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(_ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     match args.sub {
-        Sub::List => {
-            for (name, text) in jcstar_testbed::device::builtin_devices() {
-                let desc = DeviceSpec::parse(text, name)
-                    .map(|d| d.description)
-                    .unwrap_or_default();
-                println!("{:<14} {desc}", name.trim_end_matches(".toml"));
-            }
-            for (name, text) in auth::builtin_auth_devices() {
-                let desc = AuthDeviceSpec::parse(text, name)
-                    .map(|d| d.description)
-                    .unwrap_or_default();
-                println!("{name:<22} {desc}");
+        Sub::List { json } => {
+            let list = jcstar_testbed::builtin_list();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for d in &list {
+                    println!("{:<22} {}", d.name, d.description);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
