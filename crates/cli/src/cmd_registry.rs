@@ -210,18 +210,22 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         offset: u64,
     },
-    /// Export all labels as CSV or JSON.
+    /// Export all labels as CSV, JSON or an Excel workbook.
     Export {
         #[arg(
             long,
-            conflicts_with = "json_format",
-            required_unless_present = "json_format"
+            conflicts_with_all = ["json_format", "xlsx"],
+            required_unless_present_any = ["json_format", "xlsx"]
         )]
         /// Write CSV.
         csv: bool,
         /// JSON array of labels.
-        #[arg(long = "json-format", id = "json_format")]
+        #[arg(long = "json-format", id = "json_format", conflicts_with = "xlsx")]
         json_format: bool,
+        /// Excel workbook: one sheet, header in the language of --lang,
+        /// dates as dates, filters on the header row.
+        #[arg(long)]
+        xlsx: bool,
         /// CSV for Excel: starts with a UTF-8 byte order mark, so Japanese
         /// text opens ungarbled. (Cells that a spreadsheet would take for a
         /// formula are prefixed with ' in every CSV export.)
@@ -486,14 +490,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     match *args.command {
         Cmd::Keys(cmd) => Ok(crate::cmd_keys::run_keys(ctx, cmd, args.json)),
         Cmd::Sign(sign) => Ok(crate::cmd_keys::run_sign(ctx, sign, args.json)),
-        command => runtime()?.block_on(run_async(Args {
-            command: Box::new(command),
-            ..args
-        })),
+        command => runtime()?.block_on(run_async(
+            ctx,
+            Args {
+                command: Box::new(command),
+                ..args
+            },
+        )),
     }
 }
 
-async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let reg = open(&args.db).await?;
     let json = args.json;
     let token = args.token.clone();
@@ -849,17 +856,22 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         Cmd::Export {
             csv,
             json_format: _,
+            xlsx,
             excel,
             output,
         } => {
-            let file = std::fs::File::create(&output)
-                .with_context(|| format!("creating {}", output.display()))?;
-            let format = match (csv, excel) {
-                (true, true) => ExportFormat::CsvExcel,
-                (true, false) => ExportFormat::Csv,
-                (false, _) => ExportFormat::Json,
+            let r = if xlsx {
+                reg.export_xlsx(&output, ctx.lang).await
+            } else {
+                let file = std::fs::File::create(&output)
+                    .with_context(|| format!("creating {}", output.display()))?;
+                let format = match (csv, excel) {
+                    (true, true) => ExportFormat::CsvExcel,
+                    (true, false) => ExportFormat::Csv,
+                    (false, _) => ExportFormat::Json,
+                };
+                reg.export(format, std::io::BufWriter::new(file)).await
             };
-            let r = reg.export(format, std::io::BufWriter::new(file)).await;
             match r {
                 Ok(n) => emit(
                     json,

@@ -367,6 +367,14 @@ async fn flow(backend: Backend) {
     let labels: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("labels.json")).unwrap()).unwrap();
     assert_eq!(labels[0]["status"], "revoked");
+    let x = ok_json(
+        &url,
+        dir,
+        &["registry", "export", "--xlsx", "-o", "labels.xlsx"],
+    );
+    assert_eq!(x["labels"], 1);
+    let xlsx = std::fs::read(dir.join("labels.xlsx")).unwrap();
+    assert!(xlsx.starts_with(b"PK"), "a workbook is a zip file");
     let feed = ok_json(&url, dir, &["registry", "events"]);
     assert_eq!(feed["events"].as_array().unwrap().len(), 4);
     assert_eq!(feed["events"][0]["actor"]["token_name"], "Test Operator");

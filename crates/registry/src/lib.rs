@@ -485,6 +485,15 @@ impl Registry {
         export::export(self, format, out).await
     }
 
+    /// Every label as an Excel workbook at `path` (header in `lang`).
+    pub async fn export_xlsx(
+        &self,
+        path: &std::path::Path,
+        lang: jcstar_criteria::Lang,
+    ) -> Result<u64> {
+        export::export_xlsx(self, path, lang).await
+    }
+
     /// Events after sequence `after_seq` (0 = from the start) and/or at or
     /// after `since`, oldest first, at most `limit` (capped at 1000).
     pub async fn events_since(

@@ -410,6 +410,23 @@ pub enum LabelStatus {
 }
 
 impl LabelStatus {
+    /// The status as people read it (pages, workbooks).
+    pub fn text(self, lang: jcstar_criteria::Lang) -> &'static str {
+        use jcstar_criteria::Lang;
+        match (self, lang) {
+            (LabelStatus::Active, Lang::Ja) => "有効",
+            (LabelStatus::Active, Lang::En) => "Active",
+            (LabelStatus::Expired, Lang::Ja) => "期限切れ",
+            (LabelStatus::Expired, Lang::En) => "Expired",
+            (LabelStatus::Withdrawn, Lang::Ja) => "取下げ",
+            (LabelStatus::Withdrawn, Lang::En) => "Withdrawn",
+            (LabelStatus::Revoked, Lang::Ja) => "取消し",
+            (LabelStatus::Revoked, Lang::En) => "Revoked",
+            (LabelStatus::UnderSurveillance, Lang::Ja) => "調査中",
+            (LabelStatus::UnderSurveillance, Lang::En) => "Under surveillance",
+        }
+    }
+
     pub const ALL: [LabelStatus; 5] = [
         LabelStatus::Active,
         LabelStatus::Expired,

@@ -1,5 +1,5 @@
-//! The signed daily snapshot of all labels: the open-data export as JSON and
-//! as Excel-ready CSV, one pair per Japan calendar day, each with a detached
+//! The signed daily snapshot of all labels: the open-data export as JSON, as
+//! Excel-ready CSV and as a workbook, one set per Japan calendar day, each with a detached
 //! signature (see [`crate::signing`]), so a procurer can keep the file of the
 //! day of a purchase as proof of what the registry listed.
 //!
@@ -50,14 +50,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
 }
 
 /// The file names of one day's snapshot, data file first then signature,
-/// JSON then CSV.
-pub fn file_names(date: NaiveDate) -> [String; 4] {
+/// JSON, then CSV, then the workbook.
+pub fn file_names(date: NaiveDate) -> [String; 6] {
     let stem = format!("labels-{}", date.format("%Y-%m-%d"));
     [
         format!("{stem}.json"),
         format!("{stem}.json.jws"),
         format!("{stem}.csv"),
         format!("{stem}.csv.jws"),
+        format!("{stem}.xlsx"),
+        format!("{stem}.xlsx.jws"),
     ]
 }
 
@@ -72,7 +74,10 @@ pub fn is_snapshot_file_name(name: &str) -> bool {
     };
     date.bytes().all(|b| b.is_ascii_digit() || b == b'-')
         && NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
-        && matches!(ext, ".json" | ".json.jws" | ".csv" | ".csv.jws")
+        && matches!(
+            ext,
+            ".json" | ".json.jws" | ".csv" | ".csv.jws" | ".xlsx" | ".xlsx.jws"
+        )
 }
 
 /// Write today's snapshot into `dir` unless it is there already.
@@ -88,15 +93,27 @@ pub async fn write_daily(
     let names = file_names(date);
     let mut created = false;
     for (data, format) in [
-        (&names[0], ExportFormat::Json),
-        (&names[2], ExportFormat::CsvExcel),
+        (&names[0], Some(ExportFormat::Json)),
+        (&names[2], Some(ExportFormat::CsvExcel)),
+        (&names[4], None),
     ] {
         let data_path = dir.join(data);
         if !data_path.exists() {
             let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-            reg.export(format, std::io::BufWriter::new(tmp.as_file_mut()))
-                .await?;
-            tmp.as_file().sync_all().map_err(io(&data_path))?;
+            match format {
+                Some(format) => {
+                    reg.export(format, std::io::BufWriter::new(tmp.as_file_mut()))
+                        .await?;
+                }
+                // The workbook is for people: Japanese, the scheme's language.
+                None => {
+                    reg.export_xlsx(tmp.path(), jcstar_criteria::Lang::Ja)
+                        .await?;
+                }
+            }
+            std::fs::File::open(tmp.path())
+                .and_then(|f| f.sync_all())
+                .map_err(io(&data_path))?;
             created |= link_new(tmp.path(), &data_path)?;
         }
         let sig_path = dir.join(format!("{data}.jws"));

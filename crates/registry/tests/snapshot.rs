@@ -27,9 +27,28 @@ async fn daily_snapshot(backend: Backend) {
     assert!(labels.as_array().unwrap().len() >= 3, "{labels}");
     let csv = std::fs::read(&first.files[2]).unwrap();
     assert!(csv.starts_with(jcstar_registry::csv_cell::UTF8_BOM));
+    // The workbook: Japanese header, one row per label, the same numbers
+    // in the same order as the JSON, dates as dates.
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = calamine::open_workbook(&first.files[4]).unwrap();
+        assert_eq!(book.sheet_names(), vec!["ラベル一覧".to_string()]);
+        let range = book.worksheet_range("ラベル一覧").unwrap();
+        let rows: Vec<_> = range.rows().collect();
+        assert_eq!(rows[0][0], Data::String("登録番号".into()));
+        assert_eq!(rows.len() - 1, labels.as_array().unwrap().len());
+        for (row, label) in rows[1..].iter().zip(labels.as_array().unwrap()) {
+            assert_eq!(rows[0].len(), 16);
+            assert_eq!(
+                row[0],
+                Data::String(label["number"].as_str().unwrap().into())
+            );
+            assert!(matches!(row[10], Data::DateTime(_)), "{:?}", row[10]);
+        }
+    }
 
     let set = KeySet::read(&tmp.path().join("keys/keys.json")).unwrap();
-    for (data, sig) in [(0, 1), (2, 3)] {
+    for (data, sig) in [(0, 1), (2, 3), (4, 5)] {
         let bytes = std::fs::read(&first.files[data]).unwrap();
         let jws = std::fs::read_to_string(&first.files[sig]).unwrap();
         let ok = signing::verify(&bytes, &jws, &set).unwrap();
@@ -70,7 +89,7 @@ async fn daily_snapshot(backend: Backend) {
     let listed = snapshot::list(&dir).unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].0, next.date);
-    assert_eq!(listed[0].1.len(), 4);
+    assert_eq!(listed[0].1.len(), 6);
     env.db.cleanup().await.ok();
 }
 

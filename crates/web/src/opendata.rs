@@ -118,21 +118,33 @@ pub async fn page(
 }
 
 fn kind_text(name: &str, en: bool) -> &'static str {
-    match (name.rsplit('.').next(), name.ends_with(".json.jws"), en) {
-        (Some("jws"), true, false) => "JSON の署名",
-        (Some("jws"), true, true) => "signature of the JSON",
-        (Some("jws"), false, false) => "CSV の署名",
-        (Some("jws"), false, true) => "signature of the CSV",
-        (Some("csv"), _, false) => "CSV (Excel 用, BOM 付き)",
-        (Some("csv"), _, true) => "CSV (for Excel, with BOM)",
-        (_, _, false) => "JSON",
-        (_, _, true) => "JSON",
+    let data = name.trim_end_matches(".jws");
+    let signature = data.len() != name.len();
+    let kind = match data.rsplit('.').next() {
+        Some("csv") if en => "CSV (for Excel, with BOM)",
+        Some("csv") => "CSV (Excel 用, BOM 付き)",
+        Some("xlsx") if en => "Excel workbook",
+        Some("xlsx") => "Excel ブック",
+        _ => "JSON",
+    };
+    match (signature, en) {
+        (false, _) => kind,
+        (true, true) => match kind {
+            "JSON" => "signature of the JSON",
+            "Excel workbook" => "signature of the workbook",
+            _ => "signature of the CSV",
+        },
+        (true, false) => match kind {
+            "JSON" => "JSON の署名",
+            "Excel ブック" => "Excel ブックの署名",
+            _ => "CSV の署名",
+        },
     }
 }
 
 /// One file of a daily snapshot.
 #[utoipa::path(get, path = "/open-data/{file}", tag = "public",
-    params(("file" = String, Path, pattern = r"^labels-[0-9]{4}-[0-9]{2}-[0-9]{2}\.(json|csv)(\.jws)?$",
+    params(("file" = String, Path, pattern = r"^labels-[0-9]{4}-[0-9]{2}-[0-9]{2}\.(json|csv|xlsx)(\.jws)?$",
         description = "e.g. labels-2026-12-07.csv and its signature labels-2026-12-07.csv.jws")),
     responses((status = 200, description = "The file, unchanged since it was signed", body = String),
         (status = 404, description = "No such snapshot file", body = crate::error::ErrorBody)))]
@@ -158,6 +170,8 @@ pub async fn file(State(st): State<AppState>, Path(name): Path<String>) -> Respo
         "application/jose"
     } else if name.ends_with(".csv") {
         "text/csv; charset=utf-8"
+    } else if name.ends_with(".xlsx") {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     } else {
         "application/json"
     };

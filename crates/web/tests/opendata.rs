@@ -60,7 +60,11 @@ async fn snapshots_are_served_as_signed_and_verify_with_the_published_keys() {
     assert!(html.contains("署名付き日次スナップショット"));
     assert!(!html.contains("secret.txt"));
 
-    for (data, sig) in [(&names[0], &names[1]), (&names[2], &names[3])] {
+    for (data, sig) in [
+        (&names[0], &names[1]),
+        (&names[2], &names[3]),
+        (&names[4], &names[5]),
+    ] {
         let resp = http
             .get(url(&format!("/open-data/{data}")))
             .send()
