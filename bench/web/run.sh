@@ -98,6 +98,19 @@ NG="http://127.0.0.1:$PORT_NGINX"
 cmp -s <(curl -sf "$NG/labels/$NUM.html") "$WORK/www/labels/$NUM.html" || { echo "bench: nginx not serving" >&2; exit 1; }
 
 rps() { wrk -t"$THREADS" -c"$CONN" -d"$DUR" "$1" | awk '/Requests\/sec/ {print $2}'; }
+# CPU time (user + system, all threads) the given processes spent, in clock
+# ticks: with wrk and the server sharing the cores, CPU per request says what
+# a request costs the server whatever else the machine is doing.
+ticks() { local s=0 f; for p in "$@"; do for f in /proc/"$p"/task/*/stat; do s=$((s + $(sed 's/.*) //' "$f" 2>/dev/null | awk '{print $12 + $13}' || echo 0))); done; done; echo "$s"; }
+# Microseconds of server CPU per request: cpu_per_req URL PID...
+cpu_per_req() {
+    local url=$1; shift
+    local c0 c1 n
+    c0=$(ticks "$@")
+    n=$(wrk -t"$THREADS" -c"$CONN" -d"$DUR" "$url" | awk '/requests in/ {print $1}')
+    c1=$(ticks "$@")
+    awk -v c=$((c1 - c0)) -v n="$n" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", c / t / n * 1e6 }'
+}
 lat() { wrk -t"$THREADS" -c"$CONN" -d"$DUR" --latency "$1" | awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print r, p50, p99}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
@@ -106,6 +119,11 @@ html_app=$(rps "$APP/labels/$NUM")
 html_ngx=$(rps "$NG/labels/$NUM.html")
 json_app=$(rps "$APP/api/v1/labels/$NUM")
 json_ngx=$(rps "$NG/api/$NUM.json")
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+# shellcheck disable=SC2086
+cpu_app=$(cpu_per_req "$APP/labels/$NUM" "$APP_PID")
+# shellcheck disable=SC2086
+cpu_ngx=$(cpu_per_req "$NG/labels/$NUM.html" $NGINX_WORKERS)
 read -r s_rps s_p50 s_p99 < <(lat "$APP/api/v1/labels?q=camera&status=active&per_page=20")
 read -r sm_rps sm_p50 sm_p99 < <(lat "$APP/api/v1/labels?model=M00$((N / 3))")
 read -r sh_rps sh_p50 sh_p99 < <(lat "$APP/search?company=Daikoku&level=1")
@@ -154,6 +172,7 @@ cat <<OUT
 | --- | ---: | ---: | ---: |
 | product page HTML, req/s | $html_app | $html_ngx | $(ratio "$html_app" "$html_ngx") |
 | product page JSON, req/s | $json_app | $json_ngx | $(ratio "$json_app" "$json_ngx") |
+| product page HTML, server CPU per request (µs) | $cpu_app | $cpu_ngx | $(ratio "$cpu_ngx" "$cpu_app") |
 
 | search (jcstar serve) | req/s | p50 | p99 |
 | --- | ---: | ---: | ---: |

@@ -64,6 +64,12 @@ pub struct Ctx {
     pub lang: Lang,
 }
 
+/// mimalloc instead of the system allocator: the server allocates and frees
+/// small buffers on every request, and glibc's malloc was a sixth of its CPU
+/// time on product pages (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
