@@ -503,7 +503,20 @@ impl Registry {
         since: Option<DateTime<Utc>>,
         limit: u64,
     ) -> Result<FeedPage> {
-        queries::events_since(self, scope, after_seq, since, limit).await
+        queries::events_since(self, scope, after_seq, since, limit, &FeedFilter::default()).await
+    }
+
+    /// [`Registry::events_since`] for the labels `filter` selects (label
+    /// events only, whatever `scope` says, when the filter is not empty).
+    pub async fn events_filtered(
+        &self,
+        scope: FeedScope,
+        after_seq: i64,
+        since: Option<DateTime<Utc>>,
+        limit: u64,
+        filter: &FeedFilter,
+    ) -> Result<FeedPage> {
+        queries::events_since(self, scope, after_seq, since, limit, filter).await
     }
 
     // ---- integrity ----------------------------------------------------------

@@ -759,6 +759,23 @@ pub enum FeedScope {
     All,
 }
 
+/// Which labels' events the feed returns (all given criteria must match;
+/// they apply to the label as it stands now).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    pub level: Option<Level>,
+    /// The label's status as of today.
+    pub status: Option<LabelStatus>,
+    /// Part of the applicant company's name (compared like search).
+    pub company: Option<String>,
+}
+
+impl FeedFilter {
+    pub fn is_empty(&self) -> bool {
+        self.level.is_none() && self.status.is_none() && self.company.is_none()
+    }
+}
+
 /// One page of the event feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FeedPage {

@@ -226,13 +226,24 @@ pub(crate) async fn events_since(
     after_seq: i64,
     since: Option<DateTime<Utc>>,
     limit: u64,
+    filter: &FeedFilter,
 ) -> Result<FeedPage> {
     let limit = limit.clamp(1, 1000) as i64;
+    if let Some(c) = filter.company.as_deref() {
+        check_text("company", c, 200)?;
+    }
     let (head_seq, _) = reg.inner.store.head().await?;
     let events = reg
         .inner
         .store
-        .events_page(scope == FeedScope::Labels, after_seq.max(0), since, limit)
+        .events_page(
+            scope == FeedScope::Labels,
+            after_seq.max(0),
+            since,
+            limit,
+            filter,
+            reg.today(),
+        )
         .await?;
     let next_after_seq = if events.len() as i64 == limit {
         events.last().map(|e| e.seq)

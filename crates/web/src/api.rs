@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use jcstar_registry::{
     Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport,
-    EvaluationReport, Fee, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange, Level,
-    ProductPage, Resource, SearchPage, SurveillanceOrder, UpdateEntry, Verdict, VulnerabilityEntry,
-    authorize,
+    EvaluationReport, Fee, FeedFilter, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange,
+    Level, ProductPage, Resource, SearchPage, SurveillanceOrder, UpdateEntry, Verdict,
+    VulnerabilityEntry, authorize,
 };
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
@@ -117,7 +117,7 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub type ApiResult<T> = Result<T, ApiError>;
 
 fn reg(actor: &Actor) -> impl FnOnce(jcstar_registry::Error) -> ApiError + '_ {
     move |e| ApiError::from_registry(e, actor)
@@ -472,7 +472,7 @@ async fn export_stream(st: AppState, format: ExportFormat) -> ApiResult<Body> {
 #[into_params(parameter_in = Query)]
 pub struct FeedParams {
     /// Return events with a larger sequence number (default 0).
-    #[serde(default, deserialize_with = "query::blank_none")]
+    #[serde(default, deserialize_with = "query::strict")]
     #[param(minimum = 0)]
     pub since_seq: Option<i64>,
     /// RFC 3339 time; events at or after it. Unlike the other parameters,
@@ -480,7 +480,7 @@ pub struct FeedParams {
     #[serde(default, deserialize_with = "rfc3339")]
     pub since: Option<DateTime<Utc>>,
     /// 1 to 1000, default 100.
-    #[serde(default, deserialize_with = "query::blank_none")]
+    #[serde(default, deserialize_with = "query::strict")]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
     /// `labels` (default) or `all` (applications too; operator token).
@@ -489,9 +489,73 @@ pub struct FeedParams {
     #[serde(default)]
     #[param(inline)]
     pub scope: Option<FeedScope>,
+    /// Only events of labels of this ★ level (1 to 4).
+    #[serde(default, deserialize_with = "query::strict")]
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
+    pub level: Option<Level>,
+    /// Only events of labels with this status as of today.
+    #[serde(default, deserialize_with = "query::strict")]
+    pub status: Option<jcstar_registry::LabelStatus>,
+    /// Only events of labels whose applicant company name contains this.
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+    pub company: Option<String>,
     /// `ja` (default) or `en`.
     #[serde(default)]
     pub lang: Option<String>,
+}
+
+impl FeedParams {
+    /// The label criteria.
+    pub fn filter(&self) -> FeedFilter {
+        FeedFilter {
+            level: self.level,
+            status: self.status,
+            company: self.company.clone(),
+        }
+    }
+}
+
+/// What the feeds' label filters accept.
+pub fn feed_filter_accepts(param: &str) -> Option<Text> {
+    Some(match param {
+        "level" => Text {
+            ja: "1、2、3、4 のいずれか",
+            en: "1, 2, 3 or 4",
+        },
+        "status" => Text {
+            ja: "active、expired、withdrawn、revoked、under_surveillance のいずれか",
+            en: "active, expired, withdrawn, revoked or under_surveillance",
+        },
+        "company" => query::TEXT_200,
+        _ => return None,
+    })
+}
+
+/// An entity tag for an answer about the event log: events never change,
+/// and a label's status changes only by an event or by the date, so the
+/// same request gets the same answer while the log's head and the date
+/// stay the same.
+pub fn log_etag(head_seq: i64, today: chrono::NaiveDate, query: Option<&str>) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    query.unwrap_or("").hash(&mut h);
+    format!(
+        "\"{}-{head_seq}-{today}-{:016x}\"",
+        env!("CARGO_PKG_VERSION"),
+        h.finish()
+    )
+}
+
+/// True when `If-None-Match` names `etag` (or `*`).
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
 }
 
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
@@ -522,6 +586,7 @@ impl QueryParams for FeedParams {
                 ja: "labels または all",
                 en: "labels or all",
             },
+            "level" | "status" | "company" => return feed_filter_accepts(param),
             "lang" => query::LANG,
             _ => return None,
         })
@@ -530,6 +595,9 @@ impl QueryParams for FeedParams {
     fn check(&self) -> Result<(), &'static str> {
         if self.since_seq.is_some_and(|n| n < 0) {
             return Err("since_seq");
+        }
+        if !query::text_ok(&self.company, 200) {
+            return Err("company");
         }
         if self.limit.is_some_and(|n| !(1..=1000).contains(&n)) {
             return Err("limit");
@@ -544,6 +612,7 @@ impl QueryParams for FeedParams {
 #[utoipa::path(get, path = "/api/v1/feed", tag = "public",
     params(FeedParams),
     responses((status = 200, body = FeedPage),
+        (status = 304, description = "Unchanged since the answer whose ETag was sent in If-None-Match"),
         (status = 400, description = "An unknown or repeated parameter", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -552,6 +621,8 @@ impl QueryParams for FeedParams {
 pub async fn feed(
     State(st): State<AppState>,
     Caller(actor): Caller,
+    uri: Uri,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<FeedParams>,
 ) -> ApiResult<Response> {
     let since_seq = params.since_seq.unwrap_or(0);
@@ -562,9 +633,19 @@ pub async fn feed(
         authorize(&actor, Action::Administer, Resource::none())
             .map_err(|d| ApiError::from_registry(d.into(), &actor))?;
     }
+    // A poller that has the current answer gets 304 for one small query.
+    let head = st.registry.head_seq().await.map_err(reg(&actor))?;
+    let etag = log_etag(head, st.registry.today(), uri.query());
+    if not_modified(&headers, &etag) {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            resp.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(resp);
+    }
     let mut page = st
         .registry
-        .events_since(scope, since_seq, since, limit)
+        .events_filtered(scope, since_seq, since, limit, &params.filter())
         .await
         .map_err(reg(&actor))?;
     if scope == FeedScope::Labels {
@@ -579,15 +660,35 @@ pub async fn feed(
         }
     }
     let mut resp = Json(&page).into_response();
+    // The page was read after the head: it is at least as new as the tag
+    // (a write in between only makes the next request refetch).
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(next) = page.next_after_seq {
-        let scope_q = if scope == FeedScope::All {
-            "&scope=all"
-        } else {
-            ""
-        };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "</api/v1/feed?since_seq={next}&limit={limit}{scope_q}>; rel=\"next\""
-        )) {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("since_seq", &next.to_string());
+        q.append_pair("limit", &limit.to_string());
+        if scope == FeedScope::All {
+            q.append_pair("scope", "all");
+        }
+        if let Some(t) = since {
+            q.append_pair("since", &t.to_rfc3339());
+        }
+        if let Some(l) = params.level {
+            q.append_pair("level", &l.number().to_string());
+        }
+        if let Some(st) = params.status {
+            q.append_pair("status", st.as_str());
+        }
+        if let Some(c) = &params.company {
+            q.append_pair("company", c);
+        }
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("</api/v1/feed?{}>; rel=\"next\"", q.finish()))
+        {
             resp.headers_mut().insert(header::LINK, v);
         }
     }

@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::routes;
 
 pub mod api;
+pub mod atom;
 pub mod cache;
 pub mod conn;
 pub mod error;
@@ -220,7 +221,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(healthz))
         .routes(routes!(opendata::keys))
         .routes(routes!(opendata::page))
-        .routes(routes!(opendata::file));
+        .routes(routes!(opendata::file))
+        .routes(routes!(atom::feed));
     let (router, mut doc) = all.split_for_parts();
     input_rules::apply(&mut doc);
     (router, doc)

@@ -109,6 +109,7 @@ pub fn classify(path: &str) -> Class {
     let expensive = path == "/search"
         || path == "/api/v1/labels"
         || path == "/api/v1/feed"
+        || path == "/feed.atom"
         || path == "/api/v1/chain"
         || path.starts_with("/api/v1/export/")
         || path.starts_with("/open-data/");

@@ -262,6 +262,22 @@ where
     }
 }
 
+/// An optional value read with its `FromStr`, after trimming; unlike
+/// [`blank_none`] an empty value is refused. For API-only parameters, whose
+/// document says "a number" or "one of these names", where a blank is not
+/// an answer.
+pub fn strict<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => s.trim().parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 /// An optional snake_case name of an enum, after trimming; empty is absent.
 pub fn blank_none_name<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
@@ -373,7 +389,7 @@ pub struct SearchParams {
     pub lang: Option<String>,
 }
 
-const TEXT_200: Text = Text {
+pub const TEXT_200: Text = Text {
     ja: "制御文字を含まない200文字以内の文字列（改行とタブは可）",
     en: "text of at most 200 characters without control characters (line breaks and tabs allowed)",
 };

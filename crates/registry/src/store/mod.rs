@@ -426,20 +426,81 @@ impl Store {
         after_seq: i64,
         since: Option<DateTime<Utc>>,
         limit: i64,
+        filter: &FeedFilter,
+        today: NaiveDate,
     ) -> Result<Vec<Event>> {
-        let sql = match labels_only {
-            true => {
-                "SELECT * FROM events WHERE seq > $1 AND at >= $2 AND label_number IS NOT NULL ORDER BY seq LIMIT $3"
-            }
-            false => "SELECT * FROM events WHERE seq > $1 AND at >= $2 ORDER BY seq LIMIT $3",
-        };
         let since = since.map(fmt_time).unwrap_or_default();
-        let rows = sqlx::query(sql)
+        if filter.is_empty() {
+            let sql = match labels_only {
+                true => {
+                    "SELECT * FROM events WHERE seq > $1 AND at >= $2 AND label_number IS NOT NULL ORDER BY seq LIMIT $3"
+                }
+                false => "SELECT * FROM events WHERE seq > $1 AND at >= $2 ORDER BY seq LIMIT $3",
+            };
+            let rows = sqlx::query(sql)
+                .bind(after_seq)
+                .bind(since)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+            return rows.iter().map(event_from_row).collect();
+        }
+        // Label criteria: the event's label as it stands now, joined on its
+        // primary key; the events index drives, in log order.
+        let mut clauses = vec!["events.seq > $1".to_string(), "events.at >= $2".to_string()];
+        let mut binds: Vec<String> = Vec::new();
+        let mut bind = |v: String| {
+            binds.push(v);
+            format!("${}", binds.len() + 3)
+        };
+        if let Some(level) = filter.level {
+            let p = bind(level.number().to_string());
+            clauses.push(format!("labels.level = CAST({p} AS BIGINT)"));
+        }
+        if let Some(status) = filter.status {
+            let d = fmt_date(today);
+            match status {
+                LabelStatus::Active | LabelStatus::UnderSurveillance => {
+                    let s = bind(status.as_str().to_string());
+                    let d = bind(d);
+                    clauses.push(format!(
+                        "labels.stored_status = {s} AND labels.valid_until >= {d}"
+                    ));
+                }
+                LabelStatus::Expired => {
+                    let d = bind(d);
+                    clauses.push(format!(
+                        "labels.stored_status IN ('active', 'under_surveillance') AND labels.valid_until < {d}"
+                    ));
+                }
+                LabelStatus::Withdrawn | LabelStatus::Revoked => {
+                    let s = bind(status.as_str().to_string());
+                    clauses.push(format!("labels.stored_status = {s}"));
+                }
+            }
+        }
+        if let Some(c) = filter
+            .company
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let p = bind(queries::like_pattern(c));
+            clauses.push(format!("labels.company_norm LIKE {p} ESCAPE '\\'"));
+        }
+        let sql = format!(
+            "SELECT events.* FROM events JOIN labels ON labels.number = events.label_number \
+             WHERE {} ORDER BY events.seq LIMIT $3",
+            clauses.join(" AND ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql))
             .bind(after_seq)
             .bind(since)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(event_from_row).collect()
     }
 

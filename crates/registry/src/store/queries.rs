@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::*;
 use crate::number::parse_registration_number;
 
-fn like_pattern(s: &str) -> String {
+pub(super) fn like_pattern(s: &str) -> String {
     let mut out = String::from("%");
     for c in norm(s).chars() {
         if matches!(c, '%' | '_' | '\\') {
