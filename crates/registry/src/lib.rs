@@ -59,6 +59,7 @@ pub mod signing;
 pub mod snapshot;
 mod store;
 pub mod testing;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -446,6 +447,17 @@ impl Registry {
     /// Everything the product information page shows.
     pub async fn product_page(&self, number: &str) -> Result<ProductPage> {
         queries::product_page(self, number).await
+    }
+
+    /// Answer a list of model numbers and registration numbers row by row
+    /// (see [`verify`]); `base_url` makes the product page links. At most
+    /// [`verify::MAX_ROWS`] rows.
+    pub async fn verify_rows(
+        &self,
+        rows: &[verify::InputRow],
+        base_url: &str,
+    ) -> Result<verify::VerifyReport> {
+        verify::verify_rows(self, rows, base_url).await
     }
 
     /// Search labels.
