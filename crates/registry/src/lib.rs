@@ -460,6 +460,13 @@ impl Registry {
         verify::verify_rows(self, rows, base_url).await
     }
 
+    /// One registration number checked (see [`verify`]): found, never
+    /// issued (counterfeit), a probable typo with the corrected number, or
+    /// not a registration number.
+    pub async fn verify_number(&self, text: &str, base_url: &str) -> Result<verify::VerifyRow> {
+        verify::verify_number(self, text, base_url).await
+    }
+
     /// Search labels.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         queries::search(self, query).await

@@ -100,6 +100,8 @@ pub enum InputError {
         chars: usize,
         max: usize,
     },
+    #[error("row {row}{}: the text holds a control character; give plain text", cell_note(.cell))]
+    Control { row: u64, cell: Option<String> },
     #[error("row {row}: {message}")]
     Csv { row: u64, message: String },
     #[error("row {row}, cell {cell}: {message}")]
@@ -143,6 +145,12 @@ impl InputError {
                     .map(|c| format!("（セル{c}）"))
                     .unwrap_or_default()
             ),
+            (Lang::Ja, InputError::Control { row, cell }) => format!(
+                "{row}行目{}: 制御文字が含まれています。文字だけを入力してください。",
+                cell.as_ref()
+                    .map(|c| format!("（セル{c}）"))
+                    .unwrap_or_default()
+            ),
             (Lang::Ja, InputError::Csv { row, message }) => {
                 format!("{row}行目: {message}（CSVはUTF-8で保存してください）")
             }
@@ -164,6 +172,13 @@ fn push_row(
     cell: Option<String>,
     text: &str,
 ) -> Result<(), InputError> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\t' && c != '\n')
+    {
+        return Err(InputError::Control { row, cell });
+    }
+    let raw_chars = text.chars().count();
     let text = text.trim();
     if text.is_empty() {
         return Ok(());
@@ -171,7 +186,7 @@ fn push_row(
     if out.len() >= MAX_ROWS {
         return Err(InputError::TooManyRows { max: MAX_ROWS, row });
     }
-    let chars = text.chars().count();
+    let chars = raw_chars;
     if chars > MAX_ROW_CHARS {
         return Err(InputError::TooLong {
             row,
@@ -191,6 +206,12 @@ fn push_row(
 /// Rows from a list of texts (the API's `rows`): row `n` is the `n`-th
 /// item, counted from 1; blank items are skipped.
 pub fn read_list<S: AsRef<str>>(items: &[S]) -> Result<Vec<InputRow>, InputError> {
+    if items.len() > MAX_ROWS {
+        return Err(InputError::TooManyRows {
+            max: MAX_ROWS,
+            row: MAX_ROWS as u64 + 1,
+        });
+    }
     let mut out = Vec::new();
     for (i, t) in items.iter().enumerate() {
         push_row(&mut out, i as u64 + 1, None, t.as_ref())?;
@@ -203,7 +224,12 @@ pub fn read_list<S: AsRef<str>>(items: &[S]) -> Result<Vec<InputRow>, InputError
 
 /// Rows from pasted text, one a line.
 pub fn read_text(text: &str) -> Result<Vec<InputRow>, InputError> {
-    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    // Browsers send CRLF; a lone CR ends a line too.
+    let text = text
+        .trim_start_matches('\u{feff}')
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
+    let lines: Vec<&str> = text.split('\n').collect();
     read_list(&lines)
 }
 
@@ -610,22 +636,21 @@ pub(crate) async fn verify_rows(
             _ => None,
         })
         .collect();
-    // One pass over every label's model numbers: which labels have a wanted
-    // model, and which numbers exist.
-    let index = reg.inner.store.label_models().await?;
+    // One pass over every label's model numbers (only when a row asks for a
+    // model): which labels have a wanted model.
     let mut by_model: HashMap<String, Vec<String>> = HashMap::new();
-    let mut numbers: HashSet<String> = HashSet::with_capacity(index.len());
-    for (number, models) in index {
-        for m in models.lines() {
-            let k = model_key(m);
-            if wanted.contains(k.as_str()) {
-                let v = by_model.entry(k).or_default();
-                if !v.contains(&number) {
-                    v.push(number.clone());
+    if !wanted.is_empty() {
+        for (number, models) in reg.inner.store.label_models().await? {
+            for m in models.lines() {
+                let k = model_key(m);
+                if wanted.contains(k.as_str()) {
+                    let v = by_model.entry(k).or_default();
+                    if !v.contains(&number) {
+                        v.push(number.clone());
+                    }
                 }
             }
         }
-        numbers.insert(number);
     }
     let mut needed: Vec<String> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
@@ -639,11 +664,13 @@ pub(crate) async fn verify_rows(
                 .unwrap_or_default(),
         };
         for n in ns {
-            if numbers.contains(n) && seen.insert(n.as_str()) {
+            if seen.insert(n.as_str()) {
                 needed.push(n.clone());
             }
         }
     }
+    // The labels asked for or found, read in chunks; a number missing here
+    // was never issued.
     let labels: HashMap<String, LabelRef> = reg
         .inner
         .store
@@ -737,6 +764,36 @@ pub(crate) async fn verify_rows(
         summary,
         rows: out,
     })
+}
+
+pub(crate) async fn verify_number(reg: &Registry, text: &str, base_url: &str) -> Result<VerifyRow> {
+    let t: String = text.trim().nfkc().collect();
+    if let Err(e @ NumberError::Format { .. }) = parse_registration_number(&t) {
+        // Only a registration number is asked for here.
+        return Ok(VerifyRow {
+            row: 1,
+            cell: None,
+            input: text.trim().to_string(),
+            kind: InputKind::Number,
+            outcome: Outcome::InvalidNumber,
+            labeled: false,
+            label: None,
+            candidates: Vec::new(),
+            suggestion: None,
+            suggestion_label: None,
+            detail: Some(e.to_string()),
+        });
+    }
+    let rows = [InputRow {
+        row: 1,
+        cell: None,
+        text: text.trim().to_string(),
+    }];
+    let mut report = verify_rows(reg, &rows, base_url).await?;
+    report
+        .rows
+        .pop()
+        .ok_or_else(|| Error::invalid("number", "a registration number is required"))
 }
 
 /// The report as JSON (pretty, with a final newline): the bytes that are

@@ -35,6 +35,7 @@ pub mod limit;
 pub mod opendata;
 pub mod pages;
 pub mod query;
+pub mod verify;
 
 pub use axum::http::HeaderName;
 pub use conn::{ServeOptions, serve_with};
@@ -112,6 +113,8 @@ pub struct AppState {
     openapi_json: Arc<str>,
     pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
     pub open_data: Option<Arc<std::path::Path>>,
+    /// The verification page's recent reports (see [`verify`]).
+    pub reports: Arc<verify::Reports>,
 }
 
 impl AppState {
@@ -135,6 +138,7 @@ impl AppState {
             openapi_json: Arc::from(""),
             signer: None,
             open_data: None,
+            reports: Arc::new(verify::Reports::default()),
         }
     }
 
@@ -190,7 +194,12 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(healthz))
         .routes(routes!(opendata::keys))
         .routes(routes!(opendata::page))
-        .routes(routes!(opendata::file));
+        .routes(routes!(opendata::file))
+        .routes(routes!(verify::api_verify))
+        .routes(routes!(verify::api_verify_label))
+        .routes(routes!(verify::verify_page, verify::verify_submit))
+        .routes(routes!(verify::report_file))
+        .routes(routes!(verify::verify_label_page));
     let (router, mut doc) = all.split_for_parts();
     input_rules::apply(&mut doc);
     (router, doc)
