@@ -26,6 +26,7 @@ use utoipa_axum::routes;
 
 pub mod api;
 pub mod cache;
+pub mod client;
 pub mod conn;
 pub mod error;
 pub mod i18n;
