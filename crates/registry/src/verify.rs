@@ -222,14 +222,19 @@ pub fn read_list<S: AsRef<str>>(items: &[S]) -> Result<Vec<InputRow>, InputError
     Ok(out)
 }
 
-/// Rows from pasted text, one a line.
+/// Rows from pasted text, one a line (of cells copied from a
+/// spreadsheet, the first of each line).
 pub fn read_text(text: &str) -> Result<Vec<InputRow>, InputError> {
     // Browsers send CRLF; a lone CR ends a line too.
     let text = text
         .trim_start_matches('\u{feff}')
         .replace("\r\n", "\n")
         .replace('\r', "\n");
-    let lines: Vec<&str> = text.split('\n').collect();
+    // Cells copied from a spreadsheet arrive tab-separated: the first is read.
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.split('\t').next().unwrap_or(""))
+        .collect();
     read_list(&lines)
 }
 

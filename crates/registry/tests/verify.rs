@@ -275,3 +275,49 @@ fn csv_report_has_bom_and_neutralised_cells() {
     assert_eq!(&rec[8], "'@SUM(A1) 株式会社");
     assert_eq!(&rec[9], "'+cmd");
 }
+
+#[test]
+fn xlsx_reads_the_headed_column_and_names_cells() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "製品名").unwrap();
+    sheet.write_string(0, 1, "型番").unwrap();
+    sheet.write_string(1, 0, "カメラ").unwrap();
+    sheet.write_string(1, 1, "ＮＣ－２００").unwrap();
+    sheet.write_number(3, 1, 1234.0).unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let rows = verify::read_file(&bytes).expect("reads");
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.row, r.cell.as_deref().unwrap_or(""), r.text.as_str()))
+            .collect::<Vec<_>>(),
+        [(2, "B2", "ＮＣ－２００"), (4, "B4", "1234")]
+    );
+
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "NC-200").unwrap();
+    sheet.write_string(2, 0, "x".repeat(300)).unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let err = verify::read_file(&bytes).unwrap_err();
+    assert!(err.to_string().contains("row 3, cell A3"), "{err}");
+    assert!(
+        err.message(jcstar_criteria::Lang::Ja)
+            .contains("3行目（セルA3）")
+    );
+    let err = verify::read_xlsx(b"PK\x03\x04 not a workbook").unwrap_err();
+    assert!(matches!(err, verify::InputError::Workbook(_)), "{err:?}");
+}
+
+#[test]
+fn pasted_text_takes_the_first_cell_and_any_line_end() {
+    let rows = verify::read_text("NC-200\tカメラ\r\n\r\nX-1\rY-2\n").expect("reads");
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.row, r.text.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "NC-200"), (3, "X-1"), (4, "Y-2")]
+    );
+    let err = verify::read_text("ok\nbad\u{7}\n").unwrap_err();
+    assert!(err.to_string().contains("row 2"), "{err}");
+}
