@@ -118,6 +118,7 @@ pub enum ReportFormat {
 pub struct VerifyParams {
     /// `json` (default) or `csv` (UTF-8 with BOM, headers in `lang`).
     #[serde(default, deserialize_with = "query::blank_none_name")]
+    #[param(value_type = Option<String>, pattern = r"^(json|csv)?$")]
     pub format: Option<ReportFormat>,
     /// `ja` (default) or `en`.
     #[serde(default)]
@@ -203,10 +204,12 @@ fn report_response(
     params(VerifyParams),
     request_body = VerifyRequest,
     responses(
-        (status = 200, description = "The report; `format=csv` gives CSV (UTF-8 with BOM)", body = VerifyReport,
+        (status = 200, description = "The report; `format=csv` gives CSV (UTF-8 with BOM)",
+            content((VerifyReport = "application/json"), (String = "text/csv")),
             headers(("JCStar-Signature" = String, description = "Detached JWS of the body, when the server signs"))),
         (status = 400, description = "An unknown or repeated parameter, or a body that is not JSON", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
         (status = 422, description = "A row or the row count is not accepted; `field` names the row", body = ErrorBody)))]
 pub async fn api_verify(
     State(st): State<AppState>,
@@ -637,7 +640,8 @@ pub async fn verify_submit(
 #[utoipa::path(get, path = "/verify/reports/{report}", tag = "pages",
     params(("report" = String, Path, pattern = r"^[0-9a-f]{32}\.(csv|json)(\.jws)?$",
         description = "The report's file name from the results page")),
-    responses((status = 200, description = "The report or its signature", content_type = "application/octet-stream", body = Vec<u8>),
+    responses((status = 200, description = "The report (CSV or JSON) or its detached signature (JWS)",
+            content((String = "text/csv"), (String = "application/json"), (String = "application/jose"))),
         (status = 400, description = "Not a report file name", content_type = "text/plain", body = String),
         (status = 410, description = "The report is no longer kept (or the server has no signing keys): verify the list again", content_type = "text/plain", body = String)))]
 pub async fn report_file(State(st): State<AppState>, Path(report): Path<String>) -> Response {
@@ -724,7 +728,8 @@ pub struct VerifyLabelParams {
 /// probable typo with the corrected number.
 #[utoipa::path(get, path = "/verify-label", tag = "pages",
     params(VerifyLabelParams),
-    responses((status = 200, description = "The page", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 400, description = "The number is longer than 200 characters", content_type = "text/html", body = String)))]
 pub async fn verify_label_page(
     State(st): State<AppState>,
     uri: Uri,
@@ -733,10 +738,9 @@ pub async fn verify_label_page(
 ) -> Response {
     let lang = lang_of(&params, &headers);
     let v = vtr(lang);
-    let number: String = params
-        .get("number")
-        .map(|s| s.chars().take(verify::MAX_ROW_CHARS).collect())
-        .unwrap_or_default();
+    let number: String = params.get("number").cloned().unwrap_or_default();
+    let too_long = number.chars().count() > verify::MAX_ROW_CHARS;
+    let number: String = number.chars().take(verify::MAX_ROW_CHARS).collect();
     let mut tpl = VerifyLabelTpl {
         c: chrome(lang, v.label_title, &uri, &params),
         v,
@@ -745,6 +749,25 @@ pub async fn verify_label_page(
         row: None,
         warning: false,
     };
+    if too_long {
+        tpl.outcome = Some("invalid");
+        tpl.row = Some(RowView {
+            row: "1".into(),
+            input: number,
+            outcome_class: "invalid",
+            outcome_text: Outcome::InvalidNumber.text(lang),
+            label: None,
+            candidates: Vec::new(),
+            suggestion: None,
+            suggestion_href: None,
+            detail: Some(format!(
+                "{} > {}",
+                params.get("number").map(|n| n.chars().count()).unwrap_or(0),
+                verify::MAX_ROW_CHARS
+            )),
+        });
+        return html(StatusCode::BAD_REQUEST, tpl.render());
+    }
     if !number.trim().is_empty() {
         match st.registry.verify_number(&number, &st.base_url).await {
             Ok(r) => {
