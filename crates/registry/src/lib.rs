@@ -93,6 +93,9 @@ pub struct Registry {
 struct Inner {
     store: Arc<store::Store>,
     clock: Arc<dyn Clock>,
+    /// The normalised model numbers of every label, for bulk verification
+    /// (rebuilt when the chain head has moved).
+    models: Arc<tokio::sync::Mutex<Option<Arc<verify::ModelIndex>>>>,
 }
 
 impl Registry {
@@ -108,6 +111,7 @@ impl Registry {
             inner: Inner {
                 store: Arc::new(store),
                 clock,
+                models: Arc::default(),
             },
         })
     }
@@ -119,6 +123,7 @@ impl Registry {
             inner: Inner {
                 store: self.inner.store.clone(),
                 clock,
+                models: self.inner.models.clone(),
             },
         }
     }

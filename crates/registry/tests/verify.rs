@@ -106,6 +106,20 @@ async fn spellings_typos_and_unissued(backend: Backend) {
     assert_eq!(report.summary.active, 4);
     assert_eq!(report.summary.not_issued, 1);
 
+    // A label issued after a verification is found by the next one (the
+    // model index follows the chain head).
+    let delta = env.issued("delta", Level::Star1).await;
+    let again = env
+        .reg
+        .verify_rows(&rows(&["delta100", "X-2"]), BASE)
+        .await
+        .expect("verify");
+    assert_eq!(
+        again.rows[0].label.as_ref().map(|l| l.number.as_str()),
+        Some(delta.number.as_str())
+    );
+    assert_eq!(again.rows[1].candidates.len(), 4);
+
     // Expiry follows the registry's clock.
     env.clock.advance(chrono::Duration::days(365 * 3));
     let later = env

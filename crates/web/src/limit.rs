@@ -226,7 +226,12 @@ pub async fn limit(State(st): State<AppState>, mut req: Request, next: Next) -> 
     if authenticated {
         return next.run(req).await;
     }
-    let class = classify(req.uri().path());
+    // The verification form itself costs nothing; sending it does.
+    let class = if req.uri().path() == "/verify" && req.method() != axum::http::Method::POST {
+        Class::Cheap
+    } else {
+        classify(req.uri().path())
+    };
     let api = req.uri().path().starts_with("/api/");
     if let Some(key) = limiter.client(&req).map(address_key)
         && let Some(secs) = limiter.check(class, key)

@@ -268,7 +268,7 @@ impl Store {
     /// (lower case, one a line): one query, no JSON decoding. The bulk
     /// verification normalises these in memory.
     pub(crate) async fn label_models(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT number, model_norm FROM labels ORDER BY seq")
+        let rows = sqlx::query("SELECT number, model_norm FROM labels")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
