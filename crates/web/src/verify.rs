@@ -7,7 +7,8 @@
 //! when the server has signing keys: the API answer in the header
 //! `JCStar-Signature`, the page's downloads as a `.jws` file next to each
 //! report (see docs/signatures.md). The page's reports are kept in memory
-//! for a while ([`REPORTS_KEPT`] most recent) under a random name.
+//! for a while ([`REPORTS_KEPT`] most recent, at most [`REPORTS_MAX_BYTES`]
+//! together) under a random name.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -39,6 +40,10 @@ pub const SIGNATURE_HEADER: &str = "jcstar-signature";
 /// How many page reports are kept for download.
 pub const REPORTS_KEPT: usize = 64;
 
+/// The most bytes all kept reports may take together; the oldest are
+/// dropped first (a list of 10,000 rows makes a report of several MB).
+pub const REPORTS_MAX_BYTES: usize = 64 * 1024 * 1024;
+
 /// A report kept for the page's download links.
 pub struct StoredReport {
     pub json: Vec<u8>,
@@ -47,16 +52,26 @@ pub struct StoredReport {
     pub csv_jws: Option<String>,
 }
 
-/// The most recent page reports, by random name.
+impl StoredReport {
+    fn size(&self) -> usize {
+        self.json.len()
+            + self.csv.len()
+            + self.json_jws.as_ref().map_or(0, String::len)
+            + self.csv_jws.as_ref().map_or(0, String::len)
+    }
+}
+
+/// The most recent page reports, by random name, with their total size.
 pub struct Reports {
-    inner: Mutex<lru::LruCache<String, Arc<StoredReport>>>,
+    inner: Mutex<(lru::LruCache<String, Arc<StoredReport>>, usize)>,
 }
 
 impl Default for Reports {
     fn default() -> Self {
         Reports {
-            inner: Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(REPORTS_KEPT).unwrap_or(NonZeroUsize::MIN),
+            inner: Mutex::new((
+                lru::LruCache::new(NonZeroUsize::new(REPORTS_KEPT).unwrap_or(NonZeroUsize::MIN)),
+                0,
             )),
         }
     }
@@ -67,14 +82,25 @@ impl Reports {
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).ok()?;
         let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        if let Ok(mut m) = self.inner.lock() {
-            m.put(id.clone(), Arc::new(report));
+        let size = report.size();
+        if size > REPORTS_MAX_BYTES {
+            return None;
         }
+        let mut guard = self.inner.lock().ok()?;
+        let (map, total) = &mut *guard;
+        while *total + size > REPORTS_MAX_BYTES || map.len() >= REPORTS_KEPT {
+            match map.pop_lru() {
+                Some((_, old)) => *total = total.saturating_sub(old.size()),
+                None => break,
+            }
+        }
+        map.put(id.clone(), Arc::new(report));
+        *total += size;
         Some(id)
     }
 
     fn get(&self, id: &str) -> Option<Arc<StoredReport>> {
-        self.inner.lock().ok()?.get(id).cloned()
+        self.inner.lock().ok()?.0.get(id).cloned()
     }
 }
 
@@ -788,4 +814,39 @@ pub async fn verify_label_page(
         }
     }
     html(StatusCode::OK, tpl.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(bytes: usize) -> StoredReport {
+        StoredReport {
+            json: vec![b'{'; bytes],
+            csv: Vec::new(),
+            json_jws: None,
+            csv_jws: None,
+        }
+    }
+
+    #[test]
+    fn reports_are_bounded_by_count_and_size() {
+        let r = Reports::default();
+        let first = r.put(report(10)).expect("kept");
+        for _ in 0..REPORTS_KEPT {
+            r.put(report(10)).expect("kept");
+        }
+        assert!(r.get(&first).is_none(), "the oldest is dropped by count");
+        let big = r.put(report(REPORTS_MAX_BYTES / 2)).expect("kept");
+        let second = r.put(report(REPORTS_MAX_BYTES / 2)).expect("kept");
+        assert!(r.get(&second).is_some());
+        assert!(r.get(&big).is_some());
+        let third = r.put(report(REPORTS_MAX_BYTES / 2)).expect("kept");
+        assert!(r.get(&third).is_some());
+        assert!(
+            r.get(&big).is_none() || r.get(&second).is_none(),
+            "the total stays within the bound"
+        );
+        assert!(r.put(report(REPORTS_MAX_BYTES + 1)).is_none());
+    }
 }
