@@ -94,7 +94,7 @@ fn verify_list_prints_saves_and_signs() {
         "{t}"
     );
     assert!(t.contains("行 4\tKC IN2\tラベルあり"), "{t}");
-    assert!(t.contains("取り下げ"), "{t}");
+    assert!(t.contains("取下げ"), "{t}");
     assert!(
         t.contains("行 5\tJCS1-2026-999999-3\t発行されていない番号"),
         "{t}"

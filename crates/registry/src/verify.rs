@@ -479,19 +479,19 @@ impl Outcome {
     }
 }
 
-/// The status text of reports (the pages have their own, same words).
+/// A label status in words: the reports', the pages' and the CLI's.
 pub fn status_text(status: LabelStatus, lang: Lang) -> &'static str {
-    match (lang, status) {
-        (Lang::Ja, LabelStatus::Active) => "有効",
-        (Lang::Ja, LabelStatus::Expired) => "有効期限切れ",
-        (Lang::Ja, LabelStatus::Withdrawn) => "取り下げ",
-        (Lang::Ja, LabelStatus::Revoked) => "取り消し",
-        (Lang::Ja, LabelStatus::UnderSurveillance) => "調査中",
-        (Lang::En, LabelStatus::Active) => "active",
-        (Lang::En, LabelStatus::Expired) => "expired",
-        (Lang::En, LabelStatus::Withdrawn) => "withdrawn",
-        (Lang::En, LabelStatus::Revoked) => "revoked",
-        (Lang::En, LabelStatus::UnderSurveillance) => "under surveillance",
+    match (status, lang) {
+        (LabelStatus::Active, Lang::Ja) => "有効",
+        (LabelStatus::Active, Lang::En) => "Active",
+        (LabelStatus::Expired, Lang::Ja) => "期限切れ",
+        (LabelStatus::Expired, Lang::En) => "Expired",
+        (LabelStatus::Withdrawn, Lang::Ja) => "取下げ",
+        (LabelStatus::Withdrawn, Lang::En) => "Withdrawn",
+        (LabelStatus::Revoked, Lang::Ja) => "取消し",
+        (LabelStatus::Revoked, Lang::En) => "Revoked",
+        (LabelStatus::UnderSurveillance, Lang::Ja) => "調査中",
+        (LabelStatus::UnderSurveillance, Lang::En) => "Under surveillance",
     }
 }
 

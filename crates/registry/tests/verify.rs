@@ -285,7 +285,7 @@ fn csv_report_has_bom_and_neutralised_cells() {
     assert_eq!(&headers[0], "行");
     let rec = r.records().next().expect("row").expect("csv");
     assert_eq!(&rec[1], "'=HYPERLINK(\"http://evil\",\"x\")");
-    assert_eq!(&rec[6], "取り消し");
+    assert_eq!(&rec[6], "取消し");
     assert_eq!(&rec[8], "'@SUM(A1) 株式会社");
     assert_eq!(&rec[9], "'+cmd");
 }

@@ -296,18 +296,7 @@ pub fn tr(lang: Lang) -> &'static Tr {
 }
 
 pub fn status_text(status: LabelStatus, lang: Lang) -> &'static str {
-    match (status, lang) {
-        (LabelStatus::Active, Lang::Ja) => "有効",
-        (LabelStatus::Active, Lang::En) => "Active",
-        (LabelStatus::Expired, Lang::Ja) => "期限切れ",
-        (LabelStatus::Expired, Lang::En) => "Expired",
-        (LabelStatus::Withdrawn, Lang::Ja) => "取下げ",
-        (LabelStatus::Withdrawn, Lang::En) => "Withdrawn",
-        (LabelStatus::Revoked, Lang::Ja) => "取消し",
-        (LabelStatus::Revoked, Lang::En) => "Revoked",
-        (LabelStatus::UnderSurveillance, Lang::Ja) => "調査中",
-        (LabelStatus::UnderSurveillance, Lang::En) => "Under surveillance",
-    }
+    jcstar_registry::verify::status_text(status, lang)
 }
 
 pub fn vuln_state_text(state: VulnerabilityState, lang: Lang) -> &'static str {
