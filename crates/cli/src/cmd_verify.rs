@@ -21,7 +21,8 @@ pub struct Args {
     /// The column headed 型番, 登録番号, model or number is read, else the
     /// first.
     pub file: PathBuf,
-    /// The registry server's base URL.
+    /// The registry server's base URL (plain HTTP; a registry served over
+    /// HTTPS needs a local TLS proxy for now).
     #[arg(long, env = "JCSTAR_REGISTRY", default_value = "http://127.0.0.1:8080")]
     pub registry: String,
     /// Print the report as JSON.

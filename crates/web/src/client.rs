@@ -30,6 +30,10 @@ pub enum ClientError {
         status: u16,
         message: String,
     },
+    #[error(
+        "registry {url}: only http:// URLs can be used for now; reach an HTTPS registry through a local TLS proxy"
+    )]
+    Https { url: String },
     #[error("registry {url}: the answer is not a verification report: {0}", .message)]
     Decode { url: String, message: String },
 }
@@ -45,6 +49,11 @@ pub async fn verify_remote(
         ReportFormat::Json => "json",
         ReportFormat::Csv => "csv",
     };
+    if base_url.trim().to_ascii_lowercase().starts_with("https://") {
+        return Err(ClientError::Https {
+            url: base_url.to_string(),
+        });
+    }
     let url = format!(
         "{}/api/v1/verify?format={fmt}&lang={lang}",
         base_url.trim_end_matches('/')
