@@ -56,24 +56,37 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let code = lang_code(lang);
-    let json = rt.block_on(client::verify_remote(
+    let fail = |e: client::ClientError| {
+        eprintln!("jcstar: {}", e.message(lang));
+        ExitCode::from(2)
+    };
+    let json = match rt.block_on(client::verify_remote(
         &args.registry,
         &rows,
         ReportFormat::Json,
         code,
-    ))?;
-    let report = client::with_cells(&json.body, &rows, &args.registry)?;
+    )) {
+        Ok(r) => r,
+        Err(e) => return Ok(fail(e)),
+    };
+    let report = match client::with_cells(&json.body, &rows, &args.registry) {
+        Ok(r) => r,
+        Err(e) => return Ok(fail(e)),
+    };
     if let Some(out) = &args.out {
         let saved: RemoteReport = if out
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
         {
-            rt.block_on(client::verify_remote(
+            match rt.block_on(client::verify_remote(
                 &args.registry,
                 &rows,
                 ReportFormat::Csv,
                 code,
-            ))?
+            )) {
+                Ok(r) => r,
+                Err(e) => return Ok(fail(e)),
+            }
         } else {
             json
         };

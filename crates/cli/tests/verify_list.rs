@@ -140,6 +140,16 @@ fn verify_list_prints_saves_and_signs() {
     assert_eq!(v["rows"][0]["row"], 2);
     assert_eq!(v["rows"][2]["outcome"], "not_issued");
 
+    // A registry that cannot be used is said so, in Japanese by default.
+    let out = jcstar(&[
+        "verify-list",
+        arg(&list),
+        "--registry",
+        "https://registry.example",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("http:// のURLだけ"), "{}", text(&out));
+
     // An unreadable list names the row.
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, b"ok\n\xff\xfe\n").unwrap();

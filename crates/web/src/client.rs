@@ -38,6 +38,35 @@ pub enum ClientError {
     Decode { url: String, message: String },
 }
 
+impl ClientError {
+    /// The message in the user's language.
+    pub fn message(&self, lang: jcstar_criteria::Lang) -> String {
+        use jcstar_criteria::Lang;
+        match (lang, self) {
+            (Lang::En, e) => e.to_string(),
+            (Lang::Ja, ClientError::Http { url, source }) => {
+                format!("登録簿サーバー {url} に接続できません: {source}")
+            }
+            (
+                Lang::Ja,
+                ClientError::Status {
+                    url,
+                    status,
+                    message,
+                },
+            ) => {
+                format!("登録簿サーバー {url} が {status} を返しました: {message}")
+            }
+            (Lang::Ja, ClientError::Https { url }) => format!(
+                "登録簿サーバー {url}: 現在は http:// のURLだけを使えます。HTTPSの登録簿にはローカルのTLSプロキシを経由してください。"
+            ),
+            (Lang::Ja, ClientError::Decode { url, message }) => {
+                format!("登録簿サーバー {url} の応答が確認結果ではありません: {message}")
+            }
+        }
+    }
+}
+
 /// Send `rows` (their texts, in order) to the registry at `base_url`.
 pub async fn verify_remote(
     base_url: &str,
