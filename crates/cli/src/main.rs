@@ -17,6 +17,7 @@ mod cmd_probe;
 mod cmd_registry;
 mod cmd_serve;
 mod cmd_testbed;
+mod cmd_verify;
 mod cmd_vulndb;
 
 /// jcstar: the JC-STAR IoT security labeling scheme, end to end.
@@ -56,6 +57,9 @@ enum Command {
     Vulndb(cmd_vulndb::Args),
     /// Check offline that a file is exactly what the registry signed.
     VerifySignature(cmd_keys::VerifyArgs),
+    /// Check a list of model numbers or registration numbers (CSV, xlsx or
+    /// one per line) against a registry server.
+    VerifyList(cmd_verify::Args),
 }
 
 /// Settings every command sees. A command returns the exit code it wants;
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Testbed(args) => cmd_testbed::run(&ctx, args),
         Command::Vulndb(args) => cmd_vulndb::run(&ctx, args),
         Command::VerifySignature(args) => Ok(cmd_keys::run_verify(&ctx, args)),
+        Command::VerifyList(args) => cmd_verify::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

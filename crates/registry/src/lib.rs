@@ -59,6 +59,7 @@ pub mod signing;
 pub mod snapshot;
 mod store;
 pub mod testing;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -92,6 +93,9 @@ pub struct Registry {
 struct Inner {
     store: Arc<store::Store>,
     clock: Arc<dyn Clock>,
+    /// The normalised model numbers of every label, for bulk verification
+    /// (rebuilt when the chain head has moved).
+    models: Arc<tokio::sync::Mutex<Option<Arc<verify::ModelIndex>>>>,
 }
 
 impl Registry {
@@ -107,6 +111,7 @@ impl Registry {
             inner: Inner {
                 store: Arc::new(store),
                 clock,
+                models: Arc::default(),
             },
         })
     }
@@ -118,6 +123,7 @@ impl Registry {
             inner: Inner {
                 store: self.inner.store.clone(),
                 clock,
+                models: self.inner.models.clone(),
             },
         }
     }
@@ -446,6 +452,24 @@ impl Registry {
     /// Everything the product information page shows.
     pub async fn product_page(&self, number: &str) -> Result<ProductPage> {
         queries::product_page(self, number).await
+    }
+
+    /// Answer a list of model numbers and registration numbers row by row
+    /// (see [`verify`]); `base_url` makes the product page links. At most
+    /// [`verify::MAX_ROWS`] rows.
+    pub async fn verify_rows(
+        &self,
+        rows: &[verify::InputRow],
+        base_url: &str,
+    ) -> Result<verify::VerifyReport> {
+        verify::verify_rows(self, rows, base_url).await
+    }
+
+    /// One registration number checked (see [`verify`]): found, never
+    /// issued (counterfeit), a probable typo with the corrected number, or
+    /// not a registration number.
+    pub async fn verify_number(&self, text: &str, base_url: &str) -> Result<verify::VerifyRow> {
+        verify::verify_number(self, text, base_url).await
     }
 
     /// Search labels.

@@ -59,13 +59,20 @@ const REQUIRED: &[(&str, &[&str])] = &[
 ];
 
 /// Shorter limits than [`MAX_TEXT`].
-const MAX_LENGTH: &[(&str, &str, usize)] = &[("VulnerabilityEntry", "fixed_in", 200)];
+const MAX_LENGTH: &[(&str, &str, usize)] = &[
+    ("VulnerabilityEntry", "fixed_in", 200),
+    // jcstar_registry::verify::MAX_ROW_CHARS
+    ("VerifyRequest", "rows", 200),
+    ("VerifyUpload", "rows", 500_000),
+];
 
 /// Lists with a bound on their length.
 const MAX_ITEMS: &[(&str, &str, usize)] = &[
     ("Product", "model_numbers", 500),
     ("LabelChange", "add_model_numbers", 100),
     ("LabelChange", "add_firmware_versions", 100),
+    // jcstar_registry::verify::MAX_ROWS
+    ("VerifyRequest", "rows", 10_000),
 ];
 
 /// Write the input rules into every schema a request body reaches.

@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 pub mod api;
 pub mod atom;
 pub mod cache;
+pub mod client;
 pub mod conn;
 pub mod error;
 pub mod i18n;
@@ -36,6 +37,7 @@ pub mod limit;
 pub mod opendata;
 pub mod pages;
 pub mod query;
+pub mod verify;
 
 pub use axum::http::HeaderName;
 pub use conn::{ServeOptions, serve_with};
@@ -127,6 +129,8 @@ pub struct Shared {
     openapi_json: Arc<str>,
     pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
     pub open_data: Option<Arc<std::path::Path>>,
+    /// The verification page's recent reports (see [`verify`]).
+    pub reports: Arc<verify::Reports>,
 }
 
 impl AppState {
@@ -166,6 +170,7 @@ impl Shared {
             openapi_json: Arc::from(""),
             signer: None,
             open_data: None,
+            reports: Arc::new(verify::Reports::default()),
         }
     }
 
@@ -222,7 +227,12 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(opendata::keys))
         .routes(routes!(opendata::page))
         .routes(routes!(opendata::file))
-        .routes(routes!(atom::feed));
+        .routes(routes!(atom::feed))
+        .routes(routes!(verify::api_verify))
+        .routes(routes!(verify::api_verify_label))
+        .routes(routes!(verify::verify_page, verify::verify_submit))
+        .routes(routes!(verify::report_file))
+        .routes(routes!(verify::verify_label_page));
     let (router, mut doc) = all.split_for_parts();
     input_rules::apply(&mut doc);
     (router, doc)

@@ -4,7 +4,7 @@
 //! Requests fall into two classes. Cheap ones (product pages, label images,
 //! the home page, the OpenAPI document; all served from caches or one
 //! indexed read) have a generous bucket per client address. Expensive ones
-//! (search, exports, the feed, the chain status) have a small bucket of
+//! (search, exports, the feed, the chain status, bulk verification) have a small bucket of
 //! their own per address, and at most
 //! [`RateLimits::expensive_concurrency`] of them run at once for all
 //! anonymous clients together, so a crowd searching cannot take the CPU and
@@ -112,7 +112,9 @@ pub fn classify(path: &str) -> Class {
         || path == "/feed.atom"
         || path == "/api/v1/chain"
         || path.starts_with("/api/v1/export/")
-        || path.starts_with("/open-data/");
+        || path.starts_with("/open-data/")
+        || path == "/api/v1/verify"
+        || path == "/verify";
     if expensive {
         Class::Expensive
     } else {
@@ -225,7 +227,12 @@ pub async fn limit(State(st): State<AppState>, mut req: Request, next: Next) -> 
     if authenticated {
         return next.run(req).await;
     }
-    let class = classify(req.uri().path());
+    // The verification form itself costs nothing; sending it does.
+    let class = if req.uri().path() == "/verify" && req.method() != axum::http::Method::POST {
+        Class::Cheap
+    } else {
+        classify(req.uri().path())
+    };
     let api = req.uri().path().starts_with("/api/");
     if let Some(key) = limiter.client(&req).map(address_key)
         && let Some(secs) = limiter.check(class, key)
@@ -281,6 +288,9 @@ mod tests {
             Class::Cheap
         );
         assert_eq!(classify("/"), Class::Cheap);
+        assert_eq!(classify("/api/v1/verify"), Class::Expensive);
+        assert_eq!(classify("/verify"), Class::Expensive);
+        assert_eq!(classify("/verify-label"), Class::Cheap);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::query::LangOnly;
 
 /// The registry's public signing keys, retired ones included.
 #[utoipa::path(get, path = "/.well-known/jcstar-keys.json", tag = "site",
-    responses((status = 200, description = "The registry's signing keys as a JWK Set (RFC 7517): the active Ed25519 key and every retired one, so old signatures still verify. See docs/signatures.md.", body = Object),
+    responses((status = 200, description = "The registry's signing keys as a JWK Set (RFC 7517): the active Ed25519 key and every retired one, so old signatures still verify. See docs/signatures.md.", content_type = "application/jwk-set+json", body = Object),
         (status = 404, description = "This server signs nothing (started without --keys)", body = crate::error::ErrorBody)))]
 pub async fn keys(State(st): State<AppState>) -> Response {
     match &st.signer {
