@@ -547,6 +547,33 @@ pub fn log_etag(head_seq: i64, today: chrono::NaiveDate, query: Option<&str>) ->
     )
 }
 
+/// What a caller of a log-derived answer needs.
+pub enum Fresh {
+    /// Answer, with this entity tag; the log's head it was made for.
+    Changed { etag: String, head: i64 },
+    /// The caller has the current answer: this 304.
+    NotModified(Response),
+}
+
+/// The log's entity tag for this request, or the 304 for a caller that
+/// already has the answer (one small query: the log's head).
+pub async fn log_freshness(
+    st: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> jcstar_registry::Result<Fresh> {
+    let head = st.registry.head_seq().await?;
+    let etag = log_etag(head, st.registry.today(), query);
+    if !not_modified(headers, &etag) {
+        return Ok(Fresh::Changed { etag, head });
+    }
+    let mut resp = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(Fresh::NotModified(resp))
+}
+
 /// True when `If-None-Match` names `etag` (or `*`).
 pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -633,16 +660,11 @@ pub async fn feed(
         authorize(&actor, Action::Administer, Resource::none())
             .map_err(|d| ApiError::from_registry(d.into(), &actor))?;
     }
-    // A poller that has the current answer gets 304 for one small query.
-    let head = st.registry.head_seq().await.map_err(reg(&actor))?;
-    let etag = log_etag(head, st.registry.today(), uri.query());
-    if not_modified(&headers, &etag) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(v) = HeaderValue::from_str(&etag) {
-            resp.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(resp);
-    }
+    let etag = match log_freshness(&st, &headers, uri.query()).await {
+        Ok(Fresh::Changed { etag, .. }) => etag,
+        Ok(Fresh::NotModified(resp)) => return Ok(resp),
+        Err(e) => return Err(reg(&actor)(e)),
+    };
     let mut page = st
         .registry
         .events_filtered(scope, since_seq, since, limit, &params.filter())

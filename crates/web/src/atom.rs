@@ -16,7 +16,7 @@ use jcstar_registry::{Actor, FeedScope};
 
 use crate::AppState;
 use crate::api::ApiResult;
-use crate::api::{FeedParams, log_etag, not_modified};
+use crate::api::{FeedParams, Fresh, log_freshness};
 use crate::error::ApiError;
 use crate::i18n;
 use crate::query::ApiQuery;
@@ -47,15 +47,11 @@ pub async fn feed(
         Some("en") => Lang::En,
         _ => Lang::Ja,
     };
-    let head = st.registry.head_seq().await.map_err(fail)?;
-    let etag = log_etag(head, st.registry.today(), uri.query());
-    if not_modified(&headers, &etag) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(v) = HeaderValue::from_str(&etag) {
-            resp.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(resp);
-    }
+    let (etag, head) = match log_freshness(&st, &headers, uri.query()).await {
+        Ok(Fresh::Changed { etag, head }) => (etag, head),
+        Ok(Fresh::NotModified(resp)) => return Ok(resp),
+        Err(e) => return Err(fail(e)),
+    };
     let mut events = Vec::new();
     let mut after = (head - WINDOW).max(0);
     loop {
