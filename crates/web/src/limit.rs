@@ -281,6 +281,7 @@ mod tests {
         assert_eq!(classify("/api/v1/export/labels.csv"), Class::Expensive);
         assert_eq!(classify("/api/v1/chain"), Class::Expensive);
         assert_eq!(classify("/api/v1/feed"), Class::Expensive);
+        assert_eq!(classify("/feed.atom"), Class::Expensive);
         assert_eq!(classify("/labels/JCS1-2026-000001-K"), Class::Cheap);
         assert_eq!(classify("/api/v1/labels/JCS1-2026-000001-K"), Class::Cheap);
         assert_eq!(
