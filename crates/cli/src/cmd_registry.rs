@@ -197,9 +197,18 @@ enum Cmd {
         /// Product name (search: substring).
         #[arg(long)]
         product: Option<String>,
-        /// Model number (search: substring).
+        /// Model number (search: substring; hyphens, spaces and dots ignored).
         #[arg(long)]
         model: Option<String>,
+        /// How --model is compared: contains, prefix or exact.
+        #[arg(long, default_value = "contains")]
+        model_match: jcstar_registry::ModelMatch,
+        /// Product type (search: substring).
+        #[arg(long = "type")]
+        product_type: Option<String>,
+        /// Registration number or its beginning.
+        #[arg(long)]
+        number: Option<String>,
         /// Label level: 1, 2, 3 or 4.
         #[arg(long)]
         level: Option<Level>,
@@ -817,6 +826,9 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             company,
             product,
             model,
+            model_match,
+            product_type,
+            number,
             level,
             status,
             limit,
@@ -827,17 +839,19 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 company,
                 product,
                 model,
-                number: None,
+                model_match,
+                product_type,
+                number,
                 level,
                 status,
                 offset,
                 limit,
+                ..SearchQuery::default()
             };
             match reg.search(&q).await {
                 Ok(page) => emit(json, &page, |p| {
-                    p.items
-                        .iter()
-                        .map(|i| {
+                    std::iter::once(format!("{} labels", p.total))
+                        .chain(p.items.iter().map(|i| {
                             format!(
                                 "{} {} [{}] {} — {}",
                                 i.number,
@@ -846,7 +860,7 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                                 i.company,
                                 i.products.join(", ")
                             )
-                        })
+                        }))
                         .collect::<Vec<_>>()
                         .join("\n")
                 }),

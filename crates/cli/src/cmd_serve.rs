@@ -106,6 +106,20 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("jcstar: the registry is not empty; --seed-bulk skipped");
         }
     }
+    // The search index is built in the background: pages answer at once,
+    // and the first searches wait for the index rather than the start-up.
+    {
+        let registry = registry.clone();
+        let msg = match ctx.lang {
+            Lang::Ja => "jcstar: 検索索引を作れませんでした（検索時に再試行します）",
+            Lang::En => "jcstar: building the search index failed (searches will retry)",
+        };
+        tokio::spawn(async move {
+            if let Err(e) = registry.warm_search().await {
+                eprintln!("{msg}: {e}");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

@@ -55,6 +55,7 @@ mod integrity;
 pub mod model;
 pub mod number;
 mod queries;
+pub mod search;
 pub mod signing;
 pub mod snapshot;
 mod store;
@@ -75,7 +76,6 @@ pub use export::{ExportFormat, JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, labels_csv, 
 pub use integrity::VerifyReport;
 pub use model::*;
 pub use number::{NumberError, RegistrationNumber, parse_registration_number};
-pub use store::SHORT_TEXT_WINDOW;
 
 /// The default database of `jcstar serve` and `jcstar registry`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./jcstar-data/registry.sqlite";
@@ -96,6 +96,8 @@ struct Inner {
     /// The normalised model numbers of every label, for bulk verification
     /// (rebuilt when the chain head has moved).
     models: Arc<tokio::sync::Mutex<Option<Arc<verify::ModelIndex>>>>,
+    /// Every label's searchable text (see [`search`]).
+    search: Arc<search::SearchState>,
 }
 
 impl Registry {
@@ -112,6 +114,7 @@ impl Registry {
                 store: Arc::new(store),
                 clock,
                 models: Arc::default(),
+                search: Arc::default(),
             },
         })
     }
@@ -124,6 +127,7 @@ impl Registry {
                 store: self.inner.store.clone(),
                 clock,
                 models: self.inner.models.clone(),
+                search: self.inner.search.clone(),
             },
         }
     }
@@ -472,9 +476,16 @@ impl Registry {
         verify::verify_number(self, text, base_url).await
     }
 
-    /// Search labels.
+    /// Search labels: one page in registration order, with the number of
+    /// matches over all pages.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         queries::search(self, query).await
+    }
+
+    /// Build the search index now, so that the first search does not wait
+    /// for it (a server calls this as it starts).
+    pub async fn warm_search(&self) -> Result<()> {
+        search::warm(self).await
     }
 
     /// Label counts per level and status (as of today), one row per pair
@@ -584,7 +595,9 @@ impl Registry {
 
     /// Replay all events into fresh state tables.
     pub async fn rebuild(&self) -> Result<RebuildReport> {
-        integrity::rebuild(self).await
+        let report = integrity::rebuild(self).await;
+        self.inner.search.invalidate();
+        report
     }
 
     /// A canonical dump of the materialised state (applications and labels as

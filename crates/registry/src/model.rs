@@ -695,11 +695,15 @@ pub struct Event {
     pub hash: String,
 }
 
-/// Search criteria; all given criteria must match. Text matches are
-/// case-insensitive substring matches.
+/// Search criteria; all given criteria must match. Texts are compared after
+/// one normalisation ([`crate::search::search_key`]: Unicode NFKC, so
+/// full-width letters and digits are their ASCII selves, lower case, runs of
+/// spaces as one); model numbers also without hyphens, spaces and dots
+/// ([`crate::verify::model_key`]), so `ＮＣ－２００` and `NC200` find `NC-200`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchQuery {
-    /// Matches company, product names, model numbers and registration number.
+    /// Matches registration number, company, product names, model numbers
+    /// and product types (part of any of them).
     #[serde(default)]
     pub text: Option<String>,
     #[serde(default)]
@@ -708,6 +712,12 @@ pub struct SearchQuery {
     pub product: Option<String>,
     #[serde(default)]
     pub model: Option<String>,
+    /// How `model` is compared (default: part of a model number).
+    #[serde(default)]
+    pub model_match: ModelMatch,
+    /// Product type, e.g. "network camera" (part of it).
+    #[serde(default)]
+    pub product_type: Option<String>,
     /// A registration number or a prefix of one.
     #[serde(default)]
     pub number: Option<String>,
@@ -715,12 +725,61 @@ pub struct SearchQuery {
     pub level: Option<Level>,
     #[serde(default)]
     pub status: Option<LabelStatus>,
+    /// Issued on or after this date.
+    #[serde(default)]
+    pub issued_from: Option<NaiveDate>,
+    /// Issued on or before this date.
+    #[serde(default)]
+    pub issued_to: Option<NaiveDate>,
+    /// Valid until this date or later.
+    #[serde(default)]
+    pub valid_until_from: Option<NaiveDate>,
+    /// Valid until this date or earlier.
+    #[serde(default)]
+    pub valid_until_to: Option<NaiveDate>,
     /// Rows to skip.
     #[serde(default)]
     pub offset: u64,
     /// Page size; 0 means the default (20); capped at 200.
     #[serde(default)]
     pub limit: u64,
+}
+
+/// How a model number in a search is compared with the labels' model
+/// numbers (both normalised, and also without hyphens, spaces and dots).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelMatch {
+    /// Part of a model number (`NC-20` finds `NC-200` and `XNC-2000`).
+    #[default]
+    Contains,
+    /// The beginning of a model number (`NC-20` finds `NC-200`, `NC-2000`).
+    Prefix,
+    /// The whole model number (`NC-200` finds `NC-200` and `nc200`, not
+    /// `NC-2000`).
+    Exact,
+}
+
+impl ModelMatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelMatch::Contains => "contains",
+            ModelMatch::Prefix => "prefix",
+            ModelMatch::Exact => "exact",
+        }
+    }
+}
+
+impl std::str::FromStr for ModelMatch {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "contains" => Ok(ModelMatch::Contains),
+            "prefix" => Ok(ModelMatch::Prefix),
+            "exact" => Ok(ModelMatch::Exact),
+            other => Err(format!("{other:?} is not contains, prefix or exact")),
+        }
+    }
 }
 
 /// A short view of a label for result lists and exports.
@@ -741,6 +800,8 @@ pub struct LabelSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SearchPage {
     pub items: Vec<LabelSummary>,
+    /// Labels matching the criteria, over all pages.
+    pub total: u64,
     pub offset: u64,
     pub limit: u64,
     /// Offset of the next page, if there are more results.

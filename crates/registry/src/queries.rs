@@ -146,32 +146,11 @@ pub(crate) async fn product_page(reg: &Registry, number: &str) -> Result<Product
 pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage> {
     let limit = if q.limit == 0 { 20 } else { q.limit.min(200) };
     let offset = q.offset.min(1_000_000);
-    let texts = [
-        ("search", &q.text, 200),
-        ("company", &q.company, 200),
-        ("product", &q.product, 200),
-        ("model", &q.model, 200),
-        ("number", &q.number, 64),
-    ];
-    for (field, value, max) in texts {
-        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            check_text(field, v, max)?;
-        }
-    }
-    let rows = reg
-        .inner
-        .store
-        .search_labels(q, reg.today(), offset, limit)
-        .await?;
-    let today = reg.today();
-    let items = rows
-        .iter()
-        .take(limit as usize)
-        .map(|l| summary(&effective(l.clone(), today)))
-        .collect();
-    let next_offset = (rows.len() as u64 > limit).then_some(offset + limit);
+    let (items, total) = crate::search::search(reg, q).await?;
+    let next_offset = (offset + limit < total).then_some(offset + limit);
     Ok(SearchPage {
         items,
+        total,
         offset,
         limit,
         next_offset,

@@ -1,14 +1,34 @@
-//! The search index (SQLite FTS5 trigram, PostgreSQL pg_trgm) must return
-//! exactly what a plain substring filter over every label returns, for long
-//! and short texts, after writes, and after `rebuild`.
+//! The search index must return exactly what a plain filter over every
+//! label returns (written here without the index, from the stated rules:
+//! NFKC, lower case, white space runs as one; model numbers also without
+//! hyphens, spaces and dots), for long, short, Japanese and full-width texts,
+//! with exact counts, after writes, and after `rebuild`.
 
 mod common;
 
 use common::Env;
+use jcstar_registry::verify::model_key;
 use jcstar_registry::*;
+use unicode_normalization::UnicodeNormalization;
 
-/// A label's searchable text, lower-cased: number, company, products, models.
-type Row = (String, String, Vec<String>, Vec<String>);
+/// One label as the brute-force filter sees it.
+struct Row {
+    number: String,
+    company: String,
+    products: Vec<String>,
+    models: Vec<String>,
+    model_keys: Vec<String>,
+    types: Vec<String>,
+    level: Level,
+    status: LabelStatus,
+    issued_on: chrono::NaiveDate,
+    valid_until: chrono::NaiveDate,
+}
+
+fn norm(s: &str) -> String {
+    let lower = s.nfkc().collect::<String>().to_lowercase();
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+}
 
 async fn all_labels(reg: &Registry) -> Vec<Row> {
     let mut out = Vec::new();
@@ -18,109 +38,188 @@ async fn all_labels(reg: &Registry) -> Vec<Row> {
         let Some(last) = page.last() else { break };
         after = Some(last.number.clone());
         for l in page {
-            out.push((
-                l.number.to_lowercase(),
-                l.applicant.company.to_lowercase(),
-                l.products.iter().map(|p| p.name.to_lowercase()).collect(),
-                l.products
-                    .iter()
-                    .flat_map(|p| p.model_numbers.iter().map(|m| m.to_lowercase()))
-                    .collect(),
-            ));
+            let models: Vec<&String> = l.products.iter().flat_map(|p| &p.model_numbers).collect();
+            out.push(Row {
+                number: l.number.to_lowercase(),
+                company: norm(&l.applicant.company),
+                products: l.products.iter().map(|p| norm(&p.name)).collect(),
+                models: models.iter().map(|m| norm(m)).collect(),
+                model_keys: models.iter().map(|m| model_key(m)).collect(),
+                types: l.products.iter().map(|p| norm(&p.product_type)).collect(),
+                level: l.level,
+                status: l.status,
+                issued_on: l.issued_on,
+                valid_until: l.valid_until,
+            });
         }
     }
     out
 }
 
-async fn found(reg: &Registry, q: SearchQuery) -> Vec<String> {
+/// Every match over all pages, and the count each page gave.
+async fn found(reg: &Registry, q: SearchQuery) -> (Vec<String>, u64) {
     let mut out = Vec::new();
     let mut q = SearchQuery { limit: 200, ..q };
+    let mut total = None;
     loop {
         let page = reg.search(&q).await.unwrap();
+        assert!(
+            total.is_none_or(|t| t == page.total),
+            "counts differ by page"
+        );
+        total = Some(page.total);
         out.extend(page.items.iter().map(|i| i.number.to_lowercase()));
         match page.next_offset {
             Some(o) => q.offset = o,
             None => break,
         }
     }
-    out
+    (out, total.unwrap_or(0))
+}
+
+fn any(v: &[String], needle: &str) -> bool {
+    v.iter().any(|s| s.contains(needle))
+}
+
+/// The model rule: the normalised text within a model number, or the
+/// model-number form within a model number's form.
+fn model_hit(l: &Row, t: &str, how: ModelMatch) -> bool {
+    let (n, c) = (norm(t), model_key(t));
+    let test = |hay: &str, needle: &str| match how {
+        ModelMatch::Contains => hay.contains(needle),
+        ModelMatch::Prefix => hay.starts_with(needle),
+        ModelMatch::Exact => hay == needle,
+    };
+    l.models.iter().any(|m| test(m, &n))
+        || (!c.is_empty() && l.model_keys.iter().any(|m| test(m, &c)))
 }
 
 async fn check_against_scan(reg: &Registry, texts: &[&str]) {
     let labels = all_labels(reg).await;
     for &t in texts {
-        let needle = t.trim().to_lowercase();
+        let needle = norm(t);
+        let compact = model_key(t);
         let expect = |pick: &dyn Fn(&Row) -> bool| {
             labels
                 .iter()
                 .filter(|l| pick(l))
-                .map(|l| l.0.clone())
+                .map(|l| l.number.clone())
                 .collect::<Vec<_>>()
         };
-        let any = |v: &[String]| v.iter().any(|s| s.contains(&needle));
-        let cases: [(&str, SearchQuery, Vec<String>); 4] = [
+        let with = |f: &dyn Fn(&mut SearchQuery)| {
+            let mut q = SearchQuery::default();
+            f(&mut q);
+            q
+        };
+        let cases: Vec<(&str, SearchQuery, Vec<String>)> = vec![
             (
                 "q",
-                SearchQuery {
-                    text: Some(t.into()),
-                    ..Default::default()
-                },
+                with(&|q| q.text = Some(t.into())),
                 expect(&|l| {
-                    l.0.contains(&needle) || l.1.contains(&needle) || any(&l.2) || any(&l.3)
+                    l.number.contains(&needle)
+                        || l.company.contains(&needle)
+                        || any(&l.products, &needle)
+                        || any(&l.models, &needle)
+                        || any(&l.model_keys, &needle)
+                        || any(&l.types, &needle)
+                        || (!compact.is_empty() && any(&l.model_keys, &compact))
                 }),
             ),
             (
                 "company",
-                SearchQuery {
-                    company: Some(t.into()),
-                    ..Default::default()
-                },
-                expect(&|l| l.1.contains(&needle)),
+                with(&|q| q.company = Some(t.into())),
+                expect(&|l| l.company.contains(&needle)),
             ),
             (
                 "product",
-                SearchQuery {
-                    product: Some(t.into()),
-                    ..Default::default()
-                },
-                expect(&|l| any(&l.2)),
+                with(&|q| q.product = Some(t.into())),
+                expect(&|l| any(&l.products, &needle)),
+            ),
+            (
+                "type",
+                with(&|q| q.product_type = Some(t.into())),
+                expect(&|l| any(&l.types, &needle)),
             ),
             (
                 "model",
-                SearchQuery {
-                    model: Some(t.into()),
-                    ..Default::default()
-                },
-                expect(&|l| any(&l.3)),
+                with(&|q| q.model = Some(t.into())),
+                expect(&|l| model_hit(l, t, ModelMatch::Contains)),
+            ),
+            (
+                "model prefix",
+                with(&|q| {
+                    q.model = Some(t.into());
+                    q.model_match = ModelMatch::Prefix;
+                }),
+                expect(&|l| model_hit(l, t, ModelMatch::Prefix)),
+            ),
+            (
+                "model exact",
+                with(&|q| {
+                    q.model = Some(t.into());
+                    q.model_match = ModelMatch::Exact;
+                }),
+                expect(&|l| model_hit(l, t, ModelMatch::Exact)),
             ),
         ];
         for (field, q, want) in cases {
-            assert_eq!(found(reg, q).await, want, "{field}={t:?}");
+            let (got, total) = found(reg, q).await;
+            assert_eq!(got, want, "{field}={t:?}");
+            assert_eq!(total as usize, want.len(), "count of {field}={t:?}");
         }
     }
-    // Two texts and a level together.
+    // Two texts, a level, a status and a date range together.
+    let today = reg.today();
+    let from = labels.iter().map(|l| l.issued_on).min().unwrap();
     let q = SearchQuery {
         company: Some("Ginga".into()),
         model: Some("-b".into()),
         level: Some(Level::Star1),
+        status: Some(LabelStatus::Active),
+        issued_from: Some(from),
+        valid_until_from: Some(today),
         ..Default::default()
     };
     let want: Vec<String> = labels
         .iter()
-        .filter(|l| l.1.contains("ginga") && l.3.iter().any(|m| m.contains("-b")))
-        .map(|l| l.0.clone())
+        .filter(|l| {
+            l.company.contains("ginga")
+                && model_hit(l, "-b", ModelMatch::Contains)
+                && l.level == Level::Star1
+                && l.status == LabelStatus::Active
+                && l.valid_until >= today
+                && l.issued_on >= from
+        })
+        .map(|l| l.number.clone())
         .collect();
-    let got = found(reg, q).await;
-    assert!(got.iter().all(|n| want.contains(n)));
+    let (got, total) = found(reg, q).await;
+    assert_eq!(got, want);
+    assert_eq!(total as usize, want.len());
     assert!(!got.is_empty());
+    // An empty date range finds nothing; one that ends before every label
+    // too.
+    let before = from.pred_opt().unwrap();
+    let (got, total) = found(
+        reg,
+        SearchQuery {
+            issued_to: Some(before),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(got.is_empty() && total == 0);
 }
 
 const TEXTS: &[&str] = &[
     "ginga",
     "GINGA NET",
+    "GINGA　 NET",
+    "ｇｉｎｇａ",
     "k.k.",
     " 12 ",
     "m00001",
+    "M0000012B",
+    "m 0000 012",
     "0001-b",
     "1-b",
     "-b",
@@ -134,12 +233,122 @@ const TEXTS: &[&str] = &[
     "%",
     "_",
     "jcs1-",
+    // Japanese and full-width forms (labels below).
+    "ギンガ",
+    "ｷﾞﾝｶﾞ",
+    "電機",
+    "電",
+    "カメラ",
+    "ＮＣ－２００",
+    "nc200",
+    "NC 200",
+    "nc-20",
+    "ネットワークカメラ",
+    "-",
 ];
+
+/// A label with these texts, through the whole application flow.
+async fn issue_with(
+    env: &Env,
+    org: &str,
+    company: &str,
+    product: &str,
+    kind: &str,
+    models: &[&str],
+) {
+    let mut sub = common::submission(org, Level::Star1);
+    sub.applicant.company = company.into();
+    sub.products[0].name = product.into();
+    sub.products[0].product_type = kind.into();
+    sub.products[0].model_numbers = models.iter().map(|m| m.to_string()).collect();
+    sub.checklist = jcstar_registry::demo::checklist_for(
+        company,
+        &sub.applicant.address,
+        product,
+        kind,
+        models,
+        &["1.0.0"],
+    );
+    let app = env
+        .reg
+        .submit_application(&env.vendor(org), sub)
+        .await
+        .expect("submit");
+    env.accept(&app).await;
+    env.reg
+        .record_fee(&env.op, &app.id, common::fee(env.reg.today()))
+        .await
+        .expect("fee");
+    env.reg
+        .issue_label(&env.op, &app.id, None)
+        .await
+        .expect("issue");
+}
 
 async fn index_matches_a_full_scan(b: Backend) {
     let env = Env::new(b).await;
     seed_bulk(&env.reg, 240).await.unwrap();
+    issue_with(
+        &env,
+        "ginga-jp",
+        "ギンガ電機株式会社",
+        "ネットワークカメラ ＧＣ",
+        "ネットワークカメラ",
+        &["NC-200", "ＮＣ－２０００"],
+    )
+    .await;
+    issue_with(
+        &env,
+        "kana",
+        "ｷﾞﾝｶﾞ ﾃﾞﾝｷ",
+        "見守りカメラ",
+        "camera",
+        &["NC200", "nc.20.0 b"],
+    )
+    .await;
     check_against_scan(&env.reg, TEXTS).await;
+    // What a buyer types finds what the label says, however it is written.
+    let companies = |q: SearchQuery| {
+        let reg = env.reg.clone();
+        async move {
+            let page = reg.search(&q).await.unwrap();
+            let mut c: Vec<String> = page.items.into_iter().map(|i| i.company).collect();
+            c.sort();
+            c
+        }
+    };
+    let model = |m: &str, how: ModelMatch| SearchQuery {
+        model: Some(m.into()),
+        model_match: how,
+        ..Default::default()
+    };
+    let both = vec!["ギンガ電機株式会社".to_string(), "ｷﾞﾝｶﾞ ﾃﾞﾝｷ".to_string()];
+    assert_eq!(
+        companies(model("ＮＣ－２００", ModelMatch::Exact)).await,
+        both
+    );
+    assert_eq!(companies(model("nc 200", ModelMatch::Exact)).await, both);
+    assert_eq!(
+        companies(model("NC2000", ModelMatch::Exact)).await,
+        both[..1]
+    );
+    assert_eq!(companies(model("ｎｃ２０", ModelMatch::Prefix)).await, both);
+    assert_eq!(
+        companies(SearchQuery {
+            text: Some("ｷﾞﾝｶﾞ".into()),
+            ..Default::default()
+        })
+        .await,
+        both
+    );
+    assert_eq!(
+        companies(SearchQuery {
+            product_type: Some("ネットワーク".into()),
+            ..Default::default()
+        })
+        .await,
+        both[..1]
+    );
 
     // A later write changes what matches: the index follows in the same
     // transaction.
@@ -153,7 +362,8 @@ async fn index_matches_a_full_scan(b: Backend) {
                 ..Default::default()
             }
         )
-        .await,
+        .await
+        .0,
         vec![late.number.to_lowercase()]
     );
     env.reg
@@ -199,4 +409,64 @@ async fn counts_match_the_labels(b: Backend) {
     env.done().await;
 }
 
-jcstar_registry::both!(index_matches_a_full_scan, counts_match_the_labels,);
+/// Two server processes on one database: each keeps its own index, and a
+/// label one of them issues (or withdraws) is found by the other within the
+/// index's head check.
+async fn another_node_follows_the_log(b: Backend) {
+    let env = Env::new(b).await;
+    seed_bulk(&env.reg, 20).await.unwrap();
+    let other = env.db.open(env.clock.clone()).await.unwrap();
+    let by_company = |reg: Registry, c: &'static str| async move {
+        reg.search(&SearchQuery {
+            company: Some(c.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(by_company(other.clone(), "late-co").await.total, 0);
+    let late = env.issued("late-co", Level::Star1).await;
+    let mut seen = false;
+    for _ in 0..40 {
+        if by_company(other.clone(), "late-co").await.total == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the other node never saw the new label");
+    env.reg
+        .withdraw_label(&env.op, &late.number, "discontinued")
+        .await
+        .unwrap();
+    let active = |reg: Registry| async move {
+        reg.search(&SearchQuery {
+            company: Some("late-co".into()),
+            status: Some(LabelStatus::Active),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total
+    };
+    let mut followed = false;
+    for _ in 0..40 {
+        if active(other.clone()).await == 0 {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        followed,
+        "the other node still shows the withdrawn label as active"
+    );
+    other.close().await;
+    env.done().await;
+}
+
+jcstar_registry::both!(
+    index_matches_a_full_scan,
+    counts_match_the_labels,
+    another_node_follows_the_log,
+);

@@ -124,8 +124,18 @@ pub struct Tr {
     pub error_title: &'static str,
     pub error_text: &'static str,
     pub page_not_found: &'static str,
-    /// Shown when a search text has one or two characters.
-    pub short_text_note: &'static str,
+    pub model_match: &'static str,
+    pub match_contains: &'static str,
+    pub match_prefix: &'static str,
+    pub match_exact: &'static str,
+    /// Summary of the folded part of the search form.
+    pub more_criteria: &'static str,
+    pub issued_between: &'static str,
+    pub valid_until_between: &'static str,
+    pub range_from: &'static str,
+    pub range_to: &'static str,
+    /// "{n} labels" before the result list.
+    pub hits: &'static str,
 }
 
 static JA: Tr = Tr {
@@ -205,7 +215,16 @@ static JA: Tr = Tr {
     error_title: "エラー",
     error_text: "ページを表示できませんでした。しばらくしてから再度お試しください。",
     page_not_found: "ページが見つかりません",
-    short_text_note: "1〜2文字の検索語は、新しく登録されたラベル（直近10,000件）だけを対象にします。すべてのラベルから探すには3文字以上で検索してください。",
+    model_match: "型番の一致",
+    match_contains: "部分一致",
+    match_prefix: "前方一致",
+    match_exact: "完全一致",
+    more_criteria: "詳しい条件（製品類型・型番の一致・日付）",
+    issued_between: "登録日",
+    valid_until_between: "有効期限",
+    range_from: "から",
+    range_to: "まで",
+    hits: "{n}件",
 };
 
 static EN: Tr = Tr {
@@ -285,7 +304,16 @@ static EN: Tr = Tr {
     error_title: "Error",
     error_text: "The page could not be shown. Please try again later.",
     page_not_found: "Page not found",
-    short_text_note: "Search texts of one or two characters look at the newest 10,000 labels only; use three or more characters to search every label.",
+    model_match: "Model number match",
+    match_contains: "contains",
+    match_prefix: "begins with",
+    match_exact: "exactly",
+    more_criteria: "More criteria (type, model match, dates)",
+    issued_between: "Issued",
+    valid_until_between: "Valid until",
+    range_from: "from",
+    range_to: "to",
+    hits: "{n} found",
 };
 
 pub fn tr(lang: Lang) -> &'static Tr {

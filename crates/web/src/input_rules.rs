@@ -33,7 +33,7 @@ const MAX_TEXT: usize = 2000;
 /// Dates the registry accepts: 2000-01-01 to 2099-12-31. The whole
 /// calendar is spelled out (month lengths, 29 February in leap years) so that
 /// a generator working from the pattern makes only real dates.
-const DATE: &str = r"^(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20([02468][048]|[13579][26])-02-29)$";
+pub(crate) const DATE: &str = r"^(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20([02468][048]|[13579][26])-02-29)$";
 
 /// Text fields the registry requires (`required(...)` in its commands), by
 /// schema; `[]` marks the items of a list.

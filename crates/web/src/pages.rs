@@ -11,8 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use jcstar_criteria::Lang;
 use jcstar_registry::{
-    Error as RegError, Label, LabelStatus, LabelSummary, Level, Product, SearchQuery, Surveillance,
-    UpdateEntry,
+    Error as RegError, Label, LabelStatus, LabelSummary, Level, ModelMatch, Product, SearchQuery,
+    Surveillance, UpdateEntry,
 };
 
 use crate::AppState;
@@ -108,7 +108,15 @@ pub struct SearchForm {
     pub company: String,
     pub product: String,
     pub model: String,
+    pub product_type: String,
+    pub model_matches: Vec<SelectOption>,
     pub number: String,
+    pub issued_from: String,
+    pub issued_to: String,
+    pub valid_until_from: String,
+    pub valid_until_to: String,
+    /// Open the folded criteria: one of them is set.
+    pub more_open: bool,
     pub levels: Vec<SelectOption>,
     pub statuses: Vec<SelectOption>,
 }
@@ -118,12 +126,40 @@ impl SearchForm {
         let get = |k: &str| params.get(k).cloned().unwrap_or_default();
         let level = get("level");
         let status = get("status");
+        let model_match = get("model_match");
+        let t = i18n::tr(lang);
+        let more = [
+            "type",
+            "model_match",
+            "issued_from",
+            "issued_to",
+            "valid_until_from",
+            "valid_until_to",
+        ];
         SearchForm {
             q: get("q"),
             company: get("company"),
             product: get("product"),
             model: get("model"),
+            product_type: get("type"),
+            model_matches: [
+                (ModelMatch::Contains, t.match_contains),
+                (ModelMatch::Prefix, t.match_prefix),
+                (ModelMatch::Exact, t.match_exact),
+            ]
+            .into_iter()
+            .map(|(m, text)| SelectOption {
+                value: m.as_str().to_string(),
+                text: text.to_string(),
+                selected: model_match == m.as_str(),
+            })
+            .collect(),
             number: get("number"),
+            issued_from: get("issued_from"),
+            issued_to: get("issued_to"),
+            valid_until_from: get("valid_until_from"),
+            valid_until_to: get("valid_until_to"),
+            more_open: more.iter().any(|k| !get(k).trim().is_empty()),
             levels: Level::ALL
                 .iter()
                 .map(|l| SelectOption {
@@ -142,6 +178,19 @@ impl SearchForm {
                 .collect(),
         }
     }
+}
+
+/// 12345 as "12,345".
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn stars(level: Level) -> String {
@@ -257,9 +306,8 @@ struct SearchTpl {
     f: SearchForm,
     error: Option<String>,
     page: u64,
-    /// A text criterion is too short for the index (see
-    /// `jcstar_registry::SHORT_TEXT_WINDOW`).
-    short_text: bool,
+    /// The number of matching labels, as a phrase.
+    hits: String,
     results: Vec<ResultRow>,
     prev_href: Option<String>,
     next_href: Option<String>,
@@ -287,7 +335,7 @@ pub async fn search(
         f: SearchForm::new(lang, &params),
         error: None,
         page: 1,
-        short_text: false,
+        hits: String::new(),
         results: Vec::new(),
         prev_href: None,
         next_href: None,
@@ -302,12 +350,9 @@ pub async fn search(
     let query = parsed.to_query(HTML_PAGE_SIZE);
     let page = parsed.page();
     tpl.page = page;
-    tpl.short_text = [&query.text, &query.company, &query.product, &query.model]
-        .into_iter()
-        .flatten()
-        .any(|t| (1..3).contains(&t.trim().chars().count()));
     match st.registry.search(&query).await {
         Ok(res) => {
+            tpl.hits = t.hits.replace("{n}", &group_digits(res.total));
             tpl.results = res.items.iter().map(|s| result_row(s, lang)).collect();
             let href = |p: u64| {
                 let mut pairs: Vec<(&str, String)> = params

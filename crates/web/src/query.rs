@@ -24,7 +24,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use jcstar_criteria::Lang;
-use jcstar_registry::{LabelStatus, Level, SearchQuery};
+use jcstar_registry::{LabelStatus, Level, ModelMatch, SearchQuery};
 use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
@@ -365,10 +365,40 @@ pub struct SearchParams {
     #[serde(default, deserialize_with = "text")]
     #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub model: Option<String>,
+    /// How `model` is compared: `contains` (default, part of a model
+    /// number), `prefix` (its beginning) or `exact` (the whole model number).
+    /// Hyphens, spaces and dots are ignored either way.
+    #[serde(default, deserialize_with = "blank_none")]
+    #[param(value_type = Option<String>, pattern = r"^(contains|prefix|exact)?$")]
+    pub model_match: Option<ModelMatch>,
+    /// Product type, e.g. "network camera" (part of it).
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    #[param(
+        rename = "type",
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
+    pub product_type: Option<String>,
     /// Registration number or prefix.
     #[serde(default, deserialize_with = "text")]
     #[param(max_length = 64, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub number: Option<String>,
+    /// Issued on or after this date (YYYY-MM-DD).
+    #[serde(default, deserialize_with = "blank_none")]
+    #[param(value_type = Option<String>, schema_with = day_schema)]
+    pub issued_from: Option<Day>,
+    /// Issued on or before this date.
+    #[serde(default, deserialize_with = "blank_none")]
+    #[param(value_type = Option<String>, schema_with = day_schema)]
+    pub issued_to: Option<Day>,
+    /// Valid until this date or later.
+    #[serde(default, deserialize_with = "blank_none")]
+    #[param(value_type = Option<String>, schema_with = day_schema)]
+    pub valid_until_from: Option<Day>,
+    /// Valid until this date or earlier.
+    #[serde(default, deserialize_with = "blank_none")]
+    #[param(value_type = Option<String>, schema_with = day_schema)]
+    pub valid_until_to: Option<Day>,
     /// ★ level, 1 to 4.
     #[serde(default, deserialize_with = "blank_none")]
     #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
@@ -389,6 +419,48 @@ pub struct SearchParams {
     pub lang: Option<String>,
 }
 
+/// A calendar day as `YYYY-MM-DD`, from 2000-01-01 to 2099-12-31 (the
+/// dates the registry holds); nothing else is read as a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl FromStr for Day {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let ok = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        let d = ok
+            .then(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .flatten()
+            .filter(|d| (2000..=2099).contains(&chrono::Datelike::year(d)));
+        d.map(Day)
+            .ok_or_else(|| format!("{s:?} is not a date YYYY-MM-DD"))
+    }
+}
+
+/// What a [`Day`] parameter accepts.
+pub const DAY: Text = Text {
+    ja: "2000-01-01〜2099-12-31 の日付（YYYY-MM-DD）。範囲の終わりは始まりより後の日付",
+    en: "a date from 2000-01-01 to 2099-12-31 as YYYY-MM-DD; a range's end not before its start",
+};
+
+/// The document's schema of a [`Day`] parameter: the calendar as a pattern.
+pub fn day_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Date,
+        )))
+        .pattern(Some(crate::input_rules::DATE))
+        .build()
+}
+
 pub const TEXT_200: Text = Text {
     ja: "制御文字を含まない200文字以内の文字列（改行とタブは可）",
     en: "text of at most 200 characters without control characters (line breaks and tabs allowed)",
@@ -397,7 +469,12 @@ pub const TEXT_200: Text = Text {
 impl QueryParams for SearchParams {
     fn accepts(param: &str) -> Option<Text> {
         Some(match param {
-            "q" | "company" | "product" | "model" => TEXT_200,
+            "q" | "company" | "product" | "model" | "type" => TEXT_200,
+            "model_match" => Text {
+                ja: "contains（部分一致）、prefix（前方一致）、exact（完全一致）のいずれか",
+                en: "contains, prefix or exact",
+            },
+            "issued_from" | "issued_to" | "valid_until_from" | "valid_until_to" => DAY,
             "number" => Text {
                 ja: "登録番号またはその先頭部分（64文字以内）",
                 en: "a registration number or its beginning (at most 64 characters)",
@@ -429,9 +506,20 @@ impl QueryParams for SearchParams {
             ("company", &self.company, 200),
             ("product", &self.product, 200),
             ("model", &self.model, 200),
+            ("type", &self.product_type, 200),
             ("number", &self.number, 64),
         ] {
             if !text_ok(v, max) {
+                return Err(name);
+            }
+        }
+        for (name, from, to) in [
+            ("issued_to", self.issued_from, self.issued_to),
+            ("valid_until_to", self.valid_until_from, self.valid_until_to),
+        ] {
+            if let (Some(f), Some(t)) = (from, to)
+                && f.0 > t.0
+            {
                 return Err(name);
             }
         }
@@ -465,9 +553,15 @@ impl SearchParams {
             company: t(&self.company),
             product: t(&self.product),
             model: t(&self.model),
+            model_match: self.model_match.unwrap_or_default(),
+            product_type: t(&self.product_type),
             number: t(&self.number),
             level: self.level,
             status: self.status,
+            issued_from: self.issued_from.map(|d| d.0),
+            issued_to: self.issued_to.map(|d| d.0),
+            valid_until_from: self.valid_until_from.map(|d| d.0),
+            valid_until_to: self.valid_until_to.map(|d| d.0),
             offset: (self.page() - 1) * per_page,
             limit: per_page,
         }

@@ -484,17 +484,14 @@ async fn chain_status_catches_up_in_bounded_batches(backend: Backend) {
     s.stop().await;
 }
 
-// ---- bounded short searches ---------------------------------------------------
+// ---- short and Japanese searches ------------------------------------------------
 
-async fn short_searches_look_at_the_newest_labels_only(backend: Backend) {
+async fn short_and_full_width_searches_reach_every_label(backend: Backend) {
     let s = Server::start(backend, RateLimits::off(), ServeOptions::default()).await;
     let old = issued(&s.reg, "Zq Works K.K.").await;
-    let window = jcstar_registry::SHORT_TEXT_WINDOW as u64;
-    jcstar_registry::seed_bulk(&s.reg, window + 10)
-        .await
-        .unwrap();
+    jcstar_registry::seed_bulk(&s.reg, 300).await.unwrap();
     let http = reqwest::Client::new();
-    let numbers = |v: Value| -> Vec<String> {
+    let numbers = |v: &Value| -> Vec<String> {
         v["items"]
             .as_array()
             .unwrap()
@@ -502,24 +499,37 @@ async fn short_searches_look_at_the_newest_labels_only(backend: Backend) {
             .map(|i| i["number"].as_str().unwrap().to_string())
             .collect()
     };
-    let get = |path: String| {
+    let get = |path: &str| {
         let http = http.clone();
-        let url = s.url(&path);
+        let url = s.url(path);
         async move {
             let r = http.get(url).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::OK);
             r.json::<Value>().await.unwrap()
         }
     };
-    // Three characters: the whole registry.
-    assert_eq!(numbers(get("/api/v1/labels?q=zq%20w".into()).await), [old]);
-    // Two: only the newest labels, so the oldest one is not found.
-    assert!(numbers(get("/api/v1/labels?q=zq".into()).await).is_empty());
-    assert!(numbers(get("/api/v1/labels?company=zq".into()).await).is_empty());
-    // ... while a short text that the newest labels contain is found.
-    let latest = numbers(get("/api/v1/labels?q=-b&per_page=1".into()).await);
-    assert_eq!(latest.len(), 1);
-    // The HTML search says so.
+    // Two characters, one character, full-width: the oldest label is found
+    // among the 301, with the count.
+    for path in [
+        "/api/v1/labels?q=zq",
+        "/api/v1/labels?company=zq",
+        "/api/v1/labels?company=Z&q=%EF%BC%BA%EF%BD%91",
+        "/api/v1/labels?company=%EF%BC%BA%EF%BD%91%E3%80%80%EF%BC%B7%EF%BD%8F%EF%BD%92%EF%BD%8B%EF%BD%93",
+    ] {
+        let v = get(path).await;
+        assert_eq!(numbers(&v), std::slice::from_ref(&old), "{path}");
+        assert_eq!(v["total"], 1, "{path}");
+    }
+    // A count over all pages, and pages that add up to it.
+    let first = get("/api/v1/labels?q=-b&per_page=200").await;
+    let total = first["total"].as_u64().unwrap();
+    assert!(total >= 300, "{first}");
+    let second = get("/api/v1/labels?q=-b&per_page=200&page=2").await;
+    assert_eq!(
+        numbers(&first).len() + numbers(&second).len(),
+        total as usize
+    );
+    // The HTML search shows the count.
     let page = http
         .get(s.url("/search?q=zq&lang=en"))
         .send()
@@ -528,7 +538,16 @@ async fn short_searches_look_at_the_newest_labels_only(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("newest"), "{page}");
+    assert!(page.contains("1 found"), "{page}");
+    let page = http
+        .get(s.url("/search?q=-b"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("{total}件")), "{page}");
     s.stop().await;
 }
 
@@ -792,7 +811,7 @@ jcstar_registry::both!(
     anonymous_budgets_and_tokens,
     chain_status_is_incremental_from_its_checkpoint,
     chain_status_catches_up_in_bounded_batches,
-    short_searches_look_at_the_newest_labels_only,
+    short_and_full_width_searches_reach_every_label,
     csv_exports_neutralise_formulas,
     every_answer_carries_security_headers,
     the_public_feed_names_organisations_not_staff,

@@ -17,7 +17,6 @@ use crate::model::*;
 
 mod queries;
 pub(crate) use queries::AppFilter;
-pub use queries::SHORT_TEXT_WINDOW;
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
