@@ -222,8 +222,8 @@ static JA: Tr = Tr {
     more_criteria: "詳しい条件（製品類型・型番の一致・日付）",
     issued_between: "登録日",
     valid_until_between: "有効期限",
-    range_from: "から",
-    range_to: "まで",
+    range_from: "（から）",
+    range_to: "（まで）",
     hits: "{n}件",
 };
 
@@ -311,8 +311,8 @@ static EN: Tr = Tr {
     more_criteria: "More criteria (type, model match, dates)",
     issued_between: "Issued",
     valid_until_between: "Valid until",
-    range_from: "from",
-    range_to: "to",
+    range_from: " (from)",
+    range_to: " (to)",
     hits: "{n} found",
 };
 
