@@ -827,13 +827,18 @@ pub struct FeedFilter {
     pub level: Option<Level>,
     /// The label's status as of today.
     pub status: Option<LabelStatus>,
-    /// Part of the applicant company's name (compared like search).
+    /// Part of the applicant company's name (compared as search compares).
     pub company: Option<String>,
+    /// Part of a product type of the label (compared as search compares).
+    pub product_type: Option<String>,
 }
 
 impl FeedFilter {
     pub fn is_empty(&self) -> bool {
-        self.level.is_none() && self.status.is_none() && self.company.is_none()
+        self.level.is_none()
+            && self.status.is_none()
+            && self.company.is_none()
+            && self.product_type.is_none()
     }
 }
 
@@ -843,6 +848,9 @@ pub struct FeedPage {
     pub events: Vec<Event>,
     /// Pass as `after_seq` to get the next page; `None` when this page is the
     /// end of the log so far (poll again later with the last seq you saw).
+    /// With a company or product-type filter a request reads a bounded part
+    /// of the log, so a page may hold fewer events than asked (even none)
+    /// and still name where to continue.
     pub next_after_seq: Option<i64>,
     /// Sequence number of the newest event in the log.
     pub head_seq: i64,

@@ -208,30 +208,111 @@ pub(crate) async fn events_since(
     filter: &FeedFilter,
 ) -> Result<FeedPage> {
     let limit = limit.clamp(1, 1000) as i64;
-    if let Some(c) = filter.company.as_deref() {
-        check_text("company", c, 200)?;
+    for (field, v) in [
+        ("company", &filter.company),
+        ("product_type", &filter.product_type),
+    ] {
+        if let Some(v) = v.as_deref() {
+            check_text(field, v, 200)?;
+        }
     }
     let (head_seq, _) = reg.inner.store.head().await?;
-    let events = reg
-        .inner
-        .store
-        .events_page(
-            scope == FeedScope::Labels,
-            after_seq.max(0),
-            since,
-            limit,
-            filter,
-            reg.today(),
-        )
-        .await?;
-    let next_after_seq = if events.len() as i64 == limit {
-        events.last().map(|e| e.seq)
-    } else {
-        None
+    let texts = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     };
-    Ok(FeedPage {
-        events,
-        next_after_seq,
-        head_seq,
-    })
+    let (company, product_type) = (texts(&filter.company), texts(&filter.product_type));
+    if company.is_none() && product_type.is_none() {
+        let events = reg
+            .inner
+            .store
+            .events_page(
+                scope == FeedScope::Labels,
+                after_seq.max(0),
+                since,
+                limit,
+                filter,
+                reg.today(),
+            )
+            .await?;
+        let next_after_seq = if events.len() as i64 == limit {
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        return Ok(FeedPage {
+            events,
+            next_after_seq,
+            head_seq,
+        });
+    }
+    // Texts are matched by the search index (one normalisation for search
+    // and feeds); level and status stay in the query. The log is read in
+    // chunks until the page is full, up to FEED_SCAN events a request: a
+    // page may then come back short with a cursor to continue from.
+    let sql_filter = FeedFilter {
+        level: filter.level,
+        status: filter.status,
+        company: None,
+        product_type: None,
+    };
+    let chunk = 500.max(limit);
+    let mut cursor = after_seq.max(0);
+    let mut scanned = 0i64;
+    let mut events = Vec::new();
+    loop {
+        let page = reg
+            .inner
+            .store
+            .events_page(
+                scope == FeedScope::Labels,
+                cursor,
+                since,
+                chunk,
+                &sql_filter,
+                reg.today(),
+            )
+            .await?;
+        let numbers: Vec<&str> = page
+            .iter()
+            .map(|e| e.label_number.as_deref().unwrap_or(""))
+            .collect();
+        let keep =
+            crate::search::labels_match(reg, &numbers, company.as_deref(), product_type.as_deref())
+                .await?;
+        let at_end = (page.len() as i64) < chunk;
+        for (e, k) in page.into_iter().zip(keep) {
+            cursor = e.seq;
+            scanned += 1;
+            if k {
+                events.push(e);
+                if events.len() as i64 == limit {
+                    return Ok(FeedPage {
+                        events,
+                        next_after_seq: Some(cursor),
+                        head_seq,
+                    });
+                }
+            }
+        }
+        if at_end {
+            return Ok(FeedPage {
+                events,
+                next_after_seq: None,
+                head_seq,
+            });
+        }
+        if scanned >= FEED_SCAN {
+            return Ok(FeedPage {
+                events,
+                next_after_seq: Some(cursor),
+                head_seq,
+            });
+        }
+    }
 }
+
+/// Most events one filtered feed request reads.
+const FEED_SCAN: i64 = 20_000;

@@ -719,6 +719,43 @@ async fn refresh(reg: &Registry) -> Result<()> {
     Ok(())
 }
 
+/// For each label number, whether the label's company and product types
+/// contain these texts (absent texts match everything; unknown labels do
+/// not match). The feeds filter by company and product type through this,
+/// so they compare texts exactly as search does.
+pub(crate) async fn labels_match(
+    reg: &Registry,
+    numbers: &[&str],
+    company: Option<&str>,
+    product_type: Option<&str>,
+) -> Result<Vec<bool>> {
+    refresh(reg).await?;
+    let company = company.and_then(Needle::plain);
+    let product_type = product_type.and_then(Needle::plain);
+    let guard = reg
+        .inner
+        .search
+        .index
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    Ok(numbers
+        .iter()
+        .map(|n| {
+            let Some(ix) = guard.as_ref() else {
+                return false;
+            };
+            let Some(&id) = ix.by_number.get(&n.to_ascii_uppercase()) else {
+                return false;
+            };
+            let d = &ix.docs[id as usize];
+            company.as_ref().is_none_or(|c| d.company.contains(&c.key))
+                && product_type
+                    .as_ref()
+                    .is_none_or(|t| contains_any(&d.types, &t.key))
+        })
+        .collect())
+}
+
 /// Build the index now (a server does this at start, so the first search
 /// does not wait for it).
 pub(crate) async fn warm(reg: &Registry) -> Result<()> {

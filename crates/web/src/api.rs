@@ -496,10 +496,20 @@ pub struct FeedParams {
     /// Only events of labels with this status as of today.
     #[serde(default, deserialize_with = "query::strict")]
     pub status: Option<jcstar_registry::LabelStatus>,
-    /// Only events of labels whose applicant company name contains this.
+    /// Only events of labels whose applicant company name contains this
+    /// (compared as search compares: NFKC, case, spaces).
     #[serde(default, deserialize_with = "query::text")]
     #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub company: Option<String>,
+    /// Only events of labels with a product type containing this (e.g.
+    /// "camera").
+    #[serde(default, rename = "type", deserialize_with = "query::text")]
+    #[param(
+        rename = "type",
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
+    pub product_type: Option<String>,
     /// `ja` (default) or `en`.
     #[serde(default)]
     pub lang: Option<String>,
@@ -512,6 +522,7 @@ impl FeedParams {
             level: self.level,
             status: self.status,
             company: self.company.clone(),
+            product_type: self.product_type.clone(),
         }
     }
 }
@@ -527,7 +538,7 @@ pub fn feed_filter_accepts(param: &str) -> Option<Text> {
             ja: "active、expired、withdrawn、revoked、under_surveillance のいずれか",
             en: "active, expired, withdrawn, revoked or under_surveillance",
         },
-        "company" => query::TEXT_200,
+        "company" | "type" => query::TEXT_200,
         _ => return None,
     })
 }
@@ -613,7 +624,7 @@ impl QueryParams for FeedParams {
                 ja: "labels または all",
                 en: "labels or all",
             },
-            "level" | "status" | "company" => return feed_filter_accepts(param),
+            "level" | "status" | "company" | "type" => return feed_filter_accepts(param),
             "lang" => query::LANG,
             _ => return None,
         })
@@ -625,6 +636,9 @@ impl QueryParams for FeedParams {
         }
         if !query::text_ok(&self.company, 200) {
             return Err("company");
+        }
+        if !query::text_ok(&self.product_type, 200) {
+            return Err("type");
         }
         if self.limit.is_some_and(|n| !(1..=1000).contains(&n)) {
             return Err("limit");

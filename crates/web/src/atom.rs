@@ -172,6 +172,14 @@ pub struct AtomParams {
     #[serde(default, deserialize_with = "crate::query::text")]
     #[param(max_length = 200, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub company: Option<String>,
+    /// Only events of labels with a product type containing this.
+    #[serde(default, rename = "type", deserialize_with = "crate::query::text")]
+    #[param(
+        rename = "type",
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
+    pub product_type: Option<String>,
     /// `ja` (default) or `en`.
     #[serde(default)]
     pub lang: Option<String>,
@@ -189,6 +197,9 @@ impl crate::query::QueryParams for AtomParams {
         if !crate::query::text_ok(&self.company, 200) {
             return Err("company");
         }
+        if !crate::query::text_ok(&self.product_type, 200) {
+            return Err("type");
+        }
         Ok(())
     }
 }
@@ -199,6 +210,7 @@ impl AtomParams {
             level: self.level,
             status: self.status,
             company: self.company.clone(),
+            product_type: self.product_type.clone(),
             ..Default::default()
         }
         .filter()

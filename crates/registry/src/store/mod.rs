@@ -478,15 +478,6 @@ impl Store {
                 }
             }
         }
-        if let Some(c) = filter
-            .company
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
-            let p = bind(queries::like_pattern(c));
-            clauses.push(format!("labels.company_norm LIKE {p} ESCAPE '\\'"));
-        }
         let sql = format!(
             "SELECT events.* FROM events JOIN labels ON labels.number = events.label_number \
              WHERE {} ORDER BY events.seq LIMIT $3",

@@ -6,21 +6,9 @@ use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Store, fmt_date, norm};
+use super::{Store, fmt_date};
 use crate::error::{Error, Result};
 use crate::model::*;
-
-pub(super) fn like_pattern(s: &str) -> String {
-    let mut out = String::from("%");
-    for c in norm(s).chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
 
 /// Whose applications a list shows.
 pub(crate) enum AppFilter<'a> {
