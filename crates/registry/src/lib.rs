@@ -93,9 +93,6 @@ pub struct Registry {
 struct Inner {
     store: Arc<store::Store>,
     clock: Arc<dyn Clock>,
-    /// The normalised model numbers of every label, for bulk verification
-    /// (rebuilt when the chain head has moved).
-    models: Arc<tokio::sync::Mutex<Option<Arc<verify::ModelIndex>>>>,
     /// Every label's searchable text (see [`search`]).
     search: Arc<search::SearchState>,
 }
@@ -113,7 +110,6 @@ impl Registry {
             inner: Inner {
                 store: Arc::new(store),
                 clock,
-                models: Arc::default(),
                 search: Arc::default(),
             },
         })
@@ -126,7 +122,6 @@ impl Registry {
             inner: Inner {
                 store: self.inner.store.clone(),
                 clock,
-                models: self.inner.models.clone(),
                 search: self.inner.search.clone(),
             },
         }

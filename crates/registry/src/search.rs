@@ -756,6 +756,45 @@ pub(crate) async fn labels_match(
         .collect())
 }
 
+/// For each model-number key ([`model_key`] form), the labels carrying a
+/// model number of exactly that key, by registration number (sorted).
+/// Bulk verification looks its model rows up here.
+pub(crate) async fn numbers_by_model_key(
+    reg: &Registry,
+    keys: &[&str],
+) -> Result<HashMap<String, Vec<String>>> {
+    refresh(reg).await?;
+    let guard = reg
+        .inner
+        .search
+        .index
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut out = HashMap::new();
+    let Some(ix) = guard.as_ref() else {
+        return Ok(out);
+    };
+    for &key in keys {
+        let has = |id: &u32| ix.docs[*id as usize].model_keys.iter().any(|m| m == key);
+        let mut numbers: Vec<String> = match ix.candidates(&[key]) {
+            Some(c) => c
+                .iter()
+                .filter(|id| has(id))
+                .map(|&id| ix.docs[id as usize].summary.number.clone())
+                .collect(),
+            None => (0..ix.docs.len() as u32)
+                .filter(has)
+                .map(|id| ix.docs[id as usize].summary.number.clone())
+                .collect(),
+        };
+        if !numbers.is_empty() {
+            numbers.sort();
+            out.insert(key.to_string(), numbers);
+        }
+    }
+    Ok(out)
+}
+
 /// Build the index now (a server does this at start, so the first search
 /// does not wait for it).
 pub(crate) async fn warm(reg: &Registry) -> Result<()> {

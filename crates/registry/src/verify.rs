@@ -11,9 +11,9 @@
 //!   `ＮＣ－２００`, `nc200` and `NC-200` are the same model. A model found in
 //!   several labels is `ambiguous` and lists them all.
 //!
-//! The registry is read in bulk: one query for every label's model numbers
-//! (normalised in memory) and one query per 200 matched labels, never one
-//! query per row.
+//! Model rows are looked up in the search index ([`crate::search`], which
+//! keeps every label's model numbers in this same form); the labels found
+//! are read with one query per 200, never one query per row.
 //!
 //! Input readers ([`read_text`], [`read_csv`], [`read_xlsx`]) number rows
 //! as the user sees them (line of the text or CSV file, row of the sheet)
@@ -574,42 +574,6 @@ fn label_ref(l: &Label, base_url: &str) -> LabelRef {
     }
 }
 
-/// Every label's model numbers by [`model_key`], as of one chain head.
-pub struct ModelIndex {
-    head: i64,
-    by_key: HashMap<String, Vec<std::sync::Arc<str>>>,
-}
-
-/// The model index, rebuilt from one query over the labels when an event
-/// was appended since it was built (by this process or another: the chain
-/// head is read from the database). The state tables change only with
-/// events, so an index of the current head is exact.
-async fn model_index(reg: &Registry) -> Result<std::sync::Arc<ModelIndex>> {
-    let mut guard = reg.inner.models.lock().await;
-    let head = reg.inner.store.head().await?.0;
-    if let Some(ix) = guard.as_ref()
-        && ix.head == head
-    {
-        return Ok(ix.clone());
-    }
-    let mut by_key: HashMap<String, Vec<std::sync::Arc<str>>> = HashMap::new();
-    for (number, models) in reg.inner.store.label_models().await? {
-        let number: std::sync::Arc<str> = number.into();
-        for m in models.lines() {
-            let v = by_key.entry(model_key(m)).or_default();
-            if !v.contains(&number) {
-                v.push(number.clone());
-            }
-        }
-    }
-    for v in by_key.values_mut() {
-        v.sort();
-    }
-    let ix = std::sync::Arc::new(ModelIndex { head, by_key });
-    *guard = Some(ix.clone());
-    Ok(ix)
-}
-
 /// What a row asks for, before the registry is read.
 enum Ask {
     Number(String),
@@ -670,12 +634,8 @@ pub(crate) async fn verify_rows(
     // model): which labels have a wanted model.
     let mut by_model: HashMap<String, Vec<String>> = HashMap::new();
     if !wanted.is_empty() {
-        let index = model_index(reg).await?;
-        for k in wanted {
-            if let Some(ns) = index.by_key.get(k) {
-                by_model.insert(k.to_string(), ns.iter().map(|n| n.to_string()).collect());
-            }
-        }
+        let wanted: Vec<&str> = wanted.into_iter().collect();
+        by_model = crate::search::numbers_by_model_key(reg, &wanted).await?;
     }
     let mut needed: Vec<String> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();

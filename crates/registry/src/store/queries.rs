@@ -119,18 +119,6 @@ impl Store {
 }
 
 impl Store {
-    /// Every label's number with its model numbers as stored for search
-    /// (lower case, one a line): one query, no JSON decoding. The bulk
-    /// verification normalises these in memory.
-    pub(crate) async fn label_models(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT number, model_norm FROM labels")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
-            .collect()
-    }
-
     /// The labels with these numbers (missing ones are left out), in chunks
     /// of a few hundred numbers per query.
     pub(crate) async fn labels_by_numbers(&self, numbers: &[String]) -> Result<Vec<Label>> {
