@@ -736,6 +736,9 @@ struct VerifyLabelTpl {
     row: Option<RowView>,
     /// Set for a label that is not active.
     warning: bool,
+    rt: &'static crate::report::ReportTr,
+    /// The counterfeit report form, when the answer calls for one.
+    report: Option<crate::report::ReportFormView>,
 }
 
 /// The page parameters of `/verify-label`.
@@ -774,6 +777,8 @@ pub async fn verify_label_page(
         outcome: None,
         row: None,
         warning: false,
+        rt: crate::report::rtr(lang),
+        report: None,
     };
     if too_long {
         tpl.outcome = Some("invalid");
@@ -802,6 +807,21 @@ pub async fn verify_label_page(
                     .label
                     .as_ref()
                     .is_some_and(|l| l.status != LabelStatus::Active);
+                // A number never issued, a mistyped one and a label that is
+                // not active may all be on a counterfeit: offer the report
+                // form (unfolded for a number never issued).
+                let suspicious = match r.outcome {
+                    Outcome::NotIssued | Outcome::ProbableTypo => true,
+                    Outcome::Labeled => tpl.warning,
+                    _ => false,
+                };
+                if suspicious {
+                    tpl.report = Some(crate::report::ReportFormView {
+                        number: r.input.chars().take(64).collect(),
+                        open: r.outcome == Outcome::NotIssued,
+                        ..Default::default()
+                    });
+                }
                 tpl.row = Some(row_view(&r, lang));
             }
             Err(e) => {
