@@ -491,10 +491,13 @@ pub async fn report_submit(
         Ok(b) => b,
         Err(e) => return fail(tpl, e.status, rt.not_a_form.into()),
     };
-    let req: CounterfeitReportRequest = match serde_urlencoded::from_bytes(&bytes) {
+    let mut req: CounterfeitReportRequest = match serde_urlencoded::from_bytes(&bytes) {
         Ok(r) => r,
         Err(_) => return fail(tpl, StatusCode::BAD_REQUEST, rt.not_a_form.into()),
     };
+    // Browsers send a text area's line breaks as CR LF (HTML's form
+    // submission); the registry takes line feeds.
+    req.details = req.details.map(|d| d.replace("\r\n", "\n"));
     tpl.form = ReportFormView {
         number: req.number.clone(),
         seen_at: req.seen_at.clone().unwrap_or_default(),

@@ -210,7 +210,7 @@ async fn form_page_api_and_queue(backend: Backend) {
             &[
                 ("number", label.number.as_str()),
                 ("seen_at", ""),
-                ("details", ""),
+                ("details", "as a browser sends\r\na text area"),
             ],
         )
         .await;
@@ -349,6 +349,7 @@ async fn form_page_api_and_queue(backend: Backend) {
         .find(|r| r["number"] == label.number.as_str())
         .unwrap();
     assert!(withdrawn.get("seen_at").is_none(), "blank is absent");
+    assert_eq!(withdrawn["details"], "as a browser sends\na text area");
 
     // Closing: the operator only; the same answer whether the id exists.
     for id in [api_id.as_str(), "CFR-0000000000000000"] {
@@ -497,4 +498,45 @@ async fn anonymous_reports_are_limited_per_address_sqlite() {
 #[tokio::test]
 async fn anonymous_reports_are_limited_per_address_postgres() {
     anonymous_reports_are_limited_per_address(Backend::Postgres).await;
+}
+
+/// The registry's daily bound on open reports: every sender gets 503 with
+/// `Retry-After`, the page in words, the API in JSON.
+#[tokio::test]
+async fn a_full_queue_answers_503_sqlite() {
+    let s = Server::start(Backend::Sqlite, RateLimits::off()).await;
+    let public = Actor::public();
+    for i in 0..jcstar_registry::counterfeit::OPEN_REPORTS_PER_DAY {
+        s.reg
+            .report_counterfeit(
+                &public,
+                NewCounterfeitReport {
+                    number: format!("JCS1-2026-{i:06}-X"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("within the bound");
+    }
+    let r = s
+        .post_form(
+            "/verify-label/report?lang=en",
+            &[("number", "JCS1-2026-000001-X")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Too many reports are waiting"), "{page}");
+    let (st, body) = s
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/counterfeit-reports",
+            None,
+            Some(json!({"number": "JCS1-2026-000001-X"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["error"].as_str().unwrap().contains("try again later"));
+    s.stop().await;
 }
