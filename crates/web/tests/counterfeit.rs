@@ -411,6 +411,20 @@ async fn form_page_api_and_queue(backend: Backend) {
         .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 
+    // A label that is no longer active offers the form too, folded.
+    s.reg
+        .withdraw_label(
+            &Actor::local(Role::Operator, "ipa", "test operator"),
+            &label.number,
+            "discontinued",
+        )
+        .await
+        .unwrap();
+    let (_, page) = s
+        .get(&format!("/verify-label?number={}&lang=en", label.number))
+        .await;
+    assert!(page.contains("<details class=\"report\">"), "{page}");
+
     // Nothing of it is in the public feed.
     let (_, feed) = s.get("/api/v1/feed").await;
     assert!(!feed.contains("buyer@example.jp") && !feed.contains("CFR-"));
