@@ -254,6 +254,27 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
+    /// Reports of suspected counterfeit labels sent from the verification
+    /// page or the API, newest first (with the senders' contacts).
+    CounterfeitReports {
+        /// Only reports in this state: open or closed.
+        #[arg(long, value_parser = |s: &str| s.parse::<jcstar_registry::ReportStatus>())]
+        status: Option<jcstar_registry::ReportStatus>,
+        /// Page, 1-based.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        /// Reports per page (at most 500).
+        #[arg(long, default_value_t = 50)]
+        per_page: u64,
+    },
+    /// Close a counterfeit report with a note saying what was done.
+    CounterfeitClose {
+        /// The report's id (CFR-…), as listed by `counterfeit-reports`.
+        id: String,
+        /// What was done about it (kept with the report).
+        #[arg(long)]
+        note: String,
+    },
     /// Check the hash chain of the event log, then replay it and compare the
     /// stored applications and labels (every differing row is named).
     Verify,
@@ -414,7 +435,11 @@ async fn open(db: &DbArgs) -> anyhow::Result<Registry> {
 }
 
 /// Print the value as JSON or via `text`, and exit 0.
-fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> ExitCode {
+pub(crate) fn emit<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> ExitCode {
     if json {
         match serde_json::to_string_pretty(value) {
             Ok(s) => println!("{s}"),
@@ -430,7 +455,7 @@ fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) ->
 }
 
 /// A registry error: refusals exit 1, everything else 2.
-fn failed(json: bool, err: jcstar_registry::Error) -> ExitCode {
+pub(crate) fn failed(json: bool, err: jcstar_registry::Error) -> ExitCode {
     let code = if err.is_refusal() { 1 } else { 2 };
     if json {
         let mut v = serde_json::json!({ "error": err.to_string(), "refused": err.is_refusal() });
@@ -531,6 +556,7 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             | Cmd::Search { .. }
             | Cmd::Export { .. }
             | Cmd::Events { .. }
+            | Cmd::CounterfeitReports { .. }
             | Cmd::Verify
             | Cmd::Rebuild
     );
@@ -930,6 +956,14 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             }
             Err(e) => failed(json, e),
         },
+        Cmd::CounterfeitReports {
+            status,
+            page,
+            per_page,
+        } => crate::cmd_counterfeit::list(&reg, &op, status, page, per_page, json, ctx.lang).await,
+        Cmd::CounterfeitClose { id, note } => {
+            crate::cmd_counterfeit::close(&reg, &op, &id, &note, json, ctx.lang).await
+        }
         Cmd::Rebuild => match reg.rebuild().await {
             Ok(r) => emit(json, &r, |r| {
                 format!(

@@ -49,6 +49,10 @@ pub struct Args {
     /// (default 2/20; 0 turns the limit off).
     #[arg(long, value_name = "RATE/BURST", value_parser = parse_budget)]
     rate_expensive: Option<jcstar_web::Budget>,
+    /// Anonymous counterfeit reports per client address: RATE per MINUTE
+    /// with bursts of BURST (default 3/3; 0 turns the limit off).
+    #[arg(long, value_name = "RATE/BURST", value_parser = parse_budget)]
+    rate_reports: Option<jcstar_web::Budget>,
     /// Anonymous searches, exports, feed and chain reads running at once,
     /// all clients together (default: the number of CPUs, at least 2; 0: no
     /// bound).
@@ -144,6 +148,9 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(b) = args.rate_expensive {
         rate_limits.expensive = b;
+    }
+    if let Some(b) = args.rate_reports {
+        rate_limits.reports = b;
     }
     if let Some(n) = args.expensive_lanes {
         rate_limits.expensive_concurrency = n;

@@ -10,6 +10,7 @@ use jcstar_criteria::Lang;
 mod cmd_assess;
 mod cmd_attach;
 mod cmd_checklist;
+mod cmd_counterfeit;
 mod cmd_criteria;
 mod cmd_keys;
 mod cmd_persistence;

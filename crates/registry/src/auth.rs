@@ -40,10 +40,12 @@ pub enum Action {
     ManageTokens,
     /// Read the full event feed (applications included) and rebuild state.
     Administer,
+    /// Read and close the reports of suspected counterfeit labels.
+    HandleCounterfeitReports,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadPublic,
         Action::SubmitApplication,
         Action::ReadApplication,
@@ -59,6 +61,7 @@ impl Action {
         Action::EditSecurityInfo,
         Action::ManageTokens,
         Action::Administer,
+        Action::HandleCounterfeitReports,
     ];
 }
 

@@ -47,6 +47,13 @@ pub enum Error {
     Corrupt(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A bound shared by everyone is reached (e.g. the counterfeit reports
+    /// received in a day): try again after `retry_after_secs`.
+    #[error("{message}")]
+    Saturated {
+        message: String,
+        retry_after_secs: u64,
+    },
 }
 
 impl Error {
@@ -74,7 +81,10 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            Error::Refused { .. } | Error::ChecklistRefused { .. } | Error::Denied(_)
+            Error::Refused { .. }
+                | Error::ChecklistRefused { .. }
+                | Error::Denied(_)
+                | Error::Saturated { .. }
         )
     }
 }

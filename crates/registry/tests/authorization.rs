@@ -72,7 +72,7 @@ fn role_action_matrix() {
             }
         }
     }
-    assert_eq!(checked, 4 * 15 * 4);
+    assert_eq!(checked, 4 * 16 * 4);
 }
 
 /// A public actor with an empty organisation never matches an unowned or

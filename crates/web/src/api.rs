@@ -1056,7 +1056,8 @@ label_write!(
          (name = "site", description = "This document, the stylesheet, liveness"),
          (name = "public", description = "Read without a token"),
          (name = "applications", description = "Application workflow"),
-         (name = "labels", description = "Label lifecycle and security information")))]
+         (name = "labels", description = "Label lifecycle and security information"),
+         (name = "reports", description = "Reports of suspected counterfeit labels: anyone sends, the operator reads and closes")))]
 struct ApiDoc;
 
 struct BearerAuth;

@@ -32,6 +32,9 @@ pub struct ErrorBody {
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds for the `Retry-After` header (a bound shared by everyone
+    /// is reached).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -44,6 +47,7 @@ impl ApiError {
                 expected: None,
                 problems: Vec::new(),
             },
+            retry_after: None,
         }
     }
 
@@ -112,6 +116,14 @@ impl ApiError {
                 e.body.problems = problems.clone();
                 e
             }
+            RegError::Saturated {
+                ref message,
+                retry_after_secs,
+            } => {
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message.clone());
+                e.retry_after = Some(retry_after_secs);
+                e
+            }
             RegError::Open { .. }
             | RegError::Database(_)
             | RegError::Corrupt(_)
@@ -132,6 +144,11 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if self.status == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of the oversized body is never read, so the server

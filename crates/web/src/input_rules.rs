@@ -52,6 +52,9 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("SurveillanceOrder", &["reason", "evidence_demanded"]),
     ("UpdateEntry", &["version"]),
     ("VulnerabilityEntry", &["id", "title"]),
+    // jcstar_registry::counterfeit: the closing note (the report's number
+    // carries its own single-line pattern).
+    ("CloseReportRequest", &["note"]),
     (
         "LabelChange",
         &["reason", "add_model_numbers[]", "add_firmware_versions[]"],

@@ -37,6 +37,7 @@ pub mod limit;
 pub mod opendata;
 pub mod pages;
 pub mod query;
+pub mod report;
 pub mod verify;
 
 pub use axum::http::HeaderName;
@@ -232,7 +233,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(verify::api_verify_label))
         .routes(routes!(verify::verify_page, verify::verify_submit))
         .routes(routes!(verify::report_file))
-        .routes(routes!(verify::verify_label_page));
+        .routes(routes!(verify::verify_label_page))
+        .routes(routes!(report::report_submit))
+        .routes(routes!(report::api_report, report::api_list))
+        .routes(routes!(report::api_close));
     let (router, mut doc) = all.split_for_parts();
     input_rules::apply(&mut doc);
     (router, doc)

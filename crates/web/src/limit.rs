@@ -11,6 +11,13 @@
 //! the database from people opening product pages. A request with a valid
 //! API token is never counted against these buckets.
 //!
+//! Reports of suspected counterfeit labels sent anonymously (`POST
+//! /verify-label/report`, `POST /api/v1/counterfeit-reports`) draw from a
+//! third, tight bucket per address counted per minute
+//! ([`RateLimits::reports`]): a person reports a few labels, a script
+//! flooding the operator's queue gets 429. The registry bounds the open
+//! reports of a day for all senders together.
+//!
 //! An address over its budget gets 429 with `Retry-After` (seconds until a
 //! request would be accepted again); a full expensive lane gets 503 with
 //! `Retry-After: 1` after a short wait. Both answers cost next to nothing.
@@ -59,6 +66,9 @@ pub struct RateLimits {
     pub expensive_concurrency: usize,
     /// How long an expensive request waits for a free lane before 503.
     pub expensive_wait: Duration,
+    /// Per address, counterfeit reports: `per_second` is read as per
+    /// MINUTE here (a few a minute), `burst` as the bucket's size.
+    pub reports: Budget,
 }
 
 impl Default for RateLimits {
@@ -77,6 +87,10 @@ impl Default for RateLimits {
                 .unwrap_or(2)
                 .max(2),
             expensive_wait: Duration::from_secs(2),
+            reports: Budget {
+                per_second: 3,
+                burst: 3,
+            },
         }
     }
 }
@@ -93,6 +107,7 @@ impl RateLimits {
             expensive: off,
             expensive_concurrency: 0,
             expensive_wait: Duration::ZERO,
+            reports: off,
         }
     }
 }
@@ -102,6 +117,8 @@ impl RateLimits {
 pub enum Class {
     Cheap,
     Expensive,
+    /// Sending a counterfeit report.
+    Report,
 }
 
 /// The class of a request path.
@@ -122,12 +139,27 @@ pub fn classify(path: &str) -> Class {
     }
 }
 
+/// The class of a request: [`classify`], except that showing the bulk
+/// verification form is cheap and sending a counterfeit report draws from
+/// its own bucket.
+pub fn classify_request(method: &axum::http::Method, path: &str) -> Class {
+    let post = method == axum::http::Method::POST;
+    if post && (path == "/verify-label/report" || path == "/api/v1/counterfeit-reports") {
+        Class::Report
+    } else if path == "/verify" && !post {
+        Class::Cheap
+    } else {
+        classify(path)
+    }
+}
+
 type Keyed = DefaultKeyedRateLimiter<IpAddr>;
 
 /// The shared limiter state.
 pub struct Limiter {
     cheap: Option<Keyed>,
     expensive: Option<Keyed>,
+    reports: Option<Keyed>,
     lanes: Option<Arc<Semaphore>>,
     wait: Duration,
     client_ip_header: Option<HeaderName>,
@@ -142,11 +174,20 @@ fn keyed(b: Budget) -> Option<Keyed> {
     ))
 }
 
+fn keyed_per_minute(b: Budget) -> Option<Keyed> {
+    let rate = NonZeroU32::new(b.per_second)?;
+    let burst = NonZeroU32::new(b.burst).unwrap_or(rate);
+    Some(RateLimiter::keyed(
+        Quota::per_minute(rate).allow_burst(burst),
+    ))
+}
+
 impl Limiter {
     pub fn new(limits: &RateLimits, client_ip_header: Option<HeaderName>) -> Self {
         Limiter {
             cheap: keyed(limits.cheap),
             expensive: keyed(limits.expensive),
+            reports: keyed_per_minute(limits.reports),
             lanes: (limits.expensive_concurrency > 0)
                 .then(|| Arc::new(Semaphore::new(limits.expensive_concurrency))),
             wait: limits.expensive_wait,
@@ -178,10 +219,14 @@ impl Limiter {
         let limiter = match class {
             Class::Cheap => self.cheap.as_ref()?,
             Class::Expensive => self.expensive.as_ref()?,
+            Class::Report => self.reports.as_ref()?,
         };
         // Forget idle addresses now and then, so the maps stay small.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-            for l in [&self.cheap, &self.expensive].into_iter().flatten() {
+            for l in [&self.cheap, &self.expensive, &self.reports]
+                .into_iter()
+                .flatten()
+            {
                 l.retain_recent();
                 l.shrink_to_fit();
             }
@@ -227,12 +272,7 @@ pub async fn limit(State(st): State<AppState>, mut req: Request, next: Next) -> 
     if authenticated {
         return next.run(req).await;
     }
-    // The verification form itself costs nothing; sending it does.
-    let class = if req.uri().path() == "/verify" && req.method() != axum::http::Method::POST {
-        Class::Cheap
-    } else {
-        classify(req.uri().path())
-    };
+    let class = classify_request(req.method(), req.uri().path());
     let api = req.uri().path().starts_with("/api/");
     if let Some(key) = limiter.client(&req).map(address_key)
         && let Some(secs) = limiter.check(class, key)
@@ -246,6 +286,9 @@ pub async fn limit(State(st): State<AppState>, mut req: Request, next: Next) -> 
                 }
                 Class::Expensive => {
                     "too many searches, exports or feed reads from this address; retry after the time given in Retry-After, or use an API token"
+                }
+                Class::Report => {
+                    "too many counterfeit reports from this address; retry after the time given in Retry-After"
                 }
             },
             api,
@@ -292,6 +335,21 @@ mod tests {
         assert_eq!(classify("/api/v1/verify"), Class::Expensive);
         assert_eq!(classify("/verify"), Class::Expensive);
         assert_eq!(classify("/verify-label"), Class::Cheap);
+        use axum::http::Method;
+        assert_eq!(
+            classify_request(&Method::POST, "/verify-label/report"),
+            Class::Report
+        );
+        assert_eq!(
+            classify_request(&Method::POST, "/api/v1/counterfeit-reports"),
+            Class::Report
+        );
+        assert_eq!(
+            classify_request(&Method::GET, "/api/v1/counterfeit-reports"),
+            Class::Cheap
+        );
+        assert_eq!(classify_request(&Method::GET, "/verify"), Class::Cheap);
+        assert_eq!(classify_request(&Method::POST, "/verify"), Class::Expensive);
     }
 
     #[test]

@@ -364,7 +364,7 @@ static VJA: VerifyTr = VerifyTr {
     check: "確認する",
     counterfeit_title: "この登録番号は発行されていません",
     counterfeit_text: "形式は正しいものの、この登録番号のラベルは発行されていません。この番号が印刷されたラベルは偽造の疑いがあります。購入・使用の前に販売者に確認してください。",
-    report_how: "偽造ラベルの疑いは、製品の写真、購入先、登録番号を添えて制度運営者の窓口に報告してください。",
+    report_how: "偽造ラベルの疑いは、下のフォームから制度運営者の窓口に報告できます。製品を見かけた場所（店名またはURL）を添えてください。",
     typo_title: "入力誤りの可能性があります",
     typo_text: "最後の文字（チェック文字）が他の部分と一致しません。番号を入力し間違えた可能性があります。",
     did_you_mean: "もしかして",
@@ -401,7 +401,7 @@ static VEN: VerifyTr = VerifyTr {
     check: "Check",
     counterfeit_title: "This registration number was never issued",
     counterfeit_text: "The number is well-formed, but no label with this number was ever issued. A label carrying it is probably counterfeit. Ask the seller before buying or using the product.",
-    report_how: "Report a suspected counterfeit label to the scheme operator's contact point with a photo of the product, where it was bought, and the number.",
+    report_how: "Report a suspected counterfeit label to the scheme operator with the form below, saying where you saw the product (shop name or URL).",
     typo_title: "Probably mistyped",
     typo_text: "The last character (the check character) does not agree with the rest of the number; it was probably mistyped.",
     did_you_mean: "Did you mean",
@@ -736,6 +736,9 @@ struct VerifyLabelTpl {
     row: Option<RowView>,
     /// Set for a label that is not active.
     warning: bool,
+    rt: &'static crate::report::ReportTr,
+    /// The counterfeit report form, when the answer calls for one.
+    report: Option<crate::report::ReportFormView>,
 }
 
 /// The page parameters of `/verify-label`.
@@ -774,6 +777,8 @@ pub async fn verify_label_page(
         outcome: None,
         row: None,
         warning: false,
+        rt: crate::report::rtr(lang),
+        report: None,
     };
     if too_long {
         tpl.outcome = Some("invalid");
@@ -802,6 +807,21 @@ pub async fn verify_label_page(
                     .label
                     .as_ref()
                     .is_some_and(|l| l.status != LabelStatus::Active);
+                // A number never issued, a mistyped one and a label that is
+                // not active may all be on a counterfeit: offer the report
+                // form (unfolded for a number never issued).
+                let suspicious = match r.outcome {
+                    Outcome::NotIssued | Outcome::ProbableTypo => true,
+                    Outcome::Labeled => tpl.warning,
+                    _ => false,
+                };
+                if suspicious {
+                    tpl.report = Some(crate::report::ReportFormView {
+                        number: r.input.chars().take(64).collect(),
+                        open: r.outcome == Outcome::NotIssued,
+                        ..Default::default()
+                    });
+                }
                 tpl.row = Some(row_view(&r, lang));
             }
             Err(e) => {

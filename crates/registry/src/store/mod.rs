@@ -15,6 +15,7 @@ use crate::chain::{self, EventFields};
 use crate::error::{Error, Result};
 use crate::model::*;
 
+mod counterfeit;
 mod queries;
 pub(crate) use queries::AppFilter;
 
@@ -32,6 +33,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_chain_checkpoint.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_counterfeit_reports.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -46,6 +51,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         10,
         include_str!("../../migrations/postgres/0010_chain_checkpoint.sql"),
+    ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_counterfeit_reports.sql"),
     ),
 ];
 
