@@ -29,8 +29,9 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Also save the report as the server sent it: CSV (UTF-8 with BOM) when
-    /// the name ends in .csv, else JSON; its detached signature, when the
-    /// server signs, goes next to it as OUT.jws.
+    /// the name ends in .csv, an Excel workbook when it ends in .xlsx, else
+    /// JSON; its detached signature, when the server signs, goes next to it
+    /// as OUT.jws.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -74,21 +75,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         Err(e) => return Ok(fail(e)),
     };
     if let Some(out) = &args.out {
-        let saved: RemoteReport = if out
+        let ext = out
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-        {
-            match rt.block_on(client::verify_remote(
-                &args.registry,
-                &rows,
-                ReportFormat::Csv,
-                code,
-            )) {
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let format = match ext.as_deref() {
+            Some("csv") => Some(ReportFormat::Csv),
+            Some("xlsx") => Some(ReportFormat::Xlsx),
+            _ => None,
+        };
+        let saved: RemoteReport = match format {
+            Some(f) => match rt.block_on(client::verify_remote(&args.registry, &rows, f, code)) {
                 Ok(r) => r,
                 Err(e) => return Ok(fail(e)),
-            }
-        } else {
-            json
+            },
+            None => json,
         };
         std::fs::write(out, &saved.body).with_context(|| format!("{}", out.display()))?;
         let mut sig_path = out.clone().into_os_string();

@@ -125,6 +125,28 @@ fn verify_list_prints_saves_and_signs() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
+    // An .xlsx name saves the workbook, signed over its exact bytes.
+    let book = tmp.path().join("report.xlsx");
+    let out = jcstar(&[
+        "verify-list",
+        arg(&list),
+        "--registry",
+        &url,
+        "--out",
+        arg(&book),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(std::fs::read(&book).unwrap().starts_with(b"PK"));
+    let out = jcstar(&[
+        "verify-signature",
+        arg(&book),
+        "--signature",
+        arg(&tmp.path().join("report.xlsx.jws")),
+        "--keys",
+        arg(&keys.join("keys.json")),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
     // English and JSON on request.
     let out = jcstar(&[
         "--lang",

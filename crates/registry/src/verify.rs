@@ -789,11 +789,10 @@ pub fn report_json(report: &VerifyReport) -> Vec<u8> {
     out
 }
 
-/// The report as CSV for spreadsheets: UTF-8 with BOM, headers in `lang`,
-/// one line per row (an ambiguous row lists its candidates in one cell),
-/// every cell neutralised against formulas.
-pub fn report_csv(report: &VerifyReport, lang: Lang) -> Vec<u8> {
-    let headers: [&str; 14] = match lang {
+/// The report as a table: column titles and one row of texts per input
+/// row, in `lang` (what the CSV and the workbook both show).
+fn report_table(report: &VerifyReport, lang: Lang) -> ([&'static str; 14], Vec<[String; 14]>) {
+    let headers: [&'static str; 14] = match lang {
         Lang::Ja => [
             "行",
             "入力",
@@ -827,70 +826,129 @@ pub fn report_csv(report: &VerifyReport, lang: Lang) -> Vec<u8> {
             "note",
         ],
     };
+    let mut rows = Vec::with_capacity(report.rows.len());
+    for r in &report.rows {
+        let kind = match (lang, r.kind) {
+            (Lang::Ja, InputKind::Model) => "型番",
+            (Lang::Ja, InputKind::Number) => "登録番号",
+            (Lang::En, InputKind::Model) => "model",
+            (Lang::En, InputKind::Number) => "number",
+        };
+        let l = r.label.as_ref();
+        let candidates = r
+            .candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} ★{} {} {}",
+                    c.number,
+                    c.level,
+                    status_text(c.status, lang),
+                    c.company
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let note = match (r.outcome, lang) {
+            (Outcome::NotIssued, Lang::Ja) => {
+                "この登録番号は発行されていません。この番号のラベルは偽造の疑いがあります。"
+                    .to_string()
+            }
+            (Outcome::NotIssued, Lang::En) => {
+                "This registration number was never issued; a label carrying it is probably counterfeit.".to_string()
+            }
+            _ => r.detail.clone().unwrap_or_default(),
+        };
+        let row = r
+            .cell
+            .clone()
+            .map_or(r.row.to_string(), |c| format!("{} ({c})", r.row));
+        let cells: [String; 14] = [
+            row,
+            r.input.clone(),
+            kind.to_string(),
+            r.outcome.text(lang).to_string(),
+            l.map(|l| l.number.clone()).unwrap_or_default(),
+            l.map(|l| format!("★{}", l.level)).unwrap_or_default(),
+            l.map(|l| status_text(l.status, lang).to_string())
+                .unwrap_or_default(),
+            l.map(|l| l.valid_until.to_string()).unwrap_or_default(),
+            l.map(|l| l.company.clone()).unwrap_or_default(),
+            l.map(|l| l.products.join(" / ")).unwrap_or_default(),
+            l.map(|l| l.url.clone()).unwrap_or_default(),
+            candidates,
+            r.suggestion.clone().unwrap_or_default(),
+            note,
+        ];
+        rows.push(cells);
+    }
+    (headers, rows)
+}
+
+/// The report as CSV for spreadsheets: UTF-8 with BOM, headers in `lang`,
+/// one line per row (an ambiguous row lists its candidates in one cell),
+/// every cell neutralised against formulas.
+pub fn report_csv(report: &VerifyReport, lang: Lang) -> Vec<u8> {
+    let (headers, rows) = report_table(report, lang);
     let mut out = UTF8_BOM.to_vec();
     {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut out);
         let _ = w.write_record(headers);
-        for r in &report.rows {
-            let kind = match (lang, r.kind) {
-                (Lang::Ja, InputKind::Model) => "型番",
-                (Lang::Ja, InputKind::Number) => "登録番号",
-                (Lang::En, InputKind::Model) => "model",
-                (Lang::En, InputKind::Number) => "number",
-            };
-            let l = r.label.as_ref();
-            let candidates = r
-                .candidates
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} ★{} {} {}",
-                        c.number,
-                        c.level,
-                        status_text(c.status, lang),
-                        c.company
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" / ");
-            let note = match (r.outcome, lang) {
-                (Outcome::NotIssued, Lang::Ja) => {
-                    "この登録番号は発行されていません。この番号のラベルは偽造の疑いがあります。"
-                        .to_string()
-                }
-                (Outcome::NotIssued, Lang::En) => {
-                    "This registration number was never issued; a label carrying it is probably counterfeit.".to_string()
-                }
-                _ => r.detail.clone().unwrap_or_default(),
-            };
-            let row = r
-                .cell
-                .clone()
-                .map_or(r.row.to_string(), |c| format!("{} ({c})", r.row));
-            let cells: [String; 14] = [
-                row,
-                r.input.clone(),
-                kind.to_string(),
-                r.outcome.text(lang).to_string(),
-                l.map(|l| l.number.clone()).unwrap_or_default(),
-                l.map(|l| format!("★{}", l.level)).unwrap_or_default(),
-                l.map(|l| status_text(l.status, lang).to_string())
-                    .unwrap_or_default(),
-                l.map(|l| l.valid_until.to_string()).unwrap_or_default(),
-                l.map(|l| l.company.clone()).unwrap_or_default(),
-                l.map(|l| l.products.join(" / ")).unwrap_or_default(),
-                l.map(|l| l.url.clone()).unwrap_or_default(),
-                candidates,
-                r.suggestion.clone().unwrap_or_default(),
-                note,
-            ];
+        for cells in &rows {
             let _ = w.write_record(cells.iter().map(|c| neutralise(c).into_owned()));
         }
         let _ = w.flush();
     }
     out
+}
+
+/// The report as an Excel workbook (.xlsx): one sheet with a bold, frozen
+/// header row and filters, printed A4 landscape one page wide. Every cell
+/// is written as text, so nothing in a buyer's list or a label can become a
+/// formula.
+pub fn report_xlsx(report: &VerifyReport, lang: Lang) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+    let xerr = |e: rust_xlsxwriter::XlsxError| Error::Io(std::io::Error::other(e.to_string()));
+    let (headers, rows) = report_table(report, lang);
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .set_name(match lang {
+            Lang::Ja => "確認結果",
+            Lang::En => "Verification",
+        })
+        .map_err(xerr)?;
+    let bold = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_align(FormatAlign::Center);
+    let widths = [8, 22, 10, 14, 22, 7, 12, 12, 28, 28, 40, 40, 22, 40];
+    for (c, (title, w)) in headers.iter().zip(widths).enumerate() {
+        let c = c as u16;
+        sheet.set_column_width(c, w).map_err(xerr)?;
+        sheet
+            .write_string_with_format(0, c, *title, &bold)
+            .map_err(xerr)?;
+    }
+    for (i, cells) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (c, cell) in cells.iter().enumerate() {
+            if !cell.is_empty() {
+                sheet.write_string(row, c as u16, cell).map_err(xerr)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xerr)?;
+    sheet
+        .autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)
+        .map_err(xerr)?;
+    sheet.set_paper_size(9);
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0).map_err(xerr)?;
+    book.save_to_buffer().map_err(xerr)
 }
 
 #[cfg(test)]

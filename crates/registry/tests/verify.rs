@@ -288,6 +288,25 @@ fn csv_report_has_bom_and_neutralised_cells() {
     assert_eq!(&rec[6], "取消し");
     assert_eq!(&rec[8], "'@SUM(A1) 株式会社");
     assert_eq!(&rec[9], "'+cmd");
+
+    // The workbook carries the same table, every cell as text: the formula
+    // a list or a label might hold stays a string (no apostrophe needed).
+    let xlsx = verify::report_xlsx(&report, jcstar_criteria::Lang::Ja).expect("xlsx");
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(xlsx)).expect("workbook");
+    assert_eq!(book.sheet_names(), ["確認結果"]);
+    let range = book.worksheet_range("確認結果").expect("sheet");
+    let cell = |r: u32, c: u32| range.get_value((r, c)).cloned();
+    assert_eq!(cell(0, 0), Some(Data::String("行".into())));
+    assert_eq!(
+        cell(1, 1),
+        Some(Data::String("=HYPERLINK(\"http://evil\",\"x\")".into()))
+    );
+    assert_eq!(cell(1, 6), Some(Data::String("取消し".into())));
+    assert_eq!(cell(1, 8), Some(Data::String("@SUM(A1) 株式会社".into())));
+    let formulas = book.worksheet_formula("確認結果").expect("formulas");
+    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
 }
 
 #[test]

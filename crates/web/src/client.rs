@@ -74,10 +74,7 @@ pub async fn verify_remote(
     format: ReportFormat,
     lang: &str,
 ) -> Result<RemoteReport, ClientError> {
-    let fmt = match format {
-        ReportFormat::Json => "json",
-        ReportFormat::Csv => "csv",
-    };
+    let fmt = format.ext();
     if base_url.trim().to_ascii_lowercase().starts_with("https://") {
         return Err(ClientError::Https {
             url: base_url.to_string(),

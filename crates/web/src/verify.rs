@@ -44,20 +44,22 @@ pub const REPORTS_KEPT: usize = 64;
 /// dropped first (a list of 10,000 rows makes a report of several MB).
 pub const REPORTS_MAX_BYTES: usize = 64 * 1024 * 1024;
 
-/// A report kept for the page's download links.
+/// The formats a verification report is given in.
+pub const REPORT_FORMATS: [ReportFormat; 3] =
+    [ReportFormat::Csv, ReportFormat::Xlsx, ReportFormat::Json];
+
+/// A report kept for the page's download links: each format's bytes and,
+/// with signing keys, their detached signatures.
 pub struct StoredReport {
-    pub json: Vec<u8>,
-    pub csv: Vec<u8>,
-    pub json_jws: Option<String>,
-    pub csv_jws: Option<String>,
+    pub files: Vec<(ReportFormat, Vec<u8>, Option<String>)>,
 }
 
 impl StoredReport {
     fn size(&self) -> usize {
-        self.json.len()
-            + self.csv.len()
-            + self.json_jws.as_ref().map_or(0, String::len)
-            + self.csv_jws.as_ref().map_or(0, String::len)
+        self.files
+            .iter()
+            .map(|(_, b, s)| b.len() + s.as_ref().map_or(0, String::len))
+            .sum()
     }
 }
 
@@ -136,15 +138,52 @@ pub struct VerifyRequest {
 pub enum ReportFormat {
     Json,
     Csv,
+    Xlsx,
+}
+
+impl ReportFormat {
+    /// File name extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            ReportFormat::Json => "json",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ReportFormat::Json => "application/json",
+            ReportFormat::Csv => "text/csv; charset=utf-8",
+            ReportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+
+    /// The report in this format.
+    pub fn render(self, report: &VerifyReport, lang: Lang) -> Vec<u8> {
+        match self {
+            ReportFormat::Json => verify::report_json(report),
+            ReportFormat::Csv => verify::report_csv(report, lang),
+            ReportFormat::Xlsx => verify::report_xlsx(report, lang).unwrap_or_else(|e| {
+                // Writing a workbook to memory fails only on a library bug:
+                // say so in the file rather than dropping the download.
+                tracing::error!(error = %e, "verification workbook failed");
+                Vec::new()
+            }),
+        }
+    }
 }
 
 /// The verification's parameters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyParams {
-    /// `json` (default) or `csv` (UTF-8 with BOM, headers in `lang`).
+    /// `json` (default), `csv` (UTF-8 with BOM, headers in `lang`) or
+    /// `xlsx` (an Excel workbook, headers in `lang`).
     #[serde(default, deserialize_with = "query::blank_none_name")]
-    #[param(value_type = Option<String>, pattern = r"^(json|csv)?$")]
+    #[param(value_type = Option<String>, pattern = r"^(json|csv|xlsx)?$")]
     pub format: Option<ReportFormat>,
     /// `ja` (default) or `en`.
     #[serde(default)]
@@ -189,14 +228,11 @@ fn report_response(
     format: ReportFormat,
     lang: Lang,
 ) -> Response {
-    let (bytes, content_type, ext) = match format {
-        ReportFormat::Json => (verify::report_json(report), "application/json", "json"),
-        ReportFormat::Csv => (
-            verify::report_csv(report, lang),
-            "text/csv; charset=utf-8",
-            "csv",
-        ),
-    };
+    let (bytes, content_type, ext) = (
+        format.render(report, lang),
+        format.content_type(),
+        format.ext(),
+    );
     let signature = sign(st, &bytes);
     let mut resp = (
         [
@@ -230,8 +266,8 @@ fn report_response(
     params(VerifyParams),
     request_body = VerifyRequest,
     responses(
-        (status = 200, description = "The report; `format=csv` gives CSV (UTF-8 with BOM)",
-            content((VerifyReport = "application/json"), (String = "text/csv")),
+        (status = 200, description = "The report; `format=csv` gives CSV (UTF-8 with BOM), `format=xlsx` an Excel workbook",
+            content((VerifyReport = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
             headers(("JCStar-Signature" = String, description = "Detached JWS of the body, when the server signs"))),
         (status = 400, description = "An unknown or repeated parameter, or a body that is not JSON", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
@@ -621,17 +657,25 @@ pub async fn verify_submit(
             return html(StatusCode::INTERNAL_SERVER_ERROR, tpl.render());
         }
     };
-    let json = verify::report_json(&report);
-    let csv = verify::report_csv(&report, lang);
     let stored = StoredReport {
-        json_jws: sign(&st, &json),
-        csv_jws: sign(&st, &csv),
-        json,
-        csv,
+        files: REPORT_FORMATS
+            .iter()
+            .map(|f| {
+                let bytes = f.render(&report, lang);
+                let jws = sign(&st, &bytes);
+                (*f, bytes, jws)
+            })
+            .collect(),
     };
-    let signed = stored.csv_jws.is_some();
+    let signed = st.signer.is_some();
     if let Some(id) = st.reports.put(stored) {
-        for (text, ext) in [("CSV (Excel)", "csv"), ("JSON", "json")] {
+        for f in REPORT_FORMATS {
+            let text = match f {
+                ReportFormat::Csv => "CSV",
+                ReportFormat::Xlsx => "Excel (.xlsx)",
+                ReportFormat::Json => "JSON",
+            };
+            let ext = f.ext();
             tpl.downloads.push(Download {
                 text: text.into(),
                 href: format!("/verify/reports/{id}.{ext}"),
@@ -661,13 +705,13 @@ pub async fn verify_submit(
     html(StatusCode::OK, tpl.render())
 }
 
-/// A report of the page, while it is kept: `{id}.csv`, `{id}.json`, and
-/// their detached signatures `{id}.csv.jws`, `{id}.json.jws`.
+/// A report of the page, while it is kept: `{id}.csv`, `{id}.xlsx`,
+/// `{id}.json`, and their detached signatures (`{id}.csv.jws`, …).
 #[utoipa::path(get, path = "/verify/reports/{report}", tag = "pages",
-    params(("report" = String, Path, pattern = r"^[0-9a-f]{32}\.(csv|json)(\.jws)?$",
+    params(("report" = String, Path, pattern = r"^[0-9a-f]{32}\.(csv|xlsx|json)(\.jws)?$",
         description = "The report's file name from the results page")),
-    responses((status = 200, description = "The report (CSV or JSON) or its detached signature (JWS)",
-            content((String = "text/csv"), (String = "application/json"), (String = "application/jose"))),
+    responses((status = 200, description = "The report (CSV, Excel workbook or JSON) or its detached signature (JWS)",
+            content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/json"), (String = "application/jose"))),
         (status = 400, description = "Not a report file name", content_type = "text/plain", body = String),
         (status = 410, description = "The report is no longer kept (or the server has no signing keys): verify the list again", content_type = "text/plain", body = String)))]
 pub async fn report_file(State(st): State<AppState>, Path(report): Path<String>) -> Response {
@@ -681,7 +725,8 @@ pub async fn report_file(State(st): State<AppState>, Path(report): Path<String>)
         && id
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-    if !valid_id || !matches!(ext, "csv" | "json") {
+    let format = REPORT_FORMATS.into_iter().find(|f| f.ext() == ext);
+    if !valid_id || format.is_none() {
         return (
             StatusCode::BAD_REQUEST,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -700,17 +745,13 @@ pub async fn report_file(State(st): State<AppState>, Path(report): Path<String>)
     let Some(r) = st.reports.get(id) else {
         return gone();
     };
-    let (body, content_type): (Vec<u8>, &str) = match (ext, jws) {
-        ("csv", false) => (r.csv.clone(), "text/csv; charset=utf-8"),
-        ("json", false) => (r.json.clone(), "application/json"),
-        ("csv", true) => match &r.csv_jws {
-            Some(s) => (s.clone().into_bytes(), "application/jose"),
-            None => return gone(),
-        },
-        _ => match &r.json_jws {
-            Some(s) => (s.clone().into_bytes(), "application/jose"),
-            None => return gone(),
-        },
+    let Some((f, bytes, sig)) = r.files.iter().find(|(f, _, _)| Some(*f) == format) else {
+        return gone();
+    };
+    let (body, content_type): (Vec<u8>, &str) = match (jws, sig) {
+        (false, _) => (bytes.clone(), f.content_type()),
+        (true, Some(s)) => (s.clone().into_bytes(), "application/jose"),
+        (true, None) => return gone(),
     };
     (
         [
@@ -842,10 +883,7 @@ mod tests {
 
     fn report(bytes: usize) -> StoredReport {
         StoredReport {
-            json: vec![b'{'; bytes],
-            csv: Vec::new(),
-            json_jws: None,
-            csv_jws: None,
+            files: vec![(ReportFormat::Json, vec![b'{'; bytes], None)],
         }
     }
 

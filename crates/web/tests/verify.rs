@@ -240,6 +240,23 @@ async fn api_and_pages(backend: Backend) {
     assert!(text.contains(",'=Cam<script>,"), "{text}");
     assert!(text.starts_with("行,"), "{text}");
 
+    // xlsx from the API, signed over its exact bytes.
+    let r = s
+        .http
+        .post(s.url("/api/v1/verify?format=xlsx"))
+        .json(&json!({"rows": ["NC-200"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let sig = r.headers()["jcstar-signature"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let xlsx = r.bytes().await.unwrap().to_vec();
+    assert!(xlsx.starts_with(b"PK"));
+    verify_jws(&xlsx, &sig, s.keys.key_set()).expect("xlsx signature");
+
     // Limits: too many rows, too long a row, control characters.
     let many: Vec<String> = (0..=verify::MAX_ROWS).map(|i| format!("M{i}")).collect();
     let r = s
@@ -314,10 +331,27 @@ async fn api_and_pages(backend: Backend) {
     assert!(csv.starts_with(b"\xEF\xBB\xBF"));
     let jws = s.get(&format!("{href}.jws")).await.1;
     verify_jws(&csv, &jws, s.keys.key_set()).expect("page CSV signature");
+    // The same report as an Excel workbook, signed too.
+    let xlsx_href = href.replace(".csv", ".xlsx");
+    assert!(page.contains(&xlsx_href), "xlsx download link");
+    let r = s.http.get(s.url(&xlsx_href)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let xlsx = r.bytes().await.unwrap();
+    assert!(xlsx.starts_with(b"PK"), "a ZIP container");
+    let jws = s.get(&format!("{xlsx_href}.jws")).await.1;
+    verify_jws(&xlsx, &jws, s.keys.key_set()).expect("page xlsx signature");
     let (st, _) = s
         .get("/verify/reports/00000000000000000000000000000000.csv")
         .await;
     assert_eq!(st, StatusCode::GONE);
+    let (st, _) = s
+        .get("/verify/reports/00000000000000000000000000000000.xls")
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
 
     let (st, page) = s
         .post_form("/verify?lang=en", "", Some(b"name,model\nCam,nc 200\n"))
