@@ -712,7 +712,15 @@ async fn refresh(reg: &Registry) -> Result<()> {
     }
     if rebuild {
         let labels = all_labels(reg).await?;
-        let ix = Index::build(head, labels)?;
+        // Building is a second of CPU at 100,000 labels: off the async
+        // workers, so other requests keep being served meanwhile.
+        let ix = tokio::task::spawn_blocking(move || Index::build(head, labels))
+            .await
+            .map_err(|e| {
+                Error::Io(std::io::Error::other(format!(
+                    "building the search index: {e}"
+                )))
+            })??;
         *st.index.write().unwrap_or_else(|e| e.into_inner()) = Some(ix);
     }
     *st.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, Instant::now()));
