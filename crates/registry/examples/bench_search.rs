@@ -57,6 +57,18 @@ async fn run(backend: Backend, n: u64) -> Result<()> {
         "aoba", "benten", "chidori", "daikoku", "ebisu", "fukurou", "ginga", "hotaru", "inari",
         "jizo",
     ];
+    const NAMES: [&str; 10] = [
+        "aoba devices",
+        "benten electric",
+        "chidori systems",
+        "daikoku labs",
+        "ebisu home",
+        "fukurou tech",
+        "ginga networks",
+        "hotaru sensors",
+        "inari robotics",
+        "jizo security",
+    ];
     const WORDS: [&str; 8] = [
         "router",
         "camera",
@@ -73,9 +85,13 @@ async fn run(backend: Backend, n: u64) -> Result<()> {
         (name, (0..40).map(f).collect::<Vec<_>>())
     };
     let classes: Vec<(&str, Vec<SearchQuery>)> = vec![
-        class("text 3+ chars", &|i| SearchQuery {
-            text: Some(format!("{} labs {}", COMPANIES[i % 10], 100 + i * 37)),
-            ..Default::default()
+        class("text 3+ chars", &|i| {
+            // Company "<name> <k> K.K." exists for k % 10 = the name's place.
+            let k = 100 + i * 37;
+            SearchQuery {
+                text: Some(format!("{} {k}", NAMES[k % 10])),
+                ..Default::default()
+            }
         }),
         class("text 1-2 chars", &|i| SearchQuery {
             company: Some(
