@@ -174,20 +174,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let mime = v
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
+        let json_type = content_type_is(req.headers(), "application/json");
         if !json_type {
             return Err(ApiError::field(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -335,6 +322,24 @@ fn describe_json_error(path: &str, err: &serde_json::Error) -> ApiError {
             )
         }
     }
+}
+
+/// Whether the request's media type (parameters ignored, any case) is
+/// `wanted`; for `application/json`, any `+json` type counts too.
+pub(crate) fn content_type_is(headers: &axum::http::HeaderMap, wanted: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == wanted || (wanted == "application/json" && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

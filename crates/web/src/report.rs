@@ -147,22 +147,6 @@ impl QueryParams for ReportListParams {
     }
 }
 
-fn content_type_is(headers: &HeaderMap, wanted: &str) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let mime = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            mime == wanted || (wanted == "application/json" && mime.ends_with("+json"))
-        })
-        .unwrap_or(false)
-}
-
 /// The body, up to [`REPORT_BODY_MAX`] bytes.
 async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, REPORT_BODY_MAX)
@@ -199,7 +183,7 @@ pub async fn api_report(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    if !content_type_is(&headers, "application/json") {
+    if !crate::error::content_type_is(&headers, "application/json") {
         return Err(ApiError::field(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the request body must be JSON",
@@ -484,7 +468,7 @@ pub async fn report_submit(
         tpl.error = Some(msg);
         html(status, tpl.render())
     };
-    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
+    if !crate::error::content_type_is(&headers, "application/x-www-form-urlencoded") {
         return fail(tpl, StatusCode::BAD_REQUEST, rt.not_a_form.into());
     }
     let bytes = match read_body(body).await {
