@@ -180,7 +180,6 @@ pub(crate) async fn rebuild(reg: &Registry) -> Result<RebuildReport> {
     }
     tx.raise_counter("application", max_app).await?;
     tx.raise_counter("label", max_label).await?;
-    tx.rebuild_search_index(reg.backend()).await?;
     let applications = tx.count("applications").await?;
     let labels = tx.count("labels").await?;
     tx.commit().await?;

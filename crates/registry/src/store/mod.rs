@@ -37,6 +37,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/sqlite/0011_counterfeit_reports.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_drop_database_search_index.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -55,6 +59,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         11,
         include_str!("../../migrations/postgres/0011_counterfeit_reports.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_drop_database_search_index.sql"),
     ),
 ];
 
@@ -1154,18 +1162,6 @@ impl WriteTx {
         sqlx::query("DELETE FROM labels")
             .execute(&mut *self.tx)
             .await?;
-        Ok(())
-    }
-
-    /// Rebuild the search index from the `labels` table (SQLite's FTS5
-    /// table; PostgreSQL's GIN indexes follow the table by themselves).
-    /// Triggers keep it in step on every write; this is for `rebuild`.
-    pub(crate) async fn rebuild_search_index(&mut self, backend: Backend) -> Result<()> {
-        if backend == Backend::Sqlite {
-            sqlx::query("INSERT INTO labels_fts (labels_fts) VALUES ('rebuild')")
-                .execute(&mut *self.tx)
-                .await?;
-        }
         Ok(())
     }
 
