@@ -450,14 +450,21 @@ pub const DAY: Text = Text {
     en: "a date from 2000-01-01 to 2099-12-31 as YYYY-MM-DD; a range's end not before its start",
 };
 
-/// The document's schema of a [`Day`] parameter: the calendar as a pattern.
+/// The document's schema of a [`Day`] parameter: the calendar as a
+/// pattern, or empty (a form's blank date field, read as absent). No
+/// `format: date`, which an empty value would break.
 pub fn day_schema() -> utoipa::openapi::schema::Object {
+    let date = crate::input_rules::DATE;
+    let inner = date
+        .strip_prefix('^')
+        .and_then(|d| d.strip_suffix('$'))
+        .unwrap_or(date);
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Date,
-        )))
-        .pattern(Some(crate::input_rules::DATE))
+        .pattern(Some(format!("^({inner})?$")))
+        .description(Some(
+            "YYYY-MM-DD, 2000-01-01 to 2099-12-31; empty is absent",
+        ))
         .build()
 }
 
@@ -627,6 +634,31 @@ mod tests {
                 return Err("n");
             }
             Ok(())
+        }
+    }
+
+    #[test]
+    fn the_day_schema_and_the_day_parser_agree() {
+        let pattern = day_schema().pattern.expect("pattern");
+        let re = regex::Regex::new(&pattern).unwrap();
+        for v in [
+            "",
+            "2026-12-07",
+            "2000-01-01",
+            "2099-12-31",
+            "2024-02-29",
+            "2025-02-29",
+            "1999-12-31",
+            "2100-01-01",
+            "2026-13-01",
+            "2026-1-7",
+            "+2026-12-07",
+            "2026-12-07 ",
+            "20261207",
+            "x",
+        ] {
+            let parsed = v.is_empty() || v.parse::<Day>().is_ok();
+            assert_eq!(re.is_match(v), parsed, "{v:?}");
         }
     }
 
