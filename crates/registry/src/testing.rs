@@ -169,3 +169,48 @@ macro_rules! both {
         }
     };
 }
+
+/// What [`issue_label`] puts on the label.
+pub struct LabelSpec<'a> {
+    pub org: &'a str,
+    pub company: &'a str,
+    pub product: &'a str,
+    pub product_type: &'a str,
+    pub models: &'a [&'a str],
+}
+
+/// A ★1 label issued through the whole application flow (checklist,
+/// inquiry, acceptance, fee, issuance), its texts taken from `spec`.
+pub async fn issue_label(reg: &Registry, spec: LabelSpec<'_>) -> Result<crate::Label> {
+    use crate::{Actor, ApplicationSubmission, Fee, InquiryOutcome, Role};
+    let op = Actor::local(Role::Operator, "ipa", "test operator");
+    let vendor = Actor::local(Role::Vendor, spec.org, "test vendor");
+    let sub = ApplicationSubmission {
+        org: spec.org.into(),
+        level: None,
+        applicant: crate::Applicant::default(),
+        products: Vec::new(),
+        disclosure_contact: format!("security@{}.example.jp", spec.org),
+        checklist: crate::demo::checklist_for(
+            spec.company,
+            "1-2-3 Example, Tokyo",
+            spec.product,
+            spec.product_type,
+            spec.models,
+            &["1.0.0"],
+        ),
+        requested_valid_until: None,
+    };
+    let app = reg.submit_application(&vendor, sub).await?;
+    reg.request_inquiry(&op, &app.id, "SCI-1").await?;
+    reg.answer_inquiry(&op, &app.id, InquiryOutcome::Clear, "SCA-1")
+        .await?;
+    reg.accept_application(&op, &app.id, None).await?;
+    let fee = Fee {
+        amount_yen: 15_000,
+        paid_on: reg.today(),
+        reference: "INV-1".into(),
+    };
+    reg.record_fee(&op, &app.id, fee).await?;
+    reg.issue_label(&op, &app.id, None).await
+}

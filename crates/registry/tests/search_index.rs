@@ -256,33 +256,18 @@ async fn issue_with(
     kind: &str,
     models: &[&str],
 ) {
-    let mut sub = common::submission(org, Level::Star1);
-    sub.applicant.company = company.into();
-    sub.products[0].name = product.into();
-    sub.products[0].product_type = kind.into();
-    sub.products[0].model_numbers = models.iter().map(|m| m.to_string()).collect();
-    sub.checklist = jcstar_registry::demo::checklist_for(
-        company,
-        &sub.applicant.address,
-        product,
-        kind,
-        models,
-        &["1.0.0"],
-    );
-    let app = env
-        .reg
-        .submit_application(&env.vendor(org), sub)
-        .await
-        .expect("submit");
-    env.accept(&app).await;
-    env.reg
-        .record_fee(&env.op, &app.id, common::fee(env.reg.today()))
-        .await
-        .expect("fee");
-    env.reg
-        .issue_label(&env.op, &app.id, None)
-        .await
-        .expect("issue");
+    jcstar_registry::testing::issue_label(
+        &env.reg,
+        jcstar_registry::testing::LabelSpec {
+            org,
+            company,
+            product,
+            product_type: kind,
+            models,
+        },
+    )
+    .await
+    .expect("issue");
 }
 
 async fn index_matches_a_full_scan(b: Backend) {

@@ -100,42 +100,18 @@ impl Server {
 }
 
 async fn issue(reg: &Registry) -> Label {
-    let op = Actor::local(Role::Operator, "ipa", "test operator");
-    let vendor = Actor::local(Role::Vendor, "acme", "vendor");
-    let sub = ApplicationSubmission {
-        org: "acme".into(),
-        level: None,
-        applicant: Applicant::default(),
-        products: Vec::new(),
-        disclosure_contact: "security@acme.example.jp".into(),
-        checklist: jcstar_registry::demo::checklist_for(
-            "Acme K.K.",
-            "1-2-3 Example, Tokyo",
-            "Acme Camera",
-            "network camera",
-            &["AC-100"],
-            &["1.0.0"],
-        ),
-        requested_valid_until: None,
-    };
-    let app = reg.submit_application(&vendor, sub).await.expect("submit");
-    reg.request_inquiry(&op, &app.id, "SCI-1").await.unwrap();
-    reg.answer_inquiry(&op, &app.id, InquiryOutcome::Clear, "SCA-1")
-        .await
-        .unwrap();
-    reg.accept_application(&op, &app.id, None).await.unwrap();
-    reg.record_fee(
-        &op,
-        &app.id,
-        Fee {
-            amount_yen: 15_000,
-            paid_on: reg.today(),
-            reference: "INV-1".into(),
+    jcstar_registry::testing::issue_label(
+        reg,
+        jcstar_registry::testing::LabelSpec {
+            org: "acme",
+            company: "Acme K.K.",
+            product: "Acme Camera",
+            product_type: "network camera",
+            models: &["AC-100"],
         },
     )
     .await
-    .unwrap();
-    reg.issue_label(&op, &app.id, None).await.expect("issue")
+    .expect("issue")
 }
 
 fn typo_of(number: &str) -> String {

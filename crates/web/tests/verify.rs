@@ -110,42 +110,18 @@ impl Server {
 
 /// Issue a ★1 label through the registry's normal flow.
 async fn issue(reg: &Registry, org: &str, company: &str, product: &str, models: &[&str]) -> Label {
-    let op = Actor::local(Role::Operator, "ipa", "test operator");
-    let vendor = Actor::local(Role::Vendor, org, "vendor");
-    let sub = ApplicationSubmission {
-        org: org.into(),
-        level: None,
-        applicant: Applicant::default(),
-        products: Vec::new(),
-        disclosure_contact: format!("security@{org}.example.jp"),
-        checklist: jcstar_registry::demo::checklist_for(
+    jcstar_registry::testing::issue_label(
+        reg,
+        jcstar_registry::testing::LabelSpec {
+            org,
             company,
-            "1-2-3 Example, Tokyo",
             product,
-            "network camera",
+            product_type: "network camera",
             models,
-            &["1.0.0"],
-        ),
-        requested_valid_until: None,
-    };
-    let app = reg.submit_application(&vendor, sub).await.expect("submit");
-    reg.request_inquiry(&op, &app.id, "SCI-1").await.unwrap();
-    reg.answer_inquiry(&op, &app.id, InquiryOutcome::Clear, "SCA-1")
-        .await
-        .unwrap();
-    reg.accept_application(&op, &app.id, None).await.unwrap();
-    reg.record_fee(
-        &op,
-        &app.id,
-        Fee {
-            amount_yen: 15_000,
-            paid_on: reg.today(),
-            reference: "INV-1".into(),
         },
     )
     .await
-    .unwrap();
-    reg.issue_label(&op, &app.id, None).await.expect("issue")
+    .expect("issue")
 }
 
 fn typo_of(number: &str) -> String {
