@@ -476,7 +476,7 @@ impl Registry {
     /// Search labels: one page in registration order, with the number of
     /// matches over all pages.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
-        queries::search(self, query).await
+        search::search(self, query).await
     }
 
     /// Build the search index now, so that the first search does not wait

@@ -143,20 +143,6 @@ pub(crate) async fn product_page(reg: &Registry, number: &str) -> Result<Product
     Ok(ProductPage { label, history })
 }
 
-pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage> {
-    let limit = if q.limit == 0 { 20 } else { q.limit.min(200) };
-    let offset = q.offset.min(1_000_000);
-    let (items, total) = crate::search::search(reg, q).await?;
-    let next_offset = (offset + limit < total).then_some(offset + limit);
-    Ok(SearchPage {
-        items,
-        total,
-        offset,
-        limit,
-        next_offset,
-    })
-}
-
 pub(crate) async fn label_counts(reg: &Registry) -> Result<Vec<(Level, LabelStatus, u64)>> {
     reg.inner.store.label_counts(reg.today()).await
 }

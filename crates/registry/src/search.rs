@@ -37,7 +37,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::Registry;
 use crate::error::{Error, Result};
-use crate::model::{Label, LabelStatus, LabelSummary, Level, ModelMatch, SearchQuery};
+use crate::model::{Label, LabelStatus, LabelSummary, Level, ModelMatch, SearchPage, SearchQuery};
 use crate::number::parse_registration_number;
 use crate::verify::model_key;
 
@@ -74,10 +74,6 @@ pub fn search_key(s: &str) -> String {
 struct Doc {
     seq: i64,
     number_upper: String,
-    level: Level,
-    stored_status: LabelStatus,
-    issued_on: NaiveDate,
-    valid_until: NaiveDate,
     company: String,
     products: Vec<String>,
     models: Vec<String>,
@@ -86,6 +82,8 @@ struct Doc {
     /// Every searchable part (the fields above and the lower-cased number),
     /// one a line: what `text` is matched against.
     all: String,
+    /// What a result shows; also the level, the stored status and the
+    /// dates the criteria compare.
     summary: LabelSummary,
 }
 
@@ -124,10 +122,6 @@ impl Doc {
         Ok(Doc {
             seq,
             number_upper: l.number.to_ascii_uppercase(),
-            level: l.level,
-            stored_status: l.status,
-            issued_on: l.issued_on,
-            valid_until: l.valid_until,
             company,
             products,
             models,
@@ -140,13 +134,13 @@ impl Doc {
 
     fn status(&self, today: NaiveDate) -> LabelStatus {
         if matches!(
-            self.stored_status,
+            self.summary.status,
             LabelStatus::Active | LabelStatus::UnderSurveillance
-        ) && today > self.valid_until
+        ) && today > self.summary.valid_until
         {
             LabelStatus::Expired
         } else {
-            self.stored_status
+            self.summary.status
         }
     }
 
@@ -297,7 +291,7 @@ impl Prepared {
 
     /// The whole truth for one label.
     fn matches(&self, d: &Doc) -> bool {
-        if self.level.is_some_and(|l| l != d.level) {
+        if self.level.is_some_and(|l| l != d.summary.level) {
             return false;
         }
         if self.status.is_some_and(|s| s != d.status(self.today)) {
@@ -306,7 +300,9 @@ impl Prepared {
         let within = |v: NaiveDate, (from, to): (Option<NaiveDate>, Option<NaiveDate>)| {
             from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t)
         };
-        if !within(d.issued_on, self.issued) || !within(d.valid_until, self.valid_until) {
+        if !within(d.summary.issued_on, self.issued)
+            || !within(d.summary.valid_until, self.valid_until)
+        {
             return false;
         }
         match &self.number {
@@ -809,7 +805,9 @@ pub(crate) async fn warm(reg: &Registry) -> Result<()> {
     refresh(reg).await
 }
 
-pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<(Vec<LabelSummary>, u64)> {
+/// One page of matches in registration order, with the number of matches
+/// over all pages.
+pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage> {
     let limit = if q.limit == 0 { 20 } else { q.limit.min(200) };
     let offset = q.offset.min(1_000_000);
     for (field, value, max) in [
@@ -846,23 +844,30 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<(Vec<Label
         .index
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let Some(ix) = guard.as_ref() else {
-        return Ok((Vec::new(), 0));
-    };
-    let ids = ix.run(&p);
+    let ids = guard.as_ref().map(|ix| (ix, ix.run(&p)));
+    let total = ids.as_ref().map_or(0, |(_, ids)| ids.len() as u64);
     let items = ids
         .iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .map(|&id| {
-            let d = &ix.docs[id as usize];
-            LabelSummary {
-                status: d.status(today),
-                ..d.summary.clone()
-            }
+        .flat_map(|(ix, ids)| {
+            ids.iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|&id| {
+                    let d = &ix.docs[id as usize];
+                    LabelSummary {
+                        status: d.status(today),
+                        ..d.summary.clone()
+                    }
+                })
         })
         .collect();
-    Ok((items, ids.len() as u64))
+    Ok(SearchPage {
+        items,
+        total,
+        offset,
+        limit,
+        next_offset: (offset + limit < total).then_some(offset + limit),
+    })
 }
 
 #[cfg(test)]
