@@ -70,6 +70,11 @@ pub struct Args {
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
+    /// Send every request through the full middleware stack, also cached
+    /// product pages (to measure what the front door saves; see
+    /// docs/benchmarks.md).
+    #[arg(long, hide = true)]
+    no_front_door: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
@@ -184,7 +189,10 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         max_connections_per_address: args.max_connections_per_address,
         ..Default::default()
     };
-    let app = jcstar_web::router(registry.clone(), &config);
+    let mut app = jcstar_web::router(registry.clone(), &config);
+    if args.no_front_door {
+        app = app.without_front();
+    }
     {
         let mut out = std::io::stdout().lock();
         if args.json {

@@ -106,11 +106,29 @@ impl PageCache {
         }
     }
 
+    /// The current stamp when no head comparison is due, without waiting
+    /// for anything (for the front door, which leaves a due comparison to
+    /// the request path that can wait for the database).
+    pub fn stamp_if_polled(&self, reg: &Registry) -> Option<Stamp> {
+        let now_ms = self.epoch.elapsed().as_millis() as u64;
+        if self.poll_due(now_ms, self.polled_at_ms.load(Ordering::Relaxed)) {
+            return None;
+        }
+        Some(Stamp {
+            generation: reg.generation(),
+            today: reg.today(),
+        })
+    }
+
+    fn poll_due(&self, now_ms: u64, last: u64) -> bool {
+        self.head_seen.load(Ordering::Acquire) < 0
+            || now_ms.saturating_sub(last) >= HEAD_POLL.as_millis() as u64
+    }
+
     async fn poll_head(&self, reg: &Registry) {
         let now_ms = self.epoch.elapsed().as_millis() as u64;
         let last = self.polled_at_ms.load(Ordering::Relaxed);
-        let due = self.head_seen.load(Ordering::Acquire) < 0
-            || now_ms.saturating_sub(last) >= HEAD_POLL.as_millis() as u64;
+        let due = self.poll_due(now_ms, last);
         // One request per period does the query; the others go on.
         if !due
             || self
@@ -210,6 +228,12 @@ fn matches_if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
 }
 
 impl Cached {
+    /// Whether the stack's compression layer would compress this page for
+    /// a client that accepts it (its default rule: 32 bytes or more).
+    pub fn compressible(&self) -> bool {
+        self.body.len() >= 32
+    }
+
     /// 200 with the body, or 304 when the client already holds these bytes.
     pub fn respond(&self, request: &HeaderMap) -> Response {
         let not_modified = matches_if_none_match(request, &self.etag);

@@ -18,18 +18,15 @@
 //! against slow clients.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::sync::Semaphore;
-use tower::ServiceExt as _;
+
+use crate::front::App;
 
 /// Connection limits for [`crate::serve_with`].
 #[derive(Debug, Clone)]
@@ -111,10 +108,11 @@ impl Drop for AddressSlot {
 /// Handlers see the peer as `ConnectInfo<SocketAddr>`.
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
-    app: Router,
+    app: impl Into<App>,
     opts: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app: App = app.into();
     let slots = Arc::new(Semaphore::new(opts.max_connections.max(1)));
     let per_address: Counts = Arc::new(Mutex::new(HashMap::new()));
     let graceful = GracefulShutdown::new();
@@ -152,13 +150,7 @@ pub async fn serve_with(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let svc = app
-            .clone()
-            .map_request(move |mut req: axum::http::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            });
-        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+        let conn = builder.serve_connection(TokioIo::new(stream), app.for_peer(peer));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -30,6 +30,7 @@ pub mod cache;
 pub mod client;
 pub mod conn;
 pub mod error;
+pub mod front;
 pub mod i18n;
 mod input_rules;
 pub mod label;
@@ -43,6 +44,7 @@ pub mod verify;
 pub use axum::http::HeaderName;
 pub use conn::{ServeOptions, serve_with};
 pub use error::{ApiError, ErrorBody};
+pub use front::App;
 pub use limit::{Budget, RateLimits};
 
 /// Server settings.
@@ -132,6 +134,8 @@ pub struct Shared {
     pub open_data: Option<Arc<std::path::Path>>,
     /// The verification page's recent reports (see [`verify`]).
     pub reports: Arc<verify::Reports>,
+    /// Requests the front door answered (see [`front`]).
+    pub front_answers: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -172,6 +176,7 @@ impl Shared {
             signer: None,
             open_data: None,
             reports: Arc::new(verify::Reports::default()),
+            front_answers: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -242,8 +247,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (router, doc)
 }
 
-/// The whole application: pages, label images, API, OpenAPI description.
-pub fn router(registry: Registry, config: &Config) -> Router {
+/// The whole application: pages, label images, API, OpenAPI description,
+/// behind the front door that answers current product pages (see
+/// [`front`]).
+pub fn router(registry: Registry, config: &Config) -> App {
     let mut shared = Shared::new(
         registry,
         &config.base_url,
@@ -263,7 +270,7 @@ pub fn router(registry: Registry, config: &Config) -> Router {
     let app = routes
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             refuse_oversized(body_limit, req, next)
@@ -282,7 +289,10 @@ pub fn router(registry: Registry, config: &Config) -> Router {
                 .into_response()
             },
         ));
-    with_security_headers(app).layer(TraceLayer::new_for_http())
+    App::new(
+        with_security_headers(app).layer(TraceLayer::new_for_http()),
+        state,
+    )
 }
 
 /// This document.
@@ -307,17 +317,22 @@ async fn healthz() -> &'static str {
 /// stylesheet and images; nothing runs scripts or frames the pages.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-fn with_security_headers(app: Router) -> Router {
-    let set = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(
-            header::HeaderName::from_static(name),
+/// The headers every answer carries (the front door sets the same).
+pub const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];
+
+fn with_security_headers(mut app: Router) -> Router {
+    for (name, value) in SECURITY_HEADERS {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
             HeaderValue::from_static(value),
-        )
-    };
-    app.layer(set("content-security-policy", CONTENT_SECURITY_POLICY))
-        .layer(set("x-content-type-options", "nosniff"))
-        .layer(set("referrer-policy", "no-referrer"))
-        .layer(set("x-frame-options", "DENY"))
+        ));
+    }
+    app
 }
 
 static STYLESHEET: &str = include_str!("../static/site.css");
@@ -375,7 +390,7 @@ async fn fallback(uri: Uri, headers: axum::http::HeaderMap) -> Response {
 /// flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: Router,
+    app: impl Into<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve_with(listener, app, ServeOptions::default(), shutdown).await

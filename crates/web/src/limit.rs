@@ -199,9 +199,23 @@ impl Limiter {
     /// The client's address: the proxy's header when one is configured
     /// (its last entry, the one the proxy itself added), else the peer.
     fn client(&self, req: &Request) -> Option<IpAddr> {
+        self.client_of(
+            req.headers(),
+            req.extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        )
+    }
+
+    /// [`Self::client`] from the parts: the request's headers and the
+    /// connection's peer.
+    pub(crate) fn client_of(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<SocketAddr>,
+    ) -> Option<IpAddr> {
         if let Some(h) = &self.client_ip_header {
-            return req
-                .headers()
+            return headers
                 .get_all(h)
                 .iter()
                 .next_back()
@@ -209,13 +223,11 @@ impl Limiter {
                 .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok());
         }
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+        peer.map(|p| p.ip())
     }
 
     /// Seconds to wait, when `key` is over the budget of `class`.
-    fn check(&self, class: Class, key: IpAddr) -> Option<u64> {
+    pub(crate) fn check(&self, class: Class, key: IpAddr) -> Option<u64> {
         let limiter = match class {
             Class::Cheap => self.cheap.as_ref()?,
             Class::Expensive => self.expensive.as_ref()?,

@@ -51,11 +51,12 @@ impl Server {
             base_url: base.clone(),
             signer: Some(keys),
             open_data: Some(open_data),
+            rate_limits: jcstar_web::RateLimits::off(),
             ..Default::default()
         };
         let app = jcstar_web::router(reg.clone(), &config);
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = jcstar_web::serve(listener, app, std::future::pending()).await;
         });
         Server {
             base,

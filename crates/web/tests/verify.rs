@@ -40,11 +40,7 @@ impl Server {
         };
         let app = jcstar_web::router(reg.clone(), &config);
         let task = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await;
+            let _ = jcstar_web::serve(listener, app, std::future::pending()).await;
         });
         Server {
             base,
