@@ -14,13 +14,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
+use jcstar_criteria::Lang;
 use jcstar_registry::{
-    Applicant, ExportFormat, Fee, FeedScope, InquiryOutcome, Level, Registry, Role, SearchQuery,
-    SurveillanceOrder, Verdict, intake,
+    Applicant, ApplicationStatus, ExportFormat, Fee, FeedScope, InquiryOutcome, Level, Registry,
+    Role, SearchQuery, SurveillanceOrder, Verdict, intake,
 };
 use serde::Serialize;
 
 use crate::Ctx;
+use jcstar_web::i18n::event_text;
 
 /// Where the registry lives.
 #[derive(clap::Args, Clone)]
@@ -184,9 +186,15 @@ enum Cmd {
     #[command(subcommand)]
     Surveillance(SurveillanceCmd),
     /// Show a label with its history.
-    Show { number: String },
+    Show {
+        /// Registration number of the label, e.g. JCS1-2026-000123-7.
+        number: String,
+    },
     /// Show an application.
-    Application { id: String },
+    Application {
+        /// Application id (as printed by `registry apply`).
+        id: String,
+    },
     /// Search labels.
     Search {
         /// Text in company, product, model number or registration number.
@@ -212,10 +220,14 @@ enum Cmd {
         /// Label level: 1, 2, 3 or 4.
         #[arg(long)]
         level: Option<Level>,
+        /// Label status: active, expired, withdrawn, revoked or
+        /// under_surveillance.
         #[arg(long)]
         status: Option<jcstar_registry::LabelStatus>,
+        /// Labels shown at most.
         #[arg(long, default_value_t = 20)]
         limit: u64,
+        /// Labels skipped first (for the next page).
         #[arg(long, default_value_t = 0)]
         offset: u64,
     },
@@ -246,8 +258,10 @@ enum Cmd {
     },
     /// Events after a sequence number (the change feed).
     Events {
+        /// Show the events after this sequence number.
         #[arg(long, default_value_t = 0)]
         after: i64,
+        /// Events shown at most.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         /// Include application events (not only label events).
@@ -299,7 +313,9 @@ enum TokenCmd {
         #[arg(long, default_value_t = jcstar_registry::TOKEN_DEFAULT_DAYS)]
         valid_days: u32,
     },
+    /// List the tokens (without their secrets).
     List,
+    /// Revoke a token.
     Revoke {
         /// Token id (as printed by `token list`).
         id: String,
@@ -420,23 +436,39 @@ struct ApplyArgs {
     valid_until: Option<NaiveDate>,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+fn runtime(lang: Lang) -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("starting the async runtime")
+        .context(tr(
+            lang,
+            "非同期ランタイムを起動できませんでした",
+            "starting the async runtime",
+        ))
 }
 
-async fn open(db: &DbArgs) -> anyhow::Result<Registry> {
+async fn open(db: &DbArgs, lang: Lang) -> anyhow::Result<Registry> {
     Registry::open(&db.database)
         .await
-        .with_context(|| format!("opening the registry at {}", db.database))
+        .with_context(|| match lang {
+            Lang::Ja => format!("登録簿 {} を開けませんでした", db.database),
+            Lang::En => format!("opening the registry at {}", db.database),
+        })
+}
+
+/// `ja` or `en`, whichever `lang` is.
+pub(crate) fn tr(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    }
 }
 
 /// Print the value as JSON or via `text`, and exit 0.
 pub(crate) fn emit<T: Serialize>(
     json: bool,
+    lang: Lang,
     value: &T,
     text: impl FnOnce(&T) -> String,
 ) -> ExitCode {
@@ -444,7 +476,7 @@ pub(crate) fn emit<T: Serialize>(
         match serde_json::to_string_pretty(value) {
             Ok(s) => println!("{s}"),
             Err(e) => {
-                eprintln!("jcstar: error: {e}");
+                eprintln!("{}: {e}", tr(lang, "jcstar: エラー", "jcstar: error"));
                 return ExitCode::from(2);
             }
         }
@@ -454,8 +486,9 @@ pub(crate) fn emit<T: Serialize>(
     ExitCode::SUCCESS
 }
 
-/// A registry error: refusals exit 1, everything else 2.
-pub(crate) fn failed(json: bool, err: jcstar_registry::Error) -> ExitCode {
+/// A registry error: refusals exit 1, everything else 2. The error's own
+/// text comes from the registry as it is.
+pub(crate) fn failed(json: bool, lang: Lang, err: jcstar_registry::Error) -> ExitCode {
     let code = if err.is_refusal() { 1 } else { 2 };
     if json {
         let mut v = serde_json::json!({ "error": err.to_string(), "refused": err.is_refusal() });
@@ -469,54 +502,153 @@ pub(crate) fn failed(json: bool, err: jcstar_registry::Error) -> ExitCode {
         }
         println!("{v}");
     }
+    let refused = tr(lang, "jcstar: 受け付けられません", "jcstar: refused");
     match &err {
         jcstar_registry::Error::ChecklistRefused {
             application_id,
             problems,
         } => {
-            eprintln!(
-                "jcstar: refused: application {application_id}: the checklist failed the format check:"
-            );
+            match lang {
+                Lang::Ja => eprintln!(
+                    "{refused}: 申請 {application_id}: チェックリストが形式確認を通りませんでした:"
+                ),
+                Lang::En => eprintln!(
+                    "{refused}: application {application_id}: the checklist failed the format check:"
+                ),
+            }
             for p in problems {
                 eprintln!("  - {p}");
             }
         }
-        _ if code == 1 => eprintln!("jcstar: refused: {err}"),
-        _ => eprintln!("jcstar: error: {err}"),
+        _ if code == 1 => eprintln!("{refused}: {err}"),
+        _ => eprintln!("{}: {err}", tr(lang, "jcstar: エラー", "jcstar: error")),
     }
     ExitCode::from(code)
 }
 
-fn app_text(a: &jcstar_registry::Application) -> String {
+/// An application's status as people read it.
+fn app_status_text(s: ApplicationStatus, lang: Lang) -> &'static str {
+    use ApplicationStatus::*;
+    match lang {
+        Lang::En => s.as_str(),
+        Lang::Ja => match s {
+            FormatRefused => "形式不備",
+            Submitted => "受付（照会待ち）",
+            InquiryRequested => "サプライチェーン照会中",
+            InquiryAnswered => "照会回答済み（判断待ち）",
+            Accepted => "受理（手数料待ち）",
+            Rejected => "却下",
+            FeePaid => "手数料納付済み（発行待ち）",
+            Issued => "ラベル発行済み",
+        },
+    }
+}
+
+/// Japanese from the pages' words; English as the registry spells it.
+fn status_text(s: jcstar_registry::LabelStatus, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => s.text(lang).to_string(),
+        Lang::En => s.to_string(),
+    }
+}
+
+fn kind_text(k: jcstar_registry::EventKind, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => event_text(k, lang).to_string(),
+        Lang::En => k.to_string(),
+    }
+}
+
+fn role_text(r: Role, lang: Lang) -> String {
+    match (lang, r) {
+        (Lang::En, r) => r.to_string(),
+        (Lang::Ja, Role::Public) => "一般".into(),
+        (Lang::Ja, Role::Vendor) => "申請事業者".into(),
+        (Lang::Ja, Role::EvaluationBody) => "評価機関".into(),
+        (Lang::Ja, Role::Operator) => "制度運営機関".into(),
+    }
+}
+
+fn app_text(a: &jcstar_registry::Application, lang: Lang) -> String {
     let mut s = format!(
         "{} [{}] {} {}",
-        a.id, a.status, a.level, a.applicant.company
+        a.id,
+        app_status_text(a.status, lang),
+        a.level,
+        a.applicant.company
     );
     if let Some(n) = &a.label_number {
-        s.push_str(&format!("\nlabel: {n}"));
+        s.push_str(&format!("\n{}: {n}", tr(lang, "ラベル", "label")));
     }
     for p in &a.format_problems {
-        s.push_str(&format!("\n  problem: {p}"));
+        s.push_str(&format!("\n  {}: {p}", tr(lang, "不備", "problem")));
     }
     s
 }
 
-fn label_text(l: &jcstar_registry::Label) -> String {
+fn label_text(l: &jcstar_registry::Label, lang: Lang) -> String {
     let products: Vec<String> = l
         .products
         .iter()
         .map(|p| format!("{} ({})", p.name, p.model_numbers.join(", ")))
         .collect();
+    let valid = match lang {
+        Lang::Ja => format!("有効期間 {} 〜 {}", l.issued_on, l.valid_until),
+        Lang::En => format!("valid {} .. {}", l.issued_on, l.valid_until),
+    };
     format!(
-        "{} {} [{}]\n{}\n{}\nvalid {} .. {}",
+        "{} {} [{}]\n{}\n{}\n{valid}",
         l.number,
         l.level,
-        l.status,
+        status_text(l.status, lang),
         l.applicant.company,
         products.join("\n"),
-        l.issued_on,
-        l.valid_until
     )
+}
+
+/// `registry verify` in a few lines: the chain's head or its first broken
+/// link, then the state's counts or every differing row.
+fn verify_text(r: &jcstar_registry::VerifyReport, lang: Lang) -> String {
+    let (chain, state) = (&r.chain, &r.state);
+    let mut s = match (&chain.first_broken, lang) {
+        (None, Lang::Ja) => format!(
+            "ハッシュチェーンは完全です: イベント {} 件、先頭 {}",
+            chain.events, chain.head_hash
+        ),
+        (None, Lang::En) => format!(
+            "hash chain intact: {} events, head {}",
+            chain.events, chain.head_hash
+        ),
+        (Some(b), Lang::Ja) => format!(
+            "ハッシュチェーンがイベント {} で壊れています: {}",
+            b.seq, b.problem
+        ),
+        (Some(b), Lang::En) => format!("hash chain BROKEN at event {}: {}", b.seq, b.problem),
+    };
+    match (state.ok(), lang) {
+        (true, Lang::Ja) => s.push_str(&format!(
+            "\n保存されている状態はイベントログと一致します: 申請 {} 件、ラベル {} 件",
+            state.applications, state.labels
+        )),
+        (true, Lang::En) => s.push_str(&format!(
+            "\nstored state matches the log: {} applications, {} labels",
+            state.applications, state.labels
+        )),
+        (false, Lang::Ja) => s.push_str(&format!(
+            "\n保存されている状態がイベントログと {} か所で食い違っています（修復: jcstar registry rebuild）:",
+            state.differences.len()
+        )),
+        (false, Lang::En) => s.push_str(&format!(
+            "\nstored state DIFFERS from the log in {} places (repair: jcstar registry rebuild):",
+            state.differences.len()
+        )),
+    }
+    if !state.ok() {
+        for d in &state.differences {
+            s.push_str(&format!("\n  {} {}: {}", d.table, d.key, d.problem));
+        }
+    }
+    s
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
@@ -524,7 +656,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     match *args.command {
         Cmd::Keys(cmd) => Ok(crate::cmd_keys::run_keys(ctx, cmd, args.json)),
         Cmd::Sign(sign) => Ok(crate::cmd_keys::run_sign(ctx, sign, args.json)),
-        command => runtime()?.block_on(run_async(
+        command => runtime(ctx.lang)?.block_on(run_async(
             ctx,
             Args {
                 command: Box::new(command),
@@ -535,8 +667,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
-    let reg = open(&args.db).await?;
+    let reg = open(&args.db, ctx.lang).await?;
     let json = args.json;
+    let lang = ctx.lang;
     let token = args.token.clone();
     let as_name = args.as_name.clone();
     let who = |role: Role, org: String| {
@@ -565,7 +698,7 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         match who(Role::Operator, "operator".into()).await {
             Ok(a) => a,
             Err(e) => {
-                let code = failed(json, e);
+                let code = failed(json, lang, e);
                 reg.close().await;
                 return Ok(code);
             }
@@ -586,33 +719,37 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 .create_token_for_days(role, &org, &name, valid_days)
                 .await
             {
-                Ok(t) => emit(json, &t, |t| {
-                    format!(
-                        "token {} ({} {:?}, {}, expires {})\n{}\n(the secret is shown only now)",
-                        t.id,
-                        t.role,
-                        t.org,
-                        t.name,
-                        t.expires_at.format("%Y-%m-%d %H:%M UTC"),
-                        t.plaintext
-                    )
+                Ok(t) => emit(json, lang, &t, |t| {
+                    let expires = t.expires_at.format("%Y-%m-%d %H:%M UTC");
+                    let role = role_text(t.role, lang);
+                    match lang {
+                        Lang::Ja => format!(
+                            "トークン {}（{role} {:?}、{}、有効期限 {expires}）\n{}\n（この秘密の値が表示されるのは今回だけです）",
+                            t.id, t.org, t.name, t.plaintext
+                        ),
+                        Lang::En => format!(
+                            "token {} ({role} {:?}, {}, expires {expires})\n{}\n(the secret is shown only now)",
+                            t.id, t.org, t.name, t.plaintext
+                        ),
+                    }
                 }),
-                Err(e) => failed(json, e),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Token(TokenCmd::List) => match reg.list_tokens().await {
-            Ok(ts) => emit(json, &ts, |ts| {
+            Ok(ts) => emit(json, lang, &ts, |ts| {
                 ts.iter()
                     .map(|t| {
                         format!(
-                            "{} {} {:?} {} expires {}{}",
+                            "{} {} {:?} {} {} {}{}",
                             t.id,
-                            t.role,
+                            role_text(t.role, lang),
                             t.org,
                             t.name,
+                            tr(lang, "有効期限", "expires"),
                             t.expires_at.format("%Y-%m-%d"),
                             if t.revoked_at.is_some() {
-                                " (revoked)"
+                                tr(lang, "（失効済み）", " (revoked)")
                             } else {
                                 ""
                             }
@@ -621,17 +758,20 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join("\n")
             }),
-            Err(e) => failed(json, e),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Token(TokenCmd::Revoke { id }) => match reg.revoke_token(&id).await {
-            Ok(t) => emit(json, &t, |t| format!("token {} revoked", t.id)),
-            Err(e) => failed(json, e),
+            Ok(t) => emit(json, lang, &t, |t| match lang {
+                Lang::Ja => format!("トークン {} を失効させました", t.id),
+                Lang::En => format!("token {} revoked", t.id),
+            }),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Apply(a) => {
             let checklist = intake::read_checklist(&a.checklist)?;
             let vendor = match who(Role::Vendor, a.org.clone()).await {
                 Ok(v) => v,
-                Err(e) => return finish(&reg, failed(json, e)).await,
+                Err(e) => return finish(&reg, failed(json, lang, e)).await,
             };
             let typed = intake::Typed {
                 org: a.org,
@@ -654,16 +794,16 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 .submit_application(&vendor, typed.submission(checklist))
                 .await
             {
-                Ok(app) => emit(json, &app, app_text),
-                Err(e) => failed(json, e),
+                Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Inquiry(InquiryCmd::Request {
             application,
             reference,
         }) => match reg.request_inquiry(&op, &application, &reference).await {
-            Ok(app) => emit(json, &app, app_text),
-            Err(e) => failed(json, e),
+            Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Inquiry(InquiryCmd::Answer {
             application,
@@ -680,8 +820,8 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 .answer_inquiry(&op, &application, outcome, &reference)
                 .await
             {
-                Ok(app) => emit(json, &app, app_text),
-                Err(e) => failed(json, e),
+                Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Accept {
@@ -691,15 +831,15 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             .accept_application(&op, &application, reason.as_deref())
             .await
         {
-            Ok(app) => emit(json, &app, app_text),
-            Err(e) => failed(json, e),
+            Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Reject {
             application,
             reason,
         } => match reg.reject_application(&op, &application, &reason).await {
-            Ok(app) => emit(json, &app, app_text),
-            Err(e) => failed(json, e),
+            Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Fee {
             application,
@@ -713,14 +853,14 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 reference,
             };
             match reg.record_fee(&op, &application, fee).await {
-                Ok(app) => emit(json, &app, app_text),
-                Err(e) => failed(json, e),
+                Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Assign { application, body } => {
             match reg.assign_evaluation_body(&op, &application, &body).await {
-                Ok(app) => emit(json, &app, app_text),
-                Err(e) => failed(json, e),
+                Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Report {
@@ -735,26 +875,31 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 VerdictArg::Pass => Verdict::Pass,
                 VerdictArg::Fail => Verdict::Fail,
             };
-            let report = intake::evaluation_report(&file, summary, verdict, level)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let report =
+                intake::evaluation_report(&file, summary, verdict, level).with_context(|| {
+                    match lang {
+                        Lang::Ja => format!("{} を読めませんでした", file.display()),
+                        Lang::En => format!("reading {}", file.display()),
+                    }
+                })?;
             let actor = match who(Role::EvaluationBody, body).await {
                 Ok(a) => a,
-                Err(e) => return finish(&reg, failed(json, e)).await,
+                Err(e) => return finish(&reg, failed(json, lang, e)).await,
             };
             match reg
                 .attach_evaluation_report(&actor, &application, report)
                 .await
             {
-                Ok(app) => emit(json, &app, app_text),
-                Err(e) => failed(json, e),
+                Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Issue {
             application,
             valid_until,
         } => match reg.issue_label(&op, &application, valid_until).await {
-            Ok(l) => emit(json, &l, label_text),
-            Err(e) => failed(json, e),
+            Ok(l) => emit(json, lang, &l, |l| label_text(l, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Extend {
             number,
@@ -764,8 +909,8 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             .extend_label(&op, &number, valid_until, &declaration)
             .await
         {
-            Ok(l) => emit(json, &l, label_text),
-            Err(e) => failed(json, e),
+            Ok(l) => emit(json, lang, &l, |l| label_text(l, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Change {
             number,
@@ -783,13 +928,13 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 reason,
             };
             match reg.change_label(&op, &number, change).await {
-                Ok(l) => emit(json, &l, label_text),
-                Err(e) => failed(json, e),
+                Ok(l) => emit(json, lang, &l, |l| label_text(l, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Withdraw { number, reason } => match reg.withdraw_label(&op, &number, &reason).await {
-            Ok(l) => emit(json, &l, label_text),
-            Err(e) => failed(json, e),
+            Ok(l) => emit(json, lang, &l, |l| label_text(l, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Surveillance(s) => {
             let r = match s {
@@ -819,20 +964,20 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 }
             };
             match r {
-                Ok(l) => emit(json, &l, label_text),
-                Err(e) => failed(json, e),
+                Ok(l) => emit(json, lang, &l, |l| label_text(l, lang)),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Show { number } => match reg.product_page(&number).await {
-            Ok(page) => emit(json, &page, |p| {
-                let mut s = label_text(&p.label);
-                s.push_str("\nhistory:");
+            Ok(page) => emit(json, lang, &page, |p| {
+                let mut s = label_text(&p.label, lang);
+                s.push_str(tr(lang, "\n履歴:", "\nhistory:"));
                 for h in &p.history {
                     s.push_str(&format!(
                         "\n  {} {} -> {}{}",
                         h.at.format("%Y-%m-%d %H:%M"),
-                        h.kind,
-                        h.status,
+                        kind_text(h.kind, lang),
+                        status_text(h.status, lang),
                         h.reason
                             .as_deref()
                             .map(|r| format!(" ({r})"))
@@ -841,11 +986,11 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 s
             }),
-            Err(e) => failed(json, e),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Application { id } => match reg.application(&op, &id).await {
-            Ok(app) => emit(json, &app, app_text),
-            Err(e) => failed(json, e),
+            Ok(app) => emit(json, lang, &app, |a| app_text(a, lang)),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::Search {
             text,
@@ -875,22 +1020,25 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 ..SearchQuery::default()
             };
             match reg.search(&q).await {
-                Ok(page) => emit(json, &page, |p| {
-                    std::iter::once(format!("{} labels", p.total))
-                        .chain(p.items.iter().map(|i| {
-                            format!(
-                                "{} {} [{}] {} — {}",
-                                i.number,
-                                i.level,
-                                i.status,
-                                i.company,
-                                i.products.join(", ")
-                            )
-                        }))
-                        .collect::<Vec<_>>()
-                        .join("\n")
+                Ok(page) => emit(json, lang, &page, |p| {
+                    std::iter::once(match lang {
+                        Lang::Ja => format!("ラベル {} 件", p.total),
+                        Lang::En => format!("{} labels", p.total),
+                    })
+                    .chain(p.items.iter().map(|i| {
+                        format!(
+                            "{} {} [{}] {} — {}",
+                            i.number,
+                            i.level,
+                            status_text(i.status, lang),
+                            i.company,
+                            i.products.join(", ")
+                        )
+                    }))
+                    .collect::<Vec<_>>()
+                    .join("\n")
                 }),
-                Err(e) => failed(json, e),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Export {
@@ -903,8 +1051,10 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             let r = if xlsx {
                 reg.export_xlsx(&output, ctx.lang).await
             } else {
-                let file = std::fs::File::create(&output)
-                    .with_context(|| format!("creating {}", output.display()))?;
+                let file = std::fs::File::create(&output).with_context(|| match lang {
+                    Lang::Ja => format!("{} を作成できませんでした", output.display()),
+                    Lang::En => format!("creating {}", output.display()),
+                })?;
                 let format = match (csv, excel) {
                     (true, true) => ExportFormat::CsvExcel,
                     (true, false) => ExportFormat::Csv,
@@ -915,10 +1065,16 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             match r {
                 Ok(n) => emit(
                     json,
+                    lang,
                     &serde_json::json!({ "labels": n, "file": output.display().to_string() }),
-                    |_| format!("{n} labels written to {}", output.display()),
+                    |_| match lang {
+                        Lang::Ja => {
+                            format!("ラベル {n} 件を {} に書き出しました", output.display())
+                        }
+                        Lang::En => format!("{n} labels written to {}", output.display()),
+                    },
                 ),
-                Err(e) => failed(json, e),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Events { after, limit, all } => {
@@ -928,7 +1084,7 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 FeedScope::Labels
             };
             match reg.events_since(scope, after, None, limit).await {
-                Ok(page) => emit(json, &page, |p| {
+                Ok(page) => emit(json, lang, &page, |p| {
                     p.events
                         .iter()
                         .map(|e| {
@@ -936,7 +1092,7 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                                 "{} {} {} {}",
                                 e.seq,
                                 e.at.format("%Y-%m-%dT%H:%M:%SZ"),
-                                e.kind,
+                                kind_text(e.kind, lang),
                                 e.label_number
                                     .as_deref()
                                     .or(e.application_id.as_deref())
@@ -946,15 +1102,15 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                         .collect::<Vec<_>>()
                         .join("\n")
                 }),
-                Err(e) => failed(json, e),
+                Err(e) => failed(json, lang, e),
             }
         }
         Cmd::Verify => match reg.verify().await {
             Ok(report) => {
-                let code = emit(json, &report, |r| r.text());
+                let code = emit(json, lang, &report, |r| verify_text(r, lang));
                 if report.ok { code } else { ExitCode::from(1) }
             }
-            Err(e) => failed(json, e),
+            Err(e) => failed(json, lang, e),
         },
         Cmd::CounterfeitReports {
             status,
@@ -965,13 +1121,17 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             crate::cmd_counterfeit::close(&reg, &op, &id, &note, json, ctx.lang).await
         }
         Cmd::Rebuild => match reg.rebuild().await {
-            Ok(r) => emit(json, &r, |r| {
-                format!(
+            Ok(r) => emit(json, lang, &r, |r| match lang {
+                Lang::Ja => format!(
+                    "イベント {} 件から作り直しました: 申請 {} 件、ラベル {} 件",
+                    r.events, r.applications, r.labels
+                ),
+                Lang::En => format!(
                     "rebuilt from {} events: {} applications, {} labels",
                     r.events, r.applications, r.labels
-                )
+                ),
             }),
-            Err(e) => failed(json, e),
+            Err(e) => failed(json, lang, e),
         },
     };
     reg.close().await;
@@ -992,23 +1152,32 @@ pub struct DemoArgs {
     json: bool,
 }
 
-pub fn run_demo(_ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async {
-        let reg = open(&args.db).await?;
+pub fn run_demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let lang = ctx.lang;
+    runtime(lang)?.block_on(async {
+        let reg = open(&args.db, lang).await?;
         let code = match jcstar_registry::seed_demo(&reg).await {
             Ok(numbers) => emit(
                 args.json,
+                lang,
                 &serde_json::json!({ "database": args.db.database, "labels": numbers }),
                 |_| {
-                    format!(
-                        "demo registry filled at {}: {} labels\n{}",
-                        args.db.database,
-                        numbers.len(),
-                        numbers.join("\n")
-                    )
+                    let head = match lang {
+                        Lang::Ja => format!(
+                            "デモ用の登録簿を {} に作りました: ラベル {} 件",
+                            args.db.database,
+                            numbers.len()
+                        ),
+                        Lang::En => format!(
+                            "demo registry filled at {}: {} labels",
+                            args.db.database,
+                            numbers.len()
+                        ),
+                    };
+                    format!("{head}\n{}", numbers.join("\n"))
                 },
             ),
-            Err(e) => failed(args.json, e),
+            Err(e) => failed(args.json, lang, e),
         };
         reg.close().await;
         Ok(code)
