@@ -86,7 +86,9 @@ fn main() -> ExitCode {
         Lang::Ja => help_ja::localise(Cli::command()),
         Lang::En => Cli::command(),
     };
-    let matches = cmd.get_matches_from(argv);
+    let matches = cmd
+        .try_get_matches_from(argv)
+        .unwrap_or_else(|e| help_ja::exit_on_error(e, lang));
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let ctx = Ctx { lang: cli.lang };
     let result = match cli.command {

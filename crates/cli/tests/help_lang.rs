@@ -66,3 +66,29 @@ fn help_is_english_on_request() {
     let h = help(&["--lang", "ja", "registry", "--help"], Some("en"));
     assert!(h.contains("使い方:"), "{h}");
 }
+
+#[test]
+fn command_line_errors_follow_the_language() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_jcstar"))
+            .args(args)
+            .env_remove("JCSTAR_LANG")
+            .output()
+            .expect("run jcstar");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let ja = run(&["registry", "applyy"]);
+    assert!(ja.contains("'applyy' というコマンドはありません"), "{ja}");
+    assert!(
+        ja.contains("もしかして: 'apply'") && ja.contains("使い方:"),
+        "{ja}"
+    );
+    let ja = run(&["registry", "show"]);
+    assert!(
+        ja.contains("必須の引数が指定されていません") && ja.contains("<NUMBER>"),
+        "{ja}"
+    );
+    let en = run(&["--lang", "en", "registry", "show"]);
+    assert!(en.contains("error:") && en.contains("Usage:"), "{en}");
+}
