@@ -82,7 +82,7 @@ pub async fn list(
         .counterfeit_reports(actor, status, offset, per_page)
         .await
     {
-        Ok(list) => emit(json, &list, |list| {
+        Ok(list) => emit(json, lang, &list, |list| {
             if list.is_empty() {
                 return match lang {
                     Lang::Ja => "報告はありません。".to_string(),
@@ -94,7 +94,7 @@ pub async fn list(
                 .collect::<Vec<_>>()
                 .join("\n\n")
         }),
-        Err(e) => failed(json, e),
+        Err(e) => failed(json, lang, e),
     }
 }
 
@@ -107,7 +107,7 @@ pub async fn close(
     lang: Lang,
 ) -> ExitCode {
     match reg.close_counterfeit_report(actor, id, note).await {
-        Ok(r) => emit(json, &r, |r| report_text(r, lang)),
-        Err(e) => failed(json, e),
+        Ok(r) => emit(json, lang, &r, |r| report_text(r, lang)),
+        Err(e) => failed(json, lang, e),
     }
 }

@@ -195,17 +195,21 @@ pub fn run_verify(ctx: &Ctx, args: VerifyArgs) -> ExitCode {
             source,
         })?;
         match limit {
-            Some(n) if bytes.len() > n => Err(SigningError::Malformed(format!(
-                "{} is larger than {n} bytes",
-                p.display()
-            ))),
+            Some(n) if bytes.len() > n => Err(SigningError::Malformed(match ctx.lang {
+                Lang::Ja => format!("{} が {n} バイトを超えています", p.display()),
+                Lang::En => format!("{} is larger than {n} bytes", p.display()),
+            })),
             _ => Ok(bytes),
         }
     };
     let result = read(&sig_path, Some(signing::MAX_SIGNATURE_BYTES)).and_then(|sig| {
         let payload = read(&args.file, None)?;
-        let sig = String::from_utf8(sig)
-            .map_err(|_| SigningError::Malformed(format!("{} is not text", sig_path.display())))?;
+        let sig = String::from_utf8(sig).map_err(|_| {
+            SigningError::Malformed(match ctx.lang {
+                Lang::Ja => format!("{} はテキストではありません", sig_path.display()),
+                Lang::En => format!("{} is not text", sig_path.display()),
+            })
+        })?;
         signing::verify(&payload, &sig, &keys)
     });
     let ok = match result {

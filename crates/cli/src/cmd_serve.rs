@@ -77,25 +77,44 @@ pub struct Args {
     no_front_door: bool,
 }
 
+/// `ja` or `en`, whichever `lang` is.
+fn tr(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    }
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
+        .context(tr(
+            ctx.lang,
+            "非同期ランタイムを起動できませんでした",
+            "starting the async runtime",
+        ))?;
     rt.block_on(serve(ctx, args))
 }
 
 async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
+    let lang = ctx.lang;
     let registry = Registry::open(&args.database)
         .await
-        .with_context(|| format!("opening the registry database {}", args.database))?;
+        .with_context(|| match lang {
+            Lang::Ja => format!("登録簿のデータベース {} を開けませんでした", args.database),
+            Lang::En => format!("opening the registry database {}", args.database),
+        })?;
     let mut seeded = Vec::new();
     if args.demo {
         match jcstar_registry::seed_demo_if_empty(&registry)
             .await
-            .context("filling the registry with demo data")?
-        {
+            .context(tr(
+                lang,
+                "デモデータを登録簿に入れられませんでした",
+                "filling the registry with demo data",
+            ))? {
             Some(numbers) => seeded = numbers,
             None if !args.json => eprintln!(
                 "{}",
@@ -110,9 +129,20 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.seed_bulk {
         let added = jcstar_registry::seed_bulk_if_empty(&registry, n)
             .await
-            .context("filling the registry with generated labels")?;
+            .context(tr(
+                lang,
+                "生成したラベルを登録簿に入れられませんでした",
+                "filling the registry with generated labels",
+            ))?;
         if added.is_none() && !args.json {
-            eprintln!("jcstar: the registry is not empty; --seed-bulk skipped");
+            eprintln!(
+                "{}",
+                tr(
+                    lang,
+                    "jcstar: レジストリが空ではないため、--seed-bulk は行いません",
+                    "jcstar: the registry is not empty; --seed-bulk skipped",
+                )
+            );
         }
     }
     // The search index is built in the background: pages answer at once,
@@ -131,7 +161,10 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+        .with_context(|| match lang {
+            Lang::Ja => format!("{} で待ち受けられませんでした", args.listen),
+            Lang::En => format!("listening on {}", args.listen),
+        })?;
     let addr = listener.local_addr()?;
     let base_url = args
         .base_url
@@ -144,7 +177,10 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|h| {
             jcstar_web::HeaderName::from_bytes(h.trim().to_ascii_lowercase().as_bytes())
-                .with_context(|| format!("--client-ip-header {h:?} is not a header name"))
+                .with_context(|| match lang {
+                    Lang::Ja => format!("--client-ip-header {h:?} はヘッダー名ではありません"),
+                    Lang::En => format!("--client-ip-header {h:?} is not a header name"),
+                })
         })
         .transpose()?;
     let mut rate_limits = jcstar_web::RateLimits::default();
@@ -218,14 +254,19 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 )?,
             }
             if !seeded.is_empty() {
-                writeln!(out, "jcstar: demo labels: {}", seeded.join(", "))?;
+                writeln!(
+                    out,
+                    "jcstar: {}: {}",
+                    tr(lang, "デモ用のラベル", "demo labels"),
+                    seeded.join(", ")
+                )?;
             }
         }
         out.flush()?;
     }
     jcstar_web::serve_with(listener, app, serve_options, shutdown_signal())
         .await
-        .context("serving HTTP")?;
+        .context(tr(lang, "HTTP の配信が止まりました", "serving HTTP"))?;
     registry.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -239,7 +280,10 @@ fn parse_budget(s: &str) -> Result<jcstar_web::Budget, String> {
     let num = |v: &str| {
         v.trim()
             .parse::<u32>()
-            .map_err(|_| format!("{s:?}: expected RATE/BURST with whole numbers, e.g. 50/200"))
+            .map_err(|_| match crate::help_ja::lang() {
+                Lang::Ja => format!("{s:?}: RATE/BURST の形の整数で指定してください（例: 50/200）"),
+                Lang::En => format!("{s:?}: expected RATE/BURST with whole numbers, e.g. 50/200"),
+            })
     };
     let per_second = num(rate)?;
     let burst = match burst {

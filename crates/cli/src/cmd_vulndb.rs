@@ -43,7 +43,10 @@ enum Cmd {
     /// What the store holds.
     Stats,
     /// One record by id (CVE, GHSA, DEBIAN-CVE, ...) or alias.
-    Show { id: String },
+    Show {
+        /// The record's id or alias.
+        id: String,
+    },
     /// Match a banner or an SBOM and give the S1.1-13 ② verdict.
     Match(MatchArgs),
 }

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use jcstar_criteria::Lang;
 
 mod cmd_assess;
@@ -20,6 +20,7 @@ mod cmd_serve;
 mod cmd_testbed;
 mod cmd_verify;
 mod cmd_vulndb;
+mod help_ja;
 
 /// jcstar: the JC-STAR IoT security labeling scheme, end to end.
 ///
@@ -77,7 +78,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The language is known before parsing, so that `--help` speaks it.
+    let lang = help_ja::lang_from_args(&argv);
+    help_ja::set_lang(lang);
+    let cmd = match lang {
+        Lang::Ja => help_ja::localise(Cli::command()),
+        Lang::En => Cli::command(),
+    };
+    let matches = cmd
+        .try_get_matches_from(argv)
+        .unwrap_or_else(|e| help_ja::exit_on_error(e, lang));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let ctx = Ctx { lang: cli.lang };
     let result = match cli.command {
         Command::Criteria(args) => cmd_criteria::run(&ctx, args),
@@ -95,7 +107,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("jcstar: error: {err:#}");
+            let prefix = match ctx.lang {
+                Lang::Ja => "jcstar: エラー",
+                Lang::En => "jcstar: error",
+            };
+            eprintln!("{prefix}: {err:#}");
             ExitCode::from(2)
         }
     }

@@ -398,7 +398,7 @@ fn help_is_available_everywhere() {
         args.push("--help");
         let out = jcstar(&args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
-        assert!(stdout(&out).contains("Usage"), "{args:?}");
+        assert!(stdout(&out).contains("使い方:"), "{args:?}");
     }
 }
 

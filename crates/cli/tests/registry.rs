@@ -145,7 +145,7 @@ async fn flow(backend: Backend) {
     let (c, err) = code(&url, dir, &bad);
     assert_eq!(c, 1, "failing checklist is a refusal: {err}");
     assert!(
-        err.contains("format check") && err.contains("APP-000001"),
+        err.contains("形式確認") && err.contains("APP-000001"),
         "{err}"
     );
     assert!(
