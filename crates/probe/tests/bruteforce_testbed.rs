@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
+use jcstar_criteria::Lang;
+use jcstar_probe::Verdict as CriterionVerdict;
 use jcstar_probe::login::bruteforce::{self, BruteOptions, DefenceKind, Verdict};
+use jcstar_probe::login::report::{self as login_report, BruteRun};
 use jcstar_probe::login::{Adapter, ServiceKind, ServiceSpec};
+use jcstar_probe::reason::Reason;
 use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
 
 const USER: &str = "admin";
@@ -228,7 +232,11 @@ async fn dropped_connections_are_inconclusive_without_the_password() {
     let r = run(&a, &opts()).await;
     assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
     assert_eq!(r.defence.map(|d| d.kind), Some(DefenceKind::ConnectionDrop));
-    assert!(r.reason.contains("after 5 wrong guesses"), "{}", r.reason);
+    assert!(
+        r.reason.to_string().contains("after 5 wrong guesses"),
+        "{}",
+        r.reason
+    );
 }
 
 #[tokio::test]
@@ -366,4 +374,117 @@ async fn lockout_longer_than_the_wait_resists() {
     );
     assert_eq!(r.defence.as_ref().and_then(|d| d.lifted), Some(false));
     assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+}
+
+/// A lock that answers like a wrong password (pam_faillock's way) cannot be
+/// seen without the right password: the result says so, in both languages,
+/// and the criterion is left to review instead of failing the device.
+#[tokio::test]
+async fn silent_lockout_without_the_password_is_a_limited_verdict() {
+    let dev = device(
+        Policy::SilentLockout {
+            after: 5,
+            window_ms: 600_000,
+        },
+        AuthService::Http,
+    )
+    .await;
+    let a = adapter(
+        &dev,
+        AuthService::Http,
+        ServiceKind::HttpBasic,
+        Duration::from_secs(3),
+    )
+    .await;
+    let r = run(&a, &opts()).await;
+    // Every guess looks evaluated: nothing shows the lock.
+    assert_eq!(r.wrong_guesses_evaluated, 15, "{}", r.reason);
+    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert!(
+        matches!(
+            r.reason,
+            Reason::NoDefence {
+                correct_password_checked: false,
+                ..
+            }
+        ),
+        "{:?}",
+        r.reason
+    );
+    let en = r.reason.text(Lang::En);
+    assert!(
+        en.contains("Limited") && en.contains("correct password"),
+        "{en}"
+    );
+    let ja = r.reason.text(Lang::Ja);
+    assert!(
+        ja.contains("限界") && ja.contains("正しいパスワード"),
+        "{ja}"
+    );
+    assert!(login_report::limited(&r));
+
+    let v = login_report::brute_verdict(&[BruteRun {
+        service: "http-basic".into(),
+        report: r.clone(),
+    }]);
+    assert_eq!(v.verdict, CriterionVerdict::NeedsReview, "{v:#?}");
+    assert!(v.reasons_in(Lang::Ja).iter().any(|t| t.contains("限界")));
+    assert!(v.reasons.iter().any(|t| t.contains("Limited")));
+
+    // The same device without any lock, with the right password tried
+    // afterwards: the verdict is not limited and the criterion fails.
+    let open = device(Policy::None, AuthService::Http).await;
+    let a = adapter(
+        &open,
+        AuthService::Http,
+        ServiceKind::HttpBasic,
+        Duration::from_secs(3),
+    )
+    .await;
+    let mut o = opts();
+    o.correct_password = Some(PASS.into());
+    let r = run(&a, &o).await;
+    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert!(!login_report::limited(&r));
+    assert!(!r.reason.text(Lang::En).contains("Limited"));
+    let v = login_report::brute_verdict(&[BruteRun {
+        service: "http-basic".into(),
+        report: r,
+    }]);
+    assert_eq!(v.verdict, CriterionVerdict::Fail, "{v:#?}");
+}
+
+/// With the right password the silent lock shows: it is refused after the
+/// wrong guesses, and the lock's start and length are measured.
+#[tokio::test]
+async fn silent_lockout_is_found_with_the_password() {
+    let dev = device(
+        Policy::SilentLockout {
+            after: 5,
+            window_ms: 2_000,
+        },
+        AuthService::Http,
+    )
+    .await;
+    let a = adapter(
+        &dev,
+        AuthService::Http,
+        ServiceKind::HttpBasic,
+        Duration::from_secs(3),
+    )
+    .await;
+    let mut o = opts();
+    o.correct_password = Some(PASS.into());
+    o.max_wait = Duration::from_secs(10);
+    o.threshold = Duration::from_secs(600);
+    let r = run(&a, &o).await;
+    assert!(
+        matches!(r.reason, Reason::HiddenLock { after: 5, .. }),
+        "{:?}",
+        r.reason
+    );
+    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    let d = r.defence.clone().expect("defence");
+    assert_eq!(d.correct_password_refused, Some(true));
+    assert!(r.reason.text(Lang::Ja).contains("見えないロック"));
 }

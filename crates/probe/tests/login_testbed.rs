@@ -161,7 +161,7 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
         .await;
         assert_eq!(r.status, DefaultsStatus::PassForTested, "{}", r.summary);
         assert_eq!(r.tried, 10);
-        assert!(r.summary.contains("none accepted"));
+        assert!(r.summary.to_string().contains("none accepted"));
     }
 
     // A user-supplied pair comes first and is found.
@@ -223,7 +223,11 @@ async fn default_check_stops_at_a_lockout() {
     let r = defaults::check(&a, "http", ServiceKind::HttpBasic, &plan, &one, &mut |_| {}).await;
     assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
     assert_eq!(r.tried, 4);
-    assert!(r.summary.contains("after 4 pairs"), "{}", r.summary);
+    assert!(
+        r.summary.to_string().contains("after 4 pairs"),
+        "{}",
+        r.summary
+    );
 
     // In parallel, at most the guesses already in flight follow the refusal.
     dev.reset_counters();
