@@ -15,8 +15,11 @@ use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
 const USER: &str = "admin";
 const PASS: &str = "Cam-3xq-Secret";
 
-async fn device(policy: Policy, service: AuthService) -> AuthDevice {
-    AuthDevice::start(AuthConfig::new(USER, PASS, policy), &[service])
+/// A device on `ip`, a loopback address of the test's own, so tests
+/// running at the same time never reach each other's devices.
+async fn device(ip: &str, policy: Policy, service: AuthService) -> AuthDevice {
+    let ip = ip.parse().expect("address");
+    AuthDevice::start_at(AuthConfig::new(USER, PASS, policy), &[service], ip)
         .await
         .expect("testbed device starts")
 }
@@ -49,7 +52,7 @@ fn opts() -> BruteOptions {
 
 #[tokio::test]
 async fn no_protection_does_not_resist() {
-    let dev = device(Policy::None, AuthService::Http).await;
+    let dev = device("127.0.0.51", Policy::None, AuthService::Http).await;
     let a = adapter(
         &dev,
         AuthService::Http,
@@ -69,6 +72,7 @@ async fn no_protection_does_not_resist() {
 #[tokio::test]
 async fn lockout_after_five_resists() {
     let dev = device(
+        "127.0.0.52",
         Policy::Lockout {
             after: 5,
             window_ms: 600_000,
@@ -95,6 +99,7 @@ async fn lockout_after_five_resists() {
 #[tokio::test]
 async fn short_lockout_is_measured_with_the_correct_password() {
     let dev = device(
+        "127.0.0.53",
         Policy::Lockout {
             after: 5,
             window_ms: 2_000,
@@ -129,7 +134,12 @@ async fn short_lockout_is_measured_with_the_correct_password() {
 
 #[tokio::test]
 async fn progressive_delay_resists() {
-    let dev = device(Policy::ProgressiveDelay { step_ms: 60 }, AuthService::Http).await;
+    let dev = device(
+        "127.0.0.54",
+        Policy::ProgressiveDelay { step_ms: 60 },
+        AuthService::Http,
+    )
+    .await;
     let a = adapter(
         &dev,
         AuthService::Http,
@@ -151,6 +161,7 @@ async fn progressive_delay_resists() {
 #[tokio::test]
 async fn rate_limit_with_retry_after_resists() {
     let dev = device(
+        "127.0.0.55",
         Policy::RateLimit {
             per_window: 3,
             window_ms: 60_000,
@@ -176,7 +187,7 @@ async fn rate_limit_with_retry_after_resists() {
 #[tokio::test]
 async fn form_with_200_error_text_is_never_a_success() {
     // No protection: every wrong password gets 200 + an error text.
-    let dev = device(Policy::None, AuthService::Form).await;
+    let dev = device("127.0.0.56", Policy::None, AuthService::Form).await;
     let a = adapter(
         &dev,
         AuthService::Form,
@@ -190,6 +201,7 @@ async fn form_with_200_error_text_is_never_a_success() {
 
     // Lockout answered with 200 and "Account locked": a refusal, not a login.
     let dev = device(
+        "127.0.0.57",
         Policy::Lockout {
             after: 5,
             window_ms: 600_000,
@@ -215,6 +227,7 @@ async fn form_with_200_error_text_is_never_a_success() {
 #[tokio::test]
 async fn dropped_connections_are_inconclusive_without_the_password() {
     let dev = device(
+        "127.0.0.58",
         Policy::DropAfter {
             after: 5,
             window_ms: 600_000,
@@ -242,6 +255,7 @@ async fn dropped_connections_are_inconclusive_without_the_password() {
 #[tokio::test]
 async fn dropped_connections_with_the_password_are_measured() {
     let dev = device(
+        "127.0.0.59",
         Policy::DropAfter {
             after: 4,
             window_ms: 2_000,
@@ -275,7 +289,12 @@ async fn dropped_connections_with_the_password_are_measured() {
 
 #[tokio::test]
 async fn a_device_slower_than_the_deadline_is_inconclusive() {
-    let dev = device(Policy::Slow { delay_ms: 3_000 }, AuthService::Http).await;
+    let dev = device(
+        "127.0.0.60",
+        Policy::Slow { delay_ms: 3_000 },
+        AuthService::Http,
+    )
+    .await;
     let a = adapter(
         &dev,
         AuthService::Http,
@@ -291,6 +310,7 @@ async fn a_device_slower_than_the_deadline_is_inconclusive() {
 #[tokio::test]
 async fn mqtt5_ban_and_telnet_lockout_resist() {
     let dev = device(
+        "127.0.0.61",
         Policy::Lockout {
             after: 5,
             window_ms: 600_000,
@@ -309,6 +329,7 @@ async fn mqtt5_ban_and_telnet_lockout_resist() {
     assert_eq!(r.defence.map(|d| d.after_attempts), Some(5));
 
     let dev = device(
+        "127.0.0.62",
         Policy::Lockout {
             after: 5,
             window_ms: 600_000,
@@ -329,7 +350,12 @@ async fn mqtt5_ban_and_telnet_lockout_resist() {
 
 #[tokio::test]
 async fn lockout_that_still_admits_the_right_password_does_not_resist() {
-    let dev = device(Policy::MessageOnlyLockout { after: 5 }, AuthService::Http).await;
+    let dev = device(
+        "127.0.0.63",
+        Policy::MessageOnlyLockout { after: 5 },
+        AuthService::Http,
+    )
+    .await;
     let a = adapter(
         &dev,
         AuthService::Http,
@@ -349,6 +375,7 @@ async fn lockout_that_still_admits_the_right_password_does_not_resist() {
 #[tokio::test]
 async fn lockout_longer_than_the_wait_resists() {
     let dev = device(
+        "127.0.0.64",
         Policy::Lockout {
             after: 3,
             window_ms: 600_000,
@@ -382,6 +409,7 @@ async fn lockout_longer_than_the_wait_resists() {
 #[tokio::test]
 async fn silent_lockout_without_the_password_is_a_limited_verdict() {
     let dev = device(
+        "127.0.0.65",
         Policy::SilentLockout {
             after: 5,
             window_ms: 600_000,
@@ -433,7 +461,7 @@ async fn silent_lockout_without_the_password_is_a_limited_verdict() {
 
     // The same device without any lock, with the right password tried
     // afterwards: the verdict is not limited and the criterion fails.
-    let open = device(Policy::None, AuthService::Http).await;
+    let open = device("127.0.0.66", Policy::None, AuthService::Http).await;
     let a = adapter(
         &open,
         AuthService::Http,
@@ -459,6 +487,7 @@ async fn silent_lockout_without_the_password_is_a_limited_verdict() {
 #[tokio::test]
 async fn silent_lockout_is_found_with_the_password() {
     let dev = device(
+        "127.0.0.67",
         Policy::SilentLockout {
             after: 5,
             window_ms: 2_000,

@@ -544,7 +544,17 @@ impl AuthDevice {
         config: AuthConfig,
         services: &[AuthService],
     ) -> std::io::Result<AuthDevice> {
-        let ip: std::net::IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
+        Self::start_at(config, services, std::net::Ipv4Addr::LOCALHOST.into()).await
+    }
+
+    /// Starts the services on `ip` (a loopback address such as
+    /// `127.0.0.N`, so that tests running at the same time each have a
+    /// device of their own) on ports chosen by the system.
+    pub async fn start_at(
+        config: AuthConfig,
+        services: &[AuthService],
+        ip: std::net::IpAddr,
+    ) -> std::io::Result<AuthDevice> {
         let with_ports: Vec<(AuthService, SocketAddr)> = services
             .iter()
             .map(|s| (*s, SocketAddr::new(ip, 0)))
