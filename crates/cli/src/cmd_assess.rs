@@ -210,7 +210,7 @@ impl Observer for Terminal {
                     r.service,
                     a.username,
                     self.password(&a.password),
-                    a.source
+                    jcstar_probe::reason::source_text(&a.source, self.lang)
                 ),
                 Some(a) => format!(
                     "{}: ACCEPTED default pair {:?} / {} ({})",

@@ -931,7 +931,16 @@ fn source_ja(source: &str) -> String {
         .and_then(|s| s.strip_suffix(')'))
     {
         Some(file) => format!("指定された資格情報ファイル {file}"),
-        None => "組み込みの初期パスワード一覧（出典の詳細は login.json）".into(),
+        None => "組み込みの初期パスワード一覧、詳細は login.json".into(),
+    }
+}
+
+/// The source of a default pair as the terminal and reports write it in
+/// `lang`.
+pub fn source_text(source: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => source_ja(source),
+        Lang::En => source.to_string(),
     }
 }
 
@@ -1035,6 +1044,17 @@ mod tests {
         );
         let ja = r.text(Lang::Ja);
         assert!(ja.contains("ロックアウト") && ja.contains("2.3 日"), "{ja}");
+        // The built-in list's English citations stay in login.json.
+        let accepted = Reason::DefaultPairAccepted {
+            service: "telnet 127.0.0.1:23".into(),
+            user: "admin".into(),
+            password: "a***n".into(),
+            source: "Mirai botnet source code, credential table of the telnet scanner (2016)"
+                .into(),
+        };
+        let ja = accepted.text(Lang::Ja);
+        assert!(!ja.contains("Mirai") && ja.contains("組み込み"), "{ja}");
+        assert!(accepted.text(Lang::En).contains("Mirai"));
         // The typed reason survives report.json.
         let back: Reason =
             serde_json::from_value(serde_json::to_value(&r).expect("json")).expect("back");
