@@ -428,9 +428,10 @@ pub fn html(h: &Header, rows: &[Row], lang: Lang) -> String {
     };
     let mut out = format!(
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+<style>body{{font-family:sans-serif;max-width:75rem;margin:2rem auto;padding:0 1rem}}\
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}}\
-code{{font-size:.85em}}@media print{{body{{max-width:none;margin:0}}tr{{break-inside:avoid}}}}.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
+code{{font-size:.85em}}th{{white-space:nowrap}}td.id,td.v{{white-space:nowrap}}td.v{{font-weight:bold}}td.t{{min-width:8em}}td.ev code{{white-space:nowrap}}\
+@media print{{body{{max-width:none;margin:0}}tr{{break-inside:avoid}}}}.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
         if en { "en" } else { "ja" }
     );
     let labels = if en {
@@ -484,7 +485,7 @@ code{{font-size:.85em}}@media print{{body{{max-width:none;margin:0}}tr{{break-in
             )
         };
         out.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{}\"><td class=\"id\">{}</td><td class=\"t\">{}</td><td class=\"v\">{}</td><td>{}</td><td class=\"ev\">{}</td><td>{}</td></tr>\n",
             r.verdict,
             html_escape(&r.id),
             html_escape(&r.title),
