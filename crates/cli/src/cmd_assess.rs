@@ -11,10 +11,12 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
+use jcstar_criteria::Lang;
 use jcstar_probe::assess::{
     self, AssessPlan, AssessTarget, BruteAnnouncement, BrutePlan, Event, Observer, ScanPlan,
 };
 use jcstar_probe::findings::base_criterion;
+use jcstar_probe::login::report::verdict_word;
 use jcstar_probe::login::{creds, mask};
 use jcstar_probe::{Progress, Verdict};
 
@@ -121,11 +123,14 @@ struct Opts {
     show_secrets: bool,
 }
 
-fn confirm(question: &str) -> Result<bool, String> {
+fn confirm(question: &str, lang: Lang) -> Result<bool, String> {
     if !std::io::stdin().is_terminal() {
-        return Err(format!(
-            "{question}: stdin is not a terminal; pass --yes to confirm"
-        ));
+        return Err(match lang {
+            Lang::Ja => format!(
+                "{question}: 標準入力が端末ではないため確認できません。--yes で確認を省略してください"
+            ),
+            Lang::En => format!("{question}: stdin is not a terminal; pass --yes to confirm"),
+        });
     }
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
@@ -143,6 +148,7 @@ fn now() -> String {
 
 /// Shows the run's events on stderr (nothing with --json).
 struct Terminal {
+    lang: Lang,
     quiet: bool,
     yes: bool,
     show_secrets: bool,
@@ -166,25 +172,46 @@ impl Terminal {
 
 impl Observer for Terminal {
     fn event(&mut self, e: Event<'_>) {
+        let ja = self.lang == Lang::Ja;
         let line = match e {
+            Event::Scanning { tcp, udp } if ja => {
+                format!("走査しています（TCP {tcp}、UDP {udp}）...")
+            }
             Event::Scanning { tcp, udp } => format!("scanning (tcp {tcp}, udp {udp}) ..."),
+            Event::Skipped(s) if ja => format!("注意: {s}"),
             Event::Skipped(s) => format!("note: {s}"),
             Event::Deadline {
                 service,
                 failure_delay_ms,
                 deadline_ms,
-            } => match failure_delay_ms {
-                Some(d) => format!(
+            } => match (failure_delay_ms, ja) {
+                (Some(d), true) => format!(
+                    "{service}: 誤ったログインは {d} ms 後に拒否されます。1 回あたりの待ち時間の上限は {deadline_ms} ms です"
+                ),
+                (None, true) => format!(
+                    "{service}: 失敗時の遅延は測定していません。1 回あたりの待ち時間の上限は {deadline_ms} ms です"
+                ),
+                (Some(d), false) => format!(
                     "{service}: a wrong login is refused after {d} ms; deadline per attempt {deadline_ms} ms"
                 ),
-                None => format!(
+                (None, false) => format!(
                     "{service}: failure delay not measured; deadline per attempt {deadline_ms} ms"
                 ),
             },
+            Event::DefaultsStarting { services, limit } if ja => format!(
+                "初期パスワードの確認: ログインサービス {services} 件それぞれで最大 {limit} 組を試します"
+            ),
             Event::DefaultsStarting { services, limit } => format!(
                 "default credentials: at most {limit} pairs on each of {services} login services"
             ),
             Event::Defaults(r) => match &r.accepted {
+                Some(a) if ja => format!(
+                    "{}: 初期パスワードでログインできました: ユーザー「{}」/ {}（出典: {}）",
+                    r.service,
+                    a.username,
+                    self.password(&a.password),
+                    jcstar_probe::reason::source_text(&a.source, self.lang)
+                ),
                 Some(a) => format!(
                     "{}: ACCEPTED default pair {:?} / {} ({})",
                     r.service,
@@ -192,28 +219,38 @@ impl Observer for Terminal {
                     self.password(&a.password),
                     a.source
                 ),
-                None => r.summary.clone(),
+                None => r.summary.text(self.lang),
             },
-            Event::LockoutWait { service, max_wait } => format!(
-                "{service}: the default check ran into a lockout; waiting up to {} s for it to lift",
+            Event::LockoutWait { service, max_wait } if ja => format!(
+                "{service}: ロックアウトを検出しました。解除まで最大 {} 秒待ちます",
                 max_wait.as_secs()
             ),
-            Event::LockoutLifted { service, after } => match after {
-                Some(d) => format!(
+            Event::LockoutWait { service, max_wait } => format!(
+                "{service}: the login ran into a lockout; waiting up to {} s for it to lift",
+                max_wait.as_secs()
+            ),
+            Event::LockoutLifted { service, after } => match (after, ja) {
+                (Some(d), true) => format!(
+                    "{service}: {:.1} 秒後に再びログインできるようになりました",
+                    d.as_secs_f64()
+                ),
+                (None, true) => format!("{service}: 待ち時間の終わりでもロックされたままです"),
+                (Some(d), false) => format!(
                     "{service}: login works again after {:.1} s",
                     d.as_secs_f64()
                 ),
-                None => format!("{service}: still locked at the end of the wait"),
+                (None, false) => format!("{service}: still locked at the end of the wait"),
             },
-            Event::BruteForce(a) => brute_question(a),
+            Event::BruteForce(a) => brute_question(a, self.lang),
+            Event::BruteForceSkipped if ja => "総当たり試験は省略しました".into(),
             Event::BruteForceSkipped => "brute-force test skipped".into(),
-            Event::Brute(r) => format!(
-                "{} (account {:?}): {} — {}",
-                r.service,
-                r.report.username,
-                r.report.verdict.name(),
-                r.report.reason
-            ),
+            Event::Brute(r) => jcstar_probe::reason::Reason::ServiceResult {
+                service: r.service.clone(),
+                account: r.report.username.clone(),
+                verdict: r.report.verdict,
+                reason: Box::new(r.report.reason.clone()),
+            }
+            .text(self.lang),
             Event::Persistence(s) => {
                 let refs: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
                 cmd_persistence::step_line(s, &refs, self.show_secrets)
@@ -226,21 +263,39 @@ impl Observer for Terminal {
         if self.yes {
             return Ok(true);
         }
-        confirm("continue?")
+        confirm(
+            match self.lang {
+                Lang::Ja => "続けますか?",
+                Lang::En => "continue?",
+            },
+            self.lang,
+        )
     }
 }
 
-fn brute_question(a: &BruteAnnouncement) -> String {
-    format!(
-        "brute-force test: up to {} login attempts on each of {} services ({}); this may lock the accounts",
-        a.worst_case_attempts,
-        a.services.len(),
-        a.services
-            .iter()
-            .map(|(s, u)| format!("{s} as {u:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+fn brute_question(a: &BruteAnnouncement, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "総当たり試験: {} 件のサービス（{}）それぞれで最大 {} 回ログインを試みます。アカウントがロックされることがあります",
+            a.services.len(),
+            a.services
+                .iter()
+                .map(|(s, u)| format!("{s}、アカウント「{u}」"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            a.worst_case_attempts
+        ),
+        Lang::En => format!(
+            "brute-force test: up to {} login attempts on each of {} services ({}); this may lock the accounts",
+            a.worst_case_attempts,
+            a.services.len(),
+            a.services
+                .iter()
+                .map(|(s, u)| format!("{s} as {u:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// `NAME` or `KIND=NAME` values of `--user`.
@@ -358,6 +413,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         evidence_dir: out_dir.display().to_string(),
     };
     let mut term = Terminal {
+        lang: ctx.lang,
         quiet: args.json,
         yes: args.yes,
         show_secrets: args.show_secrets,
@@ -370,7 +426,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(Progress::default());
     let show_bar = !args.json && std::io::stderr().is_terminal();
     let outcome = rt.block_on(async {
-        let ticker = show_bar.then(|| spawn_bar(progress.clone()));
+        let ticker = show_bar.then(|| spawn_bar(progress.clone(), ctx.lang));
         let r = assess::run(&plan, tester.as_mut(), &mut term, progress.clone()).await;
         progress.cancel.store(true, Ordering::Relaxed);
         if let Some(t) = ticker {
@@ -382,11 +438,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
 
     if let Some(path) = &args.checklist {
         let ids = attach(path, &out_dir, ctx.lang)?;
-        term.say(format!(
-            "attached the evidence to {} for {}",
-            path.display(),
-            ids.join(", ")
-        ));
+        term.say(match ctx.lang {
+            Lang::Ja => format!(
+                "{} に証跡を添付しました（{}）",
+                path.display(),
+                ids.join("、")
+            ),
+            Lang::En => format!(
+                "attached the evidence to {} for {}",
+                path.display(),
+                ids.join(", ")
+            ),
+        });
     }
 
     let rows = &outcome.rows;
@@ -399,16 +462,38 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             }))?
         );
     } else {
+        let ja = ctx.lang == Lang::Ja;
         for r in rows {
-            println!("{:<8} {:<13} {}", r.id, r.verdict.to_string(), r.title);
+            println!(
+                "{:<8} {} {}",
+                r.id,
+                pad(&verdict_word(r.verdict, ctx.lang), 13),
+                r.title
+            );
+            for t in &r.tested {
+                println!("           - {t}");
+            }
         }
-        println!("evidence: {}", out_dir.display());
+        println!(
+            "{}: {}",
+            if ja { "証跡" } else { "evidence" },
+            out_dir.display()
+        );
     }
     Ok(if rows.iter().any(|r| r.verdict == Verdict::Fail) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `s` padded with spaces to `width` terminal columns (CJK characters take two).
+fn pad(s: &str, width: usize) -> String {
+    let cols: usize = s
+        .chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(cols)))
 }
 
 /// Records the evidence on the checklist the way `checklist attach` does
@@ -431,8 +516,27 @@ fn attach(
     Ok(ids)
 }
 
+/// The name of a phase of the run in `lang`.
+fn phase(name: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return name.to_string();
+    }
+    match name {
+        "tcp scan" => "TCP 走査",
+        "udp scan" => "UDP 走査",
+        "identify" => "サービス識別",
+        "tls" => "TLS 評価",
+        "failure delay" => "失敗時の遅延測定",
+        "default credentials" => "初期パスワード確認",
+        "brute force" => "総当たり試験",
+        "lockout wait (s)" => "ロック解除待ち（秒）",
+        other => other,
+    }
+    .to_string()
+}
+
 /// A progress bar polling the run's phase and counters.
-fn spawn_bar(p: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+fn spawn_bar(p: Arc<Progress>, lang: Lang) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -441,7 +545,7 @@ fn spawn_bar(p: Arc<Progress>) -> tokio::task::JoinHandle<()> {
                 .progress_chars("=> "),
         );
         loop {
-            bar.set_message(p.phase());
+            bar.set_message(phase(&p.phase(), lang));
             bar.set_length(p.total.load(Ordering::Relaxed));
             bar.set_position(p.done.load(Ordering::Relaxed));
             tokio::time::sleep(Duration::from_millis(80)).await;

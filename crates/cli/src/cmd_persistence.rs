@@ -357,7 +357,7 @@ pub fn step_line(s: &Step, secrets: &[&str], show: bool) -> String {
     )
 }
 
-pub fn run(_ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
     let (plan, mut tester) = build_plan(&args)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -389,8 +389,8 @@ pub fn run(_ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "{:<10} {:<13} {}",
                 v.criterion,
-                v.verdict.to_string(),
-                v.reasons.join("; ")
+                jcstar_probe::login::report::verdict_word(v.verdict, ctx.lang),
+                v.reasons_in(ctx.lang).join("; ")
             );
         }
     }

@@ -236,8 +236,12 @@ fn print_human(lang: Lang, o: &jcstar_probe::ProbeOutcome, dir: Option<&PathBuf>
         }
     );
     for v in &r.verdicts {
-        println!("  {:<10} {}", v.criterion, v.verdict);
-        for reason in &v.reasons {
+        println!(
+            "  {:<10} {}",
+            v.criterion,
+            jcstar_probe::login::report::verdict_word(v.verdict, lang)
+        );
+        for reason in v.reasons_in(lang) {
             println!("      - {reason}");
         }
     }

@@ -550,7 +550,9 @@ pub async fn run<T: Tester>(
                         status: DefaultsStatus::Inconclusive,
                         tried: 0,
                         accepted: None,
-                        summary: e.to_string(),
+                        summary: crate::reason::Reason::LoginUnusable {
+                            error: e.to_string(),
+                        },
                         results: Vec::new(),
                     },
                 };
@@ -732,7 +734,9 @@ pub async fn run<T: Tester>(
                                 Err(e) => {
                                     let mut r =
                                         bruteforce::run(&Unusable, &bopts, &mut count).await;
-                                    r.reason = e.to_string();
+                                    r.reason = crate::reason::Reason::LoginUnusable {
+                                        error: e.to_string(),
+                                    };
                                     r
                                 }
                             };

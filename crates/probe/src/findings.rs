@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::ProbeError;
+use crate::reason::Reason;
 use crate::report::{
     Access, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, ServiceKind,
     Severity, Transport, Verdict,
@@ -419,70 +420,65 @@ pub fn verdicts(
         .map(|p| format!("{}/{}", p.port, p.transport))
         .collect();
     let of = |c: &str| -> Vec<&Finding> { findings.iter().filter(|f| f.criterion == c).collect() };
-    let scope = format!(
-        "scanned {} TCP port(s){} and {} UDP port(s); Bluetooth and USB are not tested by the network probe",
-        cov.tcp_ports,
-        if cov.tcp_all { " (all)" } else { "" },
-        cov.udp_ports
-    );
+    let title = |f: &Finding| Reason::Finding {
+        title: f.title.clone(),
+        title_ja: f.ja.as_ref().map(|t| t.title.clone()),
+        detail: None,
+        detail_ja: None,
+    };
+    let title_detail = |f: &Finding| Reason::Finding {
+        title: f.title.clone(),
+        title_ja: f.ja.as_ref().map(|t| t.title.clone()),
+        detail: Some(f.detail.clone()),
+        detail_ja: f.ja.as_ref().map(|t| t.detail.clone()),
+    };
+    let scope = Reason::Scope {
+        tcp_ports: cov.tcp_ports,
+        tcp_all: cov.tcp_all,
+        udp_ports: cov.udp_ports,
+    };
     let mut out = Vec::new();
 
     // S1.1-13 ①
     let f13 = of(S1_1_13_1);
     let mut reasons = vec![
-        scope.clone(),
-        format!(
-            "open: {}",
-            if open.is_empty() {
-                "none".into()
-            } else {
-                open.join(", ")
-            }
-        ),
+        scope,
+        Reason::OpenPorts {
+            ports: open.clone(),
+        },
     ];
     if !openfiltered.is_empty() {
-        reasons.push(format!(
-            "UDP open|filtered (no reply, cannot tell open from filtered): {}",
-            openfiltered.join(", ")
-        ));
+        reasons.push(Reason::OpenFiltered {
+            ports: openfiltered.clone(),
+        });
     }
     for f in &f13 {
-        reasons.push(f.title.clone());
+        reasons.push(title(f));
     }
     let undeclared = f13.iter().any(|f| f.kind == "undeclared-port");
     let verdict = match declared {
         None => {
-            reasons.insert(
-                0,
-                "no --declared list: whether each open port is needed must be reviewed".into(),
-            );
+            reasons.insert(0, Reason::NoDeclaredList);
             Verdict::NeedsReview
         }
         Some(_) if undeclared => Verdict::Fail,
         Some(_) if !cov.tcp_all => {
-            reasons.insert(0, "not every TCP port was scanned".into());
+            reasons.insert(0, Reason::NotEveryTcpPortScanned);
             Verdict::NeedsReview
         }
         Some(_) if !f13.is_empty() || !openfiltered.is_empty() => Verdict::NeedsReview,
         Some(_) => {
-            reasons.insert(0, "every open TCP/UDP port found is declared".into());
+            reasons.insert(0, Reason::EveryOpenPortDeclared);
             Verdict::Pass
         }
     };
-    out.push(CriterionVerdict {
-        criterion: S1_1_13_1.into(),
-        verdict,
-        reasons,
-    });
+    out.push(CriterionVerdict::new(S1_1_13_1, verdict, reasons));
 
-    out.push(CriterionVerdict {
-        criterion: S1_1_13_2.into(),
-        verdict: Verdict::NotTested,
-        reasons: vec![
-            "no vulnerability scan is run by `jcstar probe`; run a scanner and keep its report"
-                .into(),
-        ],
-    });
+    out.push(CriterionVerdict::new(
+        S1_1_13_2,
+        Verdict::NotTested,
+        vec![Reason::NoVulnerabilityScan],
+    ));
 
     // S1.1-12
     let f12 = of(S1_1_12);
@@ -504,49 +500,31 @@ pub fn verdicts(
     let (verdict, mut reasons) = if !f12_fail.is_empty() {
         (
             Verdict::Fail,
-            f12_fail.iter().map(|f| f.title.clone()).collect::<Vec<_>>(),
+            f12_fail.iter().map(|f| title(f)).collect::<Vec<_>>(),
         )
     } else if !f12.is_empty() {
         (
             Verdict::NeedsReview,
-            f12.iter()
-                .map(|f| format!("{} — {}", f.title, f.detail))
-                .collect::<Vec<_>>(),
+            f12.iter().map(|f| title_detail(f)).collect::<Vec<_>>(),
         )
     } else if open.is_empty() {
-        (
-            Verdict::NotTested,
-            vec!["no open port: nothing on the network to check".to_string()],
-        )
+        (Verdict::NotTested, vec![Reason::NoOpenPortNothingToCheck])
     } else if !unknown.is_empty() {
         (
             Verdict::NeedsReview,
-            vec![format!("services not identified: {}", unknown.join(", "))],
+            vec![Reason::ServicesNotIdentified { ports: unknown }],
         )
     } else if !cov.tls_assessed
         && ports
             .iter()
             .any(|p| p.service.as_ref().is_some_and(|s| s.kind.is_tls()))
     {
-        (
-            Verdict::NeedsReview,
-            vec![
-                "TLS services found but their protocol versions and ciphers were not assessed"
-                    .to_string(),
-            ],
-        )
+        (Verdict::NeedsReview, vec![Reason::TlsNotAssessed])
     } else {
-        (
-            Verdict::Pass,
-            vec!["no login or settings service found that runs without encryption".to_string()],
-        )
+        (Verdict::Pass, vec![Reason::NoPlaintextLogin])
     };
-    reasons.push("traffic the device itself originates (to clouds, other devices) is not observed by the probe".into());
-    out.push(CriterionVerdict {
-        criterion: S1_1_12.into(),
-        verdict,
-        reasons,
-    });
+    reasons.push(Reason::DeviceTrafficNotObserved);
+    out.push(CriterionVerdict::new(S1_1_12, verdict, reasons));
 
     // S1.1-01
     let f01 = of(S1_1_01);
@@ -555,30 +533,18 @@ pub fn verdicts(
         .filter(|f| f.severity >= Severity::Medium)
         .collect();
     let (verdict, reasons) = if !hard.is_empty() {
-        (
-            Verdict::Fail,
-            hard.iter().map(|f| f.title.clone()).collect(),
-        )
+        (Verdict::Fail, hard.iter().map(|f| title(f)).collect())
     } else if !f01.is_empty() {
         (
             Verdict::NeedsReview,
-            f01.iter()
-                .map(|f| format!("{} — {}", f.title, f.detail))
-                .collect(),
+            f01.iter().map(|f| title_detail(f)).collect(),
         )
     } else if open.is_empty() {
-        (Verdict::NotTested, vec!["no open port".into()])
+        (Verdict::NotTested, vec![Reason::NoOpenPort])
     } else {
-        (
-            Verdict::NeedsReview,
-            vec!["no access without authentication was found on the identified services; whether the authentication is appropriate is a document review".into()],
-        )
+        (Verdict::NeedsReview, vec![Reason::NoUnauthenticatedAccess])
     };
-    out.push(CriterionVerdict {
-        criterion: S1_1_01.into(),
-        verdict,
-        reasons,
-    });
+    out.push(CriterionVerdict::new(S1_1_01, verdict, reasons));
     out
 }
 

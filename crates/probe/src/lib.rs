@@ -14,6 +14,7 @@ pub mod findings;
 mod hello;
 pub mod identify;
 pub mod login;
+pub mod reason;
 pub mod report;
 mod sshauth;
 pub mod target;

@@ -252,7 +252,39 @@ pub struct CriterionVerdict {
     /// e.g. `S1.1-12`, `S1.1-13①`.
     pub criterion: String,
     pub verdict: Verdict,
+    /// The reasons in English: stable text for tools that read `report.json`.
     pub reasons: Vec<String>,
+    /// The same reasons as data, written out in the reader's language by
+    /// [`CriterionVerdict::reasons_in`]. Absent in reports written before
+    /// they existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<crate::reason::Reason>,
+}
+
+impl CriterionVerdict {
+    /// A verdict with its reasons (the English text is derived from them).
+    pub fn new(
+        criterion: impl Into<String>,
+        verdict: Verdict,
+        why: Vec<crate::reason::Reason>,
+    ) -> CriterionVerdict {
+        CriterionVerdict {
+            criterion: criterion.into(),
+            verdict,
+            reasons: why.iter().map(ToString::to_string).collect(),
+            why,
+        }
+    }
+
+    /// The reasons in `lang`; the stored English text when the report
+    /// carries no typed reasons.
+    pub fn reasons_in(&self, lang: jcstar_criteria::Lang) -> Vec<String> {
+        if self.why.is_empty() {
+            self.reasons.clone()
+        } else {
+            self.why.iter().map(|r| r.text(lang)).collect()
+        }
+    }
 }
 
 /// The target as named and as resolved.

@@ -71,8 +71,15 @@ impl Tester for ControlTester {
     }
 }
 
-async fn run(config: AuthConfig, update_to: Option<&str>) -> persistence::PersistenceReport {
-    let dev = AuthDevice::start(config, &[AuthService::Http])
+/// Runs the checks against a device on `ip`, a loopback address no other
+/// test uses.
+async fn run(
+    ip: &str,
+    config: AuthConfig,
+    update_to: Option<&str>,
+) -> persistence::PersistenceReport {
+    let ip = ip.parse().expect("address");
+    let dev = AuthDevice::start_at(config, &[AuthService::Http], ip)
         .await
         .expect("device");
     if let Some(v) = update_to {
@@ -115,7 +122,7 @@ fn config() -> AuthConfig {
 
 #[tokio::test]
 async fn a_device_that_keeps_everything_passes() {
-    let r = run(config(), Some("1.1.0")).await;
+    let r = run("127.0.0.81", config(), Some("1.1.0")).await;
     assert_eq!(r.before.firmware.as_deref(), Some("1.1.0"));
     assert_eq!(r.before.model.as_deref(), Some("JC-CAM-100"));
     for id in ["S1.1-06②", "S1.1-06③", "S1.1-10", "S1.1-14", "S1.1-15"] {
@@ -130,7 +137,7 @@ async fn a_device_that_keeps_everything_passes() {
 async fn a_device_that_forgets_the_password_fails_s1_1_14() {
     let mut c = config();
     c.password_persists = false;
-    let r = run(c, None).await;
+    let r = run("127.0.0.82", c, None).await;
     assert_eq!(verdict(&r, "S1.1-14"), Verdict::Fail, "{:#?}", r.steps);
     let reason = r
         .verdicts
@@ -146,7 +153,7 @@ async fn a_device_that_forgets_the_password_fails_s1_1_14() {
 async fn firmware_reverting_after_a_power_cut_fails() {
     let mut c = config();
     c.firmware_persists = false;
-    let r = run(c, Some("1.1.0")).await;
+    let r = run("127.0.0.83", c, Some("1.1.0")).await;
     assert_eq!(verdict(&r, "S1.1-06③"), Verdict::Fail, "{:#?}", r.steps);
     assert_eq!(verdict(&r, "S1.1-14"), Verdict::Fail);
     assert_eq!(
@@ -159,7 +166,7 @@ async fn firmware_reverting_after_a_power_cut_fails() {
 async fn firmware_reverting_after_data_deletion_fails_s1_1_15() {
     let mut c = config();
     c.firmware_survives_delete = false;
-    let r = run(c, Some("1.1.0")).await;
+    let r = run("127.0.0.84", c, Some("1.1.0")).await;
     assert_eq!(verdict(&r, "S1.1-14"), Verdict::Pass, "{:#?}", r.steps);
     assert_eq!(verdict(&r, "S1.1-15"), Verdict::Fail);
 }

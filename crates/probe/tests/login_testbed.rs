@@ -13,8 +13,10 @@ use tokio::io::AsyncWriteExt;
 const USER: &str = "admin";
 const PASS: &str = "Cam-3xq-Secret";
 
-async fn device(password: &str) -> AuthDevice {
-    AuthDevice::start(
+/// A device on `ip`, a loopback address of the test's own, so tests
+/// running at the same time never reach each other's devices.
+async fn device(ip: &str, password: &str) -> AuthDevice {
+    AuthDevice::start_at(
         AuthConfig::new(USER, password, Policy::None),
         &[
             AuthService::Http,
@@ -23,6 +25,7 @@ async fn device(password: &str) -> AuthDevice {
             AuthService::Ftp,
             AuthService::Mqtt,
         ],
+        ip.parse().expect("address"),
     )
     .await
     .expect("testbed device starts")
@@ -58,7 +61,7 @@ fn specs(dev: &AuthDevice) -> Vec<ServiceSpec> {
 
 #[tokio::test]
 async fn each_adapter_tells_right_from_wrong() {
-    let dev = device(PASS).await;
+    let dev = device("127.0.0.71", PASS).await;
     for spec in specs(&dev) {
         let a = Adapter::prepare(&spec, Duration::from_secs(3))
             .await
@@ -86,7 +89,7 @@ async fn each_adapter_tells_right_from_wrong() {
 
 #[tokio::test]
 async fn form_adapter_learns_fields_and_failure_text() {
-    let dev = device(PASS).await;
+    let dev = device("127.0.0.72", PASS).await;
     let spec = ServiceSpec::new(
         ServiceKind::HttpForm,
         dev.addr(AuthService::Form).expect("form"),
@@ -107,7 +110,7 @@ async fn form_adapter_learns_fields_and_failure_text() {
 async fn default_pairs_are_found_or_reported_as_not_accepted() {
     let builtin = creds::builtin().expect("built-in list");
     // A device still on admin/admin: found with the first pair.
-    let dev = device("admin").await;
+    let dev = device("127.0.0.73", "admin").await;
     let spec = ServiceSpec::new(
         ServiceKind::Telnet,
         dev.addr(AuthService::Telnet).expect("telnet"),
@@ -138,7 +141,7 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
     );
 
     // A device with its own password: ten pairs, none accepted.
-    let dev = device(PASS).await;
+    let dev = device("127.0.0.74", PASS).await;
     for kind in [ServiceKind::HttpBasic, ServiceKind::Mqtt, ServiceKind::Ftp] {
         let addr = match kind {
             ServiceKind::HttpBasic => dev.addr(AuthService::Http),
@@ -161,7 +164,7 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
         .await;
         assert_eq!(r.status, DefaultsStatus::PassForTested, "{}", r.summary);
         assert_eq!(r.tried, 10);
-        assert!(r.summary.contains("none accepted"));
+        assert!(r.summary.to_string().contains("none accepted"));
     }
 
     // A user-supplied pair comes first and is found.
@@ -191,7 +194,7 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
 
 #[tokio::test]
 async fn default_check_stops_at_a_lockout() {
-    let dev = AuthDevice::start(
+    let dev = AuthDevice::start_at(
         AuthConfig::new(
             USER,
             PASS,
@@ -201,6 +204,7 @@ async fn default_check_stops_at_a_lockout() {
             },
         ),
         &[AuthService::Http],
+        "127.0.0.76".parse().expect("address"),
     )
     .await
     .expect("device");
@@ -223,7 +227,11 @@ async fn default_check_stops_at_a_lockout() {
     let r = defaults::check(&a, "http", ServiceKind::HttpBasic, &plan, &one, &mut |_| {}).await;
     assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
     assert_eq!(r.tried, 4);
-    assert!(r.summary.contains("after 4 pairs"), "{}", r.summary);
+    assert!(
+        r.summary.to_string().contains("after 4 pairs"),
+        "{}",
+        r.summary
+    );
 
     // In parallel, at most the guesses already in flight follow the refusal.
     dev.reset_counters();
@@ -250,7 +258,7 @@ async fn default_check_stops_at_a_lockout() {
 
 #[tokio::test]
 async fn parallel_check_finds_the_last_pair_and_keeps_the_budget() {
-    let dev = device(PASS).await;
+    let dev = device("127.0.0.75", PASS).await;
     let addr = dev.addr(AuthService::Http).expect("http");
     let a = Adapter::prepare(
         &ServiceSpec::new(ServiceKind::HttpBasic, addr),
@@ -313,7 +321,7 @@ async fn parallel_check_finds_the_last_pair_and_keeps_the_budget() {
 /// A TCP service that answers every connection with `reply` and then either
 /// closes or stalls.
 async fn hostile(reply: &'static [u8], stall: bool) -> std::net::SocketAddr {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let l = tokio::net::TcpListener::bind("127.0.0.78:0")
         .await
         .expect("bind");
     let addr = l.local_addr().expect("addr");
@@ -375,7 +383,7 @@ async fn hostile_services_give_errors_within_the_deadline() {
 
 #[tokio::test]
 async fn form_adapter_will_not_learn_from_a_lockout_page() {
-    let dev = AuthDevice::start(
+    let dev = AuthDevice::start_at(
         AuthConfig::new(
             USER,
             PASS,
@@ -385,6 +393,7 @@ async fn form_adapter_will_not_learn_from_a_lockout_page() {
             },
         ),
         &[AuthService::Http, AuthService::Form],
+        "127.0.0.77".parse().expect("address"),
     )
     .await
     .expect("device");

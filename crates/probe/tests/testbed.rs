@@ -9,6 +9,12 @@ use common::*;
 use jcstar_probe::{Access, PortState, ServiceKind, Transport, Verdict};
 use jcstar_testbed::{Device, DeviceSpec, Kind};
 
+/// Each test's device listens on a loopback address of its own, so tests
+/// running at the same time never reach each other's devices.
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("address")
+}
+
 fn builtin(name: &str) -> DeviceSpec {
     let all = jcstar_testbed::device::builtin_devices();
     DeviceSpec::parse(all.get(name).unwrap(), name).unwrap()
@@ -79,7 +85,7 @@ async fn camera_checks(ip: IpAddr, target: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn camera_on_ipv4() {
-    camera_checks("127.0.0.1".parse().unwrap(), "127.0.0.1").await;
+    camera_checks("127.0.0.91".parse().unwrap(), "127.0.0.91").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,9 +95,11 @@ async fn camera_on_ipv6() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_is_tls_only_and_declared_ports_pass() {
-    let dev = Device::start(&builtin("hub.toml")).await.unwrap();
+    let dev = Device::start_on(&builtin("hub.toml"), ip("127.0.0.92"))
+        .await
+        .unwrap();
     let ports = dev.tcp_ports();
-    let mut o = jcstar_probe::ProbeOptions::new("127.0.0.1");
+    let mut o = jcstar_probe::ProbeOptions::new("127.0.0.92");
     o.tcp = list(&ports);
     o.udp = "none".into();
     let toml: String = ports
@@ -147,10 +155,12 @@ async fn hub_is_tls_only_and_declared_ports_pass() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_device_yields_findings_without_hanging() {
-    let dev = Device::start(&builtin("hostile.toml")).await.unwrap();
+    let dev = Device::start_on(&builtin("hostile.toml"), ip("127.0.0.93"))
+        .await
+        .unwrap();
     let started = Instant::now();
     let o = probe(
-        "127.0.0.1",
+        "127.0.0.93",
         &dev.tcp_ports(),
         &dev.udp_ports(),
         Duration::from_secs(40),
@@ -205,9 +215,11 @@ async fn hostile_device_yields_findings_without_hanging() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn evidence_directory_verifies_and_detects_tampering() {
-    let dev = Device::start(&builtin("camera.toml")).await.unwrap();
+    let dev = Device::start_on(&builtin("camera.toml"), ip("127.0.0.94"))
+        .await
+        .unwrap();
     let o = probe(
-        "127.0.0.1",
+        "127.0.0.94",
         &dev.tcp_ports(),
         &dev.udp_ports(),
         Duration::from_secs(30),

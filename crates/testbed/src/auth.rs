@@ -43,6 +43,11 @@ pub enum Policy {
     /// After `after` failures wrong passwords get the lockout text, but the
     /// right password still works: a lockout in name only.
     MessageOnlyLockout { after: u32 },
+    /// After `after` failures every login, right or wrong, is refused for
+    /// `window_ms` with the same answer as a wrong password (as PAM's
+    /// pam_faillock does behind SSH or telnet): a lock that only the right
+    /// password can reveal.
+    SilentLockout { after: u32, window_ms: u64 },
 }
 
 /// The device's identity and account, and what survives a power cut.
@@ -125,9 +130,15 @@ struct State {
 /// What the policy says about the next attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gate {
-    Allow { delay: Duration },
+    Allow {
+        delay: Duration,
+    },
     Locked,
-    RateLimited { retry_after_s: u64 },
+    /// Locked, answered like a wrong password.
+    Silent,
+    RateLimited {
+        retry_after_s: u64,
+    },
     Drop,
 }
 
@@ -177,25 +188,25 @@ impl Shared {
             Policy::ProgressiveDelay { step_ms } => Gate::Allow {
                 delay: Duration::from_millis(step_ms.saturating_mul(u64::from(s.failures))),
             },
-            Policy::Lockout { .. } | Policy::DropAfter { .. } => match s.blocked_until {
-                Some(t) if now < t => {
-                    if matches!(self.config.policy, Policy::Lockout { .. }) {
-                        Gate::Locked
-                    } else {
-                        Gate::Drop
+            Policy::Lockout { .. } | Policy::DropAfter { .. } | Policy::SilentLockout { .. } => {
+                match s.blocked_until {
+                    Some(t) if now < t => match self.config.policy {
+                        Policy::Lockout { .. } => Gate::Locked,
+                        Policy::SilentLockout { .. } => Gate::Silent,
+                        _ => Gate::Drop,
+                    },
+                    Some(_) => {
+                        s.blocked_until = None;
+                        s.failures = 0;
+                        Gate::Allow {
+                            delay: Duration::ZERO,
+                        }
                     }
-                }
-                Some(_) => {
-                    s.blocked_until = None;
-                    s.failures = 0;
-                    Gate::Allow {
+                    None => Gate::Allow {
                         delay: Duration::ZERO,
-                    }
+                    },
                 }
-                None => Gate::Allow {
-                    delay: Duration::ZERO,
-                },
-            },
+            }
             Policy::RateLimit {
                 per_window,
                 window_ms,
@@ -232,7 +243,9 @@ impl Shared {
         }
         s.failures = s.failures.saturating_add(1);
         match self.config.policy {
-            Policy::Lockout { after, window_ms } | Policy::DropAfter { after, window_ms }
+            Policy::Lockout { after, window_ms }
+            | Policy::DropAfter { after, window_ms }
+            | Policy::SilentLockout { after, window_ms }
                 if s.failures >= after =>
             {
                 s.blocked_until = Some(Instant::now() + Duration::from_millis(window_ms));
@@ -264,6 +277,7 @@ impl Shared {
                 if ok { Verdict::Ok } else { Verdict::Bad }
             }
             Gate::Locked => Verdict::Locked,
+            Gate::Silent => Verdict::Bad,
             Gate::RateLimited { retry_after_s } => Verdict::RateLimited(retry_after_s),
             Gate::Drop => Verdict::Drop,
         }
@@ -530,7 +544,17 @@ impl AuthDevice {
         config: AuthConfig,
         services: &[AuthService],
     ) -> std::io::Result<AuthDevice> {
-        let ip: std::net::IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
+        Self::start_at(config, services, std::net::Ipv4Addr::LOCALHOST.into()).await
+    }
+
+    /// Starts the services on `ip` (a loopback address such as
+    /// `127.0.0.N`, so that tests running at the same time each have a
+    /// device of their own) on ports chosen by the system.
+    pub async fn start_at(
+        config: AuthConfig,
+        services: &[AuthService],
+        ip: std::net::IpAddr,
+    ) -> std::io::Result<AuthDevice> {
         let with_ports: Vec<(AuthService, SocketAddr)> = services
             .iter()
             .map(|s| (*s, SocketAddr::new(ip, 0)))

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{Attempt, LoginAdapter, Signal};
+use crate::reason::Reason;
 
 /// Guesses in the projection.
 pub const PROJECTED_GUESSES: u64 = 10_000;
@@ -120,7 +121,7 @@ pub struct Defence {
 pub struct BruteReport {
     pub username: String,
     pub verdict: Verdict,
-    pub reason: String,
+    pub reason: Reason,
     pub attempts_sent: usize,
     pub wrong_guesses_evaluated: usize,
     /// Wrong guesses evaluated per second until the device began refusing.
@@ -187,7 +188,7 @@ pub async fn run<A: LoginAdapter>(
     let mut report = BruteReport {
         username: opts.username.clone(),
         verdict: Verdict::Inconclusive,
-        reason: String::new(),
+        reason: Reason::NoGuessEvaluated,
         attempts_sent: 0,
         wrong_guesses_evaluated: 0,
         accepted_rate_per_s: None,
@@ -204,10 +205,9 @@ pub async fn run<A: LoginAdapter>(
     if let Some(pw) = &opts.correct_password {
         let a = run.attempt(pw, true, progress).await;
         if !a.is_success() {
-            report.reason = format!(
-                "the supplied password was not accepted before the test ({}); nothing was sent",
-                a.label()
-            );
+            report.reason = Reason::PasswordNotAcceptedBefore {
+                signal: a.label().to_string(),
+            };
             return finish(report, run);
         }
     }
@@ -229,9 +229,9 @@ pub async fn run<A: LoginAdapter>(
         match &a {
             Attempt::Success { signal } => {
                 report.verdict = Verdict::DoesNotResist;
-                report.reason = format!(
-                    "a random wrong password was accepted ({signal:?}): the login does not check the password"
-                );
+                report.reason = Reason::WrongPasswordAccepted {
+                    signal: format!("{signal:?}"),
+                };
                 return finish(report, run);
             }
             Attempt::Failure { .. } => {
@@ -285,7 +285,7 @@ pub async fn run<A: LoginAdapter>(
             _ => (DefenceKind::Lockout, None, None),
         };
         if after == 0 {
-            report.reason = "the device refused from the first guess (already locked by an earlier run?); wait for the lockout to lift and run again".into();
+            report.reason = Reason::RefusedFromFirstGuess;
             report.defence = Some(Defence {
                 kind,
                 after_attempts: 0,
@@ -310,10 +310,10 @@ pub async fn run<A: LoginAdapter>(
             defence.correct_password_refused = Some(refused);
             if !refused {
                 report.verdict = Verdict::DoesNotResist;
-                report.reason = format!(
-                    "the device signalled a {} after {after} wrong guesses, but the correct password was still accepted during it: the refusal does not stop a right guess",
-                    kind_name(kind)
-                );
+                report.reason = Reason::RefusalLetCorrectPasswordIn {
+                    defence: kind,
+                    after,
+                };
                 report.defence = Some(defence);
                 return finish(report, run);
             }
@@ -330,39 +330,32 @@ pub async fn run<A: LoginAdapter>(
                 let cycles = (PROJECTED_GUESSES as f64 / after as f64).ceil();
                 let projected = cycles * per_cycle;
                 report.projected_10k_secs = Some(projected);
-                if projected >= threshold {
-                    report.verdict = Verdict::Resists;
-                    report.reason = format!(
-                        "{} after {after} wrong guesses for {}; 10,000 guesses would take {} (threshold {})",
-                        kind_name(kind),
-                        human(w.as_secs_f64()),
-                        human(projected),
-                        human(threshold)
-                    );
+                report.verdict = if projected >= threshold {
+                    Verdict::Resists
                 } else {
-                    report.verdict = Verdict::DoesNotResist;
-                    report.reason = format!(
-                        "{} after {after} wrong guesses, but it lasts only {}: 10,000 guesses would take {} (< threshold {})",
-                        kind_name(kind),
-                        human(w.as_secs_f64()),
-                        human(projected),
-                        human(threshold)
-                    );
-                }
+                    Verdict::DoesNotResist
+                };
+                report.reason = Reason::Lock {
+                    defence: kind,
+                    after,
+                    window_s: w.as_secs_f64(),
+                    projected_s: projected,
+                    threshold_s: threshold,
+                };
             }
             None => {
                 let lifted = report.defence.as_ref().and_then(|d| d.lifted);
                 report.verdict = Verdict::Resists;
                 report.reason = match lifted {
-                    Some(false) => format!(
-                        "{} after {after} wrong guesses; the correct password was refused during it and still refused after waiting {}",
-                        kind_name(kind),
-                        human(opts.max_wait.as_secs_f64())
-                    ),
-                    _ => format!(
-                        "{} after {after} wrong guesses; its duration was not measured (supply the correct password to measure it)",
-                        kind_name(kind)
-                    ),
+                    Some(false) => Reason::LockNotLifted {
+                        defence: kind,
+                        after,
+                        waited_s: opts.max_wait.as_secs_f64(),
+                    },
+                    _ => Reason::LockNotMeasured {
+                        defence: kind,
+                        after,
+                    },
                 };
             }
         }
@@ -385,13 +378,14 @@ pub async fn run<A: LoginAdapter>(
             })
             .unwrap_or_default();
         if failures == 0 {
-            report.reason = format!("the service gave no usable answer: {last_reason}");
+            report.reason = Reason::NoUsableAnswer { error: last_reason };
             return finish(report, run);
         }
         let Some(pw) = opts.correct_password.clone() else {
-            report.reason = format!(
-                "after {failures} wrong guesses the device stopped answering ({last_reason}); this may be a defence or a fault, so supply the correct password to tell them apart"
-            );
+            report.reason = Reason::StoppedAnswering {
+                failures,
+                error: last_reason,
+            };
             report.defence = Some(Defence {
                 kind: DefenceKind::ConnectionDrop,
                 after_attempts: failures,
@@ -413,9 +407,10 @@ pub async fn run<A: LoginAdapter>(
             lifted: Some(lifted_after.is_some()),
         };
         if !refused {
-            report.reason = format!(
-                "after {failures} wrong guesses the connection failed ({last_reason}), but the correct password then worked at once: these failures are not a defence"
-            );
+            report.reason = Reason::ConnectionFailuresNotDefence {
+                failures,
+                error: last_reason,
+            };
             report.defence = Some(defence);
             return finish(report, run);
         }
@@ -430,33 +425,33 @@ pub async fn run<A: LoginAdapter>(
                 } else {
                     Verdict::DoesNotResist
                 };
-                report.reason = format!(
-                    "after {failures} wrong guesses the device dropped connections, the correct password included, for {}: 10,000 guesses would take {} (threshold {})",
-                    human(w.as_secs_f64()),
-                    human(projected),
-                    human(threshold)
-                );
+                report.reason = Reason::ConnectionsDropped {
+                    failures,
+                    window_s: w.as_secs_f64(),
+                    projected_s: projected,
+                    threshold_s: threshold,
+                };
             }
             None => {
                 defence.lifted = Some(false);
-                report.reason = format!(
-                    "after {failures} wrong guesses the device stopped answering and the correct password still failed after {}: a lockout or a crash, which the probe cannot tell apart",
-                    human(opts.max_wait.as_secs_f64())
-                );
+                report.reason = Reason::StoppedAnsweringCorrectRefused {
+                    failures,
+                    waited_s: opts.max_wait.as_secs_f64(),
+                };
             }
         }
         report.defence = Some(defence);
         return finish(report, run);
     }
     if failures == 0 {
-        report.reason = "no guess was evaluated".into();
+        report.reason = Reason::NoGuessEvaluated;
         return finish(report, run);
     }
     if errors * 5 > run.records.len() {
-        report.reason = format!(
-            "{errors} of {} attempts ended in errors; the measurement is not reliable",
-            run.records.len()
-        );
+        report.reason = Reason::TooManyErrors {
+            errors,
+            attempts: run.records.len(),
+        };
         return finish(report, run);
     }
 
@@ -489,13 +484,12 @@ pub async fn run<A: LoginAdapter>(
         } else {
             Verdict::DoesNotResist
         };
-        report.reason = format!(
-            "the reply delay grows with each failure ({} ms first, {} ms last); extrapolated, 10,000 guesses would take {} (threshold {})",
-            failure_latencies.first().copied().unwrap_or(0),
-            failure_latencies.last().copied().unwrap_or(0),
-            human(projected),
-            human(threshold)
-        );
+        report.reason = Reason::GrowingDelay {
+            first_ms: failure_latencies.first().copied().unwrap_or(0),
+            last_ms: failure_latencies.last().copied().unwrap_or(0),
+            projected_s: projected,
+            threshold_s: threshold,
+        };
         return finish(report, run);
     }
     let per_guess = evaluated_span.as_secs_f64() / failures.max(1) as f64;
@@ -503,20 +497,21 @@ pub async fn run<A: LoginAdapter>(
     let projected = per_guess * PROJECTED_GUESSES as f64;
     report.projected_10k_secs = Some(projected);
     if projected >= threshold {
-        report.reason = format!(
-            "no refusal in {failures} guesses, but every reply is slow ({} ms median) from the start: slowness that does not react to failures is not a defence, and parallel guessing could not be measured safely",
-            report.median_latency_ms.unwrap_or(0)
-        );
+        report.reason = Reason::SlowFromStart {
+            failures,
+            median_ms: report.median_latency_ms.unwrap_or(0),
+        };
         return finish(report, run);
     }
     report.verdict = Verdict::DoesNotResist;
-    report.reason = format!(
-        "{failures} wrong guesses in a row were evaluated with no lockout, rate limit or growing delay ({:.1} guesses/s from one connection at a time); 10,000 guesses would take {} (< threshold {}). A limit above {} attempts would not have been seen",
-        report.accepted_rate_per_s.unwrap_or(0.0),
-        human(projected),
-        human(threshold),
-        opts.max_attempts
-    );
+    report.reason = Reason::NoDefence {
+        failures,
+        rate_per_s: report.accepted_rate_per_s.unwrap_or(0.0),
+        projected_s: projected,
+        threshold_s: threshold,
+        max_attempts: opts.max_attempts,
+        correct_password_checked: opts.correct_password.is_some(),
+    };
     finish(report, run)
 }
 
@@ -543,10 +538,10 @@ async fn hidden_lock<A: LoginAdapter>(
         lifted: Some(lifted.is_some()),
     };
     let Some(window) = lifted else {
-        report.reason = format!(
-            "after {failures} wrong guesses, each answered like any wrong password, the correct password was refused and still refused after {}: a lock that wrong guesses cannot show, or a fault; its length was not measured",
-            human(run.opts.max_wait.as_secs_f64())
-        );
+        report.reason = Reason::HiddenLockNotLifted {
+            failures,
+            waited_s: run.opts.max_wait.as_secs_f64(),
+        };
         report.defence = Some(defence);
         return finish(report, run);
     };
@@ -567,10 +562,10 @@ async fn hidden_lock<A: LoginAdapter>(
         }
     }
     let Some((n, spent)) = found else {
-        report.reason = format!(
-            "after {failures} wrong guesses the correct password was refused for about {} (a lock that wrong guesses cannot show), but probing with fewer wrong guesses did not lock it again; the number of failures that starts it is unknown",
-            human(window.as_secs_f64())
-        );
+        report.reason = Reason::HiddenLockStartUnknown {
+            failures,
+            window_s: window.as_secs_f64(),
+        };
         report.defence = Some(defence);
         return finish(report, run);
     };
@@ -586,12 +581,12 @@ async fn hidden_lock<A: LoginAdapter>(
     } else {
         Verdict::DoesNotResist
     };
-    report.reason = format!(
-        "a lock that wrong guesses cannot show: after {n} wrong guesses the correct password is refused too (every wrong guess is answered the same), for about {}; 10,000 guesses would take {} (threshold {})",
-        human(w.as_secs_f64()),
-        human(projected),
-        human(threshold)
-    );
+    report.reason = Reason::HiddenLock {
+        after: n,
+        window_s: w.as_secs_f64(),
+        projected_s: projected,
+        threshold_s: threshold,
+    };
     report.defence = Some(defence);
     finish(report, run)
 }
@@ -616,10 +611,10 @@ pub fn apply_lock_from_defaults(report: &mut BruteReport, after: usize, lifted: 
             .is_some_and(|d| d.window_ms.is_none() && d.kind == DefenceKind::Lockout);
     let Some(w) = lifted else {
         if still_locked && after > 0 {
-            report.reason = format!(
-                "the default-credential check locked the account after {after} wrong pairs and it was still locked when this test began (the wait for it to lift ran out): {}",
-                report.reason
-            );
+            report.reason = Reason::StillLockedFromDefaults {
+                after_pairs: after,
+                then: Box::new(report.reason.clone()),
+            };
         }
         return;
     };
@@ -651,12 +646,13 @@ pub fn apply_lock_from_defaults(report: &mut BruteReport, after: usize, lifted: 
         } else {
             Verdict::DoesNotResist
         };
-        report.reason = format!(
-            "lockout after {n} wrong guesses (the default-credential check first locked it after {after} wrong pairs); it lifted about {} later: 10,000 guesses would take {} (threshold {})",
-            human(w.as_secs_f64()),
-            human(projected),
-            human(threshold)
-        );
+        report.reason = Reason::LockFromDefaults {
+            after: n,
+            after_pairs: after,
+            window_s: w.as_secs_f64(),
+            projected_s: projected,
+            threshold_s: threshold,
+        };
     }
 }
 
@@ -695,10 +691,10 @@ pub fn share_device_lock(runs: &mut [super::report::BruteRun]) {
         if let (Some(d), Some(md)) = (r.report.defence.as_mut(), m.defence.as_ref()) {
             d.window_ms = md.window_ms;
         }
-        r.report.reason = format!(
-            "refused from its first guess while the lock that wrong guesses on {service} set was in force: the device locks its services together ({})",
-            m.reason
-        );
+        r.report.reason = Reason::SharedDeviceLock {
+            service: service.clone(),
+            then: Box::new(m.reason.clone()),
+        };
     }
 }
 
@@ -737,22 +733,13 @@ pub fn apply_measured_window(report: &mut BruteReport, w: Duration) {
     } else {
         Verdict::DoesNotResist
     };
-    report.reason = format!(
-        "{} after {n} wrong guesses; a wrong guess was evaluated again about {} later: 10,000 guesses would take {} (threshold {})",
-        kind_name(kind),
-        human(w.as_secs_f64()),
-        human(projected),
-        human(threshold)
-    );
-}
-
-fn kind_name(k: DefenceKind) -> &'static str {
-    match k {
-        DefenceKind::Lockout => "lockout",
-        DefenceKind::RateLimit => "rate limit",
-        DefenceKind::ProgressiveDelay => "growing delay",
-        DefenceKind::ConnectionDrop => "connection drop",
-    }
+    report.reason = Reason::LockMeasuredAfterRun {
+        defence: kind,
+        after: n,
+        window_s: w.as_secs_f64(),
+        projected_s: projected,
+        threshold_s: threshold,
+    };
 }
 
 /// Tries the right password during the refusal (is it refused too?), then
@@ -819,15 +806,7 @@ fn delay_projection(lat_ms: &[u64]) -> Option<(f64, bool)> {
 
 /// 5400.0 → "1.5 h".
 pub fn human(secs: f64) -> String {
-    if secs >= 86_400.0 {
-        format!("{:.1} days", secs / 86_400.0)
-    } else if secs >= 3600.0 {
-        format!("{:.1} h", secs / 3600.0)
-    } else if secs >= 60.0 {
-        format!("{:.1} min", secs / 60.0)
-    } else {
-        format!("{secs:.1} s")
-    }
+    crate::reason::human_en(secs)
 }
 
 fn finish<A: LoginAdapter>(mut report: BruteReport, run: Run<'_, A>) -> BruteReport {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::creds::Credential;
 use super::{Attempt, LoginAdapter, ServiceKind};
+use crate::reason::Reason;
 
 #[derive(Debug, Clone)]
 pub struct DefaultsOptions {
@@ -94,7 +95,7 @@ pub struct DefaultsReport {
     pub status: DefaultsStatus,
     pub tried: usize,
     pub accepted: Option<PairResult>,
-    pub summary: String,
+    pub summary: Reason,
     pub results: Vec<PairResult>,
 }
 
@@ -131,47 +132,57 @@ pub async fn check<A: LoginAdapter>(
     } = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     indexed.sort_by_key(|(i, _)| *i);
     let results: Vec<PairResult> = indexed.into_iter().map(|(_, r)| r).collect();
-    let stop_reason = match stop {
-        Some(Stop::Accepted) | None => None,
-        Some(Stop::Refused(label)) => Some(format!(
-            "the device began refusing logins ({label}) after {} pairs; stopped to avoid locking it",
-            results
-                .iter()
-                .position(|r| r.outcome.is_refusal())
-                .map_or(results.len(), |p| p + 1)
-        )),
-        Some(Stop::Errors(reason)) => Some(format!("three errors in a row, last: {reason}")),
-    };
     let tried = results.len();
     let accepted = results.iter().find(|r| r.outcome.is_success()).cloned();
     let rejected = results
         .iter()
         .filter(|r| matches!(r.outcome, Attempt::Failure { .. }))
         .count();
+    let service_name = service.to_string();
+    let stop_reason = match stop {
+        Some(Stop::Accepted) | None => None,
+        Some(Stop::Refused(label)) => Some(Reason::DefaultsRefused {
+            service: service_name.clone(),
+            rejected,
+            tried,
+            signal: label.to_string(),
+            after_pairs: results
+                .iter()
+                .position(|r| r.outcome.is_refusal())
+                .map_or(results.len(), |p| p + 1),
+        }),
+        Some(Stop::Errors(reason)) => Some(Reason::DefaultsErrors {
+            service: service_name.clone(),
+            rejected,
+            tried,
+            last_error: reason,
+        }),
+    };
     let (status, summary) = if let Some(a) = &accepted {
         (
             DefaultsStatus::Fail,
-            format!(
-                "{service} accepted a default pair for user {:?} (source: {})",
-                a.username, a.source
-            ),
+            Reason::DefaultsAccepted {
+                service: service_name,
+                user: a.username.clone(),
+                source: a.source.clone(),
+            },
         )
     } else if let Some(reason) = stop_reason {
-        (
-            DefaultsStatus::Inconclusive,
-            format!("{service}: {rejected} of {tried} pairs rejected; {reason}"),
-        )
+        (DefaultsStatus::Inconclusive, reason)
     } else if rejected == 0 {
         (
             DefaultsStatus::Inconclusive,
-            format!("{service}: no pair could be tried"),
+            Reason::DefaultsNoneTried {
+                service: service_name,
+            },
         )
     } else {
         (
             DefaultsStatus::PassForTested,
-            format!(
-                "{service}: {rejected} default pairs tried, none accepted (this covers only the pairs tried, not every possible default)"
-            ),
+            Reason::DefaultsNoneAccepted {
+                service: service_name,
+                rejected,
+            },
         )
     };
     DefaultsReport {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::text::excerpt;
 use super::{Adapter, Attempt, LoginAdapter, ServiceSpec};
+use crate::reason::Reason;
 use crate::report::{CriterionVerdict, Verdict};
 
 /// Where the device shows its firmware version and model number.
@@ -364,12 +365,8 @@ async fn wait_until_back(
     None
 }
 
-fn cv(criterion: &str, verdict: Verdict, reason: String) -> CriterionVerdict {
-    CriterionVerdict {
-        criterion: criterion.to_string(),
-        verdict,
-        reasons: vec![reason],
-    }
+fn cv(criterion: &str, verdict: Verdict, reason: Reason) -> CriterionVerdict {
+    CriterionVerdict::new(criterion, verdict, vec![reason])
 }
 
 /// Runs the whole guided sequence.
@@ -410,40 +407,28 @@ pub async fn run<T: Tester>(
 
     // Sub-items that only need the identity.
     let mut verdicts = vec![
-        cv(
-            "S1.1-06①",
-            Verdict::NeedsReview,
-            "whether the firmware can be updated is not exercised by this run; show the update procedure and its result".into(),
-        ),
+        cv("S1.1-06①", Verdict::NeedsReview, Reason::UpdateNotExercised),
         match &before.firmware {
             Some(v) => cv(
                 "S1.1-06②",
                 Verdict::Pass,
-                format!(
-                    "firmware version {v} is readable from {}",
-                    before.firmware_source.as_deref().unwrap_or("?")
-                ),
+                Reason::FirmwareReadable {
+                    version: v.clone(),
+                    source: before.firmware_source.as_deref().unwrap_or("?").into(),
+                },
             ),
-            None => cv(
-                "S1.1-06②",
-                Verdict::NeedsReview,
-                "no firmware version found in the sources given; show another way to check it (screen, app)".into(),
-            ),
+            None => cv("S1.1-06②", Verdict::NeedsReview, Reason::FirmwareNotFound),
         },
         match &before.model {
             Some(m) => cv(
                 "S1.1-10",
                 Verdict::Pass,
-                format!(
-                    "model number {m} is shown by {}",
-                    before.model_source.as_deref().unwrap_or("?")
-                ),
+                Reason::ModelShown {
+                    model: m.clone(),
+                    source: before.model_source.as_deref().unwrap_or("?").into(),
+                },
             ),
-            None => cv(
-                "S1.1-10",
-                Verdict::NeedsReview,
-                "no model number found over the network; check the label on the device body or the app".into(),
-            ),
+            None => cv("S1.1-10", Verdict::NeedsReview, Reason::ModelNotFound),
         },
     ];
 
@@ -454,12 +439,16 @@ pub async fn run<T: Tester>(
             verdicts.push(cv(
                 "S1.1-14",
                 Verdict::NotTested,
-                format!("login service unusable: {e}"),
+                Reason::PersistenceLoginUnusable {
+                    error: e.to_string(),
+                },
             ));
             verdicts.push(cv(
                 "S1.1-15",
                 Verdict::NotTested,
-                format!("login service unusable: {e}"),
+                Reason::PersistenceLoginUnusable {
+                    error: e.to_string(),
+                },
             ));
             report.steps = rec.steps;
             report.verdicts = verdicts;
@@ -500,8 +489,8 @@ pub async fn run<T: Tester>(
 
     // Power cycle.
     let cycled = tester.power_cycle().await;
-    let mut pw_verdict: Option<(bool, String)> = None;
-    let mut fw_verdict: Option<(bool, String)> = None;
+    let mut pw_verdict: Option<(bool, Reason)> = None;
+    let mut fw_verdict: Option<(bool, Reason)> = None;
     match cycled {
         Err(e) => rec.step("power cycle", format!("failed: {e}"), Some(false), progress),
         Ok(how) => {
@@ -547,14 +536,13 @@ pub async fn run<T: Tester>(
                         pw_verdict = Some((
                             kept,
                             if kept {
-                                "the changed password still works after the power cycle and the previous one does not".into()
+                                Reason::PasswordKept
                             } else if o.is_success() {
-                                "after the power cycle the previous (e.g. factory) password works again: the change was lost".into()
+                                Reason::PasswordLost
                             } else {
-                                format!(
-                                    "after the power cycle the changed password gives {}",
-                                    describe_attempt(&n)
-                                )
+                                Reason::PasswordAfterPowerCycle {
+                                    outcome: describe_attempt(&n),
+                                }
                             },
                         ));
                     }
@@ -573,11 +561,10 @@ pub async fn run<T: Tester>(
                     if before.firmware.is_some() {
                         fw_verdict = Some((
                             same,
-                            format!(
-                                "firmware version before {}, after the power cycle {}",
-                                shown(&before.firmware),
-                                shown(&after.firmware)
-                            ),
+                            Reason::FirmwareAcrossPowerCycle {
+                                before: shown(&before.firmware),
+                                after: shown(&after.firmware),
+                            },
                         ));
                     }
                     report.after_power_cycle = Some(after);
@@ -587,47 +574,37 @@ pub async fn run<T: Tester>(
     }
     // S1.1-14 and S1.1-06③.
     verdicts.push(match (&pw_verdict, &fw_verdict) {
-        (Some((true, a)), Some((true, b))) => CriterionVerdict {
-            criterion: "S1.1-14".into(),
-            verdict: Verdict::Pass,
-            reasons: vec![a.clone(), b.clone()],
-        },
+        (Some((true, a)), Some((true, b))) => {
+            CriterionVerdict::new("S1.1-14", Verdict::Pass, vec![a.clone(), b.clone()])
+        }
         (Some((false, a)), _) | (_, Some((false, a))) => cv("S1.1-14", Verdict::Fail, a.clone()),
         (Some((true, a)), None) => cv(
             "S1.1-14",
             Verdict::NeedsReview,
-            format!("{a}; the firmware version could not be read, so its persistence is not shown"),
+            Reason::FirmwareNotRead {
+                then: Box::new(a.clone()),
+            },
         ),
         (None, Some((true, b))) => cv(
             "S1.1-14",
             Verdict::NeedsReview,
-            format!("{b}; the password part was not tested (the change did not take effect)"),
+            Reason::PasswordPartNotTested {
+                then: Box::new(b.clone()),
+            },
         ),
-        (None, None) => cv(
-            "S1.1-14",
-            Verdict::NotTested,
-            "the power-cycle checks could not be run (see steps)".into(),
-        ),
+        (None, None) => cv("S1.1-14", Verdict::NotTested, Reason::PowerCycleNotRun),
     });
     verdicts.push(match &fw_verdict {
         Some((true, b)) => cv("S1.1-06③", Verdict::Pass, b.clone()),
         Some((false, b)) => cv("S1.1-06③", Verdict::Fail, b.clone()),
-        None => cv(
-            "S1.1-06③",
-            Verdict::NotTested,
-            "firmware version not compared across a power cycle".into(),
-        ),
+        None => cv("S1.1-06③", Verdict::NotTested, Reason::FirmwareNotCompared),
     });
 
     // User-data deletion.
     match tester.delete_data().await {
         None => {
             rec.step("delete user data", "skipped".into(), None, progress);
-            verdicts.push(cv(
-                "S1.1-15",
-                Verdict::NotTested,
-                "no data-deletion step was run".into(),
-            ));
+            verdicts.push(cv("S1.1-15", Verdict::NotTested, Reason::NoDeletionStep));
         }
         Some(Err(e)) => {
             rec.step(
@@ -639,7 +616,9 @@ pub async fn run<T: Tester>(
             verdicts.push(cv(
                 "S1.1-15",
                 Verdict::Fail,
-                format!("the deletion step failed: {e}"),
+                Reason::DeletionFailed {
+                    error: e.to_string(),
+                },
             ));
         }
         Some(Ok(how)) => {
@@ -687,31 +666,25 @@ pub async fn run<T: Tester>(
             let mut reasons = Vec::new();
             let erase_ok = if new_ok {
                 reasons.push(if erased {
-                    "①: the password set by the user no longer works after deletion".to_string()
+                    Reason::UserPasswordErased
                 } else {
-                    "①: the password set by the user still works after deletion: it was not erased"
-                        .to_string()
+                    Reason::UserPasswordNotErased
                 });
                 Some(erased)
             } else {
-                reasons.push("①: not shown (the password change did not take effect)".into());
+                reasons.push(Reason::ErasureNotShown);
                 None
             };
-            reasons.push(format!(
-                "②: firmware version before {}, after deletion {}",
-                shown(&before.firmware),
-                shown(&after.firmware)
-            ));
+            reasons.push(Reason::FirmwareAcrossDeletion {
+                before: shown(&before.firmware),
+                after: shown(&after.firmware),
+            });
             let verdict = match (erase_ok, before.firmware.is_some(), kept) {
                 (Some(false), _, _) | (_, true, false) => Verdict::Fail,
                 (Some(true), true, true) => Verdict::Pass,
                 _ => Verdict::NeedsReview,
             };
-            verdicts.push(CriterionVerdict {
-                criterion: "S1.1-15".into(),
-                verdict,
-                reasons,
-            });
+            verdicts.push(CriterionVerdict::new("S1.1-15", verdict, reasons));
             report.after_delete = Some(after);
         }
     }

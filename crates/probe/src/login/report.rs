@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::bruteforce::{BruteReport, Verdict as BruteVerdict};
 use super::defaults::{DefaultsReport, DefaultsStatus};
 use super::mask;
-use crate::report::{CriterionVerdict, Finding, Severity, Verdict};
+use crate::reason::Reason;
+use crate::report::{CriterionVerdict, Finding, FindingText, Severity, Verdict};
 
 /// One brute-force run with the service it ran against.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,40 +30,33 @@ pub fn evidence_password(_source: &str, password: &str) -> String {
 /// S1.1-04 from locks the default-credential check ran into, when no
 /// brute-force test ran: evidence with its numbers, not a verdict.
 pub fn lock_only_verdict(logins: &[crate::assess::ServiceLogin]) -> Option<CriterionVerdict> {
-    let reasons: Vec<String> = logins
+    let reasons: Vec<Reason> = logins
         .iter()
         .filter_map(|l| {
             let s = l.lock_seen_by_defaults.as_ref()?;
-            Some(format!(
-                "{}: the default-credential check was refused ({}) after {} wrong pairs{}",
-                l.service,
-                s.signal,
-                s.after_attempts,
-                match s.lifted_after_ms {
-                    Some(ms) => format!(
-                        "; it lifted about {} later",
-                        super::bruteforce::human(ms as f64 / 1000.0)
-                    ),
-                    None => String::new(),
-                }
-            ))
+            Some(Reason::LockSeenByDefaults {
+                service: l.service.clone(),
+                signal: s.signal.clone(),
+                after_pairs: s.after_attempts,
+                lifted_after_s: s.lifted_after_ms.map(|ms| ms as f64 / 1000.0),
+            })
         })
         .collect();
     if reasons.is_empty() {
         return None;
     }
-    Some(CriterionVerdict {
-        criterion: "S1.1-04".into(),
-        verdict: Verdict::NeedsReview,
+    Some(CriterionVerdict::new(
+        "S1.1-04",
+        Verdict::NeedsReview,
         reasons,
-    })
+    ))
 }
 
 /// S1.1-02 from the default-credential checks.
 pub fn defaults_verdict(reports: &[DefaultsReport]) -> CriterionVerdict {
     let mut reasons = Vec::new();
     let mut verdict = if reports.is_empty() {
-        reasons.push("no login service was checked for default credentials".into());
+        reasons.push(Reason::NoLoginServiceChecked);
         Verdict::NotTested
     } else {
         Verdict::NeedsReview
@@ -74,13 +68,12 @@ pub fn defaults_verdict(reports: &[DefaultsReport]) -> CriterionVerdict {
             DefaultsStatus::Fail => {
                 any_fail = true;
                 if let Some(a) = &r.accepted {
-                    reasons.push(format!(
-                        "{}: accepted user {:?} with password {:?} ({})",
-                        r.service,
-                        a.username,
-                        evidence_password(&a.source, &a.password),
-                        a.source
-                    ));
+                    reasons.push(Reason::DefaultPairAccepted {
+                        service: r.service.clone(),
+                        user: a.username.clone(),
+                        password: evidence_password(&a.source, &a.password),
+                        source: a.source.clone(),
+                    });
                 }
             }
             DefaultsStatus::PassForTested => reasons.push(r.summary.clone()),
@@ -95,41 +88,49 @@ pub fn defaults_verdict(reports: &[DefaultsReport]) -> CriterionVerdict {
     } else if all_tested {
         // Only the pairs tried are covered: a unique-per-device or
         // user-set password is shown by the documents, not by this test.
-        reasons.push(
-            "no default pair was accepted; that the product has no common default password still needs the document review".into(),
-        );
+        reasons.push(Reason::NoDefaultAcceptedNeedsDocuments);
         verdict = Verdict::NeedsReview;
     }
-    CriterionVerdict {
-        criterion: "S1.1-02".into(),
-        verdict,
-        reasons,
-    }
+    CriterionVerdict::new("S1.1-02", verdict, reasons)
 }
 
-/// S1.1-04 from the brute-force runs: every login service must resist.
+/// Whether a brute-force result rests on what the run could not see: no
+/// visible defence, but no correct password was known to reveal a lock
+/// that answers like a wrong password.
+pub fn limited(r: &BruteReport) -> bool {
+    matches!(
+        r.reason,
+        Reason::NoDefence {
+            correct_password_checked: false,
+            ..
+        }
+    )
+}
+
+/// S1.1-04 from the brute-force runs: every login service must resist. A
+/// service that showed no defence fails the criterion only when the
+/// correct password was tried afterwards; otherwise a hidden lock cannot be
+/// ruled out, and the verdict is left to review with that reason.
 pub fn brute_verdict(runs: &[BruteRun]) -> CriterionVerdict {
     if runs.is_empty() {
-        return CriterionVerdict {
-            criterion: "S1.1-04".into(),
-            verdict: Verdict::NotTested,
-            reasons: vec!["no brute-force test was run".into()],
-        };
+        return CriterionVerdict::new(
+            "S1.1-04",
+            Verdict::NotTested,
+            vec![Reason::NoBruteForceTest],
+        );
     }
     let reasons = runs
         .iter()
-        .map(|r| {
-            format!(
-                "{}: {} — {}",
-                r.service,
-                r.report.verdict.name(),
-                r.report.reason
-            )
+        .map(|r| Reason::ServiceResult {
+            service: r.service.clone(),
+            account: r.report.username.clone(),
+            verdict: r.report.verdict,
+            reason: Box::new(r.report.reason.clone()),
         })
         .collect();
     let verdict = if runs
         .iter()
-        .any(|r| r.report.verdict == BruteVerdict::DoesNotResist)
+        .any(|r| r.report.verdict == BruteVerdict::DoesNotResist && !limited(&r.report))
     {
         Verdict::Fail
     } else if runs
@@ -140,11 +141,7 @@ pub fn brute_verdict(runs: &[BruteRun]) -> CriterionVerdict {
     } else {
         Verdict::NeedsReview
     };
-    CriterionVerdict {
-        criterion: "S1.1-04".into(),
-        verdict,
-        reasons,
-    }
+    CriterionVerdict::new("S1.1-04", verdict, reasons)
 }
 
 /// Findings for the probe report from the login checks.
@@ -152,6 +149,12 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
     let mut out = Vec::new();
     for r in defaults {
         if let Some(a) = &r.accepted {
+            let why = Reason::DefaultPairAccepted {
+                service: r.service.clone(),
+                user: a.username.clone(),
+                password: evidence_password(&a.source, &a.password),
+                source: a.source.clone(),
+            };
             out.push(Finding {
                 criterion: "S1.1-02".into(),
                 severity: Severity::High,
@@ -165,7 +168,10 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
                 ),
                 port: None,
                 evidence: vec!["login.json".into()],
-                ja: None,
+                ja: Some(FindingText {
+                    title: format!("{}: 既定のパスワードでログインできる", r.service),
+                    detail: why.text(Lang::Ja),
+                }),
             });
         }
     }
@@ -173,13 +179,20 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
         if r.report.verdict == BruteVerdict::DoesNotResist {
             out.push(Finding {
                 criterion: "S1.1-04".into(),
-                severity: Severity::High,
+                severity: if limited(&r.report) {
+                    Severity::Medium
+                } else {
+                    Severity::High
+                },
                 kind: "no-brute-force-defence".into(),
                 title: format!("{} does not resist password guessing", r.service),
-                detail: r.report.reason.clone(),
+                detail: r.report.reason.to_string(),
                 port: None,
                 evidence: vec!["login.json".into()],
-                ja: None,
+                ja: Some(FindingText {
+                    title: format!("{}: パスワードの総当たりを防いでいない", r.service),
+                    detail: r.report.reason.text(Lang::Ja),
+                }),
             });
         }
     }
@@ -251,11 +264,15 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
             for v in &vs {
                 // The criterion's verdict has its own column; a line names
                 // only its own (a sub-item's, or the service's inside it).
-                for r in &v.reasons {
+                for r in v.reasons_in(lang) {
                     if v.criterion == c.id {
-                        tested.push(r.clone());
+                        tested.push(r);
                     } else {
-                        tested.push(format!("{} {} — {r}", v.criterion, v.verdict));
+                        tested.push(format!(
+                            "{} {} — {r}",
+                            v.criterion,
+                            verdict_label(v.verdict, lang)
+                        ));
                     }
                 }
             }
@@ -272,6 +289,15 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
         .collect()
 }
 
+/// A criterion verdict as the terminal writes it: the stable key
+/// (`needs-review`) in English, the reports' word in Japanese.
+pub fn verdict_word(v: Verdict, lang: Lang) -> String {
+    match lang {
+        Lang::En => v.to_string(),
+        Lang::Ja => verdict_label(v, lang).to_string(),
+    }
+}
+
 /// Facts shown at the top of the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Header {
@@ -282,7 +308,8 @@ pub struct Header {
     pub evidence_dir: String,
 }
 
-fn verdict_label(v: Verdict, lang: Lang) -> &'static str {
+/// A criterion verdict as the reports write it in `lang`.
+pub fn verdict_label(v: Verdict, lang: Lang) -> &'static str {
     match (v, lang) {
         (Verdict::Pass, Lang::En) => "pass",
         (Verdict::Fail, Lang::En) => "FAIL",
@@ -310,7 +337,7 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
     let labels = if en {
         ["Target", "Started", "Finished", "jcstar", "Evidence"]
     } else {
-        ["対象", "開始", "終了", "jcstar", "エビデンス"]
+        ["対象", "開始", "終了", "jcstar", "証跡ディレクトリ"]
     };
     for (l, v) in labels.iter().zip([
         &h.target,
@@ -324,7 +351,7 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
     out.push_str(if en {
         "\nA device test shows only what it exercised. \"needs review\" means the vendor's documents must show the rest; the evidence directory holds the raw exchanges and a SHA-256 manifest.\n\n"
     } else {
-        "\n実機テストは実施した範囲のみを示します。「要確認」は残りを技術文書で示す必要があることを意味します。エビデンスディレクトリに通信記録と SHA-256 マニフェストがあります。\n\n"
+        "\n実機テストは実施した範囲のみを示します。「要確認」は残りを技術文書で示す必要があることを意味します。証跡ディレクトリに通信記録と SHA-256 マニフェストがあります。\n\n"
     });
     out.push_str(if en {
         "| Criterion | Title | Tested on the device | Verdict |\n| --- | --- | --- | --- |\n"
@@ -401,15 +428,16 @@ pub fn html(h: &Header, rows: &[Row], lang: Lang) -> String {
     };
     let mut out = format!(
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+<style>body{{font-family:sans-serif;max-width:75rem;margin:2rem auto;padding:0 1rem}}\
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}}\
-code{{font-size:.85em}}@media print{{body{{max-width:none;margin:0}}tr{{break-inside:avoid}}}}.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0;font-weight:bold}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
+code{{font-size:.85em}}th{{white-space:nowrap}}td.id,td.v{{white-space:nowrap}}td.v{{font-weight:bold}}td.t{{min-width:8em}}td.ev code{{white-space:nowrap}}\
+@media print{{body{{max-width:none;margin:0}}tr{{break-inside:avoid}}}}.pass{{background:#d8f0d8}}.fail{{background:#f6d0d0}}.needs-review{{background:#fff3c4}}.not-tested{{background:#eee}}</style></head><body>\n<h1>{title}</h1>\n<dl>",
         if en { "en" } else { "ja" }
     );
     let labels = if en {
         ["Target", "Started", "Finished", "jcstar", "Evidence"]
     } else {
-        ["対象", "開始", "終了", "jcstar", "エビデンス"]
+        ["対象", "開始", "終了", "jcstar", "証跡ディレクトリ"]
     };
     for (l, v) in labels.iter().zip([
         &h.target,
@@ -457,7 +485,7 @@ code{{font-size:.85em}}@media print{{body{{max-width:none;margin:0}}tr{{break-in
             )
         };
         out.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{}\"><td class=\"id\">{}</td><td class=\"t\">{}</td><td class=\"v\">{}</td><td>{}</td><td class=\"ev\">{}</td><td>{}</td></tr>\n",
             r.verdict,
             html_escape(&r.id),
             html_escape(&r.title),
@@ -491,16 +519,8 @@ mod tests {
         assert_eq!(base_id("S1.1-06③"), "S1.1-06");
         assert_eq!(base_id("S1.1-13①"), "S1.1-13");
         assert_eq!(base_id("S1.1-04"), "S1.1-04");
-        let p = CriterionVerdict {
-            criterion: "S1.1-06②".into(),
-            verdict: Verdict::Pass,
-            reasons: vec![],
-        };
-        let f = CriterionVerdict {
-            criterion: "S1.1-06③".into(),
-            verdict: Verdict::Fail,
-            reasons: vec![],
-        };
+        let p = CriterionVerdict::new("S1.1-06②", Verdict::Pass, vec![]);
+        let f = CriterionVerdict::new("S1.1-06③", Verdict::Fail, vec![]);
         assert_eq!(combine(&[&p]), Verdict::Pass);
         assert_eq!(combine(&[&p, &f]), Verdict::Fail);
         assert_eq!(combine(&[]), Verdict::NotTested);
@@ -513,6 +533,7 @@ mod tests {
             criterion: "S1.1-04".into(),
             verdict: Verdict::Fail,
             reasons: vec!["http-basic: does-not-resist <script>".into()],
+            why: vec![],
         }];
         let rows = rows(catalog, Lang::En, &v);
         assert_eq!(rows.len(), 16);
