@@ -19,8 +19,8 @@
 
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -67,6 +67,11 @@ pub struct Cached {
     etag: HeaderValue,
     content_type: HeaderValue,
     vary: Option<HeaderValue>,
+    /// The body gzip-compressed, made by the first client that accepts it
+    /// and shared by every copy of this entry: browsers all ask for gzip,
+    /// and compressing a page once instead of on every request is most of
+    /// what serving it costs.
+    gzip: Arc<OnceLock<Bytes>>,
 }
 
 struct Entry {
@@ -188,6 +193,7 @@ impl PageCache {
                 Format::Json => None,
             },
             body,
+            gzip: Arc::default(),
         };
         let key = Key {
             number: number.into(),
@@ -232,6 +238,43 @@ impl Cached {
     /// a client that accepts it (its default rule: 32 bytes or more).
     pub fn compressible(&self) -> bool {
         self.body.len() >= 32
+    }
+
+    /// The body gzip-compressed (default level, as the stack's compression
+    /// layer uses), made once.
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                use std::io::Write as _;
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.body.len() / 3),
+                    flate2::Compression::default(),
+                );
+                // Writing into a Vec cannot fail.
+                let _ = enc.write_all(&self.body);
+                Bytes::from(enc.finish().unwrap_or_default())
+            })
+            .clone()
+    }
+
+    /// [`Self::respond`] with the body gzip-compressed when `gzip` is set
+    /// and there is a body worth compressing; the headers then say so as
+    /// the compression layer's would.
+    pub fn respond_encoded(&self, request: &HeaderMap, gzip: bool) -> Response {
+        let mut resp = self.respond(request);
+        if resp.status() != StatusCode::OK || !self.compressible() {
+            return resp;
+        }
+        // The compression layer announces that the answer depends on
+        // Accept-Encoding whenever it could have compressed it.
+        resp.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if gzip {
+            *resp.body_mut() = Body::from(self.gzip());
+            resp.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        resp
     }
 
     /// 200 with the body, or 304 when the client already holds these bytes.

@@ -11,7 +11,11 @@
 //!   or only `lang=ja` / `lang=en`, and no body;
 //! - no `Authorization` header (token holders are not rate limited and are
 //!   checked by the stack);
-//! - no `Accept-Encoding` (compression is the stack's job);
+//! - no `Accept-Encoding`, or a plain list of encodings without weights
+//!   that names gzip (what browsers send: `gzip, deflate, br, zstd`), for
+//!   which the stack would choose gzip too; the page is then compressed
+//!   once and kept so (any weight, wildcard or `identity` goes to the
+//!   stack, which has the whole negotiation);
 //! - the page is in the cache and current, and the head of the shared
 //!   database was compared within the cache's poll period (when a
 //!   comparison is due, the stack does it);
@@ -120,14 +124,38 @@ impl hyper::service::Service<Request<Incoming>> for Connection {
     }
 }
 
-/// What the product page path names, when the front door may answer it.
-fn product_page<B>(req: &Request<B>) -> Option<(&str, Option<Lang>, bool)> {
+/// Whether the client asks for gzip: `None` when the front door should
+/// leave the negotiation to the stack.
+fn wants_gzip(h: &axum::http::HeaderMap) -> Option<bool> {
+    let mut values = h.get_all(header::ACCEPT_ENCODING).iter();
+    let Some(value) = values.next() else {
+        return Some(false);
+    };
+    if values.next().is_some() {
+        return None;
+    }
+    let value = value.to_str().ok()?;
+    let mut gzip = false;
+    for token in value.split(',') {
+        let token = token.trim();
+        if token.contains(';') || token == "*" || token.eq_ignore_ascii_case("identity") {
+            return None;
+        }
+        gzip |= token.eq_ignore_ascii_case("gzip");
+    }
+    gzip.then_some(true)
+}
+
+/// What the product page path names, when the front door may answer it:
+/// the number, the language asked for in the query, JSON or not, gzip or
+/// not.
+fn product_page<B>(req: &Request<B>) -> Option<(&str, Option<Lang>, bool, bool)> {
     if req.method() != Method::GET {
         return None;
     }
     let h = req.headers();
+    let gzip = wants_gzip(h)?;
     if h.contains_key(header::AUTHORIZATION)
-        || h.contains_key(header::ACCEPT_ENCODING)
         || h.contains_key(header::CONTENT_LENGTH)
         || h.contains_key(header::TRANSFER_ENCODING)
     {
@@ -155,12 +183,12 @@ fn product_page<B>(req: &Request<B>) -> Option<(&str, Option<Lang>, bool)> {
         Some("lang=en") => Some(Lang::En),
         Some(_) => return None,
     };
-    Some((number, lang, json))
+    Some((number, lang, json, gzip))
 }
 
 /// The cached answer, or `None` for the stack to answer.
 fn answer<B>(st: &AppState, req: &Request<B>, peer: SocketAddr) -> Option<Response> {
-    let (number, query_lang, json) = product_page(req)?;
+    let (number, query_lang, json, gzip) = product_page(req)?;
     let headers = req.headers();
     let format = if json {
         Format::Json
@@ -182,14 +210,8 @@ fn answer<B>(st: &AppState, req: &Request<B>, peer: SocketAddr) -> Option<Respon
     {
         return None;
     }
-    let mut resp = page.respond(headers);
-    let ok = resp.status() == axum::http::StatusCode::OK;
+    let mut resp = page.respond_encoded(headers, gzip);
     let h = resp.headers_mut();
-    if ok && page.compressible() {
-        // The stack's compression layer announces that the answer depends
-        // on Accept-Encoding whenever it could have compressed it.
-        h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
-    }
     for (name, value) in crate::SECURITY_HEADERS {
         h.insert(name, HeaderValue::from_static(value));
     }
