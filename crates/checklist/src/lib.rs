@@ -16,13 +16,15 @@
 //!   manifest; the verdicts are recorded with the reference);
 //! - [`Checklist::attach_evidence`] to record any other evidence against a
 //!   criterion;
-//! - [`Checklist::template`] for a blank checklist.
+//! - [`Checklist::template`] for a blank checklist;
+//! - [`output::check_output`] before writing a file the user named.
 
 mod attach;
 mod error;
 pub mod evidence;
 mod format;
 mod model;
+pub mod output;
 mod rules;
 mod tomledit;
 pub mod xlsx;

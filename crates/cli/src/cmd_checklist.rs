@@ -158,62 +158,10 @@ fn msg(lang: Lang, ja: &str, en: &str) -> String {
     }
 }
 
-/// Refuses to write `out` when it is the input (whatever the spelling of the
-/// path) or, without `force`, when it already exists.
+/// [`jcstar_checklist::output::check_output`], refused in the user's words.
 fn check_output(ctx: &Ctx, input: Option<&Path>, out: &Path, force: bool) -> anyhow::Result<()> {
-    if let Some(input) = input
-        && same_file(input, out)
-    {
-        bail!(
-            "{}",
-            msg(
-                ctx.lang,
-                &format!(
-                    "出力先 {} は入力ファイルと同じです。別のファイル名を指定してください",
-                    out.display()
-                ),
-                &format!(
-                    "output {} is the input file; choose another name",
-                    out.display()
-                ),
-            )
-        );
-    }
-    if out.exists() && !force {
-        bail!(
-            "{}",
-            msg(
-                ctx.lang,
-                &format!(
-                    "{} は既に存在します。上書きするには --force を付けてください",
-                    out.display()
-                ),
-                &format!(
-                    "{} already exists; pass --force to overwrite it",
-                    out.display()
-                ),
-            )
-        );
-    }
-    Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    let canon = |p: &Path| -> Option<PathBuf> {
-        if let Ok(c) = p.canonicalize() {
-            return Some(c);
-        }
-        // Not there yet: resolve the folder and keep the name.
-        let parent = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
-            _ => std::env::current_dir().ok()?,
-        };
-        Some(parent.join(p.file_name()?))
-    };
-    match (canon(a), canon(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => false,
-    }
+    jcstar_checklist::output::check_output(input, out, force)
+        .map_err(|e| anyhow::anyhow!("{}", e.message(ctx.lang)))
 }
 
 const TEMPLATE_HEADER: &str = "\

@@ -480,17 +480,6 @@ fn map(
     })
 }
 
-/// Whether writing `output` would overwrite the catalog being read.
-fn is_same_file(output: &Path, input: Option<&Path>) -> bool {
-    let Some(input) = input else {
-        return false;
-    };
-    match (std::fs::canonicalize(output), std::fs::canonicalize(input)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn export(
     cat: &Catalog,
     lang: Lang,
@@ -503,10 +492,19 @@ fn export(
         print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
-    if is_same_file(output, input) {
+    if input.is_some_and(|input| jcstar_checklist::output::same_file(input, output)) {
         anyhow::bail!(
-            "refusing to write the export over its input catalog {}: choose another output file",
-            output.display()
+            "{}",
+            match lang {
+                Lang::Ja => format!(
+                    "出力先 {} は読み込んでいるカタログと同じです。別の出力ファイルを指定してください",
+                    output.display()
+                ),
+                Lang::En => format!(
+                    "refusing to write the export over its input catalog {}: choose another output file",
+                    output.display()
+                ),
+            }
         );
     }
     std::fs::write(output, text).with_context(|| format!("cannot write {}", output.display()))?;

@@ -187,6 +187,25 @@ fn export_refuses_to_overwrite_its_input() {
     let p = cat.to_str().unwrap();
     let o = jcstar(&["criteria", "--catalog", p, "export", "--oscal", "-o", p]);
     assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("読み込んでいるカタログと同じ"),
+        "{}",
+        stderr(&o)
+    );
+    // Another spelling of the same file is the same file.
+    let other = dir.join(".").join("catalog.toml");
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "criteria",
+        "--catalog",
+        p,
+        "export",
+        "--oscal",
+        "-o",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("refusing"), "{}", stderr(&o));
     assert_eq!(
         std::fs::read_to_string(&cat).unwrap(),
