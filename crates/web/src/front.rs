@@ -219,3 +219,79 @@ fn answer<B>(st: &AppState, req: &Request<B>, peer: SocketAddr) -> Option<Respon
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Some(resp)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn ae(values: &[&str]) -> Option<bool> {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+        }
+        wants_gzip(&h)
+    }
+
+    #[test]
+    fn only_plain_lists_are_negotiated_here() {
+        assert_eq!(ae(&[]), Some(false));
+        assert_eq!(ae(&["gzip, deflate, br, zstd"]), Some(true));
+        assert_eq!(ae(&["GZip"]), Some(true));
+        assert_eq!(ae(&[" br ,gzip "]), Some(true));
+        // Lists the front door leaves to the stack's negotiation.
+        assert_eq!(ae(&["br"]), None);
+        assert_eq!(ae(&["deflate, br"]), None);
+        assert_eq!(ae(&["gzip;q=0.5"]), None);
+        assert_eq!(ae(&["gzip, *"]), None);
+        assert_eq!(ae(&["gzip, identity"]), None);
+        assert_eq!(ae(&["identity;q=0"]), None);
+        assert_eq!(ae(&[""]), None);
+        assert_eq!(ae(&["gzip", "br"]), None);
+    }
+
+    #[test]
+    fn only_product_pages_without_extras_are_answered_here() {
+        let req = |method: Method, uri: &str, h: &[(&str, &str)]| {
+            let mut b = Request::builder().method(method).uri(uri);
+            for (k, v) in h {
+                b = b.header(*k, *v);
+            }
+            b.body(()).unwrap()
+        };
+        let n = "JCS1-2026-000001-2";
+        let page = format!("/labels/{n}");
+        let api = format!("/api/v1/labels/{n}");
+        let r = req(Method::GET, &page, &[]);
+        assert_eq!(product_page(&r), Some((n, None, false, false)));
+        let r = req(
+            Method::GET,
+            &format!("{api}?lang=en"),
+            &[("accept-encoding", "gzip")],
+        );
+        assert_eq!(product_page(&r), Some((n, Some(Lang::En), true, true)));
+        for (m, uri, h) in [
+            (Method::HEAD, page.clone(), vec![]),
+            (Method::POST, page.clone(), vec![]),
+            (Method::GET, format!("{page}?lang=en&x=1"), vec![]),
+            (Method::GET, format!("{page}?lang=fr"), vec![]),
+            (Method::GET, format!("{page}/label.svg"), vec![]),
+            (Method::GET, "/labels/JCS1%2D2026".to_string(), vec![]),
+            (Method::GET, "/labels/".to_string(), vec![]),
+            (Method::GET, "/api/v1/labels".to_string(), vec![]),
+            (
+                Method::GET,
+                page.clone(),
+                vec![("authorization", "Bearer x")],
+            ),
+            (Method::GET, page.clone(), vec![("content-length", "0")]),
+            (Method::GET, page.clone(), vec![("accept-encoding", "br")]),
+        ] {
+            assert_eq!(
+                product_page(&req(m.clone(), &uri, &h)),
+                None,
+                "{m} {uri} {h:?}"
+            );
+        }
+    }
+}
