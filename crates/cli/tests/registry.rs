@@ -15,6 +15,7 @@ fn jcstar(db: &str, dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env_remove("JCSTAR_DATABASE")
         .env_remove("JCSTAR_TOKEN")
+        .env_remove("JCSTAR_LANG")
         .env("JCSTAR_AS", "Test Operator")
         .output()
         .expect("run jcstar")
@@ -30,6 +31,7 @@ fn anonymous(db: &str, dir: &Path, args: &[&str]) -> (i32, String) {
         .env_remove("JCSTAR_DATABASE")
         .env_remove("JCSTAR_TOKEN")
         .env_remove("JCSTAR_AS")
+        .env_remove("JCSTAR_LANG")
         .output()
         .expect("run jcstar");
     (
@@ -173,9 +175,25 @@ async fn flow(backend: Backend) {
     let (c, err) = anonymous(&url, dir, &["registry", "accept", &id]);
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("--as"), "{err}");
+    // Refusals are in Japanese by default, in English with --lang en.
     let (c, err) = code(&url, dir, &["registry", "issue", &id]);
     assert_eq!(c, 1, "{err}");
-    assert!(err.contains("submitted"), "names the state: {err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "jcstar: 受け付けられません: 申請 {id}（現在の状態: 受付（照会待ち））: ラベルは受理と手数料の支払いの後に発行します"
+        ),
+        "names the state: {err}"
+    );
+    let (c, err) = code(&url, dir, &["registry", "issue", &id, "--lang", "en"]);
+    assert_eq!(c, 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "jcstar: refused: application {id} is submitted: a label is issued after acceptance and the fee"
+        ),
+        "names the state: {err}"
+    );
     ok_json(
         &url,
         dir,
@@ -249,7 +267,7 @@ async fn flow(backend: Backend) {
         ],
     );
     assert_eq!(c, 1, "{err}");
-    assert!(err.contains("new application"), "{err}");
+    assert!(err.contains("新しく申請"), "{err}");
 
     let far = "2099-01-01";
     let (c, err) = code(
@@ -266,7 +284,7 @@ async fn flow(backend: Backend) {
         ],
     );
     assert_eq!(c, 1, "{err}");
-    assert!(err.contains("two years"), "{err}");
+    assert!(err.contains("2年"), "{err}");
     let (c, err) = code(
         &url,
         dir,
@@ -313,7 +331,7 @@ async fn flow(backend: Backend) {
         ],
     );
     assert_eq!(c, 1, "{err}");
-    assert!(err.contains("deadline"), "{err}");
+    assert!(err.contains("是正期限"), "{err}");
     let l = ok_json(
         &url,
         dir,
@@ -335,7 +353,10 @@ async fn flow(backend: Backend) {
         &["registry", "withdraw", &number, "--reason", "x"],
     );
     assert_eq!(c, 1, "{err}");
-    assert!(err.contains("revoked"), "{err}");
+    assert!(
+        err.contains("取消し") && err.contains("取り下げられるのは有効なラベルだけです"),
+        "{err}"
+    );
     let (c, _) = code(&url, dir, &["registry", "show", "JCS1-2026-000001-0"]);
     assert_eq!(c, 2);
 

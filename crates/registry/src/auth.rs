@@ -108,6 +108,27 @@ pub struct Denied {
     pub org: String,
     pub action: Action,
     pub reason: String,
+    /// The reason in Japanese (not serialised: the record keeps English).
+    #[serde(skip)]
+    pub reason_ja: String,
+}
+
+impl Denied {
+    /// The message in `lang`; [`Lang::En`](jcstar_criteria::Lang::En) is the
+    /// `Display` text.
+    pub fn message(&self, lang: jcstar_criteria::Lang) -> String {
+        match lang {
+            jcstar_criteria::Lang::En => self.to_string(),
+            jcstar_criteria::Lang::Ja => {
+                let reason = if self.reason_ja.is_empty() {
+                    &self.reason
+                } else {
+                    &self.reason_ja
+                };
+                format!("権限がありません: {reason}")
+            }
+        }
+    }
 }
 
 /// Decide whether `actor` may perform `action` on `resource`.
@@ -116,12 +137,13 @@ pub struct Denied {
 /// (submit, read, extend, withdraw, security information). Evaluation body:
 /// read and report on applications assigned to it. Operator: everything.
 pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Result<(), Denied> {
-    let deny = |reason: &str| {
+    let deny = |ja: &str, reason: &str| {
         Err(Denied {
             role: actor.role,
             org: actor.org.clone(),
             action,
             reason: reason.to_string(),
+            reason_ja: ja.to_string(),
         })
     };
     if action == Action::ReadPublic {
@@ -131,7 +153,10 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
     let assigned = !actor.org.is_empty() && resource.evaluation_body == Some(actor.org.as_str());
     match actor.role {
         Role::Operator => Ok(()),
-        Role::Public => deny("this needs an API token (public access is read-only)"),
+        Role::Public => deny(
+            "この操作には API トークンが必要です（トークンなしでは閲覧のみできます）",
+            "this needs an API token (public access is read-only)",
+        ),
         Role::Vendor => match action {
             Action::SubmitApplication
             | Action::ReadApplication
@@ -141,20 +166,32 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
                 if own {
                     Ok(())
                 } else {
-                    deny("a vendor may act only on its own organisation's applications and labels")
+                    deny(
+                        "事業者は自社の申請とラベルに対してのみ操作できます",
+                        "a vendor may act only on its own organisation's applications and labels",
+                    )
                 }
             }
-            _ => deny("only the operator may do this"),
+            _ => deny(
+                "この操作は制度運営者のみが行えます",
+                "only the operator may do this",
+            ),
         },
         Role::EvaluationBody => match action {
             Action::ReadApplication | Action::AttachEvaluationReport => {
                 if assigned {
                     Ok(())
                 } else {
-                    deny("the application is not assigned to this evaluation body")
+                    deny(
+                        "この申請はこの評価機関に割り当てられていません",
+                        "the application is not assigned to this evaluation body",
+                    )
                 }
             }
-            _ => deny("an evaluation body may only read and report on applications assigned to it"),
+            _ => deny(
+                "評価機関は割り当てられた申請の閲覧と評価報告書の添付のみ行えます",
+                "an evaluation body may only read and report on applications assigned to it",
+            ),
         },
     }
 }

@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 use crate::Registry;
 use crate::auth::{Action, Resource, authorize};
 use crate::commands::{random_suffix, require_named};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::model::{Actor, LabelStatus};
 use crate::store::check_text;
 use crate::verify::Outcome;
@@ -138,7 +138,10 @@ fn check_line(field: &str, value: &str, max: usize) -> Result<()> {
     if value.contains(['\n', '\t']) {
         return Err(Error::invalid(
             field,
-            "a single line is expected: control characters (line breaks and tabs included) are not accepted",
+            t(
+                "1行で入力してください: 制御文字（改行やタブを含む）は受け付けません",
+                "a single line is expected: control characters (line breaks and tabs included) are not accepted",
+            ),
         ));
     }
     Ok(())
@@ -155,7 +158,10 @@ fn checked(r: NewCounterfeitReport) -> Result<NewCounterfeitReport> {
     if r.number.trim().is_empty() {
         return Err(Error::invalid(
             "number",
-            "give the registration number printed on the label",
+            t(
+                "ラベルに印刷された登録番号を入力してください",
+                "give the registration number printed on the label",
+            ),
         ));
     }
     if let Some(s) = &r.seen_at {
@@ -282,16 +288,25 @@ impl Registry {
         if note.is_empty() {
             return Err(Error::invalid(
                 "note",
-                "say what was done about the report (a note is required)",
+                t(
+                    "報告に対して何をしたかを書いてください（メモが必要です）",
+                    "say what was done about the report (a note is required)",
+                ),
             ));
         }
         let id = id.trim();
         let current = self.counterfeit_report(actor, id).await?;
         if current.status == ReportStatus::Closed {
             return Err(Error::refused(
-                format!("counterfeit report {id}"),
-                ReportStatus::Closed,
-                "it was closed already; its note stays as written",
+                t(
+                    format!("偽造ラベルの疑いの報告 {id}"),
+                    format!("counterfeit report {id}"),
+                ),
+                t("終了", ReportStatus::Closed.to_string()),
+                t(
+                    "すでに終了しています。メモは記録されたとおりに残ります",
+                    "it was closed already; its note stays as written",
+                ),
             ));
         }
         let by = actor.token_name.clone().unwrap_or_default();
@@ -302,9 +317,15 @@ impl Registry {
             .await?;
         if !closed {
             return Err(Error::refused(
-                format!("counterfeit report {id}"),
-                ReportStatus::Closed,
-                "it was closed meanwhile by someone else",
+                t(
+                    format!("偽造ラベルの疑いの報告 {id}"),
+                    format!("counterfeit report {id}"),
+                ),
+                t("終了", ReportStatus::Closed.to_string()),
+                t(
+                    "その間に他の人が終了しました",
+                    "it was closed meanwhile by someone else",
+                ),
             ));
         }
         self.counterfeit_report(actor, id).await

@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate};
 use crate::Registry;
 use crate::clock::ManualClock;
 use crate::commands::{self, submission};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::events::{
     Answer, Issued, Payload, Reference, Submitted, apply, max_validity, new_label,
 };
@@ -239,9 +239,12 @@ async fn issue(reg: &Registry, operator: &Actor, s: &Sample, n: usize) -> Result
 pub async fn seed_demo(registry: &Registry) -> Result<Vec<String>> {
     if !registry.is_empty().await? {
         return Err(Error::refused(
-            "registry",
-            "not empty",
-            "demo data goes into an empty registry only; use a new database",
+            t("登録簿", "registry"),
+            t("空ではありません", "not empty"),
+            t(
+                "デモデータは空の登録簿にだけ入れられます。新しいデータベースを使ってください",
+                "demo data goes into an empty registry only; use a new database",
+            ),
         ));
     }
     let end = registry.now();
@@ -519,7 +522,11 @@ async fn bulk_issue(
     for (k, (vendor, mut s)) in subs.into_iter().enumerate() {
         let problems = submission::prepare(&vendor, &mut s)?;
         if !problems.is_empty() {
-            return Err(Error::invalid("checklist", problems.join("; ")));
+            let p = problems.join("; ");
+            return Err(Error::invalid(
+                "checklist",
+                t(format!("形式確認の問題: {p}"), p),
+            ));
         }
         let n = first_app + k as i64;
         let id = format!("APP-{n:06}-{}", commands::random_suffix()?);

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result, t};
 use crate::model::*;
 
 // ---- payload types --------------------------------------------------------------
@@ -256,7 +256,7 @@ pub(crate) enum Before {
 /// Whether `kind` may follow `before`; the refusal names what is needed.
 /// Commands check their own further conditions (deadlines, reasons,
 /// evidence) after this.
-pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result<(), &'static str> {
+pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result<(), Msg> {
     use ApplicationStatus as A;
     use EventKind as K;
     use LabelStatus as L;
@@ -264,90 +264,148 @@ pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result
         |s: A| matches!(s, A::Submitted | A::InquiryRequested | A::InquiryAnswered);
     let ok = match (kind, before) {
         (K::ApplicationSubmitted, Before::Nothing) => return Ok(()),
-        (K::ApplicationSubmitted, _) => return Err("an application is submitted once"),
+        (K::ApplicationSubmitted, _) => {
+            return Err(t(
+                "申請は一度だけ提出されます",
+                "an application is submitted once",
+            ));
+        }
         (K::FormatCheckPassed | K::FormatCheckFailed, Before::App(s)) => s == A::Submitted,
         (K::InquiryRequested, Before::App(s)) => {
             if s != A::Submitted {
-                return Err(
+                return Err(t(
+                    "サプライチェーンの照会は形式確認に合格した直後に依頼します",
                     "the supply-chain inquiry is requested right after a passed format check",
-                );
+                ));
             }
             true
         }
         (K::InquiryAnswered, Before::App(s)) => {
             if s != A::InquiryRequested {
-                return Err(
+                return Err(t(
+                    "照会への回答には先に照会の依頼が必要です（registry inquiry request）",
                     "an inquiry answer needs a requested inquiry first (registry inquiry request)",
-                );
+                ));
             }
             true
         }
         (K::ApplicationAccepted, Before::App(s)) => {
             if s != A::InquiryAnswered {
-                return Err("acceptance needs the supply-chain inquiry answered first");
+                return Err(t(
+                    "受理には先にサプライチェーンの照会への回答が必要です",
+                    "acceptance needs the supply-chain inquiry answered first",
+                ));
             }
             true
         }
         (K::ApplicationRejected, Before::App(s)) => {
             if !awaiting_decision(s) {
-                return Err("only an application awaiting its decision can be rejected");
+                return Err(t(
+                    "却下できるのは判定待ちの申請だけです",
+                    "only an application awaiting its decision can be rejected",
+                ));
             }
             true
         }
         (K::FeePaid, Before::App(s)) => {
             if s != A::Accepted {
-                return Err("the fee is recorded after acceptance");
+                return Err(t(
+                    "手数料は受理の後に記録します",
+                    "the fee is recorded after acceptance",
+                ));
             }
             true
         }
         (K::EvaluationBodyAssigned, Before::App(s)) => {
             if !awaiting_decision(s) {
-                return Err("an evaluation body is assigned before the decision");
+                return Err(t(
+                    "評価機関の割当ては判定の前に行います",
+                    "an evaluation body is assigned before the decision",
+                ));
             }
             true
         }
         (K::EvaluationReportAttached, Before::App(s)) => {
             if !awaiting_decision(s) {
-                return Err("the evaluation report is attached before the decision");
+                return Err(t(
+                    "評価報告書の添付は判定の前に行います",
+                    "the evaluation report is attached before the decision",
+                ));
             }
             true
         }
         (K::LabelIssued, Before::App(s)) => match s {
             A::FeePaid => true,
-            A::Accepted => return Err("the fee must be recorded as paid first"),
-            A::Issued => return Err("its label was already issued"),
-            _ => return Err("a label is issued after acceptance and the fee"),
+            A::Accepted => {
+                return Err(t(
+                    "先に手数料の支払いを記録する必要があります",
+                    "the fee must be recorded as paid first",
+                ));
+            }
+            A::Issued => {
+                return Err(t(
+                    "この申請のラベルは発行済みです",
+                    "its label was already issued",
+                ));
+            }
+            _ => {
+                return Err(t(
+                    "ラベルは受理と手数料の支払いの後に発行します",
+                    "a label is issued after acceptance and the fee",
+                ));
+            }
         },
         (K::LabelExtended, Before::Label { today, .. }) => match today {
             L::Active => true,
             L::UnderSurveillance => {
-                return Err(
+                return Err(t(
+                    "調査中のラベルは、調査が終了するまで有効期限を延長できません",
                     "a label under surveillance cannot be extended until the surveillance is closed",
-                );
+                ));
             }
-            L::Expired => return Err("an expired label needs a new application"),
-            L::Withdrawn | L::Revoked => return Err("only an active label can be extended"),
+            L::Expired => {
+                return Err(t(
+                    "有効期限切れのラベルには新しい申請が必要です",
+                    "an expired label needs a new application",
+                ));
+            }
+            L::Withdrawn | L::Revoked => {
+                return Err(t(
+                    "有効期限を延長できるのは有効なラベルだけです",
+                    "only an active label can be extended",
+                ));
+            }
         },
         (K::LabelWithdrawn, Before::Label { recorded, today }) => {
             if recorded == L::UnderSurveillance {
-                return Err(
+                return Err(t(
+                    "ラベルは調査中です。調査が終了するまで取下げはできません。制度運営者が調査を終了するか、ラベルを取り消します",
                     "the label is under surveillance: it cannot be withdrawn while the case is open; the operator closes the surveillance or revokes the label",
-                );
+                ));
             }
             if today != L::Active {
-                return Err("only an active label can be withdrawn");
+                return Err(t(
+                    "取り下げられるのは有効なラベルだけです",
+                    "only an active label can be withdrawn",
+                ));
             }
             true
         }
         (K::SurveillanceOpened, Before::Label { today, .. }) => {
             if today != L::Active {
-                return Err("surveillance is opened on an active label");
+                return Err(t(
+                    "調査は有効なラベルに対して開始します",
+                    "surveillance is opened on an active label",
+                ));
             }
             true
         }
         (K::SurveillanceCleared, Before::Label { recorded, .. }) => {
             if recorded != L::UnderSurveillance {
-                return Err("there is no open surveillance to close");
+                return Err(t(
+                    "終了できる調査がありません",
+                    "there is no open surveillance to close",
+                ));
             }
             true
         }
@@ -355,14 +413,18 @@ pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result
             if recorded == L::UnderSurveillance || today == L::Active {
                 true
             } else {
-                return Err(
+                return Err(t(
+                    "取り消せるのは調査中のラベル（または理由を付けた有効なラベル）だけです",
                     "only a label under surveillance (or an active one, with an override reason) can be revoked",
-                );
+                ));
             }
         }
         (K::LabelChanged, Before::Label { today, .. }) => {
             if today != L::Active {
-                return Err("only an active label can be changed");
+                return Err(t(
+                    "変更できるのは有効なラベルだけです",
+                    "only an active label can be changed",
+                ));
             }
             true
         }
@@ -378,7 +440,10 @@ pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result
     if ok {
         Ok(())
     } else {
-        Err("this step does not apply to it")
+        Err(t(
+            "この手続きはこの状態には適用できません",
+            "this step does not apply to it",
+        ))
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::Registry;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::model::*;
 
 /// The person acting at the shell: the token's person when a token is
@@ -29,7 +29,10 @@ pub async fn acting(
         Some(name) => Ok(Actor::local(role, org, name)),
         None => Err(Error::invalid(
             "--as",
-            "this command changes the registry and records who did it: give your name with --as NAME (or JCSTAR_AS), or an API token with --token",
+            t(
+                "このコマンドは登録簿を変更し、実施者を記録します: --as 氏名（または JCSTAR_AS）で氏名を指定するか、--token で API トークンを指定してください",
+                "this command changes the registry and records who did it: give your name with --as NAME (or JCSTAR_AS), or an API token with --token",
+            ),
         )),
     }
 }

@@ -73,7 +73,7 @@ pub use commands::applications::MAX_FEE_YEN;
 pub use commands::submission::{REFUSED_PER_ORG_PER_DAY, SUBMISSIONS_PER_ORG_PER_DAY};
 pub use counterfeit::{CounterfeitReport, NewCounterfeitReport, ReportStatus};
 pub use demo::{seed_bulk, seed_bulk_if_empty, seed_demo, seed_demo_if_empty};
-pub use error::{Error, Result};
+pub use error::{Error, Msg, Result};
 pub use export::{ExportFormat, JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, labels_csv, labels_json};
 pub use integrity::VerifyReport;
 pub use model::*;

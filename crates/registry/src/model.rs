@@ -299,6 +299,26 @@ impl ApplicationStatus {
     }
 }
 
+impl ApplicationStatus {
+    /// The status as people read it; English as `Display` spells it.
+    pub fn text(self, lang: jcstar_criteria::Lang) -> &'static str {
+        use ApplicationStatus::*;
+        match lang {
+            jcstar_criteria::Lang::En => self.as_str(),
+            jcstar_criteria::Lang::Ja => match self {
+                FormatRefused => "形式不備",
+                Submitted => "受付（照会待ち）",
+                InquiryRequested => "サプライチェーン照会中",
+                InquiryAnswered => "照会回答済み（判断待ち）",
+                Accepted => "受理（手数料待ち）",
+                Rejected => "却下",
+                FeePaid => "手数料納付済み（発行待ち）",
+                Issued => "ラベル発行済み",
+            },
+        }
+    }
+}
+
 impl fmt::Display for ApplicationStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -52,6 +52,44 @@ pub enum NumberError {
     },
 }
 
+impl NumberError {
+    /// The message in `lang`; [`Lang::En`](jcstar_criteria::Lang::En) is the
+    /// `Display` text.
+    pub fn message(&self, lang: jcstar_criteria::Lang) -> String {
+        if lang == jcstar_criteria::Lang::En {
+            return self.to_string();
+        }
+        match self {
+            NumberError::Format { input, detail } => {
+                let detail = match detail.as_str() {
+                    "it must have four parts separated by hyphens" => {
+                        "ハイフンで区切られた4つの部分が必要です"
+                    }
+                    "it must start with JCS" => "JCS で始まる必要があります",
+                    "the level after JCS must be 1, 2, 3 or 4" => {
+                        "JCS の後のレベルは 1、2、3、4 のいずれかです"
+                    }
+                    "the year must be four digits" => "年は4桁の数字です",
+                    "the sequence must be 6 to 18 digits" => "連番は6〜18桁の数字です",
+                    "the sequence has extra leading zeros" => "連番の先頭に余分な 0 があります",
+                    "the check character must be a digit or X" => "チェック文字は数字または X です",
+                    other => other,
+                };
+                format!(
+                    "登録番号 {input:?}: JCS<レベル>-<年>-<連番>-<チェック文字> の形式で入力してください（例: JCS1-2026-000123-X）（{detail}）"
+                )
+            }
+            NumberError::Check {
+                input,
+                found,
+                expected,
+            } => format!(
+                "登録番号 {input:?}: チェック文字が {found} ですが、番号の残りの部分からは {expected} になります。番号の入力間違いと思われます"
+            ),
+        }
+    }
+}
+
 impl RegistrationNumber {
     /// A number for the given parts (used when issuing).
     pub fn new(level: Level, year: u16, sequence: u64) -> Self {

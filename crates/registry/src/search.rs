@@ -831,7 +831,10 @@ pub(crate) async fn search(reg: &Registry, q: &SearchQuery) -> Result<SearchPage
         {
             return Err(Error::invalid(
                 field,
-                format!("{f} is after {t}: the range is empty"),
+                crate::error::t(
+                    format!("{f} が {t} より後です: 範囲が空になります"),
+                    format!("{f} is after {t}: the range is empty"),
+                ),
             ));
         }
     }

@@ -615,9 +615,15 @@ pub(crate) async fn verify_rows(
     if rows.len() > MAX_ROWS {
         return Err(Error::invalid(
             "rows",
-            format!(
-                "{} rows given; at most {MAX_ROWS} are answered at once",
-                rows.len()
+            crate::error::t(
+                format!(
+                    "{} 行が指定されました。一度に回答するのは {MAX_ROWS} 行までです",
+                    rows.len()
+                ),
+                format!(
+                    "{} rows given; at most {MAX_ROWS} are answered at once",
+                    rows.len()
+                ),
             ),
         ));
     }
@@ -775,10 +781,12 @@ pub(crate) async fn verify_number(reg: &Registry, text: &str, base_url: &str) ->
         text: text.trim().to_string(),
     }];
     let mut report = verify_rows(reg, &rows, base_url).await?;
-    report
-        .rows
-        .pop()
-        .ok_or_else(|| Error::invalid("number", "a registration number is required"))
+    report.rows.pop().ok_or_else(|| {
+        Error::invalid(
+            "number",
+            crate::error::t("登録番号が必要です", "a registration number is required"),
+        )
+    })
 }
 
 /// The report as JSON (pretty, with a final newline): the bytes that are

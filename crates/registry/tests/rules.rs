@@ -49,7 +49,14 @@ fn bare(org: &str, checklist: serde_json::Value) -> ApplicationSubmission {
 
 fn invalid_field<T: std::fmt::Debug>(r: Result<T>) -> (String, String) {
     match r {
-        Err(Error::Invalid { field, message }) => (field, message),
+        Err(Error::Invalid { field, message }) => {
+            assert!(
+                !message.ja.is_empty() && message.ja != message.en,
+                "{field}: a Japanese message is expected beside {:?}",
+                message.en
+            );
+            (field, message.en.into())
+        }
         other => panic!("expected invalid input, got {other:?}"),
     }
 }

@@ -100,7 +100,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("{field}: {message}"),
                 field,
-                message,
+                message.en,
             ),
             RegError::Refused { .. } => ApiError::new(StatusCode::CONFLICT, err.to_string()),
             RegError::ChecklistRefused {
@@ -120,7 +120,7 @@ impl ApiError {
                 ref message,
                 retry_after_secs,
             } => {
-                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message.clone());
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message.en.clone());
                 e.retry_after = Some(retry_after_secs);
                 e
             }

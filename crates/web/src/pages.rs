@@ -375,7 +375,7 @@ pub async fn search(
             html(StatusCode::OK, tpl.render())
         }
         Err(RegError::Invalid { message, .. }) => {
-            tpl.error = Some(message);
+            tpl.error = Some(message.get(lang).to_string());
             html(StatusCode::BAD_REQUEST, tpl.render())
         }
         Err(e) => error_page(lang, &uri, &params, e),
@@ -436,7 +436,7 @@ fn error_page(lang: Lang, uri: &Uri, params: &HashMap<String, String>, err: RegE
             params,
             t.invalid_number_title,
             t.invalid_number_text,
-            Some(e.to_string()),
+            Some(e.message(lang)),
         ),
         other => {
             tracing::error!(error = %other, "page failed");

@@ -906,9 +906,13 @@ async fn bad_input_is_a_4xx_json_naming_the_field(backend: Backend) {
     let (st, html) = s.get(&format!("/labels/{bad}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(
-        html.contains("登録番号が正しくありません") && html.contains("check character"),
+        html.contains("登録番号が正しくありません") && html.contains("入力間違い"),
         "{html}"
     );
+    assert!(!html.contains("check character"), "{html}");
+    let (st, html) = s.get(&format!("/labels/{bad}?lang=en")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(html.contains("check character"), "{html}");
     let (st, v) = s.get_json(&format!("/api/v1/labels/{bad}"), None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(v["field"], "number");

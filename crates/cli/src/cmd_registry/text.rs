@@ -36,8 +36,8 @@ pub(crate) fn emit<T: Serialize>(
     ExitCode::SUCCESS
 }
 
-/// A registry error: refusals exit 1, everything else 2. The error's own
-/// text comes from the registry as it is.
+/// A registry error: refusals exit 1, everything else 2. The error's text
+/// is in `lang`; `--json` keeps the English text under `error`.
 pub(crate) fn failed(json: bool, lang: Lang, err: jcstar_registry::Error) -> ExitCode {
     let code = if err.is_refusal() { 1 } else { 2 };
     if json {
@@ -70,28 +70,19 @@ pub(crate) fn failed(json: bool, lang: Lang, err: jcstar_registry::Error) -> Exi
                 eprintln!("  - {p}");
             }
         }
-        _ if code == 1 => eprintln!("{refused}: {err}"),
-        _ => eprintln!("{}: {err}", tr(lang, "jcstar: エラー", "jcstar: error")),
+        _ if code == 1 => eprintln!("{refused}: {}", err.message(lang)),
+        _ => eprintln!(
+            "{}: {}",
+            tr(lang, "jcstar: エラー", "jcstar: error"),
+            err.message(lang)
+        ),
     }
     ExitCode::from(code)
 }
 
 /// An application's status as people read it.
 pub(super) fn app_status_text(s: ApplicationStatus, lang: Lang) -> &'static str {
-    use ApplicationStatus::*;
-    match lang {
-        Lang::En => s.as_str(),
-        Lang::Ja => match s {
-            FormatRefused => "形式不備",
-            Submitted => "受付（照会待ち）",
-            InquiryRequested => "サプライチェーン照会中",
-            InquiryAnswered => "照会回答済み（判断待ち）",
-            Accepted => "受理（手数料待ち）",
-            Rejected => "却下",
-            FeePaid => "手数料納付済み（発行待ち）",
-            Issued => "ラベル発行済み",
-        },
-    }
+    s.text(lang)
 }
 
 /// Japanese from the pages' words; English as the registry spells it.

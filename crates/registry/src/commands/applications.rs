@@ -13,7 +13,7 @@ use crate::commands::{
     MAX_TEXT, Step, app_event, app_step, check_date, label_number, random_suffix, refuse_app,
     required,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::events::{
     Answer, BodyAssigned, Issued, Payload, Problems, Reference, Submitted, max_validity, new_label,
 };
@@ -35,24 +35,37 @@ pub(crate) async fn submit_application(
     let (submitted, refused) = step.tx.submissions_since(&s.org, since).await?;
     if submitted >= SUBMISSIONS_PER_ORG_PER_DAY {
         return Err(Error::refused(
-            format!("organisation {}", s.org),
-            "over its daily quota",
-            format!(
-                "at most {SUBMISSIONS_PER_ORG_PER_DAY} applications per organisation and day are accepted; try again tomorrow"
+            t(format!("組織 {}", s.org), format!("organisation {}", s.org)),
+            t("1日の申請件数の上限に達しています", "over its daily quota"),
+            t(
+                format!(
+                    "受け付ける申請は1組織につき1日 {SUBMISSIONS_PER_ORG_PER_DAY} 件までです。明日もう一度申請してください"
+                ),
+                format!(
+                    "at most {SUBMISSIONS_PER_ORG_PER_DAY} applications per organisation and day are accepted; try again tomorrow"
+                ),
             ),
         ));
     }
     if !problems.is_empty() && refused >= REFUSED_PER_ORG_PER_DAY {
+        let shown = bounded_problems(&problems)
+            .into_iter()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("; ");
         return Err(Error::refused(
-            format!("organisation {}", s.org),
-            "over its daily quota of refused applications",
-            format!(
-                "the checklist failed the format check ({}), and {REFUSED_PER_ORG_PER_DAY} refused applications a day are recorded at most; check it with `jcstar checklist validate FILE` before applying again",
-                bounded_problems(&problems)
-                    .into_iter()
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join("; ")
+            t(format!("組織 {}", s.org), format!("organisation {}", s.org)),
+            t(
+                "1日の不受理件数の上限に達しています",
+                "over its daily quota of refused applications",
+            ),
+            t(
+                format!(
+                    "チェックリストが形式確認を通りませんでした（{shown}）。不受理の申請を記録するのは1日 {REFUSED_PER_ORG_PER_DAY} 件までです。`jcstar checklist validate ファイル` で確認してから申請し直してください"
+                ),
+                format!(
+                    "the checklist failed the format check ({shown}), and {REFUSED_PER_ORG_PER_DAY} refused applications a day are recorded at most; check it with `jcstar checklist validate FILE` before applying again"
+                ),
             ),
         ));
     }
@@ -140,7 +153,10 @@ pub(crate) async fn decide(
         if concern && reason.is_none() {
             return Err(refuse_app(
                 &app,
-                "the supply-chain inquiry raised a concern; accepting needs a reason",
+                t(
+                    "サプライチェーンの照会で懸念が示されています。受理するには理由が必要です",
+                    "the supply-chain inquiry raised a concern; accepting needs a reason",
+                ),
             ));
         }
         if let Some(why) = evidence_refusal(&app) {
@@ -150,7 +166,10 @@ pub(crate) async fn decide(
             .await?;
     } else {
         let Some(reason) = reason else {
-            return Err(Error::invalid("reason", "a rejection needs a reason"));
+            return Err(Error::invalid(
+                "reason",
+                t("却下には理由が必要です", "a rejection needs a reason"),
+            ));
         };
         step.allow(EventKind::ApplicationRejected)?;
         step.emit(actor, Some(reason), Payload::ApplicationRejected)
@@ -169,7 +188,10 @@ pub(crate) async fn record_fee(
     if fee.amount_yen == 0 || fee.amount_yen > MAX_FEE_YEN {
         return Err(Error::invalid(
             "amount_yen",
-            format!("the fee must be a positive amount of yen, at most {MAX_FEE_YEN}"),
+            t(
+                format!("手数料は 1 円以上 {MAX_FEE_YEN} 円以下の金額で指定してください"),
+                format!("the fee must be a positive amount of yen, at most {MAX_FEE_YEN}"),
+            ),
         ));
     }
     check_date("paid_on", fee.paid_on)?;
@@ -182,9 +204,15 @@ pub(crate) async fn record_fee(
     {
         return Err(Error::invalid(
             "amount_yen",
-            format!(
-                "{} yen was given, but the application is under the {} ({}), which sets the {} fee at {} yen (instead of {} yen); record the amount that arrangement sets",
-                fee.amount_yen, a.title.en, a.id, app.level, a.fee_jpy, a.standard_fee_jpy
+            t(
+                format!(
+                    "{} 円が指定されましたが、この申請は {}（{}）の対象で、{} の手数料は {} 円（通常は {} 円）です。その取決めで定められた金額を記録してください",
+                    fee.amount_yen, a.title.ja, a.id, app.level, a.fee_jpy, a.standard_fee_jpy
+                ),
+                format!(
+                    "{} yen was given, but the application is under the {} ({}), which sets the {} fee at {} yen (instead of {} yen); record the amount that arrangement sets",
+                    fee.amount_yen, a.title.en, a.id, app.level, a.fee_jpy, a.standard_fee_jpy
+                ),
             ),
         ));
     }
@@ -203,9 +231,15 @@ pub(crate) async fn assign_evaluation_body(
     if !app.level.needs_evaluation() {
         return Err(refuse_app(
             &app,
-            format!(
-                "{} is self-declared; evaluation bodies are for ★3 and ★4",
-                app.level
+            t(
+                format!(
+                    "{} は自己適合宣言のため評価機関は割り当てません（評価機関は ★3 と ★4 のためのものです）",
+                    app.level
+                ),
+                format!(
+                    "{} is self-declared; evaluation bodies are for ★3 and ★4",
+                    app.level
+                ),
             ),
         ));
     }
@@ -233,7 +267,10 @@ pub(crate) async fn attach_evaluation_report(
     if report.sha256.len() != 64 || !report.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::invalid(
             "sha256",
-            "the SHA-256 of the report file as 64 hexadecimal digits",
+            t(
+                "評価報告書ファイルの SHA-256 を16進数64桁で指定してください",
+                "the SHA-256 of the report file as 64 hexadecimal digits",
+            ),
         ));
     }
     match report.level {
@@ -241,7 +278,10 @@ pub(crate) async fn attach_evaluation_report(
         _ => {
             return Err(Error::invalid(
                 "level",
-                "the level the evaluation covered: 3 or 4",
+                t(
+                    "評価の対象となったレベル（3 または 4）を指定してください",
+                    "the level the evaluation covered: 3 or 4",
+                ),
             ));
         }
     }
@@ -249,16 +289,22 @@ pub(crate) async fn attach_evaluation_report(
     if !app.level.needs_evaluation() {
         return Err(refuse_app(
             &app,
-            format!(
-                "{} is self-declared and takes no evaluation report",
-                app.level
+            t(
+                format!("{} は自己適合宣言のため評価報告書は添付しません", app.level),
+                format!(
+                    "{} is self-declared and takes no evaluation report",
+                    app.level
+                ),
             ),
         ));
     }
     if app.evaluation_body.is_none() {
         return Err(refuse_app(
             &app,
-            "no evaluation body is assigned yet; the operator assigns one first",
+            t(
+                "評価機関がまだ割り当てられていません。先に制度運営者が割り当てます",
+                "no evaluation body is assigned yet; the operator assigns one first",
+            ),
         ));
     }
     step.allow(EventKind::EvaluationReportAttached)?;
@@ -292,15 +338,23 @@ pub(crate) async fn issue_label(
     if end > max {
         return Err(refuse_app(
             &app,
-            format!(
-                "validity may not exceed two years: the latest end date is {max}, {end} was asked"
+            t(
+                format!(
+                    "有効期限は2年を超えられません: 最も遅い有効期限は {max} ですが、{end} が指定されました"
+                ),
+                format!(
+                    "validity may not exceed two years: the latest end date is {max}, {end} was asked"
+                ),
             ),
         ));
     }
     if end <= today {
         return Err(Error::invalid(
             "valid_until",
-            format!("the validity end must be after today ({today})"),
+            t(
+                format!("有効期限は今日（{today}）より後の日付にしてください"),
+                format!("the validity end must be after today ({today})"),
+            ),
         ));
     }
     let seq = step.tx.next_counter("label").await?;

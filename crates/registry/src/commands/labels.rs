@@ -9,7 +9,7 @@ use crate::auth::Action;
 use crate::commands::{
     MAX_TEXT, check_date, label_event, label_step, optional, refuse_label, required,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::events::{Changed, Contact, Extended, Payload, Revoked, SupportEnd, max_validity};
 use crate::model::*;
 use crate::store::check_text;
@@ -29,9 +29,15 @@ pub(crate) async fn extend_label(
     if now.status == LabelStatus::Expired {
         return Err(refuse_label(
             &now,
-            format!(
-                "the validity ended on {}; an expired label needs a new application",
-                now.valid_until
+            t(
+                format!(
+                    "有効期限は {} に終了しています。有効期限切れのラベルには新しい申請が必要です",
+                    now.valid_until
+                ),
+                format!(
+                    "the validity ended on {}; an expired label needs a new application",
+                    now.valid_until
+                ),
             ),
         ));
     }
@@ -42,17 +48,28 @@ pub(crate) async fn extend_label(
     if end > max {
         return Err(refuse_label(
             &now,
-            format!(
-                "an extension reaches at most two years from today: {max} at the latest, {end} was asked"
+            t(
+                format!(
+                    "延長できるのは今日から最長2年までです: 最も遅くて {max} ですが、{end} が指定されました"
+                ),
+                format!(
+                    "an extension reaches at most two years from today: {max} at the latest, {end} was asked"
+                ),
             ),
         ));
     }
     if end <= now.valid_until {
         return Err(refuse_label(
             &now,
-            format!(
-                "the new end date {end} must be later than the current one {}",
-                now.valid_until
+            t(
+                format!(
+                    "新しい有効期限 {end} は現在の有効期限 {} より後にしてください",
+                    now.valid_until
+                ),
+                format!(
+                    "the new end date {end} must be later than the current one {}",
+                    now.valid_until
+                ),
             ),
         ));
     }
@@ -102,7 +119,10 @@ pub(crate) async fn open_surveillance(
     if order.correction_deadline < today {
         return Err(Error::invalid(
             "correction_deadline",
-            format!("the deadline must be today ({today}) or later"),
+            t(
+                format!("期限は今日（{today}）以降の日付にしてください"),
+                format!("the deadline must be today ({today}) or later"),
+            ),
         ));
     }
     let reason = order.reason.trim().to_string();
@@ -150,9 +170,15 @@ pub(crate) async fn revoke_label(
             if today <= case.correction_deadline && override_reason.is_none() {
                 return Err(refuse_label(
                     &now,
-                    format!(
-                        "the correction deadline {} has not passed; revoke after it or give an override reason",
-                        case.correction_deadline
+                    t(
+                        format!(
+                            "是正期限 {} がまだ過ぎていません。期限の後に取り消すか、理由を付けて取り消してください",
+                            case.correction_deadline
+                        ),
+                        format!(
+                            "the correction deadline {} has not passed; revoke after it or give an override reason",
+                            case.correction_deadline
+                        ),
                     ),
                 ));
             }
@@ -161,7 +187,10 @@ pub(crate) async fn revoke_label(
             if override_reason.is_none() {
                 return Err(refuse_label(
                     &now,
-                    "revocation follows surveillance: open surveillance first, or give an override reason",
+                    t(
+                        "取消しは調査の後に行います: 先に調査を開始するか、理由を付けて取り消してください",
+                        "revocation follows surveillance: open surveillance first, or give an override reason",
+                    ),
                 ));
             }
         }
@@ -200,7 +229,13 @@ pub(crate) async fn change_label(
     required("reason", &change.reason)?;
     let clean = |field: &str, v: &[String]| -> Result<Vec<String>> {
         if v.len() > 100 {
-            return Err(Error::invalid(field, "at most 100 entries per change"));
+            return Err(Error::invalid(
+                field,
+                t(
+                    "1回の変更で指定できるのは100項目までです",
+                    "at most 100 entries per change",
+                ),
+            ));
         }
         let mut out: Vec<String> = Vec::new();
         for (i, x) in v.iter().enumerate() {
@@ -217,12 +252,18 @@ pub(crate) async fn change_label(
     if models.is_empty() && versions.is_empty() {
         return Err(Error::invalid(
             "add_model_numbers",
-            "name at least one model number or firmware version to add",
+            t(
+                "追加する型番またはファームウェアのバージョンを少なくとも1つ指定してください",
+                "name at least one model number or firmware version to add",
+            ),
         ));
     }
     let (mut step, now) = label_step(reg, actor, number, Action::ExtendLabel).await?;
     step.allow(EventKind::LabelChanged)?;
-    let new_application = "a security-relevant change is not a label change: the label lapses (withdraw it) and the changed product needs a new application (`jcstar registry apply --checklist FILE` with a re-assessed checklist)";
+    let new_application = t(
+        "セキュリティに関わる変更はラベルの変更として扱えません: ラベルは失効させ（取り下げ）、変更した製品は新しく申請します（評価し直したチェックリストで `jcstar registry apply --checklist ファイル`）",
+        "a security-relevant change is not a label change: the label lapses (withdraw it) and the changed product needs a new application (`jcstar registry apply --checklist FILE` with a re-assessed checklist)",
+    );
     if change.security_relevant {
         return Err(refuse_label(&now, new_application));
     }
@@ -232,15 +273,19 @@ pub(crate) async fn change_label(
             .iter()
             .position(|p| p.name == name)
             .ok_or_else(|| {
+                let covered = now
+                    .products
+                    .iter()
+                    .map(|p| format!("{:?}", p.name))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 Error::invalid(
                     "product",
-                    format!(
-                        "the label covers no product {name:?}; it covers {}",
-                        now.products
-                            .iter()
-                            .map(|p| format!("{:?}", p.name))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                    t(
+                        format!(
+                            "このラベルは製品 {name:?} を対象としていません。対象の製品: {covered}"
+                        ),
+                        format!("the label covers no product {name:?}; it covers {covered}"),
                     ),
                 )
             })?,
@@ -248,7 +293,10 @@ pub(crate) async fn change_label(
         _ => {
             return Err(Error::invalid(
                 "product",
-                "the label covers several products: name the one changed",
+                t(
+                    "このラベルは複数の製品を対象としています: 変更する製品を指定してください",
+                    "the label covers several products: name the one changed",
+                ),
             ));
         }
     };
@@ -259,7 +307,10 @@ pub(crate) async fn change_label(
     if let Some(m) = models.iter().find(|m| product.model_numbers.contains(m)) {
         return Err(Error::invalid(
             "add_model_numbers",
-            format!("{m:?} is already covered by the label"),
+            t(
+                format!("{m:?} はすでにこのラベルの対象です"),
+                format!("{m:?} is already covered by the label"),
+            ),
         ));
     }
     if let Some(v) = versions
@@ -268,7 +319,10 @@ pub(crate) async fn change_label(
     {
         return Err(Error::invalid(
             "add_firmware_versions",
-            format!("{v:?} is already covered by the label"),
+            t(
+                format!("{v:?} はすでにこのラベルの対象です"),
+                format!("{v:?} is already covered by the label"),
+            ),
         ));
     }
     // A new major firmware line is a new product generation as far as the
@@ -284,9 +338,17 @@ pub(crate) async fn change_label(
     {
         return Err(refuse_label(
             &now,
-            format!(
-                "firmware {v:?} starts a new major version line (covered: {}); {new_application}",
-                product.firmware_versions.join(", ")
+            t(
+                format!(
+                    "ファームウェア {v:?} は新しいメジャーバージョンの系列です（対象: {}）。{}",
+                    product.firmware_versions.join(", "),
+                    new_application.ja
+                ),
+                format!(
+                    "firmware {v:?} starts a new major version line (covered: {}); {}",
+                    product.firmware_versions.join(", "),
+                    new_application.en
+                ),
             ),
         ));
     }
@@ -341,14 +403,20 @@ pub(crate) async fn record_vulnerability(
         (VulnerabilityState::Fixed, None) => {
             return Err(Error::invalid(
                 "fixed_in",
-                "a fixed vulnerability needs the version that fixes it",
+                t(
+                    "修正済みの脆弱性には、修正したバージョンが必要です",
+                    "a fixed vulnerability needs the version that fixes it",
+                ),
             ));
         }
         (VulnerabilityState::Fixed, Some(v)) => check_text("fixed_in", v, 200)?,
         (_, Some(_)) => {
             return Err(Error::invalid(
                 "fixed_in",
-                "give a fixed-in version only with the state fixed",
+                t(
+                    "修正バージョンは状態が fixed のときだけ指定してください",
+                    "give a fixed-in version only with the state fixed",
+                ),
             ));
         }
         (_, None) => {}

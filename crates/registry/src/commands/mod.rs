@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::Registry;
 use crate::auth::{Action, Resource, authorize};
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result, t};
 use crate::events::{Before, Payload, apply, effective, transition};
 use crate::model::*;
 use crate::number::{RegistrationNumber, parse_registration_number};
@@ -21,17 +21,30 @@ use crate::store::{NewEvent, WriteTx, check_text};
 
 pub(crate) const MAX_TEXT: usize = 2000;
 
-pub(crate) fn app_subject(id: &str) -> String {
-    format!("application {id}")
+pub(crate) fn app_subject(id: &str) -> Msg {
+    t(format!("申請 {id}"), format!("application {id}"))
 }
 
-pub(crate) fn label_subject(number: &str) -> String {
-    format!("label {number}")
+pub(crate) fn label_subject(number: &str) -> Msg {
+    t(format!("ラベル {number}"), format!("label {number}"))
+}
+
+/// An application status as a [`Msg`] (English as `Display` writes it).
+pub(crate) fn app_state(s: ApplicationStatus) -> Msg {
+    t(s.text(jcstar_criteria::Lang::Ja), s.to_string())
+}
+
+/// A label status as a [`Msg`] (English as `Display` writes it).
+pub(crate) fn label_state(s: LabelStatus) -> Msg {
+    t(s.text(jcstar_criteria::Lang::Ja), s.to_string())
 }
 
 pub(crate) fn required(field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::invalid(
+            field,
+            t("空にはできません", "must not be empty"),
+        ));
     }
     check_text(field, value, MAX_TEXT)
 }
@@ -47,7 +60,12 @@ pub(crate) fn check_date(field: &str, d: NaiveDate) -> Result<()> {
     if d < lo || d > hi {
         return Err(Error::invalid(
             field,
-            format!("{d} is out of range: a date from 2000-01-01 to 2099-12-31"),
+            t(
+                format!(
+                    "{d} は範囲外です: 2000-01-01 から 2099-12-31 までの日付を指定してください"
+                ),
+                format!("{d} is out of range: a date from 2000-01-01 to 2099-12-31"),
+            ),
         ));
     }
     Ok(())
@@ -62,7 +80,10 @@ pub(crate) fn require_named(actor: &Actor) -> Result<()> {
     {
         return Err(Error::invalid(
             "actor",
-            "every change records who made it: act as a named person (a token of that person, or `jcstar registry --as NAME`)",
+            t(
+                "変更にはすべて実施者が記録されます: 氏名のある本人として操作してください（本人の API トークン、または `jcstar registry --as 氏名`）",
+                "every change records who made it: act as a named person (a token of that person, or `jcstar registry --as NAME`)",
+            ),
         ));
     }
     Ok(())
@@ -172,15 +193,15 @@ impl<'a> Step<'a> {
                         today: now.status,
                     },
                     label_subject(&l.number),
-                    now.status.to_string(),
+                    label_state(now.status),
                 )
             }
             (None, Some(a)) => (
                 Before::App(a.status),
                 app_subject(&a.id),
-                a.status.to_string(),
+                app_state(a.status),
             ),
-            (None, None) => (Before::Nothing, "registry".to_string(), String::new()),
+            (None, None) => (Before::Nothing, t("登録簿", "registry"), t("", "")),
         };
         transition(kind, before).map_err(|reason| Error::refused(subject, state, reason))
     }
@@ -268,8 +289,8 @@ impl<'a> Step<'a> {
     }
 }
 
-pub(crate) fn refuse_app(app: &Application, reason: impl Into<String>) -> Error {
-    Error::refused(app_subject(&app.id), app.status, reason)
+pub(crate) fn refuse_app(app: &Application, reason: Msg) -> Error {
+    Error::refused(app_subject(&app.id), app_state(app.status), reason)
 }
 
 /// Load an application for `actor`: one the actor may not read answers
@@ -297,8 +318,12 @@ pub(crate) async fn app_step<'a>(
     Ok((step, app))
 }
 
-pub(crate) fn refuse_label(label: &Label, reason: impl Into<String>) -> Error {
-    Error::refused(label_subject(&label.number), label.status, reason)
+pub(crate) fn refuse_label(label: &Label, reason: Msg) -> Error {
+    Error::refused(
+        label_subject(&label.number),
+        label_state(label.status),
+        reason,
+    )
 }
 
 pub(crate) async fn label_step<'a>(

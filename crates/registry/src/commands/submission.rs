@@ -5,7 +5,7 @@
 
 use crate::auth::{Action, Resource, authorize};
 use crate::commands::{check_date, optional, require_named, required};
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result, t};
 use crate::model::*;
 
 const MAX_CHECKLIST_BYTES: usize = 2 * 1024 * 1024;
@@ -58,13 +58,25 @@ pub(crate) fn checklist_level(c: &jcstar_checklist::Checklist) -> Option<Level> 
     u8::try_from(star1.level).ok().and_then(Level::from_number)
 }
 
-fn conflict(field: &str, given: impl std::fmt::Display, sheet: impl std::fmt::Display) -> Error {
+fn conflict(field: &str, given: impl std::fmt::Display, sheet: Msg) -> Error {
     Error::invalid(
         field,
-        format!(
-            "{given} was given, but the checklist's basic-information sheet says {sheet}; the application is the checklist: correct one of them or leave the field empty"
+        t(
+            format!(
+                "{given} が指定されましたが、チェックリストの基本情報シートには {} とあります。申請の内容はチェックリストのとおりです: どちらかを直すか、この項目を空にしてください",
+                sheet.ja
+            ),
+            format!(
+                "{given} was given, but the checklist's basic-information sheet says {}; the application is the checklist: correct one of them or leave the field empty",
+                sheet.en
+            ),
         ),
     )
+}
+
+/// The same text in both languages (a value quoted as it is).
+fn same(s: String) -> Msg {
+    t(s.clone(), s)
 }
 
 fn fill(field: &str, given: &mut String, sheet: &str) -> Result<()> {
@@ -73,7 +85,7 @@ fn fill(field: &str, given: &mut String, sheet: &str) -> Result<()> {
     if g.is_empty() {
         *given = s.to_string();
     } else if !s.is_empty() && g != s {
-        return Err(conflict(field, format!("{g:?}"), format!("{s:?}")));
+        return Err(conflict(field, format!("{g:?}"), same(format!("{s:?}"))));
     }
     Ok(())
 }
@@ -97,7 +109,7 @@ fn fill_list(field: &str, given: &mut Vec<String>, sheet: &[String]) -> Result<(
         return Err(conflict(
             field,
             format!("[{}]", g.join(", ")),
-            format!("[{}]", s.join(", ")),
+            same(format!("[{}]", s.join(", "))),
         ));
     }
     Ok(())
@@ -112,7 +124,10 @@ fn resolve_submission(s: &mut ApplicationSubmission) -> Result<()> {
         if s.level.is_none() {
             return Err(Error::invalid(
                 "level",
-                "the checklist cannot be read, so its level is unknown; give the level or a readable checklist",
+                t(
+                    "チェックリストを読み取れないため、レベルが分かりません。レベルを指定するか、読み取れるチェックリストを添えてください",
+                    "the checklist cannot be read, so its level is unknown; give the level or a readable checklist",
+                ),
             ));
         }
         return Ok(());
@@ -135,9 +150,15 @@ fn resolve_submission(s: &mut ApplicationSubmission) -> Result<()> {
     if s.products.len() > 1 {
         return Err(Error::invalid(
             "products",
-            format!(
-                "{} products were given, but a checklist describes one product; apply once per checklist",
-                s.products.len()
+            t(
+                format!(
+                    "{} 個の製品が指定されましたが、チェックリストは1つの製品を記述します。チェックリストごとに申請してください",
+                    s.products.len()
+                ),
+                format!(
+                    "{} products were given, but a checklist describes one product; apply once per checklist",
+                    s.products.len()
+                ),
             ),
         ));
     }
@@ -168,9 +189,15 @@ fn resolve_submission(s: &mut ApplicationSubmission) -> Result<()> {
         (None, None) => {
             return Err(Error::invalid(
                 "level",
-                format!(
-                    "the checklist's catalog {:?} is not a known criteria catalog, so it supports no level",
-                    c.catalog.id
+                t(
+                    format!(
+                        "チェックリストのカタログ {:?} は既知の基準カタログではないため、どのレベルの根拠にもなりません",
+                        c.catalog.id
+                    ),
+                    format!(
+                        "the checklist's catalog {:?} is not a known criteria catalog, so it supports no level",
+                        c.catalog.id
+                    ),
                 ),
             ));
         }
@@ -181,14 +208,20 @@ fn resolve_submission(s: &mut ApplicationSubmission) -> Result<()> {
             return Err(conflict(
                 "level",
                 l,
-                format!("a {sl} checklist (catalog {:?})", c.catalog.id),
+                t(
+                    format!("{sl} のチェックリスト（カタログ {:?}）", c.catalog.id),
+                    format!("a {sl} checklist (catalog {:?})", c.catalog.id),
+                ),
             ));
         }
         (Some(l), None) => {
             return Err(conflict(
                 "level",
                 l,
-                format!("the unknown catalog {:?}", c.catalog.id),
+                t(
+                    format!("不明なカタログ {:?}", c.catalog.id),
+                    format!("the unknown catalog {:?}", c.catalog.id),
+                ),
             ));
         }
         (Some(_), Some(_)) => {}
@@ -215,9 +248,15 @@ pub(crate) fn fee_arrangement(
         let ids: Vec<&str> = known.arrangements.iter().map(|a| a.id.as_str()).collect();
         return Err(Error::invalid(
             "checklist.recognition.arrangement",
-            format!(
-                "the checklist claims the recognition arrangement {id:?}, which the registry does not know, so the fee it sets cannot be checked; known: {}",
-                ids.join(", ")
+            t(
+                format!(
+                    "チェックリストは相互承認の取決め {id:?} を挙げていますが、登録簿はこの取決めを知らないため、その手数料を確認できません。既知の取決め: {}",
+                    ids.join(", ")
+                ),
+                format!(
+                    "the checklist claims the recognition arrangement {id:?}, which the registry does not know, so the fee it sets cannot be checked; known: {}",
+                    ids.join(", ")
+                ),
             ),
         ));
     };
@@ -226,38 +265,67 @@ pub(crate) fn fee_arrangement(
 
 /// What the evidence of an application supports: ★1/★2 their checklist's
 /// level, ★3/★4 a passing evaluation report for exactly that level.
-pub(crate) fn evidence_refusal(app: &Application) -> Option<String> {
+pub(crate) fn evidence_refusal(app: &Application) -> Option<Msg> {
     if !app.level.needs_evaluation() {
         let sheet = serde_json::from_value::<jcstar_checklist::Checklist>(app.checklist.clone())
             .ok()
             .and_then(|c| checklist_level(&c));
         return match sheet {
             Some(l) if l == app.level => None,
-            Some(l) => Some(format!(
-                "a {} label needs a {} checklist, but the checklist is for {l}",
-                app.level, app.level
+            Some(l) => Some(t(
+                format!(
+                    "{} のラベルには {} のチェックリストが必要ですが、このチェックリストは {l} のものです",
+                    app.level, app.level
+                ),
+                format!(
+                    "a {} label needs a {} checklist, but the checklist is for {l}",
+                    app.level, app.level
+                ),
             )),
-            None => Some(format!(
-                "a {} label needs a checklist of that level; the checklist's level is unknown",
-                app.level
+            None => Some(t(
+                format!(
+                    "{} のラベルにはそのレベルのチェックリストが必要ですが、チェックリストのレベルが不明です",
+                    app.level
+                ),
+                format!(
+                    "a {} label needs a checklist of that level; the checklist's level is unknown",
+                    app.level
+                ),
             )),
         };
     }
     match &app.evaluation_report {
-        None => Some(format!(
-            "a {} application needs an evaluation report from the assigned evaluation body before it can be certified",
-            app.level
+        None => Some(t(
+            format!(
+                "{} の申請は、認証の前に、割り当てられた評価機関の評価報告書が必要です",
+                app.level
+            ),
+            format!(
+                "a {} application needs an evaluation report from the assigned evaluation body before it can be certified",
+                app.level
+            ),
         )),
-        Some(r) if r.verdict != Verdict::Pass => Some(
-            "the evaluation report's verdict is fail; a passing report is needed to certify".into(),
-        ),
-        Some(r) if r.level != Some(app.level) => Some(format!(
-            "a {} label needs a passing evaluation report for {}, but the report covers {}",
-            app.level,
-            app.level,
-            r.level
-                .map(|l| l.to_string())
-                .unwrap_or_else(|| "no stated level".into())
+        Some(r) if r.verdict != Verdict::Pass => Some(t(
+            "評価報告書の判定が不合格です。認証には合格の評価報告書が必要です",
+            "the evaluation report's verdict is fail; a passing report is needed to certify",
+        )),
+        Some(r) if r.level != Some(app.level) => Some(t(
+            format!(
+                "{} のラベルには {} の合格の評価報告書が必要ですが、この報告書の対象は {} です",
+                app.level,
+                app.level,
+                r.level
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "レベルの記載なし".into())
+            ),
+            format!(
+                "a {} label needs a passing evaluation report for {}, but the report covers {}",
+                app.level,
+                app.level,
+                r.level
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "no stated level".into())
+            ),
         )),
         Some(_) => None,
     }
@@ -288,13 +356,19 @@ fn validate_submission(s: &ApplicationSubmission) -> Result<()> {
     if s.products.is_empty() {
         return Err(Error::invalid(
             "products",
-            "at least one product with its model numbers is needed",
+            t(
+                "型番の付いた製品が少なくとも1つ必要です",
+                "at least one product with its model numbers is needed",
+            ),
         ));
     }
     if s.products.len() > 100 {
         return Err(Error::invalid(
             "products",
-            "at most 100 products per application",
+            t(
+                "1件の申請に含められる製品は100までです",
+                "at most 100 products per application",
+            ),
         ));
     }
     for (i, p) in s.products.iter().enumerate() {
@@ -303,7 +377,10 @@ fn validate_submission(s: &ApplicationSubmission) -> Result<()> {
         if p.model_numbers.is_empty() || p.model_numbers.len() > 500 {
             return Err(Error::invalid(
                 format!("products[{i}].model_numbers"),
-                "between 1 and 500 model numbers are needed",
+                t(
+                    "型番は1〜500個指定してください",
+                    "between 1 and 500 model numbers are needed",
+                ),
             ));
         }
         for (j, m) in p.model_numbers.iter().enumerate() {
@@ -319,7 +396,10 @@ fn validate_submission(s: &ApplicationSubmission) -> Result<()> {
     if size > MAX_CHECKLIST_BYTES {
         return Err(Error::invalid(
             "checklist",
-            format!("at most {MAX_CHECKLIST_BYTES} bytes of JSON are accepted"),
+            t(
+                format!("受け付ける JSON は {MAX_CHECKLIST_BYTES} バイトまでです"),
+                format!("at most {MAX_CHECKLIST_BYTES} bytes of JSON are accepted"),
+            ),
         ));
     }
     Ok(())

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{Store, fmt_time, parse_time};
 use crate::counterfeit::{CounterfeitReport, ReportStatus, finding_from_columns};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::model::Backend;
 
 const COLUMNS: &str = "id, received_at, number, finding, label_status, suggestion, seen_at, \
@@ -78,9 +78,15 @@ impl Store {
         if open > max_open {
             tx.rollback().await?;
             return Err(Error::Saturated {
-                message: format!(
-                    "the report queue is full ({max_open} open reports arrived in the last 24 hours); \
-                     please try again later"
+                message: t(
+                    format!(
+                        "報告の受付が上限に達しています（過去24時間に未対応の報告が {max_open} 件届いています）。\
+                         しばらくしてからもう一度送ってください"
+                    ),
+                    format!(
+                        "the report queue is full ({max_open} open reports arrived in the last 24 hours); \
+                         please try again later"
+                    ),
                 ),
                 retry_after_secs: 3600,
             });

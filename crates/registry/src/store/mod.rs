@@ -12,7 +12,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Row, Transaction};
 
 use crate::chain::{self, EventFields};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, t};
 use crate::model::*;
 
 mod counterfeit;
@@ -289,14 +289,22 @@ impl Store {
         if name.is_empty() {
             return Err(Error::invalid(
                 "name",
-                "a token belongs to a named person of its organisation: give the person's name",
+                t(
+                    "API トークンは組織の特定の人に発行します: その人の氏名を指定してください",
+                    "a token belongs to a named person of its organisation: give the person's name",
+                ),
             ));
         }
         if valid_days == 0 || valid_days > TOKEN_MAX_DAYS {
             return Err(Error::invalid(
                 "valid_days",
-                format!(
-                    "a token lives from 1 to {TOKEN_MAX_DAYS} days (default {TOKEN_DEFAULT_DAYS})"
+                t(
+                    format!(
+                        "API トークンの有効期間は 1〜{TOKEN_MAX_DAYS} 日です（既定 {TOKEN_DEFAULT_DAYS} 日）"
+                    ),
+                    format!(
+                        "a token lives from 1 to {TOKEN_MAX_DAYS} days (default {TOKEN_DEFAULT_DAYS})"
+                    ),
                 ),
             ));
         }
@@ -304,13 +312,19 @@ impl Store {
         if role == Role::Public {
             return Err(Error::invalid(
                 "role",
-                "public access needs no token; choose vendor, evaluation-body or operator",
+                t(
+                    "一般の閲覧にトークンは不要です。vendor、evaluation-body、operator のいずれかを選んでください",
+                    "public access needs no token; choose vendor, evaluation-body or operator",
+                ),
             ));
         }
         if org.is_empty() && role != Role::Operator {
             return Err(Error::invalid(
                 "org",
-                format!("a {role} token must name its organisation"),
+                t(
+                    format!("{role} のトークンには組織名が必要です"),
+                    format!("a {role} token must name its organisation"),
+                ),
             ));
         }
         check_text("org", org, 200)?;
@@ -630,7 +644,10 @@ pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
         return Err(Error::invalid(
             field,
-            format!("at most {max} characters are accepted"),
+            t(
+                format!("{max} 文字までしか受け付けません"),
+                format!("at most {max} characters are accepted"),
+            ),
         ));
     }
     if value
@@ -639,7 +656,10 @@ pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     {
         return Err(Error::invalid(
             field,
-            "control characters are not accepted (line breaks and tabs are)",
+            t(
+                "制御文字は受け付けません（改行とタブは受け付けます）",
+                "control characters are not accepted (line breaks and tabs are)",
+            ),
         ));
     }
     Ok(())

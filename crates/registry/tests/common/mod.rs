@@ -195,10 +195,14 @@ pub fn assert_refused<T: std::fmt::Debug>(r: Result<T>, state: &str, needle: &st
         Err(Error::Refused {
             state: s, reason, ..
         }) => {
-            assert_eq!(s, state, "state in refusal ({reason})");
+            assert_eq!(&*s.en, state, "state in refusal ({reason})");
             assert!(
-                reason.contains(needle),
+                reason.en.contains(needle),
                 "refusal reason {reason:?} should mention {needle:?}"
+            );
+            assert!(
+                !reason.ja.is_empty() && reason.ja != reason.en && !s.ja.is_empty(),
+                "refusal {reason:?} needs a Japanese reason and state"
             );
         }
         other => panic!("expected a refusal in state {state}, got {other:?}"),
