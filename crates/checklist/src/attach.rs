@@ -24,7 +24,11 @@ pub struct AttachRow {
     /// As the evidence names it, e.g. `S1.1-13①`.
     pub criterion: String,
     pub verdict: Verdict,
+    /// The reasons in English, as `report.json` keeps them.
     pub reasons: Vec<String>,
+    /// The same reasons as data (see [`AttachRow::reasons_in`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<serde_json::Value>,
     /// The answer the checklist gives to the criterion (unchanged).
     pub answer: Option<Outcome>,
     /// `None` for a test the evidence shows as not run: nothing to rest on.
@@ -32,6 +36,14 @@ pub struct AttachRow {
     /// The answer says the opposite of the evidence (e.g. conforms while the
     /// test failed); `validate` reports it as a problem.
     pub contradicts: bool,
+}
+
+impl AttachRow {
+    /// The reasons in `lang`: written out from the report's typed reasons,
+    /// or its English text for a report written before they existed.
+    pub fn reasons_in(&self, lang: jcstar_criteria::Lang) -> Vec<String> {
+        evidence::reasons_in(&self.reasons, &self.why, lang)
+    }
 }
 
 /// What [`Checklist::attach_evidence_dir`] did.
@@ -159,6 +171,7 @@ impl Checklist {
                     criterion: v.criterion.clone(),
                     verdict: v.verdict,
                     reasons: v.reasons.clone(),
+                    why: v.why.clone(),
                     answer,
                     attached: attached.filter(|_| v.verdict != Verdict::NotTested),
                     contradicts: attached.is_some()

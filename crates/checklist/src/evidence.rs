@@ -137,6 +137,39 @@ pub struct ReportVerdict {
     pub verdict: Verdict,
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The same reasons as data (`jcstar_reason::Reason`), kept as JSON so
+    /// that a report with a reason this build does not know still opens;
+    /// absent in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<serde_json::Value>,
+}
+
+impl ReportVerdict {
+    /// The reasons in `lang`, from the typed `why`; the stored English
+    /// `reasons` when the report has none or one this build cannot read.
+    pub fn reasons_in(&self, lang: jcstar_criteria::Lang) -> Vec<String> {
+        reasons_in(&self.reasons, &self.why, lang)
+    }
+}
+
+/// `why` written out in `lang`, or `reasons` (English) when `why` is empty
+/// or holds a reason this build does not know.
+pub fn reasons_in(
+    reasons: &[String],
+    why: &[serde_json::Value],
+    lang: jcstar_criteria::Lang,
+) -> Vec<String> {
+    if why.is_empty() {
+        return reasons.to_vec();
+    }
+    let typed: Result<Vec<jcstar_reason::Reason>, _> = why
+        .iter()
+        .map(|v| serde_json::from_value(v.clone()))
+        .collect();
+    match typed {
+        Ok(typed) => typed.iter().map(|r| r.text(lang)).collect(),
+        Err(_) => reasons.to_vec(),
+    }
 }
 
 /// A verified evidence directory.

@@ -178,8 +178,8 @@ impl Observer for Terminal {
                 format!("走査しています（TCP {tcp}、UDP {udp}）...")
             }
             Event::Scanning { tcp, udp } => format!("scanning (tcp {tcp}, udp {udp}) ..."),
-            Event::Skipped(s) if ja => format!("注意: {s}"),
-            Event::Skipped(s) => format!("note: {s}"),
+            Event::Skipped(s) if ja => format!("注意: {}", s.text(self.lang)),
+            Event::Skipped(s) => format!("note: {}", s.text(self.lang)),
             Event::Deadline {
                 service,
                 failure_delay_ms,

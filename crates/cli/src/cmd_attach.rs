@@ -115,7 +115,7 @@ pub fn run(ctx: &Ctx, args: AttachArgs) -> anyhow::Result<ExitCode> {
                 ""
             }
         );
-        for reason in &r.reasons {
+        for reason in r.reasons_in(ctx.lang) {
             println!("      - {reason}");
         }
     }

@@ -256,3 +256,130 @@ fn attach_without_an_evidence_directory_says_what_is_expected() {
     assert!(err.contains("manifest.json"), "{err}");
     assert_eq!(std::fs::read(&list).unwrap(), before);
 }
+
+/// An evidence directory as `jcstar probe -o` writes it, with these
+/// verdicts (typed reasons when `typed`, English text only otherwise, as
+/// reports written before the typed reasons were).
+fn write_evidence(dir: &Path, verdicts: &[jcstar_probe::report::CriterionVerdict], typed: bool) {
+    use sha2::{Digest, Sha256};
+    let sha = |b: &[u8]| hex::encode(Sha256::digest(b));
+    std::fs::create_dir_all(dir).unwrap();
+    let mut vs = serde_json::to_value(verdicts).unwrap();
+    if !typed {
+        for v in vs.as_array_mut().unwrap() {
+            v.as_object_mut().unwrap().remove("why");
+        }
+    }
+    let report = serde_json::json!({
+        "schema": "jcstar.probe.report/1",
+        "jcstar_version": "0.1.0",
+        "target": {"input": "camera.test", "address": "127.0.0.1"},
+        "started": "2026-11-16T01:00:00Z",
+        "finished": "2026-11-16T01:02:00Z",
+        "options": {}, "stats": {}, "ports": [], "findings": [],
+        "verdicts": vs,
+        "extra": {},
+    });
+    let bytes = serde_json::to_vec_pretty(&report).unwrap();
+    std::fs::write(dir.join("report.json"), &bytes).unwrap();
+    let manifest = serde_json::json!({
+        "schema": "jcstar.probe.manifest/1",
+        "files": [{"path": "report.json", "sha256": sha(&bytes), "bytes": bytes.len()}],
+    });
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("MANIFEST.sha256"),
+        format!("{}  report.json\n", sha(&bytes)),
+    )
+    .unwrap();
+}
+
+#[test]
+fn attach_prints_the_reasons_in_the_users_language() {
+    use jcstar_probe::Verdict;
+    use jcstar_probe::reason::{DefenceKind, Reason};
+    use jcstar_probe::report::CriterionVerdict;
+    let dir = Scratch::new("lang");
+    let verdicts = vec![
+        CriterionVerdict::new(
+            "S1.1-04",
+            Verdict::Pass,
+            vec![Reason::Lock {
+                defence: DefenceKind::Lockout,
+                after: 5,
+                window_s: 600.0,
+                projected_s: 1_200_000.0,
+                threshold_s: 86_400.0,
+            }],
+        ),
+        CriterionVerdict::new(
+            "S1.1-13①",
+            Verdict::NeedsReview,
+            vec![Reason::NoDeclaredList],
+        ),
+    ];
+    let ev = dir.0.join("ev");
+    write_evidence(&ev, &verdicts, true);
+    let old = dir.0.join("old");
+    write_evidence(&old, &verdicts, false);
+    let list = dir.0.join("checklist.toml");
+    let o = jcstar(&["checklist", "init", "--product", "x", "-o", s(&list)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    // Japanese by default.
+    let o = jcstar(&["checklist", "attach", s(&list), "--evidence", s(&ev)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("誤ったパスワード 5 回でロックアウト") && out.contains("13.9 日"),
+        "{out}"
+    );
+    assert!(out.contains("--declared"), "{out}");
+    assert!(
+        !out.contains("wrong guesses") && !out.contains("must be reviewed"),
+        "{out}"
+    );
+
+    // English on request, from the same typed reasons.
+    let o = jcstar(&[
+        "--lang",
+        "en",
+        "checklist",
+        "attach",
+        s(&list),
+        "--evidence",
+        s(&ev),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("lockout after 5 wrong guesses for 10.0 min"),
+        "{out}"
+    );
+    assert!(
+        out.contains("whether each open port is needed must be reviewed"),
+        "{out}"
+    );
+
+    // --json keeps the English text whatever the language.
+    let o = jcstar(&[
+        "checklist",
+        "attach",
+        s(&list),
+        "--evidence",
+        s(&ev),
+        "--json",
+    ]);
+    let out = text(&o.stdout);
+    assert!(out.contains("lockout after 5 wrong guesses"), "{out}");
+
+    // A report written before the typed reasons: its English text.
+    let o = jcstar(&["checklist", "attach", s(&list), "--evidence", s(&old)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("lockout after 5 wrong guesses"), "{out}");
+}

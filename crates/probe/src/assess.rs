@@ -26,6 +26,7 @@ use crate::login::defaults::{self, DefaultsOptions, DefaultsReport, DefaultsStat
 use crate::login::persistence::{self, PersistencePlan, PersistenceReport, Step, Tester};
 use crate::login::report::{self as lreport, BruteRun, Header, Row};
 use crate::login::{Adapter, Attempt, LoginAdapter, ServiceKind as LoginKind, ServiceSpec, mask};
+use crate::reason::Reason;
 use crate::report::{self, Access, Report, ServiceKind};
 use crate::transcript::Transcript;
 use crate::{ProbeError, ProbeOptions, Progress, evidence, target};
@@ -116,7 +117,7 @@ pub enum Event<'a> {
         udp: &'a str,
     },
     /// A found service no adapter covers.
-    Skipped(&'a str),
+    Skipped(&'a Reason),
     DefaultsStarting {
         services: usize,
         limit: usize,
@@ -225,7 +226,7 @@ fn ms(d: Duration) -> u64 {
 
 /// Login services the scan identified, as adapter specs; and the found
 /// login services no adapter covers.
-pub fn login_specs(report: &Report) -> (Vec<ServiceSpec>, Vec<String>) {
+pub fn login_specs(report: &Report) -> (Vec<ServiceSpec>, Vec<Reason>) {
     let ip = report.target.address;
     let mut out = Vec::new();
     let mut skipped = Vec::new();
@@ -278,10 +279,13 @@ pub fn login_specs(report: &Report) -> (Vec<ServiceSpec>, Vec<String>) {
                 out.push(ServiceSpec::new(LoginKind::Mqtt, addr).with_tls(true))
             }
             ServiceKind::Snmp => out.push(ServiceSpec::new(LoginKind::Snmp, addr)),
-            k if k.is_tls() && !methods.is_empty() => skipped.push(format!(
-                "{}/{}: login over TLS ({k}) is not covered by the login adapters yet",
-                p.port, p.transport
-            )),
+            k if k.is_tls() && !methods.is_empty() => {
+                skipped.push(Reason::LoginOverTlsNotCovered {
+                    port: p.port,
+                    transport: p.transport.to_string(),
+                    kind: k.to_string(),
+                })
+            }
             _ => {}
         }
     }
@@ -886,7 +890,8 @@ pub async fn run<T: Tester>(
     }
     let login_json = serde_json::json!({
         "services": specs,
-        "skipped": skipped,
+        // English, as before the reasons were typed.
+        "skipped": skipped.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "accounts": logins,
         "default_credentials": dr_evidence,
         "brute_force": runs,

@@ -14,7 +14,10 @@ pub mod findings;
 mod hello;
 pub mod identify;
 pub mod login;
-pub mod reason;
+/// Why a verdict is what it is (see [`jcstar_reason`]).
+pub mod reason {
+    pub use jcstar_reason::*;
+}
 pub mod report;
 mod sshauth;
 pub mod target;

@@ -163,3 +163,43 @@ async fn report_reasons_follow_the_language() {
         "kana in the English report:\n{md}"
     );
 }
+
+/// The note on a login over TLS no adapter covers reads in the tester's
+/// language; `login.json` keeps it in English.
+#[test]
+fn tls_login_note_follows_the_language() {
+    use jcstar_probe::report::{
+        Access, Port, PortState, Report, Service, ServiceKind as Kind, Transport,
+    };
+    let mut report: Report = serde_json::from_value(serde_json::json!({
+        "schema": "jcstar.probe.report/1",
+        "jcstar_version": "0",
+        "target": {"input": "127.0.0.1", "address": "127.0.0.1"},
+        "started": "", "finished": "", "options": {},
+        "stats": {"tcp_scanned": 1, "tcp_open": 1, "tcp_closed": 0, "tcp_filtered": 0,
+                  "udp_scanned": 0, "duration_ms": 0},
+        "ports": [], "findings": [], "verdicts": [], "extra": {}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut svc = Service::new(Kind::Tls(Box::new(Kind::Telnet)));
+    svc.access = Access::Authenticated {
+        methods: vec!["password".into()],
+    };
+    report.ports.push(Port {
+        transport: Transport::Tcp,
+        port: 8443,
+        state: PortState::Open,
+        reason: "syn-ack".into(),
+        service: Some(svc),
+    });
+    let (_, skipped) = assess::login_specs(&report);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    let ja = skipped[0].text(Lang::Ja);
+    assert!(
+        english_run(&ja).is_none() && ja.contains("8443/tcp"),
+        "{ja}"
+    );
+    assert!(ja.contains("確認していません"), "{ja}");
+    let en = skipped[0].text(Lang::En);
+    assert!(en.contains("is not covered by the login adapters"), "{en}");
+}

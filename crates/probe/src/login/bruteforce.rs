@@ -65,23 +65,7 @@ impl BruteOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Resists,
-    DoesNotResist,
-    Inconclusive,
-}
-
-impl Verdict {
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Resists => "resists",
-            Verdict::DoesNotResist => "does-not-resist",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
+pub use jcstar_reason::BruteVerdict as Verdict;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttemptRecord {
@@ -94,14 +78,7 @@ pub struct AttemptRecord {
     pub outcome: Attempt,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DefenceKind {
-    Lockout,
-    RateLimit,
-    ProgressiveDelay,
-    ConnectionDrop,
-}
+pub use jcstar_reason::DefenceKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Defence {

@@ -3,13 +3,44 @@
 //! [`Reason::text`] (one function per language), so the reports and the
 //! terminal follow `--lang` while `report.json` keeps its English text and
 //! the typed reason next to it.
+//!
+//! A crate of its own so that readers of an evidence directory (the
+//! checklist, the registry) can write the reasons in the user's language
+//! without the device-test code.
 
 use std::fmt;
 
 use jcstar_criteria::Lang;
 use serde::{Deserialize, Serialize};
 
-use crate::login::bruteforce::{DefenceKind, Verdict as BruteVerdict};
+/// A brute-force test's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BruteVerdict {
+    Resists,
+    DoesNotResist,
+    Inconclusive,
+}
+
+impl BruteVerdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            BruteVerdict::Resists => "resists",
+            BruteVerdict::DoesNotResist => "does-not-resist",
+            BruteVerdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// How a device held off guessing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DefenceKind {
+    Lockout,
+    RateLimit,
+    ProgressiveDelay,
+    ConnectionDrop,
+}
 
 /// One reason behind a verdict or a test result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +81,12 @@ pub enum Reason {
     DeviceTrafficNotObserved,
     NoOpenPort,
     NoUnauthenticatedAccess,
+    /// A login service over TLS that no login adapter covers yet.
+    LoginOverTlsNotCovered {
+        port: u16,
+        transport: String,
+        kind: String,
+    },
 
     // --- Default credentials (S1.1-02) ---
     /// A default pair was accepted (the password as the evidence writes it: masked).
@@ -326,6 +363,13 @@ impl Reason {
             DeviceTrafficNotObserved => "traffic the device itself originates (to clouds, other devices) is not observed by the probe".into(),
             NoOpenPort => "no open port".into(),
             NoUnauthenticatedAccess => "no access without authentication was found on the identified services; whether the authentication is appropriate is a document review".into(),
+            LoginOverTlsNotCovered {
+                port,
+                transport,
+                kind,
+            } => format!(
+                "{port}/{transport}: login over TLS ({kind}) is not covered by the login adapters yet"
+            ),
 
             DefaultPairAccepted {
                 service,
@@ -641,6 +685,13 @@ impl Reason {
             DeviceTrafficNotObserved => "機器自身が発信する通信（クラウドや他の機器へ）はこの試験では観測していません".into(),
             NoOpenPort => "開いているポートがありません".into(),
             NoUnauthenticatedAccess => "識別したサービスに認証なしのアクセスは見つかりませんでした。認証が適切かどうかはドキュメント評価で確認します".into(),
+            LoginOverTlsNotCovered {
+                port,
+                transport,
+                kind,
+            } => format!(
+                "{port}/{transport}: TLS 上のログイン（{kind}）にはまだログインアダプタが対応していないため、確認していません"
+            ),
 
             DefaultPairAccepted {
                 service,
