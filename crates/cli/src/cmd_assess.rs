@@ -253,7 +253,7 @@ impl Observer for Terminal {
             .text(self.lang),
             Event::Persistence(s) => {
                 let refs: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-                cmd_persistence::step_line(s, &refs, self.show_secrets)
+                cmd_persistence::step_line(s, self.lang, &refs, self.show_secrets)
             }
         };
         self.say(line);

@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use jcstar_criteria::Lang;
 use jcstar_probe::Verdict;
 use jcstar_probe::assess::AssessTarget;
 use jcstar_probe::login::persistence::{
     self, Extractors, InfoSource, PersistencePlan, Step, Tester,
 };
-use jcstar_probe::login::{ServiceKind, ServiceSpec, mask, random_token};
+use jcstar_probe::login::{ServiceKind, ServiceSpec, random_token};
 
 use crate::Ctx;
 
@@ -337,24 +338,10 @@ pub fn build_plan(args: &PersistenceArgs) -> anyhow::Result<(PersistencePlan, Cm
     Ok((plan, tester))
 }
 
-/// A step line for the terminal, with the passwords masked.
-pub fn step_line(s: &Step, secrets: &[&str], show: bool) -> String {
-    let mut obs = s.observation.clone();
-    if !show {
-        for p in secrets.iter().filter(|p| p.len() >= 3) {
-            obs = obs.replace(p, &mask(p));
-        }
-    }
-    let mark = match s.ok {
-        Some(true) => "ok ",
-        Some(false) => "NG ",
-        None => "-- ",
-    };
-    format!(
-        "[{:>6.1}s] {mark} {}: {obs}",
-        s.elapsed_ms as f64 / 1000.0,
-        s.name
-    )
+/// A step line for the terminal in `lang`, with the passwords masked
+/// unless `show`.
+pub fn step_line(s: &Step, lang: Lang, secrets: &[&str], show: bool) -> String {
+    s.line(lang, secrets, show)
 }
 
 pub fn run(ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
@@ -366,10 +353,11 @@ pub fn run(ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
     let secrets = [plan.old_password.clone(), plan.new_password.clone()];
     let json = args.json;
     let show = args.show_secrets;
+    let lang = ctx.lang;
     let report = rt.block_on(persistence::run(&plan, &mut tester, &mut |s| {
         if !json {
             let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            eprintln!("{}", step_line(s, &refs, show));
+            eprintln!("{}", step_line(s, lang, &refs, show));
         }
     }));
     let text = serde_json::to_string_pretty(&report)?;

@@ -292,6 +292,18 @@ fn assess_checklist_reference_is_the_one_checklist_attach_writes() {
 }
 
 fn persistence(tb: &Testbed, d: &Dir) -> serde_json::Value {
+    persistence_in(tb, d, jcstar(), true).0
+}
+
+/// Runs `probe persistence` with `cmd` (which sets the language) and
+/// returns `persistence.json` and the terminal's step lines (none with
+/// `json`).
+fn persistence_in(
+    tb: &Testbed,
+    d: &Dir,
+    mut cmd: Command,
+    json: bool,
+) -> (serde_json::Value, String) {
     let http = tb.port("http");
     let control = tb.control();
     let (host, cport) = control.rsplit_once(':').expect("host:port");
@@ -300,8 +312,11 @@ fn persistence(tb: &Testbed, d: &Dir) -> serde_json::Value {
     let change = format!(
         "bash -c 'exec 3<>/dev/tcp/{host}/{cport}; printf \"POST /password?new=%s HTTP/1.0\\r\\n\\r\\n\" \"$JCSTAR_NEW_PASSWORD\" >&3; cat <&3 >/dev/null'"
     );
-    let o = out(jcstar()
-        .args(["probe", "persistence", host, "--json"])
+    cmd.args(["probe", "persistence", host]);
+    if json {
+        cmd.arg("--json");
+    }
+    let o = out(cmd
         .args(["--login", &format!("http-basic:{http}/")])
         .args(["--old-password", "admin", "--come-back", "20"])
         .args(["--info", &format!("http:{http}/status")])
@@ -312,8 +327,31 @@ fn persistence(tb: &Testbed, d: &Dir) -> serde_json::Value {
         ])
         .arg("-o")
         .arg(d.join("p")));
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+    let run =
+        std::fs::read(d.join("p/persistence.json")).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let run: serde_json::Value =
+        serde_json::from_slice(&run).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    if json {
+        let printed: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        assert_eq!(printed["steps"], run["steps"]);
+    }
+    let lines = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (run, lines)
 }
+
+/// The English step names, as `persistence.json` keeps them.
+const STEP_NAMES_EN: [&str; 5] = [
+    "read firmware version and model number",
+    "current password accepted before the change",
+    "change the password",
+    "power cycle",
+    "firmware version after the power cycle",
+];
 
 fn verdict(r: &serde_json::Value, id: &str) -> String {
     r["verdicts"]
@@ -358,6 +396,63 @@ fn persistence_with_a_power_cycle_command_against_testbed_devices() {
     let r = persistence(&tb, &d);
     assert_eq!(verdict(&r, "S1.1-14"), "pass", "{r:#}");
     assert_eq!(r["before"]["firmware"], "1.0.0", "{r:#}");
+    drop(tb);
+
+    // The step lines follow the language: Japanese by default, with no
+    // English step line; English with `--lang en`. persistence.json keeps
+    // its English name and observation either way.
+    let d = Dir::new("persist-ja");
+    let tb = Testbed::start("auth-open", "127.0.0.17");
+    let mut ja = Command::new(env!("CARGO_BIN_EXE_jcstar"));
+    ja.stdin(Stdio::null());
+    let (r, lines) = persistence_in(&tb, &d, ja, false);
+    drop(tb);
+    assert_eq!(verdict(&r, "S1.1-14"), "pass", "{r:#}");
+    assert!(lines.lines().count() >= 5, "{lines}");
+    for line in lines.lines() {
+        for en in STEP_NAMES_EN.iter().chain(&[
+            "new password",
+            "login service",
+            "before:",
+            "command ran",
+            "not found",
+        ]) {
+            assert!(
+                !line.contains(en),
+                "English {en:?} in a Japanese step line:\n{lines}"
+            );
+        }
+    }
+    assert!(lines.contains("電源の再投入: "), "{lines}");
+    assert!(lines.contains("コマンドを実行しました"), "{lines}");
+    let names: Vec<&str> = r["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for en in STEP_NAMES_EN {
+        assert!(names.contains(&en), "{names:?}");
+    }
+    assert!(
+        r["steps"]
+            .to_string()
+            .contains("login service answered again after"),
+        "{r:#}"
+    );
+
+    let d = Dir::new("persist-en");
+    let tb = Testbed::start("auth-open", "127.0.0.18");
+    let (r, lines) = persistence_in(&tb, &d, jcstar(), false);
+    assert_eq!(verdict(&r, "S1.1-14"), "pass", "{r:#}");
+    for en in STEP_NAMES_EN {
+        assert!(lines.contains(&format!("{en}: ")), "{en:?} not in\n{lines}");
+    }
+    assert!(
+        lines.contains("login service answered again after"),
+        "{lines}"
+    );
+    assert!(!lines.contains("電源"), "{lines}");
 }
 
 /// Runs `script` in a fresh network namespace with only its loopback up.

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::text::excerpt;
+use jcstar_criteria::Lang;
+
+use super::text::{excerpt, mask};
 use super::{Adapter, Attempt, LoginAdapter, ServiceSpec};
 use crate::reason::Reason;
 use crate::report::{CriterionVerdict, Verdict};
@@ -285,9 +287,353 @@ pub struct Step {
     /// RFC 3339, UTC.
     pub at: String,
     pub elapsed_ms: u64,
+    /// English, for machines; [`Step::kind`] is the typed form.
     pub name: String,
+    /// English, for machines; [`Step::observed`] is the typed form.
     pub observation: String,
     pub ok: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<StepKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observation>,
+}
+
+impl Step {
+    /// The step's name in `lang` (the recorded English one for a step
+    /// without its typed form).
+    pub fn name_in(&self, lang: Lang) -> String {
+        match self.kind {
+            Some(k) => k.text(lang).to_string(),
+            None => self.name.clone(),
+        }
+    }
+
+    /// What the step observed in `lang`.
+    pub fn observation_in(&self, lang: Lang) -> String {
+        match &self.observed {
+            Some(o) => o.text(lang),
+            None => self.observation.clone(),
+        }
+    }
+
+    /// The step as the terminal shows it in `lang`, with the `secrets`
+    /// masked unless `show`.
+    pub fn line(&self, lang: Lang, secrets: &[&str], show: bool) -> String {
+        let mut obs = self.observation_in(lang);
+        if !show {
+            for p in secrets.iter().filter(|p| p.len() >= 3) {
+                obs = obs.replace(p, &mask(p));
+            }
+        }
+        let mark = match self.ok {
+            Some(true) => "ok ",
+            Some(false) => "NG ",
+            None => "-- ",
+        };
+        format!(
+            "[{:>6.1}s] {mark} {}: {obs}",
+            self.elapsed_ms as f64 / 1000.0,
+            self.name_in(lang)
+        )
+    }
+}
+
+/// What a step of the run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    ReadIdentity,
+    PrepareLogin,
+    PasswordBeforeChange,
+    ChangePassword,
+    PowerCycle,
+    PasswordAfterPowerCycle,
+    FirmwareAfterPowerCycle,
+    DeleteData,
+    PasswordAfterDeletion,
+    FirmwareAfterDeletion,
+}
+
+impl StepKind {
+    /// The step's name in `lang`.
+    pub fn text(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Ja => self.ja(),
+            Lang::En => self.en(),
+        }
+    }
+
+    /// English, as `persistence.json` keeps it in `name`.
+    pub fn en(self) -> &'static str {
+        use StepKind::*;
+        match self {
+            ReadIdentity => "read firmware version and model number",
+            PrepareLogin => "prepare login",
+            PasswordBeforeChange => "current password accepted before the change",
+            ChangePassword => "change the password",
+            PowerCycle => "power cycle",
+            PasswordAfterPowerCycle => "password after the power cycle",
+            FirmwareAfterPowerCycle => "firmware version after the power cycle",
+            DeleteData => "delete user data",
+            PasswordAfterDeletion => "user-set password after deletion",
+            FirmwareAfterDeletion => "firmware version after deletion",
+        }
+    }
+
+    fn ja(self) -> &'static str {
+        use StepKind::*;
+        match self {
+            ReadIdentity => "ファームウェアバージョンと型番の読み取り",
+            PrepareLogin => "ログインの準備",
+            PasswordBeforeChange => "変更前の現在のパスワードでのログイン",
+            ChangePassword => "パスワードの変更",
+            PowerCycle => "電源の再投入",
+            PasswordAfterPowerCycle => "電源の再投入後のパスワード",
+            FirmwareAfterPowerCycle => "電源の再投入後のファームウェアバージョン",
+            DeleteData => "利用者データの削除",
+            PasswordAfterDeletion => "削除後の利用者設定パスワード",
+            FirmwareAfterDeletion => "削除後のファームウェアバージョン",
+        }
+    }
+}
+
+/// A login attempt's outcome as a step records it: the label
+/// (`success`, `failure`, ...) and, for an error, its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    fn of(a: &Attempt) -> Outcome {
+        Outcome {
+            label: a.label().to_string(),
+            error: match a {
+                Attempt::Error { reason } => Some(reason.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    fn en(&self) -> String {
+        match &self.error {
+            Some(e) => format!("error: {e}"),
+            None => self.label.clone(),
+        }
+    }
+
+    fn ja(&self) -> String {
+        match &self.error {
+            Some(e) => format!("エラー: {e}"),
+            None => label_ja(&self.label).to_string(),
+        }
+    }
+}
+
+fn label_ja(label: &str) -> &str {
+    match label {
+        "success" => "ログイン成功",
+        "failure" => "ログイン失敗",
+        "locked-out" => "ロックアウト",
+        "rate-limited" => "試行回数制限",
+        "error" => "エラー",
+        other => other,
+    }
+}
+
+/// What a step observed, with the values it rests on. `how` and `error`
+/// are what the tester (a command or a person) reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum Observation {
+    Identity {
+        firmware: Option<String>,
+        firmware_source: Option<String>,
+        model: Option<String>,
+        model_source: Option<String>,
+        sources: Vec<String>,
+    },
+    LoginUnusable {
+        error: String,
+    },
+    Login {
+        outcome: Outcome,
+    },
+    PasswordChanged {
+        how: String,
+        new: Outcome,
+    },
+    Failed {
+        error: String,
+    },
+    NotBack {
+        how: String,
+        secs: u64,
+    },
+    Back {
+        how: String,
+        ms: u64,
+    },
+    PasswordsAfter {
+        new: Outcome,
+        previous: Outcome,
+    },
+    Firmware {
+        after: Option<String>,
+        before: Option<String>,
+    },
+    Skipped,
+    DeviceBack {
+        how: String,
+        ms: u64,
+    },
+    DeviceNotBack {
+        how: String,
+    },
+    SetPassword {
+        outcome: Outcome,
+    },
+}
+
+impl Observation {
+    /// The observation in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Ja => self.ja(),
+            Lang::En => self.en(),
+        }
+    }
+
+    /// English, as `persistence.json` keeps it in `observation`.
+    pub fn en(&self) -> String {
+        use Observation::*;
+        match self {
+            Identity {
+                firmware,
+                firmware_source,
+                model,
+                model_source,
+                sources,
+            } => format!(
+                "firmware {} ({}), model {} ({}); {}",
+                shown(firmware),
+                shown(firmware_source),
+                shown(model),
+                shown(model_source),
+                sources.join(" | ")
+            ),
+            LoginUnusable { error } => error.clone(),
+            Login { outcome } => outcome.en(),
+            SetPassword { outcome } => {
+                format!("the password set during the run: {}", outcome.en())
+            }
+            PasswordChanged { how, new } => format!("{how}; new password: {}", new.en()),
+            Failed { error } => format!("failed: {error}"),
+            NotBack { how, secs } => {
+                format!("{how}; the login service did not come back within {secs} s")
+            }
+            Back { how, ms } => format!("{how}; login service answered again after {ms} ms"),
+            PasswordsAfter { new, previous } => format!(
+                "new password: {}; previous password: {}",
+                new.en(),
+                previous.en()
+            ),
+            Firmware { after, before } => {
+                format!("{} (before: {})", shown(after), shown(before))
+            }
+            Skipped => "skipped".into(),
+            DeviceBack { how, ms } => format!("{how}; device answered again after {ms} ms"),
+            DeviceNotBack { how } => format!("{how}; the login service did not come back"),
+        }
+    }
+
+    fn ja(&self) -> String {
+        use Observation::*;
+        match self {
+            Identity {
+                firmware,
+                firmware_source,
+                model,
+                model_source,
+                sources,
+            } => format!(
+                "ファームウェア {}（{}）、型番 {}（{}）。{}",
+                shown_ja(firmware),
+                shown_ja(firmware_source),
+                shown_ja(model),
+                shown_ja(model_source),
+                sources.join(" | ")
+            ),
+            LoginUnusable { error } => format!("ログインサービスを使えません: {error}"),
+            Login { outcome } => outcome.ja(),
+            SetPassword { outcome } => {
+                format!("実行中に設定したパスワードの結果: {}", outcome.ja())
+            }
+            PasswordChanged { how, new } => {
+                format!("{}。新しいパスワードの結果: {}", how_ja(how), new.ja())
+            }
+            Failed { error } => format!("失敗しました: {}", how_ja(error)),
+            NotBack { how, secs } => format!(
+                "{}。ログインサービスが {secs} 秒以内に応答を再開しませんでした",
+                how_ja(how)
+            ),
+            Back { how, ms } => format!(
+                "{}。{ms} ミリ秒後にログインサービスが再び応答しました",
+                how_ja(how)
+            ),
+            PasswordsAfter { new, previous } => format!(
+                "新しいパスワードの結果: {}、変更前のパスワードの結果: {}",
+                new.ja(),
+                previous.ja()
+            ),
+            Firmware { after, before } => {
+                format!("{}（開始時: {}）", shown_ja(after), shown_ja(before))
+            }
+            Skipped => "省略しました".into(),
+            DeviceBack { how, ms } => {
+                format!("{}。{ms} ミリ秒後に機器が再び応答しました", how_ja(how))
+            }
+            DeviceNotBack { how } => {
+                format!(
+                    "{}。ログインサービスが応答を再開しませんでした",
+                    how_ja(how)
+                )
+            }
+        }
+    }
+}
+
+fn shown_ja(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "見つかりません".into())
+}
+
+/// What the `jcstar` tester reports (see the CLI's command tester) in
+/// Japanese; any other text is kept as it is.
+fn how_ja(how: &str) -> String {
+    if let Some(status) = how
+        .strip_prefix("command ran (")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        return format!("コマンドを実行しました（{status}）");
+    }
+    if let Some((status, stderr)) = how
+        .strip_prefix("command failed (")
+        .and_then(|s| s.split_once("): "))
+    {
+        return format!("コマンドが失敗しました（{status}）: {stderr}");
+    }
+    match how {
+        "done by the tester (confirmed on the terminal)" => {
+            "試験者が実施しました（端末で確認）".into()
+        }
+        "the tester skipped this step" => "試験者がこの手順を省略しました".into(),
+        "the command did not finish within 300 s" => {
+            "コマンドが 300 秒以内に終了しませんでした".into()
+        }
+        other => other.to_string(),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -314,17 +660,19 @@ struct Recorder {
 impl Recorder {
     fn step(
         &mut self,
-        name: &str,
-        observation: String,
+        kind: StepKind,
+        observed: Observation,
         ok: Option<bool>,
         progress: &mut dyn FnMut(&Step),
     ) {
         let s = Step {
             at: now_rfc3339(),
             elapsed_ms: u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
-            name: name.to_string(),
-            observation,
+            name: kind.en().to_string(),
+            observation: observed.en(),
             ok,
+            kind: Some(kind),
+            observed: Some(observed),
         };
         progress(&s);
         self.steps.push(s);
@@ -391,15 +739,14 @@ pub async fn run<T: Tester>(
 
     let before = read_identity(&plan.sources, &plan.extractors, plan.timeout).await;
     rec.step(
-        "read firmware version and model number",
-        format!(
-            "firmware {} ({}), model {} ({}); {}",
-            shown(&before.firmware),
-            before.firmware_source.as_deref().unwrap_or("not found"),
-            shown(&before.model),
-            before.model_source.as_deref().unwrap_or("not found"),
-            before.observations.join(" | ")
-        ),
+        StepKind::ReadIdentity,
+        Observation::Identity {
+            firmware: before.firmware.clone(),
+            firmware_source: before.firmware_source.clone(),
+            model: before.model.clone(),
+            model_source: before.model_source.clone(),
+            sources: before.observations.clone(),
+        },
         Some(before.firmware.is_some()),
         progress,
     );
@@ -435,7 +782,14 @@ pub async fn run<T: Tester>(
     let adapter = match Adapter::prepare(&plan.login, plan.timeout).await {
         Ok(a) => a,
         Err(e) => {
-            rec.step("prepare login", e.to_string(), Some(false), progress);
+            rec.step(
+                StepKind::PrepareLogin,
+                Observation::LoginUnusable {
+                    error: e.to_string(),
+                },
+                Some(false),
+                progress,
+            );
             verdicts.push(cv(
                 "S1.1-14",
                 Verdict::NotTested,
@@ -458,8 +812,10 @@ pub async fn run<T: Tester>(
 
     let old_ok = adapter.try_login(user, &plan.old_password).await;
     rec.step(
-        "current password accepted before the change",
-        describe_attempt(&old_ok),
+        StepKind::PasswordBeforeChange,
+        Observation::Login {
+            outcome: Outcome::of(&old_ok),
+        },
         Some(old_ok.is_success()),
         progress,
     );
@@ -469,8 +825,11 @@ pub async fn run<T: Tester>(
         Ok(how) => {
             let a = adapter.try_login(user, &plan.new_password).await;
             rec.step(
-                "change the password",
-                format!("{how}; new password: {}", describe_attempt(&a)),
+                StepKind::ChangePassword,
+                Observation::PasswordChanged {
+                    how: how.clone(),
+                    new: Outcome::of(&a),
+                },
                 Some(a.is_success()),
                 progress,
             );
@@ -478,8 +837,8 @@ pub async fn run<T: Tester>(
         }
         Err(e) => {
             rec.step(
-                "change the password",
-                format!("failed: {e}"),
+                StepKind::ChangePassword,
+                Observation::Failed { error: e.clone() },
                 Some(false),
                 progress,
             );
@@ -492,7 +851,12 @@ pub async fn run<T: Tester>(
     let mut pw_verdict: Option<(bool, Reason)> = None;
     let mut fw_verdict: Option<(bool, Reason)> = None;
     match cycled {
-        Err(e) => rec.step("power cycle", format!("failed: {e}"), Some(false), progress),
+        Err(e) => rec.step(
+            StepKind::PowerCycle,
+            Observation::Failed { error: e },
+            Some(false),
+            progress,
+        ),
         Ok(how) => {
             let probe_pw = if new_ok {
                 &plan.new_password
@@ -501,21 +865,21 @@ pub async fn run<T: Tester>(
             };
             match wait_until_back(&adapter, user, probe_pw, plan.come_back).await {
                 None => rec.step(
-                    "power cycle",
-                    format!(
-                        "{how}; the login service did not come back within {} s",
-                        plan.come_back.as_secs()
-                    ),
+                    StepKind::PowerCycle,
+                    Observation::NotBack {
+                        how,
+                        secs: plan.come_back.as_secs(),
+                    },
                     Some(false),
                     progress,
                 ),
                 Some((_, after)) => {
                     rec.step(
-                        "power cycle",
-                        format!(
-                            "{how}; login service answered again after {} ms",
-                            after.as_millis()
-                        ),
+                        StepKind::PowerCycle,
+                        Observation::Back {
+                            how,
+                            ms: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                        },
                         Some(true),
                         progress,
                     );
@@ -524,12 +888,11 @@ pub async fn run<T: Tester>(
                         let o = adapter.try_login(user, &plan.old_password).await;
                         let kept = n.is_success() && !o.is_success();
                         rec.step(
-                            "password after the power cycle",
-                            format!(
-                                "new password: {}; previous password: {}",
-                                describe_attempt(&n),
-                                describe_attempt(&o)
-                            ),
+                            StepKind::PasswordAfterPowerCycle,
+                            Observation::PasswordsAfter {
+                                new: Outcome::of(&n),
+                                previous: Outcome::of(&o),
+                            },
                             Some(kept),
                             progress,
                         );
@@ -549,12 +912,11 @@ pub async fn run<T: Tester>(
                     let after = read_identity(&plan.sources, &plan.extractors, plan.timeout).await;
                     let same = after.firmware.is_some() && after.firmware == before.firmware;
                     rec.step(
-                        "firmware version after the power cycle",
-                        format!(
-                            "{} (before: {})",
-                            shown(&after.firmware),
-                            shown(&before.firmware)
-                        ),
+                        StepKind::FirmwareAfterPowerCycle,
+                        Observation::Firmware {
+                            after: after.firmware.clone(),
+                            before: before.firmware.clone(),
+                        },
                         Some(same),
                         progress,
                     );
@@ -603,13 +965,13 @@ pub async fn run<T: Tester>(
     // User-data deletion.
     match tester.delete_data().await {
         None => {
-            rec.step("delete user data", "skipped".into(), None, progress);
+            rec.step(StepKind::DeleteData, Observation::Skipped, None, progress);
             verdicts.push(cv("S1.1-15", Verdict::NotTested, Reason::NoDeletionStep));
         }
         Some(Err(e)) => {
             rec.step(
-                "delete user data",
-                format!("failed: {e}"),
+                StepKind::DeleteData,
+                Observation::Failed { error: e.clone() },
                 Some(false),
                 progress,
             );
@@ -633,12 +995,13 @@ pub async fn run<T: Tester>(
                     }
                 };
             rec.step(
-                "delete user data",
+                StepKind::DeleteData,
                 match &back {
-                    Some((_, d)) => {
-                        format!("{how}; device answered again after {} ms", d.as_millis())
-                    }
-                    None => format!("{how}; the login service did not come back"),
+                    Some((_, d)) => Observation::DeviceBack {
+                        how,
+                        ms: u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+                    },
+                    None => Observation::DeviceNotBack { how },
                 },
                 Some(back.is_some()),
                 progress,
@@ -646,20 +1009,21 @@ pub async fn run<T: Tester>(
             let n = adapter.try_login(user, &plan.new_password).await;
             let erased = new_ok && !n.is_success();
             rec.step(
-                "user-set password after deletion",
-                format!("the password set during the run: {}", describe_attempt(&n)),
+                StepKind::PasswordAfterDeletion,
+                Observation::SetPassword {
+                    outcome: Outcome::of(&n),
+                },
                 Some(erased),
                 progress,
             );
             let after = read_identity(&plan.sources, &plan.extractors, plan.timeout).await;
             let kept = after.firmware.is_some() && after.firmware == before.firmware;
             rec.step(
-                "firmware version after deletion",
-                format!(
-                    "{} (before: {})",
-                    shown(&after.firmware),
-                    shown(&before.firmware)
-                ),
+                StepKind::FirmwareAfterDeletion,
+                Observation::Firmware {
+                    after: after.firmware.clone(),
+                    before: before.firmware.clone(),
+                },
                 Some(kept),
                 progress,
             );
