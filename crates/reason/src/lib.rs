@@ -995,6 +995,15 @@ pub fn source_text(source: &str, lang: Lang) -> String {
     }
 }
 
+/// An attempt's outcome label (`locked-out`, ...) as the terminal and
+/// reports write it in `lang`.
+pub fn signal_text(label: &str, lang: Lang) -> &str {
+    match lang {
+        Lang::Ja => signal_ja(label),
+        Lang::En => label,
+    }
+}
+
 /// An attempt's outcome label (`locked-out`, ...) in Japanese.
 fn signal_ja(label: &str) -> &str {
     match label {

@@ -427,19 +427,8 @@ impl Outcome {
     fn ja(&self) -> String {
         match &self.error {
             Some(e) => format!("エラー: {e}"),
-            None => label_ja(&self.label).to_string(),
+            None => crate::reason::signal_text(&self.label, Lang::Ja).to_string(),
         }
-    }
-}
-
-fn label_ja(label: &str) -> &str {
-    match label {
-        "success" => "ログイン成功",
-        "failure" => "ログイン失敗",
-        "locked-out" => "ロックアウト",
-        "rate-limited" => "試行回数制限",
-        "error" => "エラー",
-        other => other,
     }
 }
 
