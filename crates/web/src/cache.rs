@@ -105,6 +105,10 @@ impl PageCache {
     /// of hiding behind it.
     pub async fn stamp(&self, reg: &Registry) -> Stamp {
         self.poll_head(reg).await;
+        Self::current(reg)
+    }
+
+    fn current(reg: &Registry) -> Stamp {
         Stamp {
             generation: reg.generation(),
             today: reg.today(),
@@ -119,10 +123,7 @@ impl PageCache {
         if self.poll_due(now_ms, self.polled_at_ms.load(Ordering::Relaxed)) {
             return None;
         }
-        Some(Stamp {
-            generation: reg.generation(),
-            today: reg.today(),
-        })
+        Some(Self::current(reg))
     }
 
     fn poll_due(&self, now_ms: u64, last: u64) -> bool {

@@ -36,7 +36,6 @@ use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use futures_util::future::Either;
 use hyper::body::Incoming;
-use jcstar_criteria::Lang;
 use tower::Service as _;
 
 use crate::AppState;
@@ -149,7 +148,7 @@ fn wants_gzip(h: &axum::http::HeaderMap) -> Option<bool> {
 /// What the product page path names, when the front door may answer it:
 /// the number, the language asked for in the query, JSON or not, gzip or
 /// not.
-fn product_page<B>(req: &Request<B>) -> Option<(&str, Option<Lang>, bool, bool)> {
+fn product_page<B>(req: &Request<B>) -> Option<(&str, Option<&str>, bool, bool)> {
     if req.method() != Method::GET {
         return None;
     }
@@ -177,10 +176,10 @@ fn product_page<B>(req: &Request<B>) -> Option<(&str, Option<Lang>, bool, bool)>
     {
         return None;
     }
-    let lang = match req.uri().query() {
+    // The language is left to the same negotiation the page handler uses.
+    let lang = match req.uri().query().map(|q| q.strip_prefix("lang=")) {
         None => None,
-        Some("lang=ja") => Some(Lang::Ja),
-        Some("lang=en") => Some(Lang::En),
+        Some(Some(l @ ("ja" | "en"))) => Some(l),
         Some(_) => return None,
     };
     Some((number, lang, json, gzip))
@@ -194,10 +193,7 @@ fn answer<B>(st: &AppState, req: &Request<B>, peer: SocketAddr) -> Option<Respon
         Format::Json
     } else {
         Format::Html(crate::i18n::negotiate(
-            query_lang.map(|l| match l {
-                Lang::Ja => "ja",
-                Lang::En => "en",
-            }),
+            query_lang,
             headers
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok()),
@@ -269,7 +265,7 @@ mod tests {
             &format!("{api}?lang=en"),
             &[("accept-encoding", "gzip")],
         );
-        assert_eq!(product_page(&r), Some((n, Some(Lang::En), true, true)));
+        assert_eq!(product_page(&r), Some((n, Some("en"), true, true)));
         for (m, uri, h) in [
             (Method::HEAD, page.clone(), vec![]),
             (Method::POST, page.clone(), vec![]),
