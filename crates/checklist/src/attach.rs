@@ -138,7 +138,7 @@ impl Checklist {
         };
         let mut bases: Vec<&str> = Vec::new();
         for v in &ev.verdicts {
-            let b = evidence::base_criterion(&v.criterion);
+            let b = jcstar_criteria::base_id(&v.criterion);
             if !bases.contains(&b) {
                 bases.push(b);
             }

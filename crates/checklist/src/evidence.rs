@@ -63,11 +63,6 @@ impl std::fmt::Display for Verdict {
     }
 }
 
-/// `S1.1-13②` → `S1.1-13`.
-pub fn base_criterion(c: &str) -> &str {
-    c.trim_end_matches(['①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧', '⑨'])
-}
-
 /// Why an evidence directory cannot be used. Messages name the directory or
 /// file and what `jcstar probe` would have written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,7 +188,7 @@ impl EvidenceDir {
     ) -> impl Iterator<Item = &'a ReportVerdict> {
         self.verdicts
             .iter()
-            .filter(move |v| base_criterion(&v.criterion) == criterion)
+            .filter(move |v| jcstar_criteria::base_id(&v.criterion) == criterion)
     }
 }
 

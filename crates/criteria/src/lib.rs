@@ -13,12 +13,14 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+mod id;
 mod load;
 mod lookup;
 mod model;
 mod oscal;
 pub mod recognition;
 
+pub use id::{BadId, CriterionId, base_id, star1};
 pub use load::{CatalogError, Problem};
 pub use lookup::{LookupError, Match, SchemeReferences, normalise_provision};
 pub use model::*;

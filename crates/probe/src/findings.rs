@@ -18,11 +18,6 @@ pub const S1_1_12: &str = "S1.1-12";
 pub const S1_1_13_1: &str = "S1.1-13①";
 pub const S1_1_13_2: &str = "S1.1-13②";
 
-/// The criterion ID without a sub-item marker (`S1.1-13①` → `S1.1-13`).
-pub fn base_criterion(c: &str) -> &str {
-    c.trim_end_matches(['①', '②', '③', '④', '⑤'])
-}
-
 /// The ports and services the vendor says the product needs (`--declared`).
 ///
 /// ```toml
@@ -568,6 +563,6 @@ mod tests {
         assert_eq!(d.ports[1].transport, Transport::Udp);
         assert!(Declared::parse("[[port]]\nport = 0\n").is_err());
         assert!(Declared::parse("[[port]]\nprt = 1\n").is_err());
-        assert_eq!(base_criterion("S1.1-13①"), "S1.1-13");
+        assert_eq!(jcstar_criteria::base_id("S1.1-13①"), "S1.1-13");
     }
 }

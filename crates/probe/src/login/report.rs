@@ -200,16 +200,6 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
     out
 }
 
-/// `S1.1-06③` → `S1.1-06`.
-pub fn base_id(id: &str) -> &str {
-    let end = id
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '-'))
-        .map(|(i, _)| i)
-        .unwrap_or(id.len());
-    id.get(..end).unwrap_or(id)
-}
-
 /// One row of the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -244,7 +234,10 @@ pub fn combine(vs: &[&CriterionVerdict]) -> Verdict {
 pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec<Row> {
     let mut by_id: BTreeMap<&str, Vec<&CriterionVerdict>> = BTreeMap::new();
     for v in verdicts {
-        by_id.entry(base_id(&v.criterion)).or_default().push(v);
+        by_id
+            .entry(jcstar_criteria::base_id(&v.criterion))
+            .or_default()
+            .push(v);
     }
     catalog
         .criteria
@@ -516,9 +509,6 @@ mod tests {
 
     #[test]
     fn base_ids_and_combination() {
-        assert_eq!(base_id("S1.1-06③"), "S1.1-06");
-        assert_eq!(base_id("S1.1-13①"), "S1.1-13");
-        assert_eq!(base_id("S1.1-04"), "S1.1-04");
         let p = CriterionVerdict::new("S1.1-06②", Verdict::Pass, vec![]);
         let f = CriterionVerdict::new("S1.1-06③", Verdict::Fail, vec![]);
         assert_eq!(combine(&[&p]), Verdict::Pass);
