@@ -11,10 +11,9 @@ use anyhow::Context;
 use jcstar_criteria::Lang;
 use jcstar_probe::Verdict;
 use jcstar_probe::assess::AssessTarget;
-use jcstar_probe::login::persistence::{
-    self, Extractors, InfoSource, PersistencePlan, Step, Tester,
-};
+use jcstar_probe::login::persistence::{self, Extractors, InfoSource, PersistencePlan, Tester};
 use jcstar_probe::login::{ServiceKind, ServiceSpec, random_token};
+use jcstar_probe::reason::{Done, NotDone};
 
 use crate::Ctx;
 
@@ -184,8 +183,11 @@ pub fn parse_info(ip: IpAddr, s: &str) -> anyhow::Result<InfoSource> {
     })
 }
 
+/// How long a tester's command may run.
+const COMMAND_LIMIT: Duration = Duration::from_secs(300);
+
 /// Runs a shell command with the passwords in its environment, bounded in time.
-async fn run_cmd(cmd: &str, old: &str, new: &str) -> Result<String, String> {
+async fn run_cmd(cmd: &str, old: &str, new: &str) -> Result<Done, NotDone> {
     let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
@@ -196,45 +198,59 @@ async fn run_cmd(cmd: &str, old: &str, new: &str) -> Result<String, String> {
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start the command: {e}"))?;
-    match tokio::time::timeout(Duration::from_secs(300), child.wait_with_output()).await {
-        Err(_) => Err("the command did not finish within 300 s".into()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(out)) if out.status.success() => Ok(format!("command ran ({})", out.status)),
-        Ok(Ok(out)) => Err(format!(
-            "command failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+        .map_err(|e| NotDone::NotStarted {
+            error: e.to_string(),
+        })?;
+    match tokio::time::timeout(COMMAND_LIMIT, child.wait_with_output()).await {
+        Err(_) => Err(NotDone::TimedOut {
+            secs: COMMAND_LIMIT.as_secs(),
+        }),
+        Ok(Err(e)) => Err(NotDone::Failed {
+            error: e.to_string(),
+        }),
+        Ok(Ok(out)) if out.status.success() => Ok(Done::Command {
+            status: out.status.to_string(),
+        }),
+        Ok(Ok(out)) => Err(NotDone::CommandFailed {
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr)
                 .chars()
                 .take(300)
-                .collect::<String>()
-        )),
+                .collect(),
+        }),
     }
 }
 
 /// Asks the tester on the terminal and waits for Enter.
-async fn ask(question: String) -> Result<String, String> {
+async fn ask(question: String, lang: Lang) -> Result<Done, NotDone> {
     if !std::io::stdin().is_terminal() {
-        return Err(format!(
-            "needs the tester ({question}) but stdin is not a terminal; give the matching --*-cmd option"
-        ));
+        return Err(NotDone::NoTerminal);
     }
     tokio::task::spawn_blocking(move || {
-        eprint!("{question} Press Enter when done (or type `skip`): ");
+        match lang {
+            Lang::Ja => eprint!(
+                "{question} 終わったら Enter を押してください（省略するには skip と入力）: "
+            ),
+            Lang::En => eprint!("{question} Press Enter when done (or type `skip`): "),
+        }
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| NotDone::Failed {
+                error: e.to_string(),
+            })?;
         if line.trim() == "skip" {
-            Err("the tester skipped this step".to_string())
+            Err(NotDone::Skipped)
         } else {
-            Ok("done by the tester (confirmed on the terminal)".to_string())
+            Ok(Done::Tester)
         }
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| NotDone::Failed {
+        error: e.to_string(),
+    })?
 }
 
 /// Commands where given, the tester otherwise.
@@ -245,41 +261,64 @@ pub struct CmdTester {
     pub delete_cmd: Option<String>,
     pub delete_prompt: bool,
     pub show_secrets: bool,
+    /// Language of the questions put to the tester.
+    pub lang: Lang,
 }
 
 impl Tester for CmdTester {
-    async fn change_password(&mut self, new: &str) -> Result<String, String> {
+    async fn change_password(&mut self, new: &str) -> Result<Done, NotDone> {
         match &self.change_cmd {
             Some(c) => run_cmd(c, &self.old, new).await,
             None => {
-                let shown = if self.show_secrets {
-                    new.to_string()
-                } else {
-                    format!("{new} (shown once, not stored)")
+                let question = match (self.lang, self.show_secrets) {
+                    (Lang::Ja, true) => format!("機器のパスワードを {new} に変更してください。"),
+                    (Lang::Ja, false) => format!(
+                        "機器のパスワードを {new} に変更してください（表示はこの一度だけで、保存しません）。"
+                    ),
+                    (Lang::En, true) => format!("Change the device password to: {new}."),
+                    (Lang::En, false) => {
+                        format!("Change the device password to: {new} (shown once, not stored).")
+                    }
                 };
-                ask(format!("Change the device password to: {shown}.")).await
+                ask(question, self.lang).await
             }
         }
     }
-    async fn power_cycle(&mut self) -> Result<String, String> {
+    async fn power_cycle(&mut self) -> Result<Done, NotDone> {
         match &self.power_cmd {
             Some(c) => run_cmd(c, &self.old, "").await,
-            None => ask("Cut the device's power, wait 10 s, and restore it.".into()).await,
+            None => {
+                let question = match self.lang {
+                    Lang::Ja => "機器の電源を切り、10 秒待ってから入れ直してください。",
+                    Lang::En => "Cut the device's power, wait 10 s, and restore it.",
+                };
+                ask(question.into(), self.lang).await
+            }
         }
     }
-    async fn delete_data(&mut self) -> Option<Result<String, String>> {
+    async fn delete_data(&mut self) -> Option<Result<Done, NotDone>> {
         match &self.delete_cmd {
             Some(c) => Some(run_cmd(c, &self.old, "").await),
-            None if self.delete_prompt => Some(
-                ask("Delete the user data (factory reset / the product's delete function).".into())
-                    .await,
-            ),
+            None if self.delete_prompt => {
+                let question = match self.lang {
+                    Lang::Ja => {
+                        "利用者データを削除してください（工場出荷時設定への初期化、または製品の削除機能）。"
+                    }
+                    Lang::En => {
+                        "Delete the user data (factory reset / the product's delete function)."
+                    }
+                };
+                Some(ask(question.into(), self.lang).await)
+            }
             None => None,
         }
     }
 }
 
-pub fn build_plan(args: &PersistenceArgs) -> anyhow::Result<(PersistencePlan, CmdTester)> {
+pub fn build_plan(
+    args: &PersistenceArgs,
+    lang: Lang,
+) -> anyhow::Result<(PersistencePlan, CmdTester)> {
     let ip = resolve(&args.target)?;
     let login = parse_service(ip, &args.login)?;
     let mut sources = args
@@ -334,18 +373,13 @@ pub fn build_plan(args: &PersistenceArgs) -> anyhow::Result<(PersistencePlan, Cm
         delete_cmd: args.delete_data_cmd.clone(),
         delete_prompt: args.delete_data,
         show_secrets: args.show_secrets,
+        lang,
     };
     Ok((plan, tester))
 }
 
-/// A step line for the terminal in `lang`, with the passwords masked
-/// unless `show`.
-pub fn step_line(s: &Step, lang: Lang, secrets: &[&str], show: bool) -> String {
-    s.line(lang, secrets, show)
-}
-
 pub fn run(ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
-    let (plan, mut tester) = build_plan(&args)?;
+    let (plan, mut tester) = build_plan(&args, ctx.lang)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -357,7 +391,7 @@ pub fn run(ctx: &Ctx, args: PersistenceArgs) -> anyhow::Result<ExitCode> {
     let report = rt.block_on(persistence::run(&plan, &mut tester, &mut |s| {
         if !json {
             let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            eprintln!("{}", step_line(s, lang, &refs, show));
+            eprintln!("{}", s.line(lang, &refs, show));
         }
     }));
     let text = serde_json::to_string_pretty(&report)?;

@@ -19,17 +19,17 @@ use std::time::{Duration, Instant, SystemTime};
 use jcstar_criteria::{Catalog, Lang};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::base_criterion;
 use crate::login::bruteforce::{self, BruteOptions};
 use crate::login::creds::{self, Credential};
 use crate::login::defaults::{self, DefaultsOptions, DefaultsReport, DefaultsStatus};
 use crate::login::persistence::{self, PersistencePlan, PersistenceReport, Step, Tester};
 use crate::login::report::{self as lreport, BruteRun, Header, Row};
 use crate::login::{Adapter, Attempt, LoginAdapter, ServiceKind as LoginKind, ServiceSpec, mask};
-use crate::reason::Reason;
+use crate::reason::{Done, NotDone, Reason};
 use crate::report::{self, Access, Report, ServiceKind};
 use crate::transcript::Transcript;
 use crate::{ProbeError, ProbeOptions, Progress, evidence, target};
+use jcstar_criteria::base_id;
 
 /// The device as the tester named it and the one address it resolved to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -867,7 +867,7 @@ pub async fn run<T: Tester>(
         .findings
         .extend(lreport::findings(&defaults_reports, &runs));
     report.verdicts.retain(|v| {
-        let b = base_criterion(&v.criterion);
+        let b = base_id(&v.criterion);
         b != "S1.1-02" && b != "S1.1-04"
     });
     report
@@ -940,7 +940,7 @@ fn evidence_of(id: &str, report: &Report, files: &BTreeMap<String, Vec<u8>>) -> 
     let mut out: Vec<String> = report
         .findings
         .iter()
-        .filter(|f| base_criterion(&f.criterion) == id)
+        .filter(|f| base_id(&f.criterion) == id)
         .flat_map(|f| f.evidence.iter().cloned())
         .collect();
     let has = |f: &str| files.contains_key(f);
@@ -954,7 +954,7 @@ fn evidence_of(id: &str, report: &Report, files: &BTreeMap<String, Vec<u8>>) -> 
     let judged = report
         .verdicts
         .iter()
-        .any(|v| base_criterion(&v.criterion) == id && v.verdict != report::Verdict::NotTested);
+        .any(|v| base_id(&v.criterion) == id && v.verdict != report::Verdict::NotTested);
     if judged {
         out.push(evidence::REPORT_JSON.into());
     }
@@ -1036,13 +1036,13 @@ pub fn persistence_outcome(
 pub enum NoTester {}
 
 impl Tester for NoTester {
-    async fn change_password(&mut self, _new: &str) -> Result<String, String> {
+    async fn change_password(&mut self, _new: &str) -> Result<Done, NotDone> {
         match *self {}
     }
-    async fn power_cycle(&mut self) -> Result<String, String> {
+    async fn power_cycle(&mut self) -> Result<Done, NotDone> {
         match *self {}
     }
-    async fn delete_data(&mut self) -> Option<Result<String, String>> {
+    async fn delete_data(&mut self) -> Option<Result<Done, NotDone>> {
         match *self {}
     }
 }

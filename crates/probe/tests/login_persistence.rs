@@ -8,6 +8,7 @@ use std::time::Duration;
 use jcstar_probe::login::http::{basic_header, request};
 use jcstar_probe::login::persistence::{self, Extractors, InfoSource, PersistencePlan, Tester};
 use jcstar_probe::login::{ServiceKind, ServiceSpec};
+use jcstar_probe::reason::{Done, NotDone};
 use jcstar_probe::report::Verdict;
 use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
 
@@ -29,7 +30,7 @@ async fn post(
     path: &str,
     headers: &[(String, String)],
     body: &[u8],
-) -> Result<String, String> {
+) -> Result<Done, NotDone> {
     let r = request(
         addr,
         &addr.to_string(),
@@ -40,16 +41,22 @@ async fn post(
         Duration::from_secs(3),
     )
     .await
-    .map_err(|e| format!("{e:?}"))?;
+    .map_err(|e| NotDone::Failed {
+        error: format!("{e:?}"),
+    })?;
     if r.status == 200 {
-        Ok(format!("POST {path}: HTTP 200"))
+        Ok(Done::Other {
+            text: format!("POST {path}: HTTP 200"),
+        })
     } else {
-        Err(format!("POST {path}: HTTP {}", r.status))
+        Err(NotDone::Failed {
+            error: format!("POST {path}: HTTP {}", r.status),
+        })
     }
 }
 
 impl Tester for ControlTester {
-    async fn change_password(&mut self, new: &str) -> Result<String, String> {
+    async fn change_password(&mut self, new: &str) -> Result<Done, NotDone> {
         let headers = vec![("Authorization".to_string(), basic_header(USER, FACTORY))];
         post(
             self.http,
@@ -59,10 +66,10 @@ impl Tester for ControlTester {
         )
         .await
     }
-    async fn power_cycle(&mut self) -> Result<String, String> {
+    async fn power_cycle(&mut self) -> Result<Done, NotDone> {
         post(self.control, "/power-cut", &[], b"").await
     }
-    async fn delete_data(&mut self) -> Option<Result<String, String>> {
+    async fn delete_data(&mut self) -> Option<Result<Done, NotDone>> {
         if self.delete {
             Some(post(self.control, "/delete-data", &[], b"").await)
         } else {

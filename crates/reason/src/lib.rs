@@ -13,6 +13,9 @@ use std::fmt;
 use jcstar_criteria::Lang;
 use serde::{Deserialize, Serialize};
 
+pub mod tester;
+pub use tester::{Done, NotDone};
+
 /// A brute-force test's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -293,7 +296,7 @@ pub enum Reason {
     FirmwareNotCompared,
     NoDeletionStep,
     DeletionFailed {
-        error: String,
+        error: NotDone,
     },
     UserPasswordErased,
     UserPasswordNotErased,
@@ -621,7 +624,7 @@ impl Reason {
             PowerCycleNotRun => "the power-cycle checks could not be run (see steps)".into(),
             FirmwareNotCompared => "firmware version not compared across a power cycle".into(),
             NoDeletionStep => "no data-deletion step was run".into(),
-            DeletionFailed { error } => format!("the deletion step failed: {error}"),
+            DeletionFailed { error } => format!("the deletion step failed: {}", error.text(Lang::En)),
             UserPasswordErased => {
                 "①: the password set by the user no longer works after deletion".into()
             }
@@ -956,7 +959,7 @@ impl Reason {
             PowerCycleNotRun => "電源の再投入の確認を実施できませんでした（手順の記録を参照）".into(),
             FirmwareNotCompared => "電源の再投入の前後でファームウェアバージョンを比較していません".into(),
             NoDeletionStep => "データ削除の手順は実施していません".into(),
-            DeletionFailed { error } => format!("削除の手順が失敗しました: {error}"),
+            DeletionFailed { error } => format!("削除の手順が失敗しました: {}", error.text(Lang::Ja)),
             UserPasswordErased => "①: 利用者が設定したパスワードは削除後に使えなくなりました".into(),
             UserPasswordNotErased => "①: 利用者が設定したパスワードが削除後も使えます。消去されていません".into(),
             ErasureNotShown => "①: 示せていません（パスワードの変更が反映されませんでした）".into(),

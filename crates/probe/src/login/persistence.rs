@@ -18,7 +18,7 @@ use jcstar_criteria::Lang;
 
 use super::text::{excerpt, mask};
 use super::{Adapter, Attempt, LoginAdapter, ServiceSpec};
-use crate::reason::Reason;
+use crate::reason::{Done, NotDone, Reason};
 use crate::report::{CriterionVerdict, Verdict};
 
 /// Where the device shows its firmware version and model number.
@@ -255,16 +255,16 @@ pub async fn read_identity(sources: &[InfoSource], ex: &Extractors, timeout: Dur
 
 /// The actions only the tester (or a command) can perform.
 pub trait Tester {
-    /// Changes the login password to `new`; returns what was done.
+    /// Changes the login password to `new`; says how it was done.
     fn change_password(
         &mut self,
         new: &str,
-    ) -> impl std::future::Future<Output = Result<String, String>>;
-    /// Cuts the power and restores it; returns what was done.
-    fn power_cycle(&mut self) -> impl std::future::Future<Output = Result<String, String>>;
+    ) -> impl std::future::Future<Output = Result<Done, NotDone>>;
+    /// Cuts the power and restores it; says how it was done.
+    fn power_cycle(&mut self) -> impl std::future::Future<Output = Result<Done, NotDone>>;
     /// Deletes user data (factory reset or the product's delete function);
     /// `None` when the run should skip this step.
-    fn delete_data(&mut self) -> impl std::future::Future<Output = Option<Result<String, String>>>;
+    fn delete_data(&mut self) -> impl std::future::Future<Output = Option<Result<Done, NotDone>>>;
 }
 
 #[derive(Debug, Clone)]
@@ -433,7 +433,7 @@ impl Outcome {
 }
 
 /// What a step observed, with the values it rests on. `how` and `error`
-/// are what the tester (a command or a person) reported.
+/// are what became of the tester's action (a command or a person).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum Observation {
@@ -451,18 +451,18 @@ pub enum Observation {
         outcome: Outcome,
     },
     PasswordChanged {
-        how: String,
+        how: Done,
         new: Outcome,
     },
     Failed {
-        error: String,
+        error: NotDone,
     },
     NotBack {
-        how: String,
+        how: Done,
         secs: u64,
     },
     Back {
-        how: String,
+        how: Done,
         ms: u64,
     },
     PasswordsAfter {
@@ -475,11 +475,11 @@ pub enum Observation {
     },
     Skipped,
     DeviceBack {
-        how: String,
+        how: Done,
         ms: u64,
     },
     DeviceNotBack {
-        how: String,
+        how: Done,
     },
     SetPassword {
         outcome: Outcome,
@@ -519,7 +519,7 @@ impl Observation {
                 format!("the password set during the run: {}", outcome.en())
             }
             PasswordChanged { how, new } => format!("{how}; new password: {}", new.en()),
-            Failed { error } => format!("failed: {error}"),
+            Failed { error } => format!("failed: {}", error.text(Lang::En)),
             NotBack { how, secs } => {
                 format!("{how}; the login service did not come back within {secs} s")
             }
@@ -561,16 +561,20 @@ impl Observation {
                 format!("実行中に設定したパスワードの結果: {}", outcome.ja())
             }
             PasswordChanged { how, new } => {
-                format!("{}。新しいパスワードの結果: {}", how_ja(how), new.ja())
+                format!(
+                    "{}。新しいパスワードの結果: {}",
+                    how.text(Lang::Ja),
+                    new.ja()
+                )
             }
-            Failed { error } => format!("失敗しました: {}", how_ja(error)),
+            Failed { error } => format!("失敗しました: {}", error.text(Lang::Ja)),
             NotBack { how, secs } => format!(
                 "{}。ログインサービスが {secs} 秒以内に応答を再開しませんでした",
-                how_ja(how)
+                how.text(Lang::Ja)
             ),
             Back { how, ms } => format!(
                 "{}。{ms} ミリ秒後にログインサービスが再び応答しました",
-                how_ja(how)
+                how.text(Lang::Ja)
             ),
             PasswordsAfter { new, previous } => format!(
                 "新しいパスワードの結果: {}、変更前のパスワードの結果: {}",
@@ -582,12 +586,15 @@ impl Observation {
             }
             Skipped => "省略しました".into(),
             DeviceBack { how, ms } => {
-                format!("{}。{ms} ミリ秒後に機器が再び応答しました", how_ja(how))
+                format!(
+                    "{}。{ms} ミリ秒後に機器が再び応答しました",
+                    how.text(Lang::Ja)
+                )
             }
             DeviceNotBack { how } => {
                 format!(
                     "{}。ログインサービスが応答を再開しませんでした",
-                    how_ja(how)
+                    how.text(Lang::Ja)
                 )
             }
         }
@@ -596,33 +603,6 @@ impl Observation {
 
 fn shown_ja(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "見つかりません".into())
-}
-
-/// What the `jcstar` tester reports (see the CLI's command tester) in
-/// Japanese; any other text is kept as it is.
-fn how_ja(how: &str) -> String {
-    if let Some(status) = how
-        .strip_prefix("command ran (")
-        .and_then(|s| s.strip_suffix(')'))
-    {
-        return format!("コマンドを実行しました（{status}）");
-    }
-    if let Some((status, stderr)) = how
-        .strip_prefix("command failed (")
-        .and_then(|s| s.split_once("): "))
-    {
-        return format!("コマンドが失敗しました（{status}）: {stderr}");
-    }
-    match how {
-        "done by the tester (confirmed on the terminal)" => {
-            "試験者が実施しました（端末で確認）".into()
-        }
-        "the tester skipped this step" => "試験者がこの手順を省略しました".into(),
-        "the command did not finish within 300 s" => {
-            "コマンドが 300 秒以内に終了しませんでした".into()
-        }
-        other => other.to_string(),
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -967,9 +947,7 @@ pub async fn run<T: Tester>(
             verdicts.push(cv(
                 "S1.1-15",
                 Verdict::Fail,
-                Reason::DeletionFailed {
-                    error: e.to_string(),
-                },
+                Reason::DeletionFailed { error: e.clone() },
             ));
         }
         Some(Ok(how)) => {
