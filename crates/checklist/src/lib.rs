@@ -25,6 +25,7 @@ pub mod evidence;
 mod format;
 mod model;
 pub mod output;
+pub mod result_json;
 mod rules;
 mod tomledit;
 pub mod xlsx;

@@ -15,9 +15,9 @@ use jcstar_criteria::Lang;
 use jcstar_probe::assess::{
     self, AssessPlan, AssessTarget, BruteAnnouncement, BrutePlan, Event, Observer, ScanPlan,
 };
-use jcstar_probe::findings::base_criterion;
+use jcstar_probe::assess_text::Secrets;
+use jcstar_probe::login::creds;
 use jcstar_probe::login::report::verdict_word;
-use jcstar_probe::login::{creds, mask};
 use jcstar_probe::{Progress, Verdict};
 
 use crate::Ctx;
@@ -161,102 +161,16 @@ impl Terminal {
             eprintln!("{s}");
         }
     }
-    fn password(&self, p: &str) -> String {
-        if self.show_secrets {
-            format!("{p:?}")
-        } else {
-            mask(p)
-        }
-    }
 }
 
 impl Observer for Terminal {
     fn event(&mut self, e: Event<'_>) {
-        let ja = self.lang == Lang::Ja;
-        let line = match e {
-            Event::Scanning { tcp, udp } if ja => {
-                format!("走査しています（TCP {tcp}、UDP {udp}）...")
-            }
-            Event::Scanning { tcp, udp } => format!("scanning (tcp {tcp}, udp {udp}) ..."),
-            Event::Skipped(s) if ja => format!("注意: {}", s.text(self.lang)),
-            Event::Skipped(s) => format!("note: {}", s.text(self.lang)),
-            Event::Deadline {
-                service,
-                failure_delay_ms,
-                deadline_ms,
-            } => match (failure_delay_ms, ja) {
-                (Some(d), true) => format!(
-                    "{service}: 誤ったログインは {d} ms 後に拒否されます。1 回あたりの待ち時間の上限は {deadline_ms} ms です"
-                ),
-                (None, true) => format!(
-                    "{service}: 失敗時の遅延は測定していません。1 回あたりの待ち時間の上限は {deadline_ms} ms です"
-                ),
-                (Some(d), false) => format!(
-                    "{service}: a wrong login is refused after {d} ms; deadline per attempt {deadline_ms} ms"
-                ),
-                (None, false) => format!(
-                    "{service}: failure delay not measured; deadline per attempt {deadline_ms} ms"
-                ),
-            },
-            Event::DefaultsStarting { services, limit } if ja => format!(
-                "初期パスワードの確認: ログインサービス {services} 件それぞれで最大 {limit} 組を試します"
-            ),
-            Event::DefaultsStarting { services, limit } => format!(
-                "default credentials: at most {limit} pairs on each of {services} login services"
-            ),
-            Event::Defaults(r) => match &r.accepted {
-                Some(a) if ja => format!(
-                    "{}: 初期パスワードでログインできました: ユーザー「{}」/ {}（出典: {}）",
-                    r.service,
-                    a.username,
-                    self.password(&a.password),
-                    jcstar_probe::reason::source_text(&a.source, self.lang)
-                ),
-                Some(a) => format!(
-                    "{}: ACCEPTED default pair {:?} / {} ({})",
-                    r.service,
-                    a.username,
-                    self.password(&a.password),
-                    a.source
-                ),
-                None => r.summary.text(self.lang),
-            },
-            Event::LockoutWait { service, max_wait } if ja => format!(
-                "{service}: ロックアウトを検出しました。解除まで最大 {} 秒待ちます",
-                max_wait.as_secs()
-            ),
-            Event::LockoutWait { service, max_wait } => format!(
-                "{service}: the login ran into a lockout; waiting up to {} s for it to lift",
-                max_wait.as_secs()
-            ),
-            Event::LockoutLifted { service, after } => match (after, ja) {
-                (Some(d), true) => format!(
-                    "{service}: {:.1} 秒後に再びログインできるようになりました",
-                    d.as_secs_f64()
-                ),
-                (None, true) => format!("{service}: 待ち時間の終わりでもロックされたままです"),
-                (Some(d), false) => format!(
-                    "{service}: login works again after {:.1} s",
-                    d.as_secs_f64()
-                ),
-                (None, false) => format!("{service}: still locked at the end of the wait"),
-            },
-            Event::BruteForce(a) => brute_question(a, self.lang),
-            Event::BruteForceSkipped if ja => "総当たり試験は省略しました".into(),
-            Event::BruteForceSkipped => "brute-force test skipped".into(),
-            Event::Brute(r) => jcstar_probe::reason::Reason::ServiceResult {
-                service: r.service.clone(),
-                account: r.report.username.clone(),
-                verdict: r.report.verdict,
-                reason: Box::new(r.report.reason.clone()),
-            }
-            .text(self.lang),
-            Event::Persistence(s) => {
-                let refs: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-                cmd_persistence::step_line(s, self.lang, &refs, self.show_secrets)
-            }
+        let known: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        let secrets = Secrets {
+            known: &known,
+            show: self.show_secrets,
         };
-        self.say(line);
+        self.say(e.line(self.lang, secrets));
     }
 
     fn confirm_brute_force(&mut self, _a: &BruteAnnouncement) -> Result<bool, String> {
@@ -270,31 +184,6 @@ impl Observer for Terminal {
             },
             self.lang,
         )
-    }
-}
-
-fn brute_question(a: &BruteAnnouncement, lang: Lang) -> String {
-    match lang {
-        Lang::Ja => format!(
-            "総当たり試験: {} 件のサービス（{}）それぞれで最大 {} 回ログインを試みます。アカウントがロックされることがあります",
-            a.services.len(),
-            a.services
-                .iter()
-                .map(|(s, u)| format!("{s}、アカウント「{u}」"))
-                .collect::<Vec<_>>()
-                .join("; "),
-            a.worst_case_attempts
-        ),
-        Lang::En => format!(
-            "brute-force test: up to {} login attempts on each of {} services ({}); this may lock the accounts",
-            a.worst_case_attempts,
-            a.services.len(),
-            a.services
-                .iter()
-                .map(|(s, u)| format!("{s} as {u:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }
 
@@ -391,7 +280,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             output: None,
             show_secrets: args.show_secrets,
         };
-        let (plan, t) = cmd_persistence::build_plan(&pargs)?;
+        let (plan, t) = cmd_persistence::build_plan(&pargs, ctx.lang)?;
         secrets = vec![plan.old_password.clone(), plan.new_password.clone()];
         persistence = Some(plan);
         tester = Some(t);
@@ -426,7 +315,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(Progress::default());
     let show_bar = !args.json && std::io::stderr().is_terminal();
     let outcome = rt.block_on(async {
-        let ticker = show_bar.then(|| spawn_bar(progress.clone(), ctx.lang));
+        let ticker = show_bar.then(|| crate::bar::spawn(progress.clone(), ctx.lang));
         let r = assess::run(&plan, tester.as_mut(), &mut term, progress.clone()).await;
         progress.cancel.store(true, Ordering::Relaxed);
         if let Some(t) = ticker {
@@ -467,7 +356,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             println!(
                 "{:<8} {} {}",
                 r.id,
-                pad(&verdict_word(r.verdict, ctx.lang), 13),
+                crate::text::pad(&verdict_word(r.verdict, ctx.lang), 13),
                 r.title
             );
             for t in &r.tested {
@@ -487,15 +376,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `s` padded with spaces to `width` terminal columns (CJK characters take two).
-fn pad(s: &str, width: usize) -> String {
-    let cols: usize = s
-        .chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum();
-    format!("{s}{}", " ".repeat(width.saturating_sub(cols)))
-}
-
 /// Records the evidence on the checklist the way `checklist attach` does
 /// (the same library call: verification, reference, digest).
 fn attach(
@@ -510,49 +390,8 @@ fn attach(
         .rows
         .iter()
         .filter(|r| r.attached.is_some())
-        .map(|r| base_criterion(&r.criterion).to_string())
+        .map(|r| jcstar_criteria::base_id(&r.criterion).to_string())
         .collect();
     ids.dedup();
     Ok(ids)
-}
-
-/// The name of a phase of the run in `lang`.
-fn phase(name: &str, lang: Lang) -> String {
-    if lang == Lang::En {
-        return name.to_string();
-    }
-    match name {
-        "tcp scan" => "TCP 走査",
-        "udp scan" => "UDP 走査",
-        "identify" => "サービス識別",
-        "tls" => "TLS 評価",
-        "failure delay" => "失敗時の遅延測定",
-        "default credentials" => "初期パスワード確認",
-        "brute force" => "総当たり試験",
-        "lockout wait (s)" => "ロック解除待ち（秒）",
-        other => other,
-    }
-    .to_string()
-}
-
-/// A progress bar polling the run's phase and counters.
-fn spawn_bar(p: Arc<Progress>, lang: Lang) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg:>20} [{bar:40}] {pos}/{len} {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        loop {
-            bar.set_message(phase(&p.phase(), lang));
-            bar.set_length(p.total.load(Ordering::Relaxed));
-            bar.set_position(p.done.load(Ordering::Relaxed));
-            tokio::time::sleep(Duration::from_millis(80)).await;
-            if p.cancel.load(Ordering::Relaxed) {
-                bar.finish_and_clear();
-                break;
-            }
-        }
-    })
 }

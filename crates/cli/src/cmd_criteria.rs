@@ -237,14 +237,11 @@ fn list(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Pads to a column width counted in terminal cells: a kanji takes two, so
-/// `format!("{:<n}")`, which counts chars, misaligns Japanese columns.
+/// Pads to a column width counted in terminal cells, always leaving one
+/// space before the next column.
 fn pad(s: &str, cells: usize) -> String {
-    let w = unicode_width::UnicodeWidthStr::width(s);
-    let mut out = String::with_capacity(s.len() + cells.saturating_sub(w));
-    out.push_str(s);
-    out.extend(std::iter::repeat_n(' ', cells.saturating_sub(w).max(1)));
-    out
+    let w = crate::text::display_width(s);
+    format!("{s}{}", " ".repeat(cells.saturating_sub(w).max(1)))
 }
 
 fn unknown_id(cat: &Catalog, lang: Lang, id: &str) -> ExitCode {

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use anyhow::Context;
 use jcstar_criteria::Lang;
@@ -96,29 +95,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(Progress::default());
     let show_bar = !args.json && std::io::stderr().is_terminal();
     let outcome = rt.block_on(async {
-        let ticker = show_bar.then(|| {
-            let p = progress.clone();
-            tokio::spawn(async move {
-                let bar = indicatif::ProgressBar::new(0);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{msg:>10} [{bar:40}] {pos}/{len} {elapsed}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                loop {
-                    bar.set_message(p.phase());
-                    bar.set_length(p.total.load(Ordering::Relaxed));
-                    bar.set_position(p.done.load(Ordering::Relaxed));
-                    tokio::time::sleep(Duration::from_millis(80)).await;
-                    if p.cancel.load(Ordering::Relaxed) {
-                        bar.finish_and_clear();
-                        break;
-                    }
-                }
-            })
-        });
+        let ticker = show_bar.then(|| crate::bar::spawn(progress.clone(), ctx.lang));
         let r = jcstar_probe::probe(&opts, progress.clone()).await;
         progress.cancel.store(true, Ordering::Relaxed);
         if let Some(t) = ticker {

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use jcstar_criteria::Lang;
 
+mod bar;
+mod checklist_report;
+mod clap_error_ja;
 mod cmd_assess;
 mod cmd_attach;
 mod cmd_checklist;
@@ -21,6 +24,7 @@ mod cmd_testbed;
 mod cmd_verify;
 mod cmd_vulndb;
 mod help_ja;
+mod text;
 
 /// jcstar: the JC-STAR IoT security labeling scheme, end to end.
 ///
@@ -78,6 +82,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    raise_open_file_limit();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The language is known before parsing, so that `--help` speaks it.
     let lang = help_ja::lang_from_args(&argv);
@@ -88,7 +93,7 @@ fn main() -> ExitCode {
     };
     let matches = cmd
         .try_get_matches_from(argv)
-        .unwrap_or_else(|e| help_ja::exit_on_error(e, lang));
+        .unwrap_or_else(|e| clap_error_ja::exit_on_error(e, lang));
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let ctx = Ctx { lang: cli.lang };
     let result = match cli.command {
@@ -120,6 +125,24 @@ fn main() -> ExitCode {
 /// Rust ignores SIGPIPE, so `jcstar criteria list | head` would end in a
 /// "failed printing to stdout" panic; a command-line tool should simply stop
 /// when its reader goes away, as the shell's own tools do.
+/// A full TCP scan holds thousands of sockets at once and the server one per
+/// connection; the soft limit on open files (often 1,024) is raised to the
+/// hard limit the administrator allows. Libraries only read the limit.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 fn restore_sigpipe() {
     #[cfg(unix)]
     // SAFETY: called first thing in main, before any thread exists; it only

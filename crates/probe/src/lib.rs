@@ -9,6 +9,7 @@
 // Nested `if let` reads better here than let-chains, which need Rust 1.88.
 
 pub mod assess;
+pub mod assess_text;
 pub mod evidence;
 pub mod findings;
 mod hello;

@@ -36,27 +36,21 @@ pub struct TcpScanResult {
     pub filtered: Vec<u16>,
 }
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit when allowed and returns
-/// how many descriptors the scan may hold at once (keeping a margin for the
-/// rest of the process).
+/// How many descriptors the scan may hold at once: the soft RLIMIT_NOFILE
+/// less those already open and a margin for the rest of the process. Raising
+/// the limit is the program's decision (the CLI does it at start), not a
+/// library's, so this only reads it.
 pub fn fd_budget() -> usize {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: getrlimit/setrlimit only read/write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                lim.rlim_cur = lim.rlim_max;
-            }
-        }
-    }
-    let soft = usize::try_from(lim.rlim_cur).unwrap_or(1024).min(1 << 20);
+    // SAFETY: getrlimit only writes the struct we pass.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        usize::try_from(lim.rlim_cur).unwrap_or(1024).min(1 << 20)
+    } else {
+        1024
+    };
     let in_use = std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
         .unwrap_or(64);
