@@ -23,6 +23,7 @@ use crate::model::{Attached, Checklist, Evidence, Outcome, RecordedVerdict, Test
 pub struct AttachRow {
     /// As the evidence names it, e.g. `S1.1-13①`.
     pub criterion: String,
+    /// What the evidence found.
     pub verdict: Verdict,
     /// The reasons in English, as `report.json` keeps them.
     pub reasons: Vec<String>,
@@ -54,9 +55,13 @@ pub struct AttachOutcome {
     pub path: String,
     /// The evidence is outside the checklist's folder.
     pub external: bool,
+    /// SHA-256 (hex) of the evidence's `manifest.json`, as recorded in the checklist.
     pub manifest_sha256: String,
+    /// The test target as the tester named it.
     pub target: String,
+    /// When the test started (RFC 3339).
     pub started: String,
+    /// One row per verdict of the report, in report order.
     pub rows: Vec<AttachRow>,
 }
 
@@ -64,6 +69,7 @@ pub struct AttachOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Written {
+    /// The file written: the checklist itself, or a new file next to it.
     pub path: PathBuf,
     /// The original could not be rewritten without losing something the
     /// vendor added (e.g. another sheet), so the result went to a new file.

@@ -14,10 +14,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// `schema` of a `manifest.json` this crate reads.
 pub const MANIFEST_SCHEMA: &str = "jcstar.probe.manifest/1";
+/// `schema` of a `report.json` this crate reads.
 pub const REPORT_SCHEMA: &str = "jcstar.probe.report/1";
+/// File listing the SHA-256 of every other file of the evidence directory.
 pub const MANIFEST_JSON: &str = "manifest.json";
+/// The same list in `sha256sum -c` format.
 pub const MANIFEST_SHA256: &str = "MANIFEST.sha256";
+/// The test report with the per-criterion verdicts.
 pub const REPORT_JSON: &str = "report.json";
 
 /// Largest file read while verifying; evidence directories hold reports and
@@ -29,7 +34,9 @@ const MAX_FILE: u64 = 256 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
+    /// The device passed the test.
     Pass,
+    /// The device failed the test.
     Fail,
     /// The evidence shows this test was not run.
     NotTested,
@@ -38,6 +45,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The keyword used in files (`pass`, `fail`, `not-tested`, `needs-review`).
     pub fn key(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -47,6 +55,7 @@ impl Verdict {
         }
     }
 
+    /// The Japanese label for messages and workbooks.
     pub fn label_ja(self) -> &'static str {
         match self {
             Verdict::Pass => "合格",
@@ -67,31 +76,51 @@ impl std::fmt::Display for Verdict {
 /// file and what `jcstar probe` would have written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvidenceError {
+    /// The directory does not exist.
     #[error(
         "{}: no such directory; give the evidence directory written by `jcstar probe TARGET -o DIR`",
         dir.display()
     )]
-    NoDirectory { dir: PathBuf },
+    NoDirectory {
+        /// The directory as given.
+        dir: PathBuf,
+    },
 
+    /// The directory has no `manifest.json`.
     #[error(
         "{}: no {MANIFEST_JSON} in it; this is not an evidence directory written by `jcstar probe -o DIR`",
         dir.display()
     )]
-    NoManifest { dir: PathBuf },
+    NoManifest {
+        /// The directory as given.
+        dir: PathBuf,
+    },
 
+    /// A file of the directory cannot be read or is not what the probe writes.
     #[error("{}: {reason}", path.display())]
-    Unreadable { path: PathBuf, reason: String },
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 
+    /// The files differ from what the manifest lists; the evidence is refused.
     #[error(
         "{} does not match its manifest (modified: {modified:?}, missing: {missing:?}, unlisted: {unlisted:?}{}); refusing altered evidence",
         dir.display(),
         if *manifests_disagree { ", MANIFEST.sha256 disagrees with manifest.json" } else { "" }
     )]
     Altered {
+        /// The evidence directory.
         dir: PathBuf,
+        /// Listed files whose SHA-256 differs from the manifest.
         modified: Vec<String>,
+        /// Listed files that are not there.
         missing: Vec<String>,
+        /// Files present that the manifest does not list.
         unlisted: Vec<String>,
+        /// `MANIFEST.sha256` is missing or does not match `manifest.json`.
         manifests_disagree: bool,
     },
 }
@@ -129,7 +158,9 @@ struct RawTarget {
 pub struct ReportVerdict {
     /// As the report names it, e.g. `S1.1-12` or `S1.1-13①`.
     pub criterion: String,
+    /// What the test found.
     pub verdict: Verdict,
+    /// Why, in English.
     #[serde(default)]
     pub reasons: Vec<String>,
     /// The same reasons as data (`jcstar_reason::Reason`), kept as JSON so
@@ -170,6 +201,7 @@ pub fn reasons_in(
 /// A verified evidence directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceDir {
+    /// The directory as given.
     pub dir: PathBuf,
     /// SHA-256 (hex) of `manifest.json`: names this exact set of files.
     pub manifest_sha256: String,
@@ -177,6 +209,7 @@ pub struct EvidenceDir {
     pub target: String,
     /// When the test started (RFC 3339).
     pub started: String,
+    /// The verdicts of `report.json`, in report order.
     pub verdicts: Vec<ReportVerdict>,
 }
 

@@ -10,10 +10,14 @@ use crate::model::Checklist;
 /// The extensions [`Format::from_path`] accepts, for error messages.
 pub const ACCEPTED_EXTENSIONS: &str = ".toml, .json, .xlsx";
 
+/// A checklist file format, chosen by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// `.toml`: the text format vendors edit by hand.
     Toml,
+    /// `.json`: for tools.
     Json,
+    /// `.xlsx`: a workbook laid out like the operator's own checklist.
     Xlsx,
 }
 
@@ -35,6 +39,7 @@ impl Format {
         }
     }
 
+    /// The format's short name, as used in messages (`toml`, `json`, `xlsx`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Toml => "toml",

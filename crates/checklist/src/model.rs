@@ -14,12 +14,17 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Checklist {
+    /// Layout version of the file; must be [`SCHEMA_VERSION`] to support an application.
     pub schema_version: u32,
     /// The catalog (and its revision) the answers refer to.
     pub catalog: CatalogRef,
+    /// The company that applies for the label.
     pub applicant: Applicant,
+    /// Whom the operator contacts about the application.
     pub contact: Contact,
+    /// The product the label is applied for: name, type, model numbers, versions.
     pub product: Product,
+    /// Whether the product depends on an essential companion service.
     #[serde(default)]
     pub companion_service: CompanionService,
     /// Technical-conformity (技適) number; only with it may the criteria that
@@ -31,16 +36,20 @@ pub struct Checklist {
     /// partner scheme's statement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recognition: Option<RecognitionClaim>,
+    /// When and by whom the self-assessment was done.
     pub evaluation: Evaluation,
     /// One answer per criterion, in the order the vendor keeps them.
     #[serde(default)]
     pub answers: Vec<Answer>,
 }
 
+/// The catalog a checklist answers: its id and revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct CatalogRef {
+    /// Catalog id, e.g. `jc-star-star1`.
     pub id: String,
+    /// Catalog revision, e.g. `1.0`.
     pub version: String,
 }
 
@@ -48,7 +57,9 @@ pub struct CatalogRef {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Applicant {
+    /// Company name.
     pub name: String,
+    /// Company address.
     pub address: String,
 }
 
@@ -56,16 +67,22 @@ pub struct Applicant {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Contact {
+    /// Name of the person in charge.
     pub person: String,
+    /// Department of that person, if given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// E-mail address for the operator's questions.
     pub email: String,
+    /// Telephone number.
     pub phone: String,
 }
 
+/// 製品情報: the product the application covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Product {
+    /// 製品名: the product name the label is applied for.
     pub name: String,
     /// 製品種別, e.g. ネットワークカメラ.
     #[serde(rename = "type")]
@@ -83,7 +100,9 @@ pub struct Product {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct CompanionService {
+    /// Whether the device needs such a service to serve its purpose.
     pub essential: bool,
+    /// What the service is; required when `essential` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -97,10 +116,13 @@ pub enum GitekiMark {
     A,
 }
 
+/// The product's 技適 certification: mark and number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Giteki {
+    /// Which mark ([T] or [A]) the number belongs to.
     pub mark: GitekiMark,
+    /// The certification number as printed with the mark.
     pub number: String,
 }
 
@@ -121,6 +143,7 @@ pub struct RecognitionClaim {
 }
 
 impl RecognitionClaim {
+    /// Whether the partner scheme's statement is given, as a document or a URL.
     pub fn has_statement(&self) -> bool {
         [&self.statement_document, &self.statement_url]
             .iter()
@@ -128,11 +151,13 @@ impl RecognitionClaim {
     }
 }
 
+/// 評価情報: when and by whom the self-assessment was done.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Evaluation {
     /// Date the self-assessment was completed, `YYYY-MM-DD`.
     pub date: String,
+    /// Who carried out the self-assessment.
     pub evaluator: String,
 }
 
@@ -142,6 +167,7 @@ pub struct Evaluation {
 pub struct Answer {
     /// Criterion id, e.g. `S1.1-04`.
     pub criterion: String,
+    /// The result recorded for the criterion.
     pub result: Outcome,
     /// 「NA であることの理由」: why the criterion does not apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,8 +175,10 @@ pub struct Answer {
     /// Evaluation methods actually used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<MethodKind>,
+    /// Free-text remarks on the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The documents and test results the answer rests on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
 }
@@ -172,6 +200,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order the workbook dropdown lists them.
     pub const ALL: [Outcome; 5] = [
         Outcome::Conforms,
         Outcome::NotApplicable,
@@ -202,6 +231,7 @@ impl Outcome {
         }
     }
 
+    /// The English label for messages and English workbooks.
     pub fn label_en(self) -> &'static str {
         match self {
             Outcome::Conforms => "conforms",
@@ -256,9 +286,11 @@ pub enum Evidence {
     DeviceTest(TestResultRef),
 }
 
+/// A document that backs an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DocumentRef {
+    /// Document name, e.g. the title of the technical specification.
     pub name: String,
     /// Section or page, e.g. `3.2 認証` or `p. 14`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,6 +303,7 @@ pub struct DocumentRef {
     pub external: bool,
 }
 
+/// A device-test result that backs an answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TestResultRef {
@@ -278,6 +311,7 @@ pub struct TestResultRef {
     /// kept outside that folder: still relative when it can be, e.g.
     /// `../lab/report.json`, otherwise the vendor's own reference).
     pub path: String,
+    /// Kept by the vendor outside the checklist's folder (not checked for existence).
     #[serde(default, skip_serializing_if = "is_false")]
     pub external: bool,
     /// SHA-256 of the evidence directory's `manifest.json` when it was
@@ -299,6 +333,7 @@ pub struct TestResultRef {
 pub struct RecordedVerdict {
     /// As the evidence names it, e.g. `S1.1-04` or `S1.1-13②`.
     pub criterion: String,
+    /// The verdict the evidence gave.
     pub verdict: crate::evidence::Verdict,
     /// The evidence's own explanation, when it gave one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -310,10 +345,12 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Evidence {
+    /// Whether this is a device-test result.
     pub fn is_device_test(&self) -> bool {
         matches!(self, Evidence::DeviceTest(_))
     }
 
+    /// Whether the evidence is kept outside the checklist's folder.
     pub fn is_external(&self) -> bool {
         match self {
             Evidence::Document(d) => d.external,

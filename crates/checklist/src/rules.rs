@@ -29,6 +29,7 @@ use serde::Serialize;
 use crate::evidence::{self, Verdict};
 use crate::model::{Checklist, Evidence, Outcome, SCHEMA_VERSION};
 
+/// How much a problem found by [`validate`] matters to an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
@@ -41,6 +42,7 @@ pub enum Severity {
 /// One finding of [`validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    /// Whether the problem blocks an application.
     pub severity: Severity,
     /// Stable machine-readable code, e.g. `na-reason-missing`.
     pub code: &'static str,
@@ -51,6 +53,7 @@ pub struct Problem {
     /// `answers[3].evidence[0].path`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// What is wrong, in Japanese and English.
     pub message: Text,
     /// What to change.
     pub hint: Text,
@@ -62,13 +65,19 @@ pub struct Problem {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Counts {
+    /// Number of criteria in the catalog.
     pub criteria: usize,
     /// Criteria of the catalog with a result other than `unanswered`.
     pub answered: usize,
+    /// Criteria answered `conforms` (適合).
     pub conforms: usize,
+    /// Criteria answered `not-applicable` (対象外).
     pub not_applicable: usize,
+    /// Criteria answered `deemed-met` (みなし適合).
     pub deemed_met: usize,
+    /// Criteria answered `does-not-conform` (不適合).
     pub does_not_conform: usize,
+    /// Criteria whose answer is still `unanswered` (未回答).
     pub unanswered: usize,
 }
 
@@ -78,8 +87,11 @@ pub struct Counts {
 pub struct Report {
     /// True when no problem is blocking.
     pub supports_application: bool,
+    /// Id of the catalog the checklist was checked against.
     pub catalog_id: String,
+    /// Revision of that catalog.
     pub catalog_version: String,
+    /// How the criteria are answered.
     pub counts: Counts,
     /// Ordered: file-level, basic information (sheet order), then criteria in
     /// catalog order, then answers to unknown criteria in file order; within
@@ -88,12 +100,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// The problems that stop the checklist from supporting an application.
     pub fn blocking(&self) -> impl Iterator<Item = &Problem> {
         self.problems
             .iter()
             .filter(|p| p.severity == Severity::Blocking)
     }
 
+    /// The problems worth fixing that do not stop an application.
     pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
         self.problems
             .iter()

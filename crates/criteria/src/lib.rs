@@ -41,11 +41,17 @@ pub const STAR1_ORIGIN: &str = "criteria/star1.toml";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Catalog {
+    /// Identity of the catalog: level, title, source document and revision.
     pub meta: CatalogMeta,
+    /// The security-requirement categories, in the order the source lists them.
     pub categories: Vec<Category>,
+    /// The security requirements the criteria implement, each inside a category.
     pub requirements: Vec<Requirement>,
+    /// Other schemes and documents the criteria are related to (ETSI EN 303 645, UK PSTI …).
     pub schemes: Vec<Scheme>,
+    /// The glossary (用語定義) the criteria's terms refer to.
     pub terms: Vec<Term>,
+    /// The conformity criteria (適合基準) of this level, in catalog order.
     pub criteria: Vec<Criterion>,
 }
 
@@ -129,14 +135,17 @@ impl Catalog {
         scored.into_iter().take(3).map(|(_, id)| id).collect()
     }
 
+    /// The glossary term with this exact id.
     pub fn term(&self, id: &str) -> Option<&Term> {
         self.terms.iter().find(|t| t.id == id)
     }
 
+    /// The security-requirement category with this number.
     pub fn category(&self, number: u32) -> Option<&Category> {
         self.categories.iter().find(|c| c.number == number)
     }
 
+    /// The security requirement with this exact id, e.g. `1-3`.
     pub fn requirement(&self, id: &str) -> Option<&Requirement> {
         self.requirements.iter().find(|r| r.id == id)
     }
@@ -147,8 +156,10 @@ impl Catalog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// Japanese, the scheme's own language.
     #[default]
     Ja,
+    /// English.
     En,
 }
 
@@ -166,11 +177,14 @@ impl std::str::FromStr for Lang {
 /// A piece of text the catalog carries in both languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {
+    /// The Japanese text, as the scheme publishes it.
     pub ja: String,
+    /// The English text.
     pub en: String,
 }
 
 impl Text {
+    /// The text in `lang`.
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Ja => &self.ja,

@@ -12,30 +12,38 @@ use crate::{Catalog, Text};
 /// parse errors carry line and column, validation errors the entry at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
+    /// The file could not be read.
     #[error("{origin}: cannot read the catalog file: {source}")]
     Io {
+        /// The file the catalog was read from.
         origin: String,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
     /// Malformed TOML, a missing or mistyped field, or an unknown field.
     #[error("{origin}:{line}:{column}: {}{message}", entry.as_deref().map(|e| format!("in {e}: ")).unwrap_or_default())]
     Parse {
+        /// The file the catalog was read from.
         origin: String,
         /// 1-based; 0 when the parser could not tell.
         line: usize,
+        /// 1-based column; 0 when the parser could not tell.
         column: usize,
         /// The criterion, term, scheme … being read when the error occurred,
         /// when it can be told from the position.
         entry: Option<String>,
+        /// The parser's description of what is wrong.
         message: String,
     },
     /// The file is well-formed TOML but its content is inconsistent.
     #[error("{origin}: {entry}: {problem}")]
     Invalid {
+        /// The file the catalog was read from.
         origin: String,
         /// E.g. `criterion S1.1-03`, `term auth-value`, `catalog`.
         entry: String,
+        /// What is wrong with the entry.
         problem: Problem,
     },
 }
@@ -43,64 +51,120 @@ pub enum CatalogError {
 /// What is wrong with one entry of a well-formed catalog.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// An id (criterion, term, scheme …) appears more than once where it must be
+    /// unique.
     #[error("duplicate id `{0}`: every id must appear only once")]
     DuplicateId(String),
+    /// A criterion id does not have the `S<level>.<n>-NN` form for the
+    /// catalog's level.
     #[error(
         "criterion id `{id}` does not match `S<level>.<n>-NN` for this level-{level} catalog (e.g. `S{level}.1-01`)"
     )]
-    BadCriterionId { id: String, level: u32 },
+    BadCriterionId {
+        /// The id as written.
+        id: String,
+        /// The catalog's level.
+        level: u32,
+    },
+    /// A term or scheme id is not lower-case kebab-case.
     #[error("`{0}` is not a valid id: use lower-case kebab-case such as `auth-value`")]
     BadSlug(String),
+    /// A requirement id does not have the `<category>-<n>` form.
     #[error("requirement id `{0}` must look like `<category>-<n>`, e.g. `1-3`")]
     BadRequirementId(String),
+    /// A requirement or criterion names a category the catalog does not define.
     #[error("unknown category {found}: defined categories are {known}")]
-    UnknownCategory { found: u32, known: String },
+    UnknownCategory {
+        /// The category number given.
+        found: u32,
+        /// The categories the catalog defines, for the message.
+        known: String,
+    },
+    /// A criterion names a requirement the catalog does not define.
     #[error("unknown requirement `{found}`: defined requirements are {known}")]
-    UnknownRequirement { found: String, known: String },
+    UnknownRequirement {
+        /// The requirement id given.
+        found: String,
+        /// The requirements the catalog defines, for the message.
+        known: String,
+    },
+    /// A requirement's or criterion's category differs from the category its
+    /// requirement belongs to.
     #[error("requirement `{requirement}` belongs to category {actual}, not {claimed}")]
     RequirementCategoryMismatch {
+        /// The requirement id.
         requirement: String,
+        /// The category the requirement belongs to (for a requirement entry, the
+        /// one its id begins with).
         actual: u32,
+        /// The category the entry gives.
         claimed: u32,
     },
+    /// A criterion names a glossary term the catalog does not define.
     #[error("undefined term `{found}`: defined terms are {known}")]
-    UndefinedTerm { found: String, known: String },
+    UndefinedTerm {
+        /// The term id given.
+        found: String,
+        /// The terms the catalog defines, for the message.
+        known: String,
+    },
+    /// A reference names a scheme the catalog does not define.
     #[error("undefined scheme `{found}`: defined schemes are {known}")]
-    UndefinedScheme { found: String, known: String },
+    UndefinedScheme {
+        /// The scheme id given.
+        found: String,
+        /// The schemes the catalog defines, for the message.
+        known: String,
+    },
+    /// A bilingual text field is empty in either language.
     #[error("field `{0}` is empty: give both `ja` and `en` text")]
     EmptyText(String),
+    /// The catalog's `last-modified` is not an RFC 3339 date-time with time zone.
     #[error(
         "`last-modified = \"{0}\"` is not an RFC 3339 date-time with time zone, e.g. `2026-11-21T00:00:00Z`"
     )]
     BadDateTime(String),
+    /// A required text field is empty.
     #[error("field `{0}` must not be empty")]
     EmptyField(String),
+    /// The catalog has no `[[criteria]]` entry.
     #[error("the catalog has no criteria: at least one `[[criteria]]` entry is needed")]
     NoCriteria,
+    /// Two sub-conditions of one list share a label.
     #[error("sub-condition label `{0}` appears twice: labels must be distinct (①, ②, …)")]
     DuplicateLabel(String),
+    /// A criterion lists the same evaluation method twice.
     #[error("method `{0}` is listed twice: give each kind at most once")]
     DuplicateMethod(String),
+    /// No evaluation method of the criterion has `applies = true`.
     #[error(
         "no evaluation method applies: at least one of `document-review` or `device-test` needs `applies = true`"
     )]
     NoApplicableMethod,
+    /// A criterion deemed met by a 技適 number has no document-review method
+    /// saying how the number is checked.
     #[error(
         "`deemed-met-by-giteki = true` needs a `document-review` entry in `methods` (applies or not) saying how the 技適 number is checked"
     )]
     DeemedMetWithoutDocumentReview,
+    /// NA is not allowed, yet NA conditions or a mandatory reason are given.
     #[error(
         "NA is not allowed but NA conditions or a mandatory reason are given: set `allowed = true` or remove them"
     )]
     NaConditionsWithoutNa,
+    /// NA is allowed but no NA condition is given.
     #[error("NA is allowed but no NA condition is given: list at least one in `na.conditions`")]
     NaWithoutConditions,
+    /// A reference's provision id is not written in the normal form lookups use.
     #[error(
         "provision `{provision}` of scheme `{scheme}` is not in normal form: write it as `{normal}`"
     )]
     ProvisionNotNormal {
+        /// The scheme the provision belongs to.
         scheme: String,
+        /// The provision id as written.
         provision: String,
+        /// The same id in normal form.
         normal: String,
     },
 }

@@ -7,8 +7,15 @@ use crate::model::{Criterion, Reference, Scheme};
 /// A lookup that cannot be answered because its input names nothing known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
+    /// The scheme name matches no scheme of the catalog by id, label, name or alias.
     #[error("unknown scheme `{found}`: known scheme ids are {known}")]
-    UnknownScheme { found: String, known: String },
+    UnknownScheme {
+        /// The scheme name as given.
+        found: String,
+        /// The catalog's scheme ids, for the message.
+        known: String,
+    },
+    /// The provision to look up is empty.
     #[error("empty provision: give a provision id such as `5.1-2`")]
     EmptyProvision,
 }
@@ -17,14 +24,18 @@ pub enum LookupError {
 /// that made it match.
 #[derive(Debug, Clone, Copy)]
 pub struct Match<'a> {
+    /// The criterion that relates to the provision.
     pub criterion: &'a Criterion,
+    /// The criterion's reference that matched.
     pub reference: &'a Reference,
 }
 
 /// A criterion's references to one scheme.
 #[derive(Debug, Clone)]
 pub struct SchemeReferences<'a> {
+    /// The scheme referred to.
     pub scheme: &'a Scheme,
+    /// The criterion's references to that scheme, in catalog order.
     pub references: Vec<&'a Reference>,
 }
 

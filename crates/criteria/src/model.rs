@@ -13,6 +13,7 @@ pub struct CatalogMeta {
     pub id: String,
     /// Label level (★1 = 1).
     pub level: u32,
+    /// The catalog's title, e.g. "JC-STAR ★1 conformity criteria".
     pub title: Text,
     /// The source document the catalog was written from.
     pub source: Text,
@@ -27,7 +28,9 @@ pub struct CatalogMeta {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Category {
+    /// Category number as the source document numbers it, e.g. 1.
     pub number: u32,
+    /// The category's heading.
     pub title: Text,
 }
 
@@ -35,8 +38,12 @@ pub struct Category {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Requirement {
+    /// `<category>-<n>`, e.g. `1-3`; criteria name it in their `requirement`
+    /// field.
     pub id: String,
+    /// Number of the category the requirement belongs to.
     pub category: u32,
+    /// What the requirement asks of the product.
     pub statement: Text,
 }
 
@@ -46,6 +53,7 @@ pub struct Requirement {
 pub struct Scheme {
     /// Stable kebab-case slug, e.g. `etsi-en-303-645`.
     pub id: String,
+    /// The scheme's full name.
     pub name: Text,
     /// Whether the seed lists it among overseas or domestic schemes.
     pub region: SchemeRegion,
@@ -60,10 +68,13 @@ pub struct Scheme {
     pub aliases: Vec<String>,
 }
 
+/// Where a related scheme comes from, as the seed groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SchemeRegion {
+    /// A scheme from outside Japan (ETSI EN 303 645, UK PSTI, NISTIR 8425 …).
     Overseas,
+    /// A Japanese scheme, rule or guideline (terminal equipment rules, CCDS …).
     Domestic,
 }
 
@@ -73,7 +84,9 @@ pub enum SchemeRegion {
 pub struct Term {
     /// Stable kebab-case id, e.g. `protected-information-asset`.
     pub id: String,
+    /// The term as the glossary names it.
     pub name: Text,
+    /// What the term means in the criteria.
     pub definition: Text,
 }
 
@@ -87,12 +100,17 @@ pub struct Criterion {
     pub category: u32,
     /// Requirement number implemented, e.g. `1-3`.
     pub requirement: String,
+    /// Short title of the criterion.
     pub title: Text,
+    /// What the product must do to meet the criterion.
     pub statement: Text,
     /// Sub-conditions ①②③… when the criterion has them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Conditions>,
+    /// Whether and when the criterion may be answered "not applicable".
     pub na: NaRule,
+    /// The evaluation methods (document review, device test) and what each
+    /// examines.
     pub methods: Vec<Method>,
     /// A Japanese technical-conformity (技適 T or A mark) number recorded on
     /// the basic-information sheet makes this criterion deemed met.
@@ -131,7 +149,9 @@ impl Criterion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Conditions {
+    /// Whether all sub-conditions must hold or any one is enough.
     pub mode: ConditionMode,
+    /// The sub-conditions, in the seed's order.
     pub items: Vec<SubCondition>,
 }
 
@@ -139,15 +159,20 @@ pub struct Conditions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConditionMode {
+    /// Every sub-condition must hold.
     All,
+    /// Any one sub-condition is enough.
     Any,
 }
 
+/// One labelled sub-condition (①, ②, …) of a criterion or of a method's
+/// steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct SubCondition {
     /// The seed's label: ①, ②, ③ …
     pub label: String,
+    /// What the sub-condition requires.
     pub text: Text,
 }
 
@@ -155,6 +180,7 @@ pub struct SubCondition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct NaRule {
+    /// Whether the criterion may be answered NA at all.
     pub allowed: bool,
     /// The checklist must then carry a reason (「NA であることの理由」).
     pub reason_required: bool,
@@ -167,9 +193,11 @@ pub struct NaRule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Method {
+    /// Which method this is.
     pub kind: MethodKind,
     /// `false` records the seed's explicit "none" (なし) for this method.
     pub applies: bool,
+    /// What the evaluator looks at with this method.
     pub examines: Text,
     /// Individual checks the method consists of (①②…) and whether all or
     /// any one must pass, when the seed lists them.
@@ -180,6 +208,7 @@ pub struct Method {
     pub note: Option<Text>,
 }
 
+/// The kind of an evaluation method (評価手法).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MethodKind {
@@ -194,6 +223,7 @@ pub enum MethodKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Relation {
+    /// The seed lists the provision as a related requirement (関係性).
     Related,
 }
 
@@ -208,5 +238,6 @@ pub struct Reference {
     /// The text exactly as the seed lists it, e.g. `5.1-2 M C (2)`; shared by
     /// all references split from the same listed line.
     pub listed: String,
+    /// How the criterion relates to the provision (always "related" in the seed).
     pub relation: Relation,
 }

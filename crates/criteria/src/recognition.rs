@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Catalog, Text};
 
+/// The shipped arrangements file, compiled in.
 pub const RECOGNITION_TOML: &str = include_str!("../../../criteria/recognition.toml");
+/// The file name errors in the shipped arrangements are reported against.
 pub const RECOGNITION_ORIGIN: &str = "criteria/recognition.toml";
 
 /// One arrangement with a partner scheme.
@@ -20,6 +22,7 @@ pub struct Arrangement {
     pub id: String,
     /// The catalog's scheme id of the partner scheme.
     pub partner: String,
+    /// Name of the arrangement.
     pub title: Text,
     /// The label level the arrangement applies to.
     pub level: u32,
@@ -44,21 +47,33 @@ pub struct Arrangement {
     pub source: Text,
 }
 
+/// The mutual-recognition arrangements jcstar knows, as read from a recognition file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recognition {
+    /// One entry per partner-scheme arrangement.
     pub arrangements: Vec<Arrangement>,
 }
 
 /// Why a recognition file was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecognitionError {
+    /// The file is not valid TOML or does not have the expected shape.
     #[error("{origin}: {message}")]
-    Parse { origin: String, message: String },
+    Parse {
+        /// The file the arrangements were read from.
+        origin: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// An arrangement is inconsistent with itself or with the catalog.
     #[error("{origin}: arrangement `{arrangement}`: {message}")]
     Invalid {
+        /// The file the arrangements were read from.
         origin: String,
+        /// Id of the arrangement at fault.
         arrangement: String,
+        /// What is wrong.
         message: String,
     },
 }
@@ -115,12 +130,14 @@ impl Recognition {
         Ok(r)
     }
 
+    /// The arrangement with this exact id, e.g. `uk-psti`.
     pub fn get(&self, id: &str) -> Option<&Arrangement> {
         self.arrangements.iter().find(|a| a.id == id)
     }
 }
 
 impl Arrangement {
+    /// Whether the arrangement deems `criterion` met, so the checklist waives it.
     pub fn waives(&self, criterion: &str) -> bool {
         self.deemed_met.iter().any(|c| c == criterion)
     }

@@ -45,6 +45,7 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, in declaration order.
     pub const ALL: [Action; 16] = [
         Action::ReadPublic,
         Action::SubmitApplication,
@@ -88,6 +89,7 @@ impl<'a> Resource<'a> {
         }
     }
 
+    /// An application: owned by its organisation, reported on by its assigned evaluation body.
     pub fn application(app: &'a Application) -> Self {
         Resource {
             org: Some(&app.org),
@@ -95,6 +97,7 @@ impl<'a> Resource<'a> {
         }
     }
 
+    /// A label: owned by its organisation.
     pub fn label(label: &'a Label) -> Self {
         Resource::owned_by(&label.org)
     }
@@ -104,9 +107,13 @@ impl<'a> Resource<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{role} {org:?} may not {action:?}: {reason}")]
 pub struct Denied {
+    /// Role of the refused actor.
     pub role: Role,
+    /// Organisation of the refused actor.
     pub org: String,
+    /// What it tried to do.
     pub action: Action,
+    /// Why it may not, in English.
     pub reason: String,
     /// The reason in Japanese (not serialised: the record keeps English).
     #[serde(skip)]

@@ -35,17 +35,29 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// The fields of an event as stored, borrowed for hashing.
 #[derive(Debug, Clone, Copy)]
 pub struct EventFields<'a> {
+    /// Sequence number.
     pub seq: i64,
+    /// Time as stored (RFC 3339).
     pub at: &'a str,
+    /// Actor's role as stored.
     pub actor_role: &'a str,
+    /// Actor's organisation.
     pub actor_org: &'a str,
+    /// Id of the API token used, if any.
     pub token_id: Option<&'a str>,
+    /// Name of the token's holder, if any.
     pub token_name: Option<&'a str>,
+    /// Event kind as stored.
     pub kind: &'a str,
+    /// The application concerned, if any.
     pub application_id: Option<&'a str>,
+    /// The label concerned, if any.
     pub label_number: Option<&'a str>,
+    /// The reason recorded, if any.
     pub reason: Option<&'a str>,
+    /// The payload JSON exactly as stored.
     pub payload: &'a str,
+    /// Hash of the previous event ([`GENESIS`] for the first).
     pub prev_hash: &'a str,
 }
 

@@ -62,11 +62,14 @@ pub struct NewCounterfeitReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
+    /// No operator has closed the report yet.
     Open,
+    /// The operator has closed the report.
     Closed,
 }
 
 impl ReportStatus {
+    /// The snake_case name stored and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             ReportStatus::Open => "open",
@@ -112,22 +115,30 @@ pub struct Finding {
 pub struct CounterfeitReport {
     /// `CFR-` and 16 random characters: one id tells nothing of another.
     pub id: String,
+    /// When the registry received the report.
     pub received_at: DateTime<Utc>,
     /// The number as typed.
     pub number: String,
+    /// What the registry said about the number on arrival.
     pub finding: Finding,
+    /// Where the product was seen: a shop's name or a URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen_at: Option<String>,
+    /// What the sender added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// How the operator may reach the sender.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// Open or closed.
     pub status: ReportStatus,
+    /// When the operator closed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
     /// The operator's person who closed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_by: Option<String>,
+    /// The operator's note on closing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closing_note: Option<String>,
 }

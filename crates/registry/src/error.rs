@@ -9,11 +9,14 @@ use jcstar_criteria::Lang;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Msg {
     // Boxed: errors stay small enough to return by value.
+    /// The Japanese text.
     pub ja: Box<str>,
+    /// The English text.
     pub en: Box<str>,
 }
 
 impl Msg {
+    /// A message from its Japanese and English texts.
     pub fn new(ja: impl Into<Box<str>>, en: impl Into<Box<str>>) -> Self {
         Msg {
             ja: ja.into(),
@@ -21,6 +24,7 @@ impl Msg {
         }
     }
 
+    /// The text in `lang`.
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Ja => &self.ja,
@@ -59,35 +63,62 @@ pub enum Error {
     /// recorded as an event under `application_id`.
     #[error("application {application_id}: the checklist failed the format check: {}", problems.join("; "))]
     ChecklistRefused {
+        /// The application recorded as refused.
         application_id: String,
+        /// What the format check found, one message each.
         problems: Vec<String>,
     },
     /// A field of the request is missing or malformed.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: Msg },
+    Invalid {
+        /// The field, as the request names it.
+        field: String,
+        /// What is wrong and what would be accepted.
+        message: Msg,
+    },
+    /// Nothing with this id exists.
     #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
+    NotFound {
+        /// What was looked up (`application`, `label`, …).
+        what: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// The actor may not do this.
     #[error(transparent)]
     Denied(#[from] Denied),
     /// No valid token.
     #[error("the API token is unknown, malformed or revoked")]
     Unauthenticated,
+    /// A registration number that is not one.
     #[error(transparent)]
     Number(#[from] NumberError),
     /// The database URL could not be used.
     #[error("database {url}: {message}")]
-    Open { url: String, message: String },
+    Open {
+        /// The URL given.
+        url: String,
+        /// Why it cannot be used.
+        message: String,
+    },
+    /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// Stored data that does not decode (a damaged or foreign database).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// A file could not be read or written.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
     /// A bound shared by everyone is reached (e.g. the counterfeit reports
     /// received in a day): try again after `retry_after_secs`.
     #[error("{message}")]
-    Saturated { message: Msg, retry_after_secs: u64 },
+    Saturated {
+        /// What is saturated, in Japanese and English.
+        message: Msg,
+        /// Seconds after which a retry may succeed.
+        retry_after_secs: u64,
+    },
 }
 
 impl Error {
@@ -167,6 +198,7 @@ impl Error {
     }
 }
 
+/// Result with the registry's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -17,66 +17,90 @@ use crate::model::*;
 
 // ---- payload types --------------------------------------------------------------
 
+/// Payload of `application_submitted`: the submission as completed from the checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submitted {
+    /// The submission with every field filled in.
     pub submission: ApplicationSubmission,
 }
 
+/// Payload of `format_check_failed`: what the automatic check found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Problems {
+    /// The problems, one message each.
     pub problems: Vec<String>,
 }
 
+/// Payload of `inquiry_requested`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
+    /// The operator's reference for the inquiry.
     pub reference: String,
 }
 
+/// Payload of `inquiry_answered`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
+    /// What the answer found.
     pub outcome: InquiryOutcome,
+    /// The reference of the answer.
     pub reference: String,
 }
 
+/// Payload of `evaluation_body_assigned`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BodyAssigned {
+    /// Organisation of the evaluation body assigned.
     pub evaluation_body: String,
 }
 
+/// Payload of `label_issued`: the label as issued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Issued {
+    /// The label at issuance.
     pub label: Label,
 }
 
+/// Payload of `label_extended`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Extended {
+    /// The validity end before the extension.
     pub previous_valid_until: NaiveDate,
+    /// The new validity end.
     pub valid_until: NaiveDate,
+    /// The vendor's renewed self-declaration.
     pub declaration: String,
 }
 
+/// Payload of `label_revoked`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Revoked {
+    /// Why revocation went ahead outside the usual course (before the correction deadline, or
+    /// without surveillance).
     pub override_reason: Option<String>,
 }
 
+/// Payload of `support_end_set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupportEnd {
+    /// Last day of security support; `None` for no date.
     pub support_end: Option<NaiveDate>,
 }
 
+/// Payload of `disclosure_contact_set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
+    /// Where to report vulnerabilities from now on.
     pub disclosure_contact: String,
 }
 
@@ -86,7 +110,9 @@ pub struct Contact {
 pub struct Changed {
     /// Index of the product in the label's product list.
     pub product: usize,
+    /// Model numbers added to the product.
     pub added_model_numbers: Vec<String>,
+    /// Firmware versions added to the product.
     pub added_firmware_versions: Vec<String>,
 }
 
@@ -98,26 +124,47 @@ pub struct Empty {}
 /// Every event's payload, one variant per [`EventKind`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
+    /// The vendor's submission, completed from its checklist.
     ApplicationSubmitted(Box<Submitted>),
+    /// The checklist passed the automatic format check.
     FormatCheckPassed,
+    /// The checklist failed the format check, with the problems found.
     FormatCheckFailed(Problems),
+    /// The operator sent the supply-chain inquiry.
     InquiryRequested(Reference),
+    /// The supply-chain inquiry was answered.
     InquiryAnswered(Answer),
+    /// The operator accepted the application (the reason, if any, is on the event).
     ApplicationAccepted,
+    /// The operator rejected the application (the reason is on the event).
     ApplicationRejected,
+    /// The fee was paid.
     FeePaid(Fee),
+    /// An evaluation body was assigned (★3/★4).
     EvaluationBodyAssigned(BodyAssigned),
+    /// The evaluation body attached its report (★3/★4).
     EvaluationReportAttached(EvaluationReport),
+    /// The label was issued.
     LabelIssued(Box<Issued>),
+    /// The label's validity was extended.
     LabelExtended(Extended),
+    /// The label was withdrawn (the reason is on the event).
     LabelWithdrawn,
+    /// The operator opened surveillance.
     SurveillanceOpened(SurveillanceOrder),
+    /// The operator closed surveillance (the reason is on the event).
     SurveillanceCleared,
+    /// The operator revoked the label.
     LabelRevoked(Revoked),
+    /// A software update was published.
     UpdatePublished(UpdateEntry),
+    /// A vulnerability entry was recorded or replaced.
     VulnerabilityRecorded(VulnerabilityEntry),
+    /// The end of security support was set.
     SupportEndSet(SupportEnd),
+    /// The vulnerability disclosure contact was set.
     DisclosureContactSet(Contact),
+    /// Model numbers or firmware versions were added under the same declaration.
     LabelChanged(Changed),
 }
 
@@ -126,6 +173,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
 }
 
 impl Payload {
+    /// The event kind this payload belongs to.
     pub fn kind(&self) -> EventKind {
         use Payload as P;
         match self {

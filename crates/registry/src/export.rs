@@ -79,6 +79,7 @@ pub fn labels_csv(labels: &[Label], header: bool) -> Result<Vec<u8>> {
 /// The JSON export is `JSON_EXPORT_OPEN`, then [`labels_json`] chunks, then
 /// `JSON_EXPORT_CLOSE`.
 pub const JSON_EXPORT_OPEN: &[u8] = b"[";
+/// Closes the JSON export array.
 pub const JSON_EXPORT_CLOSE: &[u8] = b"\n]\n";
 
 /// Array elements for `labels`; `first`: no label was written before.
@@ -134,10 +135,12 @@ pub(crate) async fn export_json<W: std::io::Write + Send>(
 /// The open-data export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// Comma-separated values, UTF-8.
     Csv,
     /// CSV starting with a UTF-8 byte order mark, so that Excel opens
     /// Japanese text ungarbled.
     CsvExcel,
+    /// A JSON array of labels.
     Json,
 }
 

@@ -46,15 +46,21 @@ pub fn shell_reader() -> Actor {
 /// A checklist file that could not be turned into an application.
 #[derive(Debug, thiserror::Error)]
 pub enum ChecklistFileError {
+    /// The checklist file could not be read.
     #[error("reading the checklist {}", path.display())]
     Read {
+        /// The checklist file.
         path: PathBuf,
+        /// Why it could not be read.
         #[source]
         source: Box<jcstar_checklist::ChecklistError>,
     },
+    /// The checklist could not be turned into the JSON an application carries.
     #[error("converting {}", path.display())]
     Convert {
+        /// The checklist file.
         path: PathBuf,
+        /// The conversion error.
         #[source]
         source: serde_json::Error,
     },
@@ -80,12 +86,17 @@ pub fn read_checklist(path: &Path) -> Result<serde_json::Value, ChecklistFileErr
 /// field that disagrees with the sheet is refused on submission).
 #[derive(Debug, Clone, Default)]
 pub struct Typed {
+    /// The applying organisation.
     pub org: String,
+    /// ★3/★4 when applying for them; ★1/★2 follow from the checklist.
     pub level: Option<Level>,
+    /// The applicant company; empty fields come from the sheet.
     pub applicant: Applicant,
     /// Empty: the sheet's product.
     pub product: Product,
+    /// Contact for vulnerability reports.
     pub disclosure_contact: String,
+    /// A validity end earlier than the default, if wanted.
     pub requested_valid_until: Option<NaiveDate>,
 }
 

@@ -193,9 +193,11 @@ pub(crate) async fn rebuild(reg: &Registry) -> Result<RebuildReport> {
 /// The hash chain and the stored state, checked together (`registry verify`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
+    /// The hash chain's check.
     pub chain: ChainReport,
     /// Both hold.
     pub ok: bool,
+    /// The stored state compared with a replay of the log.
     pub state: StateReport,
 }
 

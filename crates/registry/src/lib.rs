@@ -134,10 +134,12 @@ impl Registry {
         self.inner.store.close().await
     }
 
+    /// The database the registry runs on.
     pub fn backend(&self) -> Backend {
         self.inner.store.backend()
     }
 
+    /// The clock that dates events and decides expiry.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
     }
@@ -213,6 +215,7 @@ impl Registry {
         self.inner.store.revoke_token(self.now(), id).await
     }
 
+    /// Every API token, revoked and expired ones included, without secrets.
     pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
         self.inner.store.list_tokens().await
     }

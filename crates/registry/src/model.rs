@@ -10,13 +10,18 @@ use utoipa::ToSchema;
 /// The ★ level of a label. Serialised as the number 1 to 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
+    /// ★1: self-declared against the ★1 criteria.
     Star1,
+    /// ★2: self-declared.
     Star2,
+    /// ★3: certified on an evaluation body's report.
     Star3,
+    /// ★4: certified on an evaluation body's report.
     Star4,
 }
 
 impl Level {
+    /// Every level, lowest first.
     pub const ALL: [Level; 4] = [Level::Star1, Level::Star2, Level::Star3, Level::Star4];
 
     /// 1 to 4.
@@ -125,6 +130,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, least privileged first.
     pub const ALL: [Role; 4] = [
         Role::Public,
         Role::Vendor,
@@ -132,6 +138,7 @@ impl Role {
         Role::Operator,
     ];
 
+    /// The snake_case name used in tokens, events and the API (`evaluation_body`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Public => "public",
@@ -166,6 +173,7 @@ impl std::str::FromStr for Role {
 /// Who performs an action; recorded in every event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Actor {
+    /// What the actor may do.
     pub role: Role,
     /// The organisation acting (empty for the public).
     pub org: String,
@@ -215,6 +223,7 @@ pub struct Applicant {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
+    /// Product name as shown on the label's page.
     #[serde(default)]
     pub name: String,
     /// Model numbers covered (at least one).
@@ -245,6 +254,7 @@ pub struct ApplicationSubmission {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<u8>, minimum = 1, maximum = 4)]
     pub level: Option<Level>,
+    /// The applicant company; empty fields are filled from the checklist.
     #[serde(default)]
     pub applicant: Applicant,
     /// Products covered: empty (taken from the checklist) or the one product
@@ -285,6 +295,7 @@ pub enum ApplicationStatus {
 }
 
 impl ApplicationStatus {
+    /// The snake_case name stored and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             ApplicationStatus::FormatRefused => "format_refused",
@@ -329,25 +340,35 @@ impl fmt::Display for ApplicationStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InquiryOutcome {
+    /// No supply-chain concern found.
     Clear,
+    /// A concern was raised; accepting the application then needs a reason.
     Concern,
 }
 
 /// The supply-chain inquiry of an application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Inquiry {
+    /// When the operator sent the inquiry.
     pub requested_at: DateTime<Utc>,
+    /// The operator's reference for the inquiry request.
     pub request_reference: String,
+    /// When the answer was recorded, once it is.
     pub answered_at: Option<DateTime<Utc>>,
+    /// What the answer found, once answered.
     pub outcome: Option<InquiryOutcome>,
+    /// The reference of the answer, once answered.
     pub answer_reference: Option<String>,
 }
 
 /// The operator's decision on an application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Decision {
+    /// True when accepted, false when rejected.
     pub accepted: bool,
+    /// When the decision was recorded.
     pub at: DateTime<Utc>,
+    /// The operator's reason (required to reject, or to accept despite a concern).
     pub reason: Option<String>,
 }
 
@@ -358,6 +379,7 @@ pub struct Fee {
     /// Amount in yen (at most [`crate::MAX_FEE_YEN`]).
     #[schema(minimum = 1, maximum = 100_000_000)]
     pub amount_yen: u64,
+    /// Day the fee was paid.
     pub paid_on: NaiveDate,
     /// Payment reference (invoice or transfer id).
     pub reference: String,
@@ -367,7 +389,9 @@ pub struct Fee {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// The product passed the evaluation.
     Pass,
+    /// The product failed the evaluation.
     Fail,
 }
 
@@ -376,10 +400,13 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationReport {
+    /// Name of the report file.
     pub file_name: String,
     /// SHA-256 of the report file, 64 lower-case hex digits.
     pub sha256: String,
+    /// The evaluation body's summary of its findings.
     pub summary: String,
+    /// Whether the product passed.
     pub verdict: Verdict,
     /// The level the evaluation covered (3 or 4). Required when attaching;
     /// reports recorded before the field existed have none and support no
@@ -394,24 +421,37 @@ pub struct EvaluationReport {
 pub struct Application {
     /// `APP-<sequence>`, e.g. `APP-000042`.
     pub id: String,
+    /// The applying organisation.
     pub org: String,
+    /// The ★ level applied for.
     #[schema(value_type = u8, minimum = 1, maximum = 4)]
     pub level: Level,
+    /// The applicant company.
     pub applicant: Applicant,
+    /// The products the application covers.
     pub products: Vec<Product>,
+    /// Contact for vulnerability reports, shown on the product page.
     pub disclosure_contact: String,
+    /// The self-assessment checklist as submitted (the checklist crate's JSON form).
     #[schema(value_type = Object)]
     pub checklist: serde_json::Value,
+    /// A validity end earlier than the default, if asked for.
     pub requested_valid_until: Option<NaiveDate>,
+    /// Where the application stands.
     pub status: ApplicationStatus,
+    /// When the application was submitted.
     pub submitted_at: DateTime<Utc>,
     /// Problems found by the format check (empty when it passed).
     pub format_problems: Vec<String>,
+    /// The supply-chain inquiry, once requested.
     pub inquiry: Option<Inquiry>,
+    /// The operator's decision, once made.
     pub decision: Option<Decision>,
+    /// The fee payment, once recorded.
     pub fee: Option<Fee>,
     /// Organisation of the evaluation body assigned (★3/★4).
     pub evaluation_body: Option<String>,
+    /// The evaluation report attached by the evaluation body (★3/★4).
     pub evaluation_report: Option<EvaluationReport>,
     /// The label issued from this application.
     pub label_number: Option<String>,
@@ -422,10 +462,15 @@ pub struct Application {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LabelStatus {
+    /// Valid and in good standing.
     Active,
+    /// Past its validity end (derived, never recorded).
     Expired,
+    /// Withdrawn at the vendor's (or the operator's) request.
     Withdrawn,
+    /// Revoked by the operator.
     Revoked,
+    /// A surveillance case is open on the label.
     UnderSurveillance,
 }
 
@@ -447,6 +492,7 @@ impl LabelStatus {
         }
     }
 
+    /// Every status, in the order lists show them.
     pub const ALL: [LabelStatus; 5] = [
         LabelStatus::Active,
         LabelStatus::Expired,
@@ -455,6 +501,7 @@ impl LabelStatus {
         LabelStatus::UnderSurveillance,
     ];
 
+    /// The snake_case name stored and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             LabelStatus::Active => "active",
@@ -490,7 +537,9 @@ impl std::str::FromStr for LabelStatus {
 /// An open or closed surveillance case on a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Surveillance {
+    /// When the operator opened the case.
     pub opened_at: DateTime<Utc>,
+    /// Why the case was opened.
     pub reason: String,
     /// What evidence the vendor must present.
     pub evidence_demanded: String,
@@ -502,8 +551,11 @@ pub struct Surveillance {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveillanceOrder {
+    /// Why the case is opened.
     pub reason: String,
+    /// What evidence the vendor must present.
     pub evidence_demanded: String,
+    /// Last day for the vendor's correction.
     pub correction_deadline: NaiveDate,
 }
 
@@ -511,8 +563,11 @@ pub struct SurveillanceOrder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEntry {
+    /// The version released.
     pub version: String,
+    /// Day of release.
     pub released_on: NaiveDate,
+    /// What the update changes.
     #[serde(default)]
     pub notes: String,
 }
@@ -521,10 +576,13 @@ pub struct UpdateEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VulnerabilityState {
+    /// Being investigated; no fix yet.
     Investigating,
     /// Fixed; `fixed_in` names the version.
     Fixed,
+    /// Mitigated without a fixed version.
     Mitigated,
+    /// The products are not affected.
     NotAffected,
 }
 
@@ -535,7 +593,9 @@ pub enum VulnerabilityState {
 pub struct VulnerabilityEntry {
     /// Identifier such as `CVE-2026-12345` or `JVNVU#12345678`.
     pub id: String,
+    /// Short description of the vulnerability.
     pub title: String,
+    /// Where the vendor's handling stands.
     pub state: VulnerabilityState,
     /// Version with the fix (required when `state` is `fixed`).
     #[serde(default)]
@@ -550,8 +610,11 @@ pub struct VulnerabilityEntry {
 /// Security information published for a label's products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 pub struct SecurityInfo {
+    /// Software updates published, in the order recorded.
     pub updates: Vec<UpdateEntry>,
+    /// Known vulnerabilities and their state.
     pub vulnerabilities: Vec<VulnerabilityEntry>,
+    /// Last day of security support, if announced.
     pub support_end: Option<NaiveDate>,
     /// Where to report vulnerabilities.
     pub disclosure_contact: String,
@@ -562,12 +625,18 @@ pub struct SecurityInfo {
 pub struct Label {
     /// The registration number (see [`crate::number`]).
     pub number: String,
+    /// The application the label was issued from.
     pub application_id: String,
+    /// The vendor organisation holding the label.
     pub org: String,
+    /// The ★ level of the label.
     #[schema(value_type = u8, minimum = 1, maximum = 4)]
     pub level: Level,
+    /// The applicant company.
     pub applicant: Applicant,
+    /// The products the label covers.
     pub products: Vec<Product>,
+    /// Day of issuance.
     pub issued_on: NaiveDate,
     /// Last day of validity (inclusive); from the next day on the label is
     /// Expired unless withdrawn or revoked.
@@ -578,19 +647,26 @@ pub struct Label {
     pub surveillance: Option<Surveillance>,
     /// Reason of the withdrawal or revocation, if any.
     pub end_reason: Option<String>,
+    /// Updates, vulnerabilities and support end published for the products.
     pub security: SecurityInfo,
 }
 
 /// One dated line of a label's public history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HistoryEntry {
+    /// Sequence number of the event.
     pub seq: i64,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// What happened.
     pub kind: EventKind,
     /// The recorded status right after this event.
     pub status: LabelStatus,
+    /// The reason recorded with the event, if any.
     pub reason: Option<String>,
+    /// Role of whoever acted.
     pub actor_role: Role,
+    /// Organisation of whoever acted.
     pub actor_org: String,
     /// Event details (dates, versions, …) for display.
     #[schema(value_type = Object)]
@@ -600,6 +676,7 @@ pub struct HistoryEntry {
 /// Everything the public product information page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProductPage {
+    /// The label and its current state.
     pub label: Label,
     /// The label's history, oldest first (application events excluded).
     pub history: Vec<HistoryEntry>,
@@ -609,25 +686,45 @@ pub struct ProductPage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// A vendor submitted an application.
     ApplicationSubmitted,
+    /// The checklist passed the automatic format check.
     FormatCheckPassed,
+    /// The checklist failed the automatic format check; the application is refused.
     FormatCheckFailed,
+    /// The operator sent a supply-chain inquiry.
     InquiryRequested,
+    /// The supply-chain inquiry was answered.
     InquiryAnswered,
+    /// The operator accepted the application.
     ApplicationAccepted,
+    /// The operator rejected the application.
     ApplicationRejected,
+    /// The application fee was recorded as paid.
     FeePaid,
+    /// The operator assigned an evaluation body (★3/★4).
     EvaluationBodyAssigned,
+    /// The evaluation body attached its report (★3/★4).
     EvaluationReportAttached,
+    /// The label was issued.
     LabelIssued,
+    /// The label's validity was extended.
     LabelExtended,
+    /// The label was withdrawn.
     LabelWithdrawn,
+    /// The operator opened a surveillance case.
     SurveillanceOpened,
+    /// The operator closed a surveillance case.
     SurveillanceCleared,
+    /// The operator revoked the label.
     LabelRevoked,
+    /// A software update was published for the label's products.
     UpdatePublished,
+    /// A vulnerability entry was recorded or updated.
     VulnerabilityRecorded,
+    /// The end of security support was set.
     SupportEndSet,
+    /// The contact for vulnerability reports was set.
     DisclosureContactSet,
     /// Model numbers or firmware versions added under the same
     /// self-declaration (see docs/registry-rules.md).
@@ -635,6 +732,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in declaration order.
     pub const ALL: [EventKind; 21] = [
         EventKind::ApplicationSubmitted,
         EventKind::FormatCheckPassed,
@@ -659,6 +757,7 @@ impl EventKind {
         EventKind::LabelChanged,
     ];
 
+    /// The snake_case name stored in the log.
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::ApplicationSubmitted => "application_submitted",
@@ -685,6 +784,7 @@ impl EventKind {
         }
     }
 
+    /// The kind with this stored name.
     pub fn parse(s: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -701,12 +801,19 @@ impl fmt::Display for EventKind {
 pub struct Event {
     /// 1, 2, 3, … without gaps.
     pub seq: i64,
+    /// When the event was appended (registry clock).
     pub at: DateTime<Utc>,
+    /// Who acted.
     pub actor: Actor,
+    /// What happened.
     pub kind: EventKind,
+    /// The application it concerns, if any.
     pub application_id: Option<String>,
+    /// The label it concerns, if any.
     pub label_number: Option<String>,
+    /// The reason given, if any.
     pub reason: Option<String>,
+    /// The kind's details as JSON.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// SHA-256 (hex) of the previous event; 64 zeros for the first.
@@ -726,10 +833,13 @@ pub struct SearchQuery {
     /// and product types (part of any of them).
     #[serde(default)]
     pub text: Option<String>,
+    /// Part of the applicant company's name.
     #[serde(default)]
     pub company: Option<String>,
+    /// Part of a product name.
     #[serde(default)]
     pub product: Option<String>,
+    /// Part of a model number, or as `model_match` says.
     #[serde(default)]
     pub model: Option<String>,
     /// How `model` is compared (default: part of a model number).
@@ -741,8 +851,10 @@ pub struct SearchQuery {
     /// A registration number or a prefix of one.
     #[serde(default)]
     pub number: Option<String>,
+    /// Only labels of this level.
     #[serde(default)]
     pub level: Option<Level>,
+    /// Only labels with this status as of today.
     #[serde(default)]
     pub status: Option<LabelStatus>,
     /// Issued on or after this date.
@@ -781,6 +893,7 @@ pub enum ModelMatch {
 }
 
 impl ModelMatch {
+    /// The snake_case name used in queries.
     pub fn as_str(self) -> &'static str {
         match self {
             ModelMatch::Contains => "contains",
@@ -805,24 +918,35 @@ impl std::str::FromStr for ModelMatch {
 /// A short view of a label for result lists and exports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LabelSummary {
+    /// The registration number.
     pub number: String,
+    /// The ★ level.
     #[schema(value_type = u8, minimum = 1, maximum = 4)]
     pub level: Level,
+    /// Status as of the registry clock.
     pub status: LabelStatus,
+    /// The applicant company.
     pub company: String,
+    /// Product names.
     pub products: Vec<String>,
+    /// Model numbers of all products.
     pub model_numbers: Vec<String>,
+    /// Day of issuance.
     pub issued_on: NaiveDate,
+    /// Last day of validity (inclusive).
     pub valid_until: NaiveDate,
 }
 
 /// One page of search results, ordered by registration sequence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SearchPage {
+    /// The labels of this page.
     pub items: Vec<LabelSummary>,
     /// Labels matching the criteria, over all pages.
     pub total: u64,
+    /// Rows skipped before this page.
     pub offset: u64,
+    /// Page size used.
     pub limit: u64,
     /// Offset of the next page, if there are more results.
     pub next_offset: Option<u64>,
@@ -844,6 +968,7 @@ pub enum FeedScope {
 /// they apply to the label as it stands now).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedFilter {
+    /// Only labels of this level.
     pub level: Option<Level>,
     /// The label's status as of today.
     pub status: Option<LabelStatus>,
@@ -854,6 +979,7 @@ pub struct FeedFilter {
 }
 
 impl FeedFilter {
+    /// Whether no criterion is given (every label's events pass).
     pub fn is_empty(&self) -> bool {
         self.level.is_none()
             && self.status.is_none()
@@ -865,6 +991,7 @@ impl FeedFilter {
 /// One page of the event feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FeedPage {
+    /// The events of this page, oldest first.
     pub events: Vec<Event>,
     /// Pass as `after_seq` to get the next page; `None` when this page is the
     /// end of the log so far (poll again later with the last seq you saw).
@@ -879,10 +1006,13 @@ pub struct FeedPage {
 /// A newly created API token. The plaintext is shown once and never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewToken {
+    /// Token id (also part of the plaintext).
     pub id: String,
     /// `jcs_<id>_<secret>`; give it in `Authorization: Bearer …`.
     pub plaintext: String,
+    /// What the token may do.
     pub role: Role,
+    /// Organisation the token acts for.
     pub org: String,
     /// The person of `org` the token belongs to; recorded in every event
     /// written with it.
@@ -899,12 +1029,19 @@ pub const TOKEN_MAX_DAYS: u32 = 366;
 /// A stored token without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
+    /// Token id.
     pub id: String,
+    /// What the token may do.
     pub role: Role,
+    /// Organisation the token acts for.
     pub org: String,
+    /// The person of the organisation the token belongs to.
     pub name: String,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// After this instant the token no longer authenticates.
     pub expires_at: DateTime<Utc>,
 }
 
@@ -920,6 +1057,7 @@ pub struct ChainReport {
 }
 
 impl ChainReport {
+    /// Whether every link of the chain holds.
     pub fn ok(&self) -> bool {
         self.first_broken.is_none()
     }
@@ -928,7 +1066,9 @@ impl ChainReport {
 /// Where and how the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BrokenLink {
+    /// Sequence number of the first event whose link is broken.
     pub seq: i64,
+    /// What is wrong with it.
     pub problem: String,
 }
 
@@ -941,8 +1081,10 @@ pub struct LabelChange {
     /// Name of the product changed; may be omitted when the label covers one.
     #[serde(default)]
     pub product: Option<String>,
+    /// Model numbers to add.
     #[serde(default)]
     pub add_model_numbers: Vec<String>,
+    /// Firmware versions to add.
     #[serde(default)]
     pub add_firmware_versions: Vec<String>,
     /// The vendor's statement that the change touches a security function
@@ -961,6 +1103,7 @@ pub struct StateDifference {
     pub table: String,
     /// Application id or registration number.
     pub key: String,
+    /// How the row differs.
     pub problem: String,
 }
 
@@ -969,13 +1112,16 @@ pub struct StateDifference {
 pub struct StateReport {
     /// Events replayed.
     pub events: i64,
+    /// Applications replayed.
     pub applications: i64,
+    /// Labels replayed.
     pub labels: i64,
     /// Every row that differs (empty when the tables match the log).
     pub differences: Vec<StateDifference>,
 }
 
 impl StateReport {
+    /// Whether the tables match the log.
     pub fn ok(&self) -> bool {
         self.differences.is_empty()
     }
@@ -984,8 +1130,11 @@ impl StateReport {
 /// Result of [`crate::Registry::rebuild`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RebuildReport {
+    /// Events replayed.
     pub events: i64,
+    /// Applications rebuilt.
     pub applications: i64,
+    /// Labels rebuilt.
     pub labels: i64,
 }
 
@@ -993,6 +1142,8 @@ pub struct RebuildReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
+    /// SQLite.
     Sqlite,
+    /// PostgreSQL.
     Postgres,
 }

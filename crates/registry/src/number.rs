@@ -38,16 +38,26 @@ pub struct RegistrationNumber {
 /// Why a text is not a registration number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
+    /// The text does not have the `JCS<level>-<year>-<sequence>-<check>` form.
     #[error(
         "registration number {input:?}: expected the form JCS<level>-<year>-<sequence>-<check>, e.g. JCS1-2026-000123-X ({detail})"
     )]
-    Format { input: String, detail: String },
+    Format {
+        /// The text as given.
+        input: String,
+        /// Which part of the form is wrong.
+        detail: String,
+    },
+    /// The form is right but the check character does not match: probably mistyped.
     #[error(
         "registration number {input:?}: check character is {found} but the rest of the number gives {expected}; the number was probably mistyped"
     )]
     Check {
+        /// The text as given.
         input: String,
+        /// The check character given.
         found: char,
+        /// The check character the rest of the number gives.
         expected: char,
     },
 }
@@ -100,14 +110,17 @@ impl RegistrationNumber {
         }
     }
 
+    /// The ★ level the number encodes.
     pub fn level(&self) -> Level {
         self.level
     }
 
+    /// The calendar year of issue.
     pub fn year(&self) -> u16 {
         self.year
     }
 
+    /// The registry-wide sequence number.
     pub fn sequence(&self) -> u64 {
         self.sequence
     }

@@ -49,20 +49,31 @@ pub const MAX_KEYSET_BYTES: usize = 1024 * 1024;
 /// What went wrong with a key directory, a key set or a signature.
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
+    /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// A key directory or key set that is not usable, with the reason.
     #[error("{path}: {reason}")]
-    BadKeys { path: PathBuf, reason: String },
+    BadKeys {
+        /// The key directory or key set file.
+        path: PathBuf,
+        /// Why it is not usable.
+        reason: String,
+    },
     /// The signature text is not a detached EdDSA JWS.
     #[error("not a detached JWS signature: {0}")]
     Malformed(String),
     /// The signature names a key that the key set does not hold.
     #[error("the signature was made with key {kid}, which the key set does not contain")]
-    UnknownKey { kid: String },
+    UnknownKey {
+        /// The key id the signature names.
+        kid: String,
+    },
     /// The bytes are not the ones that were signed (or the signature was
     /// altered).
     #[error(
@@ -74,10 +85,14 @@ pub enum SigningError {
     /// leaked.
     #[error("the signature claims {signed_at}, after its key {kid} was retired at {retired}")]
     AfterRetirement {
+        /// The key that made the signature.
         kid: String,
+        /// When the signature claims to have been made.
         signed_at: String,
+        /// When the key was retired.
         retired: String,
     },
+    /// A key directory already exists where a new one was to be created.
     #[error("a key directory already exists at {0}; use rotate to replace its key")]
     Exists(PathBuf),
 }
@@ -124,13 +139,18 @@ type Result<T> = std::result::Result<T, SigningError>;
 /// dates the registry used it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicKey {
+    /// Key type: always `OKP`.
     pub kty: String,
+    /// Curve: always `Ed25519`.
     pub crv: String,
     /// The public key, base64url without padding.
     pub x: String,
+    /// Key id: the RFC 7638 thumbprint of the public key.
     pub kid: String,
+    /// Key use: always `sig`.
     #[serde(rename = "use")]
     pub use_: String,
+    /// Algorithm: always `EdDSA`.
     pub alg: String,
     /// When the key was created (RFC 3339).
     pub created: DateTime<Utc>,
@@ -190,6 +210,7 @@ fn thumbprint(x: &str) -> String {
 /// ones, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeySet {
+    /// The keys, active first, then retired ones newest first.
     pub keys: Vec<PublicKey>,
 }
 
@@ -228,6 +249,7 @@ impl KeySet {
         self.keys.iter().find(|k| k.retired.is_none())
     }
 
+    /// The key with this id, active or retired.
     pub fn get(&self, kid: &str) -> Option<&PublicKey> {
         self.keys.iter().find(|k| k.kid == kid)
     }
@@ -246,6 +268,7 @@ impl KeySet {
 pub struct Claims {
     /// What was signed: `verification-report`, `labels-snapshot`, …
     pub subject: String,
+    /// When the signature was made.
     pub signed_at: DateTime<Utc>,
     /// The registry that signed (its public base URL), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,7 +287,9 @@ struct Header {
 /// The outcome of a successful check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verified {
+    /// Id of the key that made the signature.
     pub kid: String,
+    /// What the signature says about itself.
     pub claims: Claims,
     /// Set when the key has been replaced since; the signature is still
     /// good if it was made before this time.
@@ -383,14 +408,17 @@ impl KeyDir {
         })
     }
 
+    /// Id of the active key.
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
+    /// The public key set to publish.
     pub fn key_set(&self) -> &KeySet {
         &self.set
     }
 
+    /// The key directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

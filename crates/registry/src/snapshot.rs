@@ -24,6 +24,7 @@ pub const SNAPSHOT_SUBJECT: &str = "labels-snapshot";
 /// One day's snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
+    /// The day the snapshot is of.
     pub date: NaiveDate,
     /// Data files and their signatures, in the directory.
     pub files: Vec<PathBuf>,
@@ -31,13 +32,18 @@ pub struct Snapshot {
     pub created: bool,
 }
 
+/// Why a snapshot could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// A file of the snapshot directory could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// Reading the registry failed.
     #[error(transparent)]
     Registry(#[from] crate::Error),
 }

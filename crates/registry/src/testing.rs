@@ -21,6 +21,7 @@ pub fn postgres_url() -> String {
 /// the PostgreSQL schema is removed by [`TestDb::cleanup`] (or, for SQLite,
 /// on drop).
 pub struct TestDb {
+    /// The database kind.
     pub backend: Backend,
     /// The URL to open (includes the schema's search_path for PostgreSQL).
     pub url: String,
@@ -172,10 +173,15 @@ macro_rules! both {
 
 /// What [`issue_label`] puts on the label.
 pub struct LabelSpec<'a> {
+    /// The vendor organisation.
     pub org: &'a str,
+    /// The applicant company.
     pub company: &'a str,
+    /// The product name.
     pub product: &'a str,
+    /// The product type.
     pub product_type: &'a str,
+    /// The product's model numbers.
     pub models: &'a [&'a str],
 }
 

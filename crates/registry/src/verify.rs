@@ -77,9 +77,11 @@ pub fn model_key(s: &str) -> String {
 /// text or CSV file, row of a sheet) and its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputRow {
+    /// Row number as the user sees it (file line or sheet row).
     pub row: u64,
     /// The sheet cell (`B3`) for rows read from a workbook.
     pub cell: Option<String>,
+    /// The row's text.
     pub text: String,
 }
 
@@ -87,29 +89,58 @@ pub struct InputRow {
 /// the cell) and says what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
+    /// The list has no row to check.
     #[error("the list is empty: give one model number or registration number per row")]
     Empty,
+    /// The list is longer than the limit.
     #[error(
         "the list has more than {max} rows (row {row} is the first beyond); split it into lists of at most {max} rows"
     )]
-    TooManyRows { max: usize, row: u64 },
+    TooManyRows {
+        /// Most rows accepted.
+        max: usize,
+        /// The first row beyond the limit.
+        row: u64,
+    },
+    /// A row's text is longer than the limit.
     #[error("row {row}{}: the text has {chars} characters; at most {max} are accepted", cell_note(.cell))]
     TooLong {
+        /// The row.
         row: u64,
+        /// Its cell, for a workbook.
         cell: Option<String>,
+        /// Characters in the text.
         chars: usize,
+        /// Most characters accepted.
         max: usize,
     },
+    /// A row's text holds a control character.
     #[error("row {row}{}: the text holds a control character; give plain text", cell_note(.cell))]
-    Control { row: u64, cell: Option<String> },
-    #[error("row {row}: {message}")]
-    Csv { row: u64, message: String },
-    #[error("row {row}, cell {cell}: {message}")]
-    Cell {
+    Control {
+        /// The row.
         row: u64,
-        cell: String,
+        /// Its cell, for a workbook.
+        cell: Option<String>,
+    },
+    /// A CSV row could not be read.
+    #[error("row {row}: {message}")]
+    Csv {
+        /// The row.
+        row: u64,
+        /// What is wrong.
         message: String,
     },
+    /// A workbook cell could not be read.
+    #[error("row {row}, cell {cell}: {message}")]
+    Cell {
+        /// The row.
+        row: u64,
+        /// The cell (`B3`).
+        cell: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file is not a readable `.xlsx` workbook.
     #[error("the file is not a readable .xlsx workbook ({0}); save it as .xlsx or CSV (UTF-8)")]
     Workbook(String),
 }
@@ -414,7 +445,9 @@ pub fn read_file(bytes: &[u8]) -> Result<Vec<InputRow>, InputError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InputKind {
+    /// A model number, looked up among the labels' model numbers.
     Model,
+    /// A registration number (it starts like one).
     Number,
 }
 
@@ -440,6 +473,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order summaries count them.
     pub const ALL: [Outcome; 6] = [
         Outcome::Labeled,
         Outcome::NotLabeled,
@@ -449,6 +483,7 @@ impl Outcome {
         Outcome::InvalidNumber,
     ];
 
+    /// The snake_case name used in reports and the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Labeled => "labeled",
@@ -514,7 +549,9 @@ pub struct VerifyRow {
     pub cell: Option<String>,
     /// The row's text as given.
     pub input: String,
+    /// Whether the row was read as a model number or a registration number.
     pub kind: InputKind,
+    /// What the registry found.
     pub outcome: Outcome,
     /// True when exactly one label was found (whatever its status).
     pub labeled: bool,
@@ -538,15 +575,22 @@ pub struct VerifyRow {
 /// Rows per outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VerifySummary {
+    /// Rows checked.
     pub rows: u64,
+    /// Rows with exactly one label (whatever its status).
     pub labeled: u64,
     /// Labeled rows whose label is active (not expired, withdrawn, revoked
     /// or under surveillance).
     pub active: u64,
+    /// Rows with no label.
     pub not_labeled: u64,
+    /// Rows matching several labels.
     pub ambiguous: u64,
+    /// Registration numbers never issued.
     pub not_issued: u64,
+    /// Registration numbers with a wrong check character.
     pub probable_typo: u64,
+    /// Rows that look like registration numbers but are not.
     pub invalid_number: u64,
 }
 
@@ -555,10 +599,13 @@ pub struct VerifySummary {
 pub struct VerifyReport {
     /// The Japan date statuses are given for.
     pub as_of: NaiveDate,
+    /// When the report was made.
     pub generated_at: DateTime<Utc>,
     /// The registry that answered (its public base URL).
     pub registry: String,
+    /// Rows per outcome.
     pub summary: VerifySummary,
+    /// One answer per row, in list order.
     pub rows: Vec<VerifyRow>,
 }
 

@@ -40,6 +40,7 @@ struct Rule {
 pub struct Identified {
     /// Short id of the rule (`dropbear`, `openssh`, ...).
     pub product_id: String,
+    /// Product name for people, e.g. `OpenSSH`.
     pub product: String,
     /// `None` when the banner names the product but not its version.
     pub version: Option<String>,

@@ -13,12 +13,14 @@ use crate::version::{self, Scheme};
 /// A record or file that could not be read, in the user's terms.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
+    /// The file, as the caller named it.
     pub file: String,
     /// The record id (or its position when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
     /// JSON path of the offending field, `$` for the whole file.
     pub field: String,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
@@ -36,18 +38,26 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeedKind {
+    /// NVD CVE JSON 2.0.
     Nvd,
+    /// OSV JSON: one record or an array of records.
     Osv,
+    /// CISA's Known Exploited Vulnerabilities catalog.
     Kev,
+    /// None of the three; the file is reported as a problem.
     Unknown,
 }
 
 /// The records of one file.
 #[derive(Debug, Default)]
 pub struct Parsed {
+    /// What the file was recognised as.
     pub kind: Option<FeedKind>,
+    /// The NVD or OSV records that parsed.
     pub records: Vec<Record>,
+    /// The KEV entries that parsed.
     pub kev: Vec<KevEntry>,
+    /// What could not be read, per file or record.
     pub problems: Vec<Problem>,
     /// Records seen in the file, good or bad.
     pub seen: usize,

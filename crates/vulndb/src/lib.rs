@@ -33,11 +33,14 @@ pub use version::Scheme;
 /// Text in both languages of the project; Japanese is the default.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Text {
+    /// The Japanese text.
     pub ja: String,
+    /// The English text.
     pub en: String,
 }
 
 impl Text {
+    /// Text from its Japanese and English versions.
     pub fn new(ja: impl Into<String>, en: impl Into<String>) -> Text {
         Text {
             ja: ja.into(),
@@ -45,27 +48,47 @@ impl Text {
         }
     }
 
+    /// The English text when `english`, else the Japanese.
     pub fn get(&self, english: bool) -> &str {
         if english { &self.en } else { &self.ja }
     }
 }
 
+/// Why an operation on the vulnerability store or its inputs failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The store could not be opened or created.
     #[error("cannot open the vulnerability store {url}: {message}")]
-    Open { url: String, message: String },
+    Open {
+        /// The store's location as given.
+        url: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// A feed file, directory or archive to import could not be read.
     #[error("cannot read {path}: {message}")]
-    Read { path: String, message: String },
+    Read {
+        /// The file.
+        path: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// The database refused a query.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// A record stored as JSON no longer parses.
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// An SBOM could not be used.
     #[error(transparent)]
     Sbom(#[from] sbom::SbomError),
+    /// A VEX document could not be used.
     #[error(transparent)]
     Vex(#[from] vex::VexError),
+    /// Data inconsistent in another way; the message says how.
     #[error("{0}")]
     Data(String),
 }
 
+/// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

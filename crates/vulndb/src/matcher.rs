@@ -18,14 +18,21 @@ use crate::{Result, Text, VulnDb};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Origin {
+    /// Identified from a network banner.
     Banner {
+        /// The banner as received.
         banner: String,
+        /// Distribution text the banner carries, e.g. `Debian-2+deb12u3`.
         #[serde(skip_serializing_if = "Option::is_none")]
         distro: Option<String>,
     },
+    /// Listed in an SBOM.
     Sbom {
+        /// The SBOM file.
         file: String,
+        /// The component's `bom-ref` or SPDX id, else its JSON path.
         bom_ref: String,
+        /// JSON path of the component in the SBOM.
         path: String,
     },
 }
@@ -33,16 +40,21 @@ pub enum Origin {
 /// Something with a name and (ideally) a version to look up.
 #[derive(Debug, Clone, Serialize)]
 pub struct Component {
+    /// Name for people (product or package name).
     pub name: String,
+    /// Version to compare; `None` when unknown, and the component is then skipped.
     pub version: Option<String>,
     /// CPE vendor and product pairs.
     pub cpe: Vec<(String, String)>,
+    /// Package URL, when the SBOM gives a valid one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purl: Option<String>,
+    /// Where the component was seen.
     pub origin: Origin,
 }
 
 impl Component {
+    /// The component a banner identification stands for.
     pub fn from_banner(id: &Identified, banner: &str) -> Component {
         Component {
             name: id.product.clone(),
@@ -78,12 +90,19 @@ impl Component {
 pub enum Confirmation {
     /// The banner shows a distribution package: its maintainers may have
     /// backported the fix without changing the upstream version.
-    DistributionBanner { distro: String },
+    DistributionBanner {
+        /// The distribution text of the banner.
+        distro: String,
+    },
     /// A distribution package compared against upstream (CPE) ranges.
-    DistributionPackage { purl: String },
+    DistributionPackage {
+        /// The package URL of the distribution package.
+        purl: String,
+    },
 }
 
 impl Confirmation {
+    /// The reason in Japanese and English.
     pub fn text(&self) -> Text {
         match self {
             Confirmation::DistributionBanner { distro } => Text::new(
@@ -109,32 +128,44 @@ impl Confirmation {
 /// One record that affects one component.
 #[derive(Debug, Clone, Serialize)]
 pub struct Match {
+    /// The record's id (CVE or OSV id).
     pub vuln_id: String,
+    /// The feed the record came from.
     pub source: Source,
+    /// The record's other ids.
     pub aliases: Vec<String>,
+    /// The record's short description.
     pub summary: String,
+    /// The component that matched.
     pub component: Component,
     /// The store key that led here (`cpe:openbsd:openssh`).
     pub matched_on: String,
     /// The version compared and how.
     pub version: String,
+    /// The version scheme of the comparison.
     pub scheme: Scheme,
     /// `< 9.6`, `>= 2.0, < 2.4.1`, `= 1.2.3`, `*` (all versions).
     pub range: String,
     /// Where in the record: `$.vulnerabilities[0].cve.configurations[0]...`.
     pub record_path: String,
+    /// The CPE criteria string of the matching NVD configuration, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria: Option<String>,
     /// Platform parts of the configuration that were not checked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// The rating the verdict uses (see [`crate::Record::best_cvss`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvss: Option<Cvss>,
+    /// Whether the vulnerability is in CISA's KEV catalog.
     pub known_exploited: bool,
+    /// The KEV entry, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kev: Option<KevEntry>,
+    /// Why a person should confirm the match before it counts, if they should.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needs_confirmation: Option<Confirmation>,
+    /// The VEX statement applied to the match, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<VexApplied>,
 }
@@ -173,14 +204,20 @@ impl Match {
 /// A component that could not be compared, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
+    /// The component's name.
     pub component: String,
+    /// Why it was not compared.
     pub reason: Text,
 }
 
+/// The result of matching components against the store.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct MatchReport {
+    /// Number of components looked at.
     pub components: usize,
+    /// The matches: known exploited first, then by CVSS score, highest first.
     pub matches: Vec<Match>,
+    /// Components that could not be compared.
     pub skipped: Vec<Skipped>,
 }
 

@@ -10,11 +10,14 @@ use crate::version::{self, Scheme};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
+    /// An NVD CVE record (CVE JSON 2.0 feed).
     Nvd,
+    /// An OSV record.
     Osv,
 }
 
 impl Source {
+    /// The lower-case name stored and shown (`nvd`, `osv`).
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Nvd => "nvd",
@@ -31,6 +34,7 @@ pub struct Cvss {
     /// Absent when the source gives only a vector (OSV).
     #[serde(default)]
     pub score: Option<f64>,
+    /// The CVSS vector string, e.g. `CVSS:3.1/AV:N/AC:L/...`.
     pub vector: String,
     /// NVD's `Primary` (its own analysis) or `Secondary` (a CNA's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,12 +44,17 @@ pub struct Cvss {
 /// A vulnerability record: one NVD CVE or one OSV entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    /// The record's id: a CVE id for NVD, the OSV id (`GHSA-…`, `DSA-…`) for OSV.
     pub id: String,
+    /// The feed the record came from.
     pub source: Source,
+    /// Other ids of the same vulnerability (e.g. the CVE of an OSV entry).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Short description (NVD's English description, OSV's `summary`).
     #[serde(default)]
     pub summary: String,
+    /// When the record was first published (RFC 3339 UTC), if known.
     #[serde(default)]
     pub published: Option<String>,
     /// Normalised to RFC 3339 UTC, so it orders as a string.
@@ -53,10 +62,13 @@ pub struct Record {
     /// NVD `Rejected`, OSV `withdrawn`.
     #[serde(default)]
     pub withdrawn: bool,
+    /// CVSS ratings the record carries.
     #[serde(default)]
     pub cvss: Vec<Cvss>,
+    /// The products or packages affected, with their versions.
     #[serde(default)]
     pub affected: Vec<Affected>,
+    /// Reference URLs (advisories, fixes).
     #[serde(default)]
     pub references: Vec<String>,
 }
@@ -94,12 +106,20 @@ impl Record {
 pub enum Target {
     /// A CPE 2.3 vendor and product (NVD configurations).
     Cpe {
+        /// CPE part: `a` application, `o` operating system, `h` hardware.
         part: String,
+        /// CPE vendor, e.g. `openbsd`.
         vendor: String,
+        /// CPE product, e.g. `openssh`.
         product: String,
     },
     /// A package of an OSV ecosystem (`Debian:12`, `npm`, `PyPI`, ...).
-    Package { ecosystem: String, name: String },
+    Package {
+        /// OSV ecosystem, possibly with a release (`Debian:12`).
+        ecosystem: String,
+        /// Package name as OSV spells it in that ecosystem.
+        name: String,
+    },
 }
 
 impl Target {
@@ -114,6 +134,7 @@ impl Target {
     }
 }
 
+/// The index key of a CPE vendor and product (case folded).
 pub fn cpe_key(vendor: &str, product: &str) -> String {
     format!(
         "cpe:{}:{}",
@@ -143,20 +164,25 @@ pub fn package_key(ecosystem: &str, name: &str) -> String {
 /// One end of a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bound {
+    /// The version at this end.
     pub version: String,
+    /// Whether the version itself belongs to the range.
     pub inclusive: bool,
 }
 
 /// A contiguous range; a missing end is unbounded.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Interval {
+    /// Lower end; `None` for no lower bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Bound>,
+    /// Upper end; `None` for no upper bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<Bound>,
 }
 
 impl Interval {
+    /// Whether `v` lies in the range under `scheme`; an error when a version cannot be compared.
     pub fn contains(&self, scheme: Scheme, v: &str) -> Result<bool, version::VersionError> {
         if let Some(s) = &self.start {
             let o = version::compare(scheme, v, &s.version)?;
@@ -201,7 +227,9 @@ impl Interval {
 /// One product or package a record affects, with the versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Affected {
+    /// The product or package.
     pub target: Target,
+    /// How its versions compare.
     pub scheme: Scheme,
     /// Affected when the version is in any interval ...
     #[serde(default)]
@@ -223,19 +251,27 @@ pub struct Affected {
 /// A CISA Known Exploited Vulnerabilities entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KevEntry {
+    /// The CVE id.
     pub cve_id: String,
+    /// KEV `vendorProject`.
     #[serde(default)]
     pub vendor_project: String,
+    /// KEV `product`.
     #[serde(default)]
     pub product: String,
+    /// KEV `vulnerabilityName`.
     #[serde(default)]
     pub name: String,
+    /// When CISA added it (`dateAdded`, `YYYY-MM-DD`).
     #[serde(default)]
     pub date_added: String,
+    /// CISA's remediation deadline for US federal agencies (`dueDate`).
     #[serde(default)]
     pub due_date: String,
+    /// What CISA asks be done (`requiredAction`).
     #[serde(default)]
     pub required_action: String,
+    /// KEV `knownRansomwareCampaignUse`: `Known` or `Unknown`.
     #[serde(default)]
     pub known_ransomware: String,
 }

@@ -3,12 +3,18 @@
 
 use serde::Serialize;
 
+/// A parsed package URL; names are percent-decoded, the subpath dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Purl {
+    /// Package type, lower case (`deb`, `npm`, `pypi`, ...).
     pub ty: String,
+    /// Namespace (e.g. `debian`, an npm scope, a Maven group), when given.
     pub namespace: Option<String>,
+    /// Package name.
     pub name: String,
+    /// Version, when given.
     pub version: Option<String>,
+    /// Qualifiers (`distro=debian-12`, ...) in order, keys lower case.
     pub qualifiers: Vec<(String, String)>,
 }
 
@@ -79,6 +85,7 @@ impl Purl {
         })
     }
 
+    /// The value of qualifier `k`, if present.
     pub fn qualifier(&self, k: &str) -> Option<&str> {
         self.qualifiers
             .iter()

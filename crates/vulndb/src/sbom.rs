@@ -19,29 +19,46 @@ const MAX_DEPTH: usize = 32;
 /// An SBOM that cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SbomError {
+    /// The file is not valid JSON.
     #[error("{file}: not valid JSON at line {line} column {column}: {message}")]
     Json {
+        /// The SBOM file, as the caller named it.
         file: String,
+        /// 1-based line of the error.
         line: usize,
+        /// 1-based column of the error.
         column: usize,
+        /// The JSON parser's message.
         message: String,
     },
+    /// The JSON is neither CycloneDX nor SPDX.
     #[error(
         "{file}: not an SBOM: expected CycloneDX JSON (\"bomFormat\": \"CycloneDX\") or SPDX JSON (\"spdxVersion\")"
     )]
-    UnknownFormat { file: String },
+    UnknownFormat {
+        /// The SBOM file.
+        file: String,
+    },
+    /// A CycloneDX or SPDX version this crate does not read.
     #[error(
         "{file}: field {path}: version {found:?} is not supported (CycloneDX 1.4, 1.5, 1.6; SPDX 2.3)"
     )]
     UnsupportedVersion {
+        /// The SBOM file.
         file: String,
+        /// JSON path of the version field.
         path: String,
+        /// The version the file declares.
         found: String,
     },
+    /// A field the format requires is missing or has the wrong type.
     #[error("{file}: field {path}: {message}")]
     Field {
+        /// The SBOM file.
         file: String,
+        /// JSON path of the field.
         path: String,
+        /// What is wrong and what was expected.
         message: String,
     },
 }
@@ -50,38 +67,62 @@ pub enum SbomError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SbomProblem {
+    /// A component without a version; it is not matched.
     MissingVersion {
+        /// The component's name (or reference).
         component: String,
+        /// JSON path of the component.
         path: String,
     },
+    /// A component whose version is not plausible; it is not matched.
     AbsurdVersion {
+        /// The component's name (or reference).
         component: String,
+        /// JSON path of the version.
         path: String,
+        /// Why the version was refused.
         message: String,
     },
+    /// A `purl` that is not a package URL; it is not used.
     BadPurl {
+        /// The component's name (or reference).
         component: String,
+        /// JSON path of the component.
         path: String,
+        /// The text given as purl.
         purl: String,
     },
+    /// A CPE that is not a CPE 2.3 name; it is not used.
     BadCpe {
+        /// The component's name (or reference).
         component: String,
+        /// JSON path of the component.
         path: String,
+        /// The text given as CPE.
         cpe: String,
     },
     /// Dependencies that lead back to where they started.
     DependencyCycle {
+        /// The references along the cycle, in order.
         cycle: Vec<String>,
     },
+    /// A dependency names a reference no component has.
     UnknownReference {
+        /// JSON path of the dependency entry.
         path: String,
+        /// The reference that names nothing.
         reference: String,
     },
+    /// Two components share one reference.
     DuplicateReference {
+        /// JSON path of the second component.
         path: String,
+        /// The shared reference.
         reference: String,
     },
+    /// Components nested too deep to be read.
     TooDeep {
+        /// JSON path where reading stopped.
         path: String,
     },
 }
@@ -138,17 +179,25 @@ impl std::fmt::Display for SbomProblem {
     }
 }
 
+/// The SBOM standard a file follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SbomFormat {
+    /// CycloneDX JSON 1.4–1.6.
     CycloneDx,
+    /// SPDX JSON 2.3.
     Spdx,
 }
 
+/// A read SBOM: its components ready for matching and what was not usable.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sbom {
+    /// The standard the file follows.
     pub format: SbomFormat,
+    /// The standard's version the file declares, e.g. `1.5` or `SPDX-2.3`.
     pub spec_version: String,
+    /// The components, in file order.
     pub components: Vec<Component>,
+    /// What could not be used, with where it is.
     pub problems: Vec<SbomProblem>,
 }
 

@@ -59,7 +59,9 @@ CREATE TABLE IF NOT EXISTS vulndb_import (
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
+    /// SQLite, one file (the default).
     Sqlite,
+    /// PostgreSQL, possibly shared with the registry.
     Postgres,
 }
 
@@ -72,49 +74,75 @@ pub struct VulnDb {
 /// Counts of one import.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
+    /// One entry per file read.
     pub files: Vec<FileReport>,
+    /// Records new to the store.
     pub added: usize,
+    /// Stored records replaced by a changed version.
     pub updated: usize,
+    /// Records identical to the stored ones.
     pub unchanged: usize,
     /// A record in the file was older than the one stored; the stored one
     /// stays.
     pub older_kept: usize,
+    /// Records newly marked withdrawn (NVD `Rejected`, OSV `withdrawn`).
     pub withdrawn: usize,
+    /// KEV entries new to the store.
     pub kev_added: usize,
+    /// Stored KEV entries replaced by a changed version.
     pub kev_updated: usize,
+    /// KEV entries identical to the stored ones.
     pub kev_unchanged: usize,
     /// Records refused because of a problem (listed in `problems`).
     pub refused: usize,
+    /// OSV `GIT` ranges skipped: they name commits, not versions.
     pub git_ranges_ignored: usize,
+    /// Every problem found, per file and record.
     pub problems: Vec<Problem>,
 }
 
+/// What one file of an import held.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
+    /// The file; a member of a zip archive as `ARCHIVE!MEMBER`.
     pub file: String,
+    /// What the file was recognised as.
     pub kind: FeedKind,
+    /// Records and KEV entries read from it.
     pub records: usize,
+    /// Problems found in it.
     pub problems: usize,
 }
 
 /// What the store holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
+    /// The database the store runs on.
     pub backend: Backend,
+    /// Live NVD records.
     pub nvd: i64,
+    /// Live OSV records.
     pub osv: i64,
+    /// Withdrawn records, kept so old findings can be explained.
     pub withdrawn: i64,
+    /// KEV entries.
     pub kev: i64,
+    /// Distinct product and package keys indexed.
     pub products: i64,
+    /// Imports done so far.
     pub imports: i64,
+    /// When the last import was done, if any.
     pub last_import: Option<String>,
+    /// The latest `modified` time of any record: how fresh the data is.
     pub last_modified: Option<String>,
 }
 
 /// A record as `show` presents it, with what else the store knows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Shown {
+    /// The record.
     pub record: Record,
+    /// Its KEV entry, if the vulnerability is known to be exploited.
     pub kev: Option<KevEntry>,
     /// Other records naming this one as an alias (OSV entries of a CVE).
     pub related: Vec<String>,
@@ -333,10 +361,12 @@ impl VulnDb {
         Ok(db)
     }
 
+    /// Which database the store runs on.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// Closes the store's database connections.
     pub async fn close(&self) {
         self.pool.close().await
     }
@@ -561,6 +591,7 @@ impl VulnDb {
         Ok(())
     }
 
+    /// Counts of what the store holds.
     pub async fn stats(&self) -> Result<Stats> {
         let count = |sql: &'static str| async move {
             let row = sqlx::query(sql).fetch_one(&self.pool).await?;
@@ -636,6 +667,7 @@ impl VulnDb {
         }))
     }
 
+    /// The record with exactly this id.
     pub async fn record(&self, id: &str) -> Result<Option<Record>> {
         let row = sqlx::query("SELECT data FROM vulndb_record WHERE id = $1")
             .bind(id.to_string())
@@ -647,6 +679,7 @@ impl VulnDb {
         }
     }
 
+    /// The KEV entry of `cve`, if CISA lists it.
     pub async fn kev(&self, cve: &str) -> Result<Option<KevEntry>> {
         let row = sqlx::query("SELECT data FROM vulndb_kev WHERE cve_id = $1")
             .bind(cve.to_string())

@@ -25,10 +25,13 @@ use crate::vex::VexStatus;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rule {
+    /// Whether a vulnerability in CISA's KEV catalog fails the criterion.
     pub fail_on_known_exploited: bool,
     /// CVSS base score at or above which a match fails; `None` never
     /// fails on score.
     pub fail_at_cvss: Option<f64>,
+    /// Whether a failing match that still needs confirmation (a distribution
+    /// package may carry a backported fix) fails rather than asks for review.
     pub unconfirmed_fails: bool,
 }
 
@@ -43,6 +46,7 @@ impl Default for Rule {
 }
 
 impl Rule {
+    /// Reads a rule from TOML, refusing a CVSS threshold outside 0.0–10.0.
     pub fn from_toml(s: &str) -> Result<Rule, String> {
         let r: Rule = toml::from_str(s).map_err(|e| e.to_string())?;
         if let Some(t) = r.fail_at_cvss
@@ -56,15 +60,22 @@ impl Rule {
     }
 }
 
+/// The result of the rule for one match or for the product; ordered from
+/// best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// Cleared (e.g. by VEX), or no match at all (適合).
     Pass,
+    /// A person has to judge (要確認).
     Review,
+    /// Known exploited, scored at or above the threshold, or confirmed by VEX
+    /// (不適合).
     Fail,
 }
 
 impl Outcome {
+    /// The outcome's label in Japanese and English.
     pub fn text(self) -> Text {
         match self {
             Outcome::Pass => Text::new("適合", "pass"),
@@ -74,19 +85,29 @@ impl Outcome {
     }
 }
 
+/// Why one match came out as it did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reason {
+    /// The vulnerability's id as matched (CVE or OSV id).
     pub vuln_id: String,
+    /// The component, as name and version.
     pub component: String,
+    /// The match's outcome under the rule.
     pub outcome: Outcome,
+    /// The explanation, in Japanese and English.
     pub text: Text,
 }
 
+/// The S1.1-13 ② verdict on a product: the worst outcome of its matches.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
+    /// The criterion judged (`S1.1-13`).
     pub criterion: &'static str,
+    /// The worst outcome of the matches; pass when there are none.
     pub outcome: Outcome,
+    /// The rule applied.
     pub rule: Rule,
+    /// One reason per match.
     pub reasons: Vec<Reason>,
 }
 

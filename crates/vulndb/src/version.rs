@@ -15,8 +15,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
+    /// Semantic Versioning 2.0 (npm, crates.io, Go, ...).
     Semver,
+    /// Debian package versions, ordered as dpkg orders them (Debian, Ubuntu).
     Debian,
+    /// Dotted releases with letters (`1.0.2k`, `9.6p1`), as NVD ranges and banners hold them.
     Generic,
 }
 
@@ -34,6 +37,7 @@ impl Scheme {
         }
     }
 
+    /// The lower-case name stored and shown (`semver`, `debian`, `generic`).
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Semver => "semver",
@@ -46,20 +50,26 @@ impl Scheme {
 /// Why a version string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
+    /// The version string is empty.
     #[error("empty version")]
     Empty,
+    /// The version is longer than [`MAX_LEN`] characters (the length is given).
     #[error("version of {0} characters (at most {MAX_LEN} are accepted)")]
     TooLong(usize),
+    /// The version holds whitespace or control characters.
     #[error(
         "version {0:?} contains whitespace or control characters (expected letters, digits and . - + ~ : _)"
     )]
     BadCharacter(String),
+    /// The version has no digit at all.
     #[error("version {0:?} has no digit")]
     NoDigit(String),
+    /// Not a valid Debian version.
     #[error(
         "{0:?} is not a Debian version ([epoch:]upstream[-revision], upstream starting with a digit)"
     )]
     Debian(String),
+    /// Not a valid semantic version.
     #[error("{0:?} is not a semantic version (MAJOR.MINOR.PATCH[-pre][+build])")]
     Semver(String),
 }
@@ -238,12 +248,16 @@ fn generic_cmp(a: &str, b: &str) -> Ordering {
 /// A parsed Debian version (Debian Policy 5.6.12).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DebVersion<'a> {
+    /// Epoch before `:`, leading zeros removed; empty when absent.
     pub epoch: &'a str,
+    /// Upstream version.
     pub upstream: &'a str,
+    /// Debian revision after the last `-`; empty when absent.
     pub revision: &'a str,
 }
 
 impl<'a> DebVersion<'a> {
+    /// Splits a Debian version into its parts, refusing one Debian Policy does not allow.
     pub fn parse(v: &'a str) -> Result<DebVersion<'a>, VersionError> {
         let bad = || VersionError::Debian(v.to_string());
         let (epoch, rest) = match v.split_once(':') {
@@ -277,6 +291,7 @@ impl<'a> DebVersion<'a> {
         })
     }
 
+    /// Orders two Debian versions as dpkg does: epoch, then upstream, then revision.
     pub fn cmp_to(&self, other: &DebVersion<'_>) -> Ordering {
         num_cmp(self.epoch, other.epoch)
             .then_with(|| verrevcmp(self.upstream, other.upstream))

@@ -14,24 +14,34 @@ use crate::feed::split_cpe;
 use crate::matcher::{Match, Origin};
 use crate::purl::Purl;
 
+/// A VEX document that is refused, with the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: field {path}: {message}")]
 pub struct VexError {
+    /// The VEX file, as the caller named it.
     pub file: String,
+    /// JSON path of the field at fault.
     pub path: String,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
+/// What a VEX statement says of a vulnerability in a product (OpenVEX terms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VexStatus {
+    /// The product is not affected (CycloneDX `not_affected`, `false_positive`); clears a match.
     NotAffected,
+    /// The product is affected (CycloneDX `exploitable`); confirms a match.
     Affected,
+    /// The vulnerability is fixed in the product (CycloneDX `resolved`); clears a match.
     Fixed,
+    /// The vendor is still investigating (CycloneDX `in_triage`); the match needs review.
     UnderInvestigation,
 }
 
 impl VexStatus {
+    /// The OpenVEX keyword (`not_affected`, `affected`, `fixed`, `under_investigation`).
     pub fn as_str(self) -> &'static str {
         match self {
             VexStatus::NotAffected => "not_affected",
@@ -46,46 +56,70 @@ impl VexStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ProductRef {
+    /// A package URL.
     Purl {
+        /// The purl as the statement gives it.
         purl: String,
     },
+    /// A CPE 2.3 name.
     Cpe {
+        /// CPE vendor.
         vendor: String,
+        /// CPE product.
         product: String,
+        /// CPE version; `None` for any version (`*` or `-`).
         version: Option<String>,
     },
     /// A CycloneDX bom-ref that resolves to nothing in the VEX document:
     /// it refers to the SBOM's component of that bom-ref.
     BomRef {
+        /// The bom-ref.
         bom_ref: String,
     },
 }
 
+/// One statement of a VEX document: a vulnerability, the products, the status.
 #[derive(Debug, Clone, Serialize)]
 pub struct Statement {
+    /// The vulnerability's id as the statement names it.
     pub vulnerability: String,
+    /// Other ids of the vulnerability the statement gives.
     pub aliases: Vec<String>,
+    /// The products the statement is about.
     pub products: Vec<ProductRef>,
+    /// What the statement says.
     pub status: VexStatus,
+    /// Why the product is not affected, as a justification keyword.
     pub justification: Option<String>,
+    /// Free text: the impact or action statement (OpenVEX) or the analysis detail (CycloneDX).
     pub detail: Option<String>,
+    /// JSON path of the statement in its document.
     pub path: String,
 }
 
+/// A read VEX document.
 #[derive(Debug, Clone, Serialize)]
 pub struct VexDocument {
+    /// The file, as the caller named it.
     pub file: String,
+    /// `openvex` or `cyclonedx`.
     pub format: &'static str,
+    /// The statements, in document order.
     pub statements: Vec<Statement>,
 }
 
 /// The statement that settled a match, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VexApplied {
+    /// What the statement says.
     pub status: VexStatus,
+    /// Its justification keyword, if any.
     pub justification: Option<String>,
+    /// Its free-text detail, if any.
     pub detail: Option<String>,
+    /// The VEX file it is in.
     pub file: String,
+    /// JSON path of the statement in that file.
     pub path: String,
 }
 

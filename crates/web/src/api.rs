@@ -117,6 +117,7 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// Result of an API handler: the answer or an [`ApiError`].
 pub type ApiResult<T> = Result<T, ApiError>;
 
 fn reg(actor: &Actor) -> impl FnOnce(jcstar_registry::Error) -> ApiError + '_ {
@@ -138,10 +139,13 @@ pub struct InquiryRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InquiryAnswer {
+    /// What the answer found.
     pub outcome: InquiryOutcome,
+    /// The answer's file or letter number.
     pub reference: String,
 }
 
+/// The operator's acceptance of an application.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
@@ -154,10 +158,12 @@ pub struct AcceptRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
+    /// Why (required).
     #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 
+/// The evaluation body assigned to a ★3/★4 application.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
@@ -170,6 +176,7 @@ pub struct AssignRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
+    /// Name of the report file.
     pub file_name: String,
     /// SHA-256 of the report file, 64 hex digits (stored in lower case;
     /// blanks around them are ignored).
@@ -177,7 +184,9 @@ pub struct ReportRequest {
         pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[0-9A-Fa-f]{64}[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub sha256: String,
+    /// The evaluation body's summary of its findings.
     pub summary: String,
+    /// Whether the product passed.
     pub verdict: Verdict,
     /// The level the evaluation covered.
     #[schema(value_type = u8, minimum = 3, maximum = 4)]
@@ -196,6 +205,7 @@ impl From<ReportRequest> for EvaluationReport {
     }
 }
 
+/// Issuance of a label from a paid application.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
@@ -204,6 +214,7 @@ pub struct IssueRequest {
     pub valid_until: Option<NaiveDate>,
 }
 
+/// Extension of a label's validity with a new self-declaration.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendRequest {
@@ -214,15 +225,18 @@ pub struct ExtendRequest {
     pub declaration: String,
 }
 
+/// Revocation of a label.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
+    /// Why the label is revoked (shown in its public history).
     pub reason: String,
     /// Revoke before the correction deadline passed; says why.
     #[serde(default)]
     pub override_reason: Option<String>,
 }
 
+/// The end of security support of a label's products.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportEndRequest {
@@ -230,9 +244,11 @@ pub struct SupportEndRequest {
     pub support_end: Option<NaiveDate>,
 }
 
+/// The contact for vulnerability reports of a label's products.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
+    /// E-mail address, URL or other contact for vulnerability reports.
     #[schema(min_length = 1, max_length = 2000)]
     pub contact: String,
 }
@@ -561,7 +577,12 @@ pub fn log_etag(head_seq: i64, today: chrono::NaiveDate, query: Option<&str>) ->
 /// What a caller of a log-derived answer needs.
 pub enum Fresh {
     /// Answer, with this entity tag; the log's head it was made for.
-    Changed { etag: String, head: i64 },
+    Changed {
+        /// The entity tag to send.
+        etag: String,
+        /// Sequence number of the newest event the answer covers.
+        head: i64,
+    },
     /// The caller has the current answer: this 304.
     NotModified(Response),
 }

@@ -41,7 +41,9 @@ pub const DEFAULT_ENTRIES: usize = 8192;
 /// Which rendering of a label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// An HTML page in one language.
     Html(Lang),
+    /// The JSON form.
     Json,
 }
 
@@ -79,6 +81,7 @@ struct Entry {
     page: Cached,
 }
 
+/// The cache of rendered product pages (see the module documentation).
 pub struct PageCache {
     entries: Mutex<LruCache<Key, Entry>>,
     /// Milliseconds since `epoch` of the last head comparison.
@@ -89,6 +92,7 @@ pub struct PageCache {
 }
 
 impl PageCache {
+    /// A cache holding at most `capacity` pages (at least one).
     pub fn new(capacity: usize) -> PageCache {
         PageCache {
             entries: Mutex::new(LruCache::new(
@@ -159,6 +163,8 @@ impl PageCache {
         }
     }
 
+    /// The page for `number` in `format`, if one rendered under `stamp` is cached; a stale one is
+    /// dropped.
     pub fn get(&self, number: &str, format: Format, stamp: Stamp) -> Option<Cached> {
         let key = Key {
             number: number.into(),
@@ -175,6 +181,8 @@ impl PageCache {
         }
     }
 
+    /// Caches `body` as the page for `number` in `format`, rendered under `stamp`, and returns it
+    /// ready to send.
     pub fn put(
         &self,
         number: &str,

@@ -18,24 +18,41 @@ pub struct RemoteReport {
 /// Why the server's answer could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The request could not be sent or its answer not read.
     #[error("registry {url}: {source}")]
     Http {
+        /// The verification endpoint's URL.
         url: String,
+        /// The HTTP client's error.
         #[source]
         source: reqwest::Error,
     },
+    /// The server answered with an error status.
     #[error("registry {url} answered {status}: {message}")]
     Status {
+        /// The verification endpoint's URL.
         url: String,
+        /// The HTTP status code.
         status: u16,
+        /// The server's error message (or the start of its body).
         message: String,
     },
+    /// The registry URL is `https://`, which is not supported yet (use a local TLS proxy).
     #[error(
         "registry {url}: only http:// URLs can be used for now; reach an HTTPS registry through a local TLS proxy"
     )]
-    Https { url: String },
+    Https {
+        /// The registry URL given.
+        url: String,
+    },
+    /// The answer is not a JSON verification report.
     #[error("registry {url}: the answer is not a verification report: {0}", .message)]
-    Decode { url: String, message: String },
+    Decode {
+        /// The registry URL, as the caller names it.
+        url: String,
+        /// Why it could not be read.
+        message: String,
+    },
 }
 
 impl ClientError {

@@ -30,7 +30,9 @@ pub struct ErrorBody {
 /// An error answer of the API.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    /// HTTP status of the answer.
     pub status: StatusCode,
+    /// The JSON body sent.
     pub body: ErrorBody,
     /// Seconds for the `Retry-After` header (a bound shared by everyone
     /// is reached).
@@ -38,6 +40,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error with this status and message.
     pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
         ApiError {
             status,
@@ -51,6 +54,7 @@ impl ApiError {
         }
     }
 
+    /// An error about one field, naming what would be accepted.
     pub fn field(
         status: StatusCode,
         error: impl Into<String>,
@@ -63,6 +67,7 @@ impl ApiError {
         e
     }
 
+    /// 404 for `what` (`label`, `application`, …).
     pub fn not_found(what: &str) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
     }

@@ -38,6 +38,7 @@ pub fn negotiate(query_lang: Option<&str>, accept_language: Option<&str>) -> Lan
     best.map(|(_, _, l)| l).unwrap_or(Lang::Ja)
 }
 
+/// The language's code as used in `?lang=` and in the pages (`ja`, `en`).
 pub fn code(lang: Lang) -> &'static str {
     match lang {
         Lang::Ja => "ja",
@@ -47,92 +48,175 @@ pub fn code(lang: Lang) -> &'static str {
 
 /// Every fixed string of the pages.
 pub struct Tr {
+    /// Name of the site, shown in the header and page titles.
     pub site: &'static str,
+    /// One-sentence description of the registry under the site name.
     pub tagline: &'static str,
+    /// Link text to the page in the other language (written in that language).
     pub other_lang: &'static str,
+    /// Link to the home page.
     pub home: &'static str,
+    /// Heading of the search form.
     pub search: &'static str,
+    /// The search form's submit button.
     pub search_button: &'static str,
+    /// What the keyword field searches.
     pub search_hint: &'static str,
+    /// Label of the keyword field.
     pub free_text: &'static str,
+    /// Label of the company-name field and column.
     pub company: &'static str,
+    /// Label of the product-name field.
     pub product: &'static str,
+    /// Label of the model-number field.
     pub model: &'static str,
+    /// Label of the registration-number field and column.
     pub number: &'static str,
+    /// Label of the ★ level field and column.
     pub level: &'static str,
+    /// Label of the label-status field and column.
     pub status: &'static str,
+    /// Choice meaning "no restriction" in a select field.
     pub any: &'static str,
+    /// Heading of the result list.
     pub results: &'static str,
+    /// Shown when no label matches the search.
     pub no_results: &'static str,
+    /// Link to the next result page.
     pub next_page: &'static str,
+    /// Link to the previous result page.
     pub prev_page: &'static str,
+    /// Word before the page number of a result list.
     pub page: &'static str,
+    /// Heading of the home page's label count.
     pub labels_registered: &'static str,
+    /// Heading of the counts per status.
     pub by_status: &'static str,
+    /// Heading of the counts per level.
     pub by_level: &'static str,
+    /// Link and heading of the open-data section.
     pub open_data: &'static str,
+    /// What the open data offers.
     pub open_data_text: &'static str,
+    /// Link to the OpenAPI description.
     pub api_doc: &'static str,
+    /// Heading of the applicant company on a product page.
     pub applicant: &'static str,
+    /// Label of the applicant's address.
     pub address: &'static str,
+    /// Label of the applicant's general contact.
     pub contact: &'static str,
+    /// Heading of the products a label covers.
     pub products: &'static str,
+    /// Column of product names.
     pub product_name: &'static str,
+    /// Column of model numbers.
     pub model_numbers: &'static str,
+    /// Column of firmware versions.
     pub firmware_versions: &'static str,
+    /// Label of the product type (field and column).
     pub product_type: &'static str,
+    /// Heading of the label section of a product page.
     pub label: &'static str,
+    /// Label of the registration number on a product page.
     pub registration_number: &'static str,
+    /// Label of the issue date.
     pub issued_on: &'static str,
+    /// Label of the last day of validity.
     pub valid_until: &'static str,
+    /// Label of the label's status today.
     pub current_status: &'static str,
+    /// Heading of the label's public history.
     pub history: &'static str,
+    /// Date column of the history.
     pub date: &'static str,
+    /// Event column of the history.
     pub event: &'static str,
+    /// Reason column of the history.
     pub reason: &'static str,
+    /// Heading of the security information section.
     pub security_info: &'static str,
+    /// Heading of the published software updates.
     pub updates: &'static str,
+    /// Version column of the updates.
     pub version: &'static str,
+    /// Release-date column of the updates.
     pub released_on: &'static str,
+    /// Notes column of the updates.
     pub notes: &'static str,
+    /// Shown when no update has been published.
     pub no_updates: &'static str,
+    /// Heading of the known vulnerabilities.
     pub vulnerabilities: &'static str,
+    /// Identifier column (CVE, JVN …) of the vulnerabilities.
     pub vuln_id: &'static str,
+    /// Title column of the vulnerabilities.
     pub vuln_title: &'static str,
+    /// Fixed-in version column of the vulnerabilities.
     pub fixed_in: &'static str,
+    /// Publication-date column of the vulnerabilities.
     pub published_on: &'static str,
+    /// Shown when no vulnerability has been recorded.
     pub no_vulnerabilities: &'static str,
+    /// Label of the end of security support.
     pub support_end: &'static str,
+    /// Shown when the support end is not announced.
     pub not_announced: &'static str,
+    /// Label of the contact for vulnerability reports.
     pub disclosure_contact: &'static str,
+    /// Label of the reason of an open surveillance case.
     pub surveillance_note: &'static str,
+    /// Label of the surveillance case's correction deadline.
     pub correction_deadline: &'static str,
+    /// Label of the evidence the operator demands.
     pub evidence_demanded: &'static str,
+    /// Link to the label image.
     pub label_image: &'static str,
+    /// Link to the page's JSON form.
     pub json: &'static str,
+    /// Warning banner on the page of a revoked label.
     pub banner_revoked: &'static str,
+    /// Warning banner on the page of a withdrawn label.
     pub banner_withdrawn: &'static str,
+    /// Warning banner on the page of an expired label.
     pub banner_expired: &'static str,
+    /// Notice on the page of a label under surveillance.
     pub banner_surveillance: &'static str,
+    /// Title of the page for a number no label has.
     pub not_found_title: &'static str,
+    /// Text of the page for a number no label has.
     pub not_found_text: &'static str,
+    /// Title of the page for a malformed registration number.
     pub invalid_number_title: &'static str,
+    /// Text of the page for a malformed registration number.
     pub invalid_number_text: &'static str,
+    /// Heading shown when the search criteria are refused.
     pub invalid_search: &'static str,
     /// Heading of the page for a query parameter a page does not accept.
     pub invalid_query: &'static str,
+    /// Title of the page for an internal error.
     pub error_title: &'static str,
+    /// Text of the page for an internal error.
     pub error_text: &'static str,
+    /// Title of the page for an unknown path.
     pub page_not_found: &'static str,
+    /// Label of the model-number match choice.
     pub model_match: &'static str,
+    /// Choice: the model number contains the text.
     pub match_contains: &'static str,
+    /// Choice: the model number begins with the text.
     pub match_prefix: &'static str,
+    /// Choice: the model number is exactly the text.
     pub match_exact: &'static str,
     /// Summary of the folded part of the search form.
     pub more_criteria: &'static str,
+    /// Label of the issue-date range.
     pub issued_between: &'static str,
+    /// Label of the validity-end range.
     pub valid_until_between: &'static str,
+    /// Suffix of a range's start field.
     pub range_from: &'static str,
+    /// Suffix of a range's end field.
     pub range_to: &'static str,
     /// "{n} labels" before the result list.
     pub hits: &'static str,
@@ -316,6 +400,7 @@ static EN: Tr = Tr {
     hits: "{n} found",
 };
 
+/// The page strings in `lang`.
 pub fn tr(lang: Lang) -> &'static Tr {
     match lang {
         Lang::Ja => &JA,
@@ -323,10 +408,12 @@ pub fn tr(lang: Lang) -> &'static Tr {
     }
 }
 
+/// A label status as the pages show it.
 pub fn status_text(status: LabelStatus, lang: Lang) -> &'static str {
     status.text(lang)
 }
 
+/// A vulnerability state as the pages show it.
 pub fn vuln_state_text(state: VulnerabilityState, lang: Lang) -> &'static str {
     match (state, lang) {
         (VulnerabilityState::Investigating, Lang::Ja) => "調査中",
@@ -340,6 +427,7 @@ pub fn vuln_state_text(state: VulnerabilityState, lang: Lang) -> &'static str {
     }
 }
 
+/// An event kind as the label's public history shows it.
 pub fn event_text(kind: EventKind, lang: Lang) -> &'static str {
     use EventKind::*;
     let (ja, en) = match kind {

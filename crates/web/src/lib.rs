@@ -90,8 +90,11 @@ impl Shared {}
 /// Label counts shown on the home page.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
+    /// Labels in the registry, whatever their status.
     pub total: u64,
+    /// Labels per status as of today.
     pub by_status: HashMap<LabelStatus, u64>,
+    /// Labels per ★ level.
     pub by_level: HashMap<Level, u64>,
 }
 
@@ -120,17 +123,22 @@ impl std::ops::Deref for AppState {
 
 /// The server's shared parts (see [`AppState`]).
 pub struct Shared {
+    /// The registry every answer comes from.
     pub registry: Registry,
     base_url: Arc<str>,
     counts: Arc<tokio::sync::Mutex<Option<CountsCache>>>,
+    /// Rendered product pages (see [`cache`]).
     pub pages: Arc<cache::PageCache>,
+    /// The anonymous rate limits (see [`limit`]).
     pub limiter: Arc<limit::Limiter>,
     /// One chain status computation at a time; the others wait for it and
     /// share its answer.
     pub chain: Arc<tokio::sync::Mutex<()>>,
     /// The OpenAPI document, rendered once.
     openapi_json: Arc<str>,
+    /// The operator's signing keys, when the server signs what it hands out.
     pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
+    /// Where the signed daily snapshots live, when configured.
     pub open_data: Option<Arc<std::path::Path>>,
     /// The verification page's recent reports (see [`verify`]).
     pub reports: Arc<verify::Reports>,
@@ -139,10 +147,12 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// State with the default rate limits and no proxy header.
     pub fn new(registry: Registry, base_url: &str) -> Self {
         AppState::with_limits(registry, base_url, &RateLimits::default(), None)
     }
 
+    /// State with the given rate limits and, behind a proxy, the client address header.
     pub fn with_limits(
         registry: Registry,
         base_url: &str,

@@ -50,7 +50,9 @@ use crate::error::ApiError;
 /// turns the bucket off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
+    /// Refill rate per second (per minute for [`RateLimits::reports`]); 0 turns the bucket off.
     pub per_second: u32,
+    /// Capacity: the burst allowed (0: the refill rate).
     pub burst: u32,
 }
 
@@ -115,7 +117,9 @@ impl RateLimits {
 /// Which budget a request draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
+    /// Per-address budget of ordinary requests.
     Cheap,
+    /// Per-address budget of expensive requests (search, export, feeds, chain, verification).
     Expensive,
     /// Sending a counterfeit report.
     Report,
@@ -183,6 +187,7 @@ fn keyed_per_minute(b: Budget) -> Option<Keyed> {
 }
 
 impl Limiter {
+    /// Limiters for `limits`; `client_ip_header` names the proxy's client-address header, if any.
     pub fn new(limits: &RateLimits, client_ip_header: Option<HeaderName>) -> Self {
         Limiter {
             cheap: keyed(limits.cheap),

@@ -24,9 +24,13 @@ use jcstar_registry::number::NumberError;
 
 /// What every page's frame needs.
 pub struct Chrome {
+    /// The page's language code (`ja`, `en`).
     pub lang: &'static str,
+    /// The page strings in that language.
     pub t: &'static Tr,
+    /// The page title.
     pub title: String,
+    /// Link to the same page in the other language.
     pub alt_href: String,
 }
 
@@ -96,28 +100,45 @@ pub(crate) fn html(status: StatusCode, body: Result<String, askama::Error>) -> R
     }
 }
 
+/// One choice of a select field of the search form.
 pub struct SelectOption {
+    /// The value sent.
     pub value: String,
+    /// The text shown.
     pub text: String,
+    /// Whether the request chose it.
     pub selected: bool,
 }
 
 /// The search form's current values.
 pub struct SearchForm {
+    /// The keyword field (`q`).
     pub q: String,
+    /// The company-name field.
     pub company: String,
+    /// The product-name field.
     pub product: String,
+    /// The model-number field.
     pub model: String,
+    /// The product-type field (`type`).
     pub product_type: String,
+    /// The model-number match choices.
     pub model_matches: Vec<SelectOption>,
+    /// The registration-number field.
     pub number: String,
+    /// Start of the issue-date range.
     pub issued_from: String,
+    /// End of the issue-date range.
     pub issued_to: String,
+    /// Start of the validity-end range.
     pub valid_until_from: String,
+    /// End of the validity-end range.
     pub valid_until_to: String,
     /// Open the folded criteria: one of them is set.
     pub more_open: bool,
+    /// The level choices.
     pub levels: Vec<SelectOption>,
+    /// The status choices.
     pub statuses: Vec<SelectOption>,
 }
 
@@ -193,6 +214,7 @@ fn group_digits(n: u64) -> String {
     out
 }
 
+/// The level as four stars, filled up to it (`★★☆☆` for ★2).
 pub fn stars(level: Level) -> String {
     (1..=4)
         .map(|i| if i <= level.number() { '★' } else { '☆' })
@@ -208,14 +230,23 @@ fn level_text(level: Level, lang: Lang) -> String {
 
 /// One search result.
 pub struct ResultRow {
+    /// The registration number.
     pub number: String,
+    /// The level as stars.
     pub stars: String,
+    /// The level in words.
     pub level_text: String,
+    /// The status's snake_case name, used as a CSS class.
     pub status_class: &'static str,
+    /// The status in words.
     pub status_text: &'static str,
+    /// The applicant company.
     pub company: String,
+    /// Product names, joined.
     pub products: String,
+    /// Model numbers, joined.
     pub models: String,
+    /// Last day of validity.
     pub valid_until: String,
 }
 
@@ -233,9 +264,13 @@ fn result_row(s: &LabelSummary, lang: Lang) -> ResultRow {
     }
 }
 
+/// One line of the home page's counts (per status or per level).
 pub struct CountRow {
+    /// The status or level as a search parameter value.
     pub value: String,
+    /// The status or level in words.
     pub text: String,
+    /// Labels counted.
     pub count: u64,
 }
 
@@ -313,6 +348,7 @@ struct SearchTpl {
     next_href: Option<String>,
 }
 
+/// Results per search page.
 pub const HTML_PAGE_SIZE: u64 = 20;
 
 /// The search page: the form and one page of results. Unknown parameters
@@ -469,46 +505,81 @@ pub async fn not_found_page(uri: Uri, headers: HeaderMap) -> Response {
     )
 }
 
+/// One event of a label's public history, as the page shows it.
 pub struct HistoryRow {
+    /// When, in Japan time.
     pub at: String,
+    /// The event in words.
     pub event: &'static str,
+    /// The reason recorded, if any.
     pub reason: Option<String>,
+    /// The status after the event, as a CSS class.
     pub status_class: &'static str,
+    /// The status after the event, in words.
     pub status_text: &'static str,
 }
 
+/// One vulnerability entry, as the page shows it.
 pub struct VulnRow {
+    /// Identifier (CVE, JVN …).
     pub id: String,
+    /// Title.
     pub title: String,
+    /// State in words.
     pub state: &'static str,
+    /// State's snake_case name, used as a CSS class.
     pub state_class: String,
+    /// Version with the fix, if any.
     pub fixed_in: Option<String>,
+    /// Publication date.
     pub published_on: String,
 }
 
 /// The product information page's content.
 pub struct LabelView {
+    /// The registration number.
     pub number: String,
+    /// The level as stars.
     pub stars: String,
+    /// The level in words.
     pub level_text: String,
+    /// The status's snake_case name, used as a CSS class.
     pub status_class: &'static str,
+    /// The status in words.
     pub status_text: &'static str,
+    /// The warning for a label that is not active.
     pub banner: Option<&'static str>,
+    /// Reason of the withdrawal or revocation.
     pub end_reason: Option<String>,
+    /// Day of issuance.
     pub issued_on: String,
+    /// Last day of validity.
     pub valid_until: String,
+    /// The open surveillance case, if any.
     pub surveillance: Option<Surveillance>,
+    /// The applicant company.
     pub company: String,
+    /// Its address.
     pub address: String,
+    /// Its general contact.
     pub contact: String,
+    /// The products covered.
     pub products: Vec<Product>,
+    /// Last day of security support, if announced.
     pub support_end: Option<String>,
+    /// Contact for vulnerability reports.
     pub disclosure_contact: String,
+    /// Published software updates.
     pub updates: Vec<UpdateEntry>,
+    /// Known vulnerabilities.
     pub vulns: Vec<VulnRow>,
+    /// The label's public history.
     pub history: Vec<HistoryRow>,
+    /// Link to the label image (SVG).
     pub svg_href: String,
+    /// Link to the label image (PNG).
     pub png_href: String,
+    /// Link to the label's JSON.
     pub json_href: String,
 }
 

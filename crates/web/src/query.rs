@@ -37,11 +37,14 @@ use crate::i18n;
 /// A text in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text {
+    /// The Japanese text.
     pub ja: &'static str,
+    /// The English text.
     pub en: &'static str,
 }
 
 impl Text {
+    /// The text in `lang`.
     pub fn get(self, lang: Lang) -> &'static str {
         match lang {
             Lang::Ja => self.ja,
@@ -69,9 +72,17 @@ pub enum QueryProblem {
     /// Not `application/x-www-form-urlencoded`.
     Malformed,
     /// A value the parameter does not accept.
-    Invalid { value: String, accepts: Text },
+    Invalid {
+        /// The value given.
+        value: String,
+        /// What the parameter accepts.
+        accepts: Text,
+    },
     /// A parameter the endpoint does not have (the API only).
-    Unknown { known: Vec<String> },
+    Unknown {
+        /// The parameters the endpoint has.
+        known: Vec<String>,
+    },
     /// A single-valued parameter given more than once.
     Repeated,
 }
@@ -82,6 +93,7 @@ pub struct QueryError {
     /// The parameter at fault (`query` when the query string as a whole is
     /// malformed).
     pub param: String,
+    /// What is wrong with it.
     pub problem: QueryProblem,
     /// The language the caller asked for.
     pub lang: Lang,
@@ -468,6 +480,7 @@ pub fn day_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// What a free-text parameter accepts.
 pub const TEXT_200: Text = Text {
     ja: "制御文字を含まない200文字以内の文字列（改行とタブは可）",
     en: "text of at most 200 characters without control characters (line breaks and tabs allowed)",

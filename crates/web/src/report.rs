@@ -82,8 +82,11 @@ impl From<CounterfeitReportRequest> for NewCounterfeitReport {
 pub struct CounterfeitReceipt {
     /// The report's reference.
     pub id: String,
+    /// When the registry received it.
     pub received_at: DateTime<Utc>,
+    /// Open until the operator closes it.
     pub status: ReportStatus,
+    /// What the registry said about the number on arrival.
     pub finding: Finding,
 }
 
@@ -266,22 +269,39 @@ pub async fn api_close(
 
 /// The report form's and the thank-you page's fixed strings.
 pub struct ReportTr {
+    /// Heading of the report form.
     pub heading: &'static str,
+    /// What happens to a report and that the contact is optional.
     pub intro: &'static str,
+    /// Label of the registration-number field.
     pub number: &'static str,
+    /// Label of the where-seen field.
     pub seen_at: &'static str,
+    /// Example for the where-seen field.
     pub seen_at_hint: &'static str,
+    /// Label of the details field.
     pub details: &'static str,
+    /// Label of the contact field.
     pub contact: &'static str,
+    /// What the contact field takes.
     pub contact_hint: &'static str,
+    /// The submit button.
     pub submit: &'static str,
+    /// Title of the thank-you page.
     pub thanks_title: &'static str,
+    /// What the operator does next.
     pub next_steps: &'static str,
+    /// Label of the report's reference.
     pub reference: &'static str,
+    /// Label of the registry's finding at receipt.
     pub finding: &'static str,
+    /// Title of the page when sending failed.
     pub error_title: &'static str,
+    /// Shown when too many reports are waiting.
     pub busy: &'static str,
+    /// Shown when the request is not the form.
     pub not_a_form: &'static str,
+    /// Link back to the number check.
     pub back: &'static str,
 }
 
@@ -325,6 +345,7 @@ static REN: ReportTr = ReportTr {
     back: "Back to checking a number",
 };
 
+/// The report page strings in `lang`.
 pub fn rtr(lang: Lang) -> &'static ReportTr {
     match lang {
         Lang::Ja => &RJA,
@@ -335,9 +356,13 @@ pub fn rtr(lang: Lang) -> &'static ReportTr {
 /// The form's values (prefilled or as sent).
 #[derive(Debug, Clone, Default)]
 pub struct ReportFormView {
+    /// The registration number.
     pub number: String,
+    /// Where the product was seen.
     pub seen_at: String,
+    /// The details.
     pub details: String,
+    /// The sender's contact.
     pub contact: String,
     /// Shown unfolded (a number never issued).
     pub open: bool,
@@ -345,10 +370,15 @@ pub struct ReportFormView {
 
 /// A received report as the thank-you page shows it.
 pub struct ReceiptView {
+    /// The report's reference.
     pub id: String,
+    /// The registration number as sent.
     pub number: String,
+    /// The registry's finding, in words.
     pub finding: String,
+    /// Where the product was seen, if given.
     pub seen_at: Option<String>,
+    /// The details, if given.
     pub details: Option<String>,
 }
 

@@ -51,6 +51,7 @@ pub const REPORT_FORMATS: [ReportFormat; 3] =
 /// A report kept for the page's download links: each format's bytes and,
 /// with signing keys, their detached signatures.
 pub struct StoredReport {
+    /// Each format's bytes and, when signed, the detached signature (JWS).
     pub files: Vec<(ReportFormat, Vec<u8>, Option<String>)>,
 }
 
@@ -136,8 +137,11 @@ pub struct VerifyRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportFormat {
+    /// JSON, as the API answers.
     Json,
+    /// CSV (UTF-8).
     Csv,
+    /// An Excel workbook (.xlsx).
     Xlsx,
 }
 
@@ -151,6 +155,7 @@ impl ReportFormat {
         }
     }
 
+    /// The Content-Type the format is served with.
     pub fn content_type(self) -> &'static str {
         match self {
             ReportFormat::Json => "application/json",
@@ -338,39 +343,73 @@ pub async fn api_verify_label(
 
 /// The verification pages' fixed strings.
 pub struct VerifyTr {
+    /// Title of the list verification page.
     pub title: &'static str,
+    /// How to give the list and how model numbers are matched.
     pub intro: &'static str,
+    /// Label of the paste field.
     pub paste: &'static str,
+    /// Example for the paste field.
     pub paste_hint: &'static str,
+    /// Label of the file field.
     pub upload: &'static str,
+    /// Which column of a file is read.
     pub upload_hint: &'static str,
+    /// The submit button of the list form.
     pub submit: &'static str,
+    /// Heading of the result table.
     pub results: &'static str,
+    /// Row-number column.
     pub row: &'static str,
+    /// Input column.
     pub input: &'static str,
+    /// Outcome column.
     pub outcome: &'static str,
+    /// Label column.
     pub label: &'static str,
+    /// Heading of the labels an ambiguous row matches.
     pub candidates: &'static str,
+    /// Label of the corrected registration number.
     pub suggestion: &'static str,
+    /// Heading of the report downloads.
     pub download: &'static str,
+    /// Link text of a download's signature.
     pub signature: &'static str,
+    /// How to check a signature.
     pub signature_note: &'static str,
+    /// Label of the date statuses are given for.
     pub as_of: &'static str,
+    /// Heading of the counts per outcome.
     pub summary: &'static str,
+    /// Title of the single-label check page.
     pub label_title: &'static str,
+    /// What to enter on the single-label check page.
     pub label_intro: &'static str,
+    /// Label of the registration-number field.
     pub label_number: &'static str,
+    /// The single-label check button.
     pub check: &'static str,
+    /// Heading for a well-formed number never issued.
     pub counterfeit_title: &'static str,
+    /// What a never-issued number means for the buyer.
     pub counterfeit_text: &'static str,
+    /// How to report a suspected counterfeit label.
     pub report_how: &'static str,
+    /// Heading for a number with a wrong check character.
     pub typo_title: &'static str,
+    /// What a wrong check character means.
     pub typo_text: &'static str,
+    /// Words before the corrected number.
     pub did_you_mean: &'static str,
+    /// Heading for text that is not a registration number.
     pub invalid_title: &'static str,
+    /// Heading for a number that was issued.
     pub found_title: &'static str,
+    /// Link to the product information page.
     pub open_page: &'static str,
+    /// Warning when the label found is not active.
     pub not_active_warning: &'static str,
+    /// Link to the list verification page.
     pub bulk_link: &'static str,
 }
 
@@ -457,13 +496,21 @@ fn vtr(lang: Lang) -> &'static VerifyTr {
 
 /// A label in a result row.
 pub struct LabelCell {
+    /// The registration number.
     pub number: String,
+    /// The level as stars.
     pub stars: String,
+    /// The status's snake_case name, used as a CSS class.
     pub status_class: &'static str,
+    /// The status in words.
     pub status_text: &'static str,
+    /// Last day of validity.
     pub valid_until: String,
+    /// The applicant company.
     pub company: String,
+    /// Product names, joined.
     pub products: String,
+    /// Link to the product information page.
     pub href: String,
 }
 
@@ -484,14 +531,23 @@ fn label_cell(l: &LabelRef, lang: Lang) -> LabelCell {
 
 /// One result row of the page.
 pub struct RowView {
+    /// The row number (with the cell for a workbook).
     pub row: String,
+    /// The row's text.
     pub input: String,
+    /// The outcome as a CSS class.
     pub outcome_class: &'static str,
+    /// The outcome in words.
     pub outcome_text: &'static str,
+    /// The label found, if exactly one.
     pub label: Option<LabelCell>,
+    /// Every label an ambiguous model number matches.
     pub candidates: Vec<LabelCell>,
+    /// The corrected registration number, for a probable typo.
     pub suggestion: Option<String>,
+    /// Link to check the corrected number.
     pub suggestion_href: Option<String>,
+    /// Why the text is not a registration number.
     pub detail: Option<String>,
 }
 
@@ -526,15 +582,23 @@ fn row_view(r: &VerifyRow, lang: Lang) -> RowView {
     }
 }
 
+/// A download link of the report in one format.
 pub struct Download {
+    /// The link text (the format).
     pub text: String,
+    /// Where the report file is.
     pub href: String,
+    /// Where its signature is, when signed.
     pub jws_href: Option<String>,
 }
 
+/// One count of the summary.
 pub struct SummaryItem {
+    /// The outcome as a CSS class.
     pub class: &'static str,
+    /// The outcome in words.
     pub text: &'static str,
+    /// Rows with this outcome.
     pub count: u64,
 }
 

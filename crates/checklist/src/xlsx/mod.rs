@@ -33,7 +33,9 @@ mod words;
 use jcstar_criteria::Lang;
 use words::n;
 
+/// Name of the basic-information sheet (Japanese; the key to its English name).
 pub const SHEET_BASIC: &str = "基本情報";
+/// Name of the answer sheet (Japanese; the key to its English name).
 pub const SHEET_ANSWERS: &str = "チェックリスト";
 
 const COL_ITEM: &str = "項目";
@@ -758,11 +760,13 @@ impl Sheet {
 /// One workbook cell that could not be read, and what to type there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CellProblem {
+    /// The sheet, by name.
     pub sheet: &'static str,
     /// `A1`-style, e.g. `D13`.
     pub cell: String,
     /// The cell as read.
     pub value: String,
+    /// What the cell should hold, in Japanese and English.
     pub expected: Text,
 }
 

@@ -13,8 +13,15 @@ mod glyphs;
 /// Why a label image could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelImageError {
+    /// The page URL is too long for a QR code.
     #[error("the product page URL {url:?} does not fit in a QR code: {message}")]
-    Qr { url: String, message: String },
+    Qr {
+        /// The product page URL.
+        url: String,
+        /// The QR encoder's message.
+        message: String,
+    },
+    /// Rendering the SVG to PNG failed.
     #[error("rendering the label SVG to PNG failed: {0}")]
     Render(String),
 }
@@ -24,6 +31,7 @@ pub enum LabelImageError {
 pub struct LabelArt<'a> {
     /// 1 to 4.
     pub level: u8,
+    /// The registration number printed on the label.
     pub number: &'a str,
     /// The product information page, encoded in the QR code.
     pub url: &'a str,
