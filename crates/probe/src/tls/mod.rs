@@ -424,7 +424,9 @@ async fn scan_version(
 
     let record = |sh: &ServerHello, res: &mut ProtocolResult, out: &mut VersionOutcome| {
         out.saw_tls = true;
-        if out.renegotiation.is_none() {
+        // RFC 5746 applies to TLS <= 1.2 only: TLS 1.3 has no renegotiation
+        // and its ServerHello never carries renegotiation_info.
+        if version <= TlsVersion::Tls12 && out.renegotiation.is_none() {
             out.renegotiation = Some(sh.secure_renegotiation);
         }
         if out.certs.is_empty() && !sh.certificates.is_empty() {
