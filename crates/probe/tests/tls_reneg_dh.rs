@@ -1,9 +1,11 @@
 //! Secure renegotiation (RFC 5746) is read from a TLS <= 1.2 ServerHello
-//! only, since TLS 1.3 has none.
+//! only, since TLS 1.3 has none; finite-field DH groups under 2048 bits
+//! (LOGJAM class) raise a finding with their measured size.
 //!
 //! Simulated stacks on loopback pin down the reading; real servers
 //! (lighttpd, `openssl s_server`) are compared with `openssl s_client
-//! -tls1_2`, which reports what the server's TLS 1.2 hello signalled.
+//! -tls1_2`, which reports what the server's TLS 1.2 hello signalled, and
+//! with sslscan's measured DH size.
 
 mod tls_common;
 
@@ -11,7 +13,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use jcstar_probe::tls::{TlsOptions, TlsVersion, assess};
+use jcstar_probe::tls::{TlsOptions, TlsVerdict, TlsVersion, assess};
 use tls_common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -233,4 +235,127 @@ async fn s_server_tls13_only_has_no_renegotiation_reading() {
     let r = assess(d.addr, None, &opts()).await;
     assert_eq!(r.accepted_versions(), vec![TlsVersion::Tls13]);
     assert_eq!(r.secure_renegotiation, None);
+}
+
+/// DH parameters made by `openssl genpkey` (`dh_rfc5114:1` is the 1024-bit
+/// RFC 5114 group, `group:ffdhe2048` the RFC 7919 one): no slow prime search.
+fn dh_params(dir: &TempDir, stem: &str, opt: &str) -> std::path::PathBuf {
+    let out = dir.path(&format!("{stem}.pem"));
+    run(Command::new(openssl())
+        .args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            opt,
+            "-out",
+        ])
+        .arg(&out));
+    out
+}
+
+/// sslscan's `dhebits` for every accepted suite, by (version, code point).
+fn sslscan_dhe_bits(addr: SocketAddr) -> Vec<(String, u16, u16)> {
+    let out = Command::new(sslscan_bin())
+        .args(["--no-colour", "--xml=-"])
+        .arg(addr.to_string())
+        .output()
+        .expect("run sslscan");
+    let xml = String::from_utf8_lossy(&out.stdout).to_string();
+    let doc = roxmltree::Document::parse(&xml).expect("sslscan XML parses");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("cipher"))
+        .filter_map(|n| {
+            let bits = n.attribute("dhebits")?.parse().ok()?;
+            let id = u16::from_str_radix(n.attribute("id")?.trim_start_matches("0x"), 16).ok()?;
+            Some((n.attribute("sslversion")?.to_string(), id, bits))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn dh_group_of_1024_bits_is_a_finding_with_the_size_sslscan_measures() {
+    let dir = TempDir::new("dh1024");
+    let (cert, key) = self_signed(&dir, "dh", &["-newkey", "rsa:2048"], &["-subj", "/CN=dh"]);
+    let dh = dh_params(&dir, "dh1024", "dh_rfc5114:1");
+    let dh = dh.to_str().expect("utf-8 path");
+    let d = s_server(
+        &cert,
+        &key,
+        &[
+            "-no_tls1_3",
+            "-dhparam",
+            dh,
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+        ],
+    );
+    let theirs = sslscan_dhe_bits(d.addr);
+    assert_eq!(theirs, vec![("TLSv1.2".to_string(), 0x009E, 1024)]);
+    let r = assess(d.addr, None, &opts()).await;
+    let t12 = r.protocol(TlsVersion::Tls12).expect("TLS 1.2");
+    let dhe = t12
+        .ciphers
+        .iter()
+        .find(|c| c.code == 0x009E)
+        .expect("DHE suite accepted");
+    assert_eq!(dhe.dh_bits, Some(1024));
+    let ecdhe = t12
+        .ciphers
+        .iter()
+        .find(|c| c.code == 0xC02F)
+        .expect("ECDHE suite accepted");
+    assert_eq!(ecdhe.dh_bits, None);
+
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id == "tls.weak_dh_group")
+        .expect("weak DH finding");
+    assert_eq!(f.verdict, TlsVerdict::Fail);
+    assert!(f.text.ja.contains("1024 ビット"), "{}", f.text.ja);
+    assert!(f.text.en.contains("1024 bits"), "{}", f.text.en);
+    assert_eq!(
+        f.evidence,
+        vec!["TLSv1.2 DHE-RSA-AES128-GCM-SHA256 (DH 1024)".to_string()]
+    );
+    assert_eq!(r.verdict, TlsVerdict::Fail);
+    let rf = r.report_findings(jcstar_criteria::Lang::Ja, &[]);
+    let f = rf
+        .iter()
+        .find(|f| f.kind == "tls-weak-dh-group")
+        .expect("report finding");
+    assert_eq!(f.severity, jcstar_probe::Severity::Medium);
+    assert!(f.title.contains("1024 ビット"), "{}", f.title);
+}
+
+#[tokio::test]
+async fn dh_group_of_2048_bits_raises_no_finding() {
+    let dir = TempDir::new("dh2048");
+    let (cert, key) = self_signed(&dir, "dh", &["-newkey", "rsa:2048"], &["-subj", "/CN=dh"]);
+    let dh = dh_params(&dir, "ffdhe2048", "group:ffdhe2048");
+    let dh = dh.to_str().expect("utf-8 path");
+    let d = s_server(
+        &cert,
+        &key,
+        &[
+            "-no_tls1_3",
+            "-dhparam",
+            dh,
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256",
+        ],
+    );
+    let r = assess(d.addr, None, &opts()).await;
+    let t12 = r.protocol(TlsVersion::Tls12).expect("TLS 1.2");
+    assert_eq!(
+        t12.ciphers.iter().map(|c| c.dh_bits).collect::<Vec<_>>(),
+        vec![Some(2048)]
+    );
+    assert!(
+        !r.findings.iter().any(|f| f.id == "tls.weak_dh_group"),
+        "{:?}",
+        r.findings
+    );
 }
