@@ -90,9 +90,21 @@ async fn mosquitto_anonymous_and_with_password() {
     assert!(matches!(a.access, Access::Unauthenticated { .. }));
     assert!(has_finding(&o, "mqtt-anonymous", anon.port()));
     assert!(has_finding(&o, "mqtt-plaintext", anon.port()));
+    // Anonymous access lets the probe read $SYS/broker/version, as nmap's
+    // mqtt-subscribe does; the CONNACK bytes are no banner.
+    assert_eq!(a.product.as_deref(), Some("mosquitto"), "{a:?}");
+    let v = a.version.as_deref().unwrap_or_default();
+    assert!(v.starts_with("2."), "{a:?}");
+    assert_eq!(
+        a.details.get("sys_broker_version"),
+        Some(&format!("mosquitto version {v}"))
+    );
+    assert_eq!(a.banner, None);
     let l = service(&o, Transport::Tcp, locked.port());
     assert_eq!(l.kind, ServiceKind::Mqtt);
     assert!(matches!(l.access, Access::Authenticated { .. }));
+    // Without access the broker names nothing, and nothing is invented.
+    assert_eq!((&l.product, &l.version, &l.banner), (&None, &None, &None));
     assert!(!has_finding(&o, "mqtt-anonymous", locked.port()));
     assert_eq!(verdict(&o, "S1.1-01"), Verdict::Fail);
 }
