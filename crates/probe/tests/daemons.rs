@@ -1,7 +1,9 @@
-//! The probe against real Debian daemons on loopback.
+//! The probe against real Debian daemons on loopback, each test on a
+//! loopback address of its own (127.0.0.101 and up).
 
 mod common;
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use common::*;
@@ -12,13 +14,14 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn busybox_httpd_basic_auth_is_plaintext_login() {
+    let ip = Ipv4Addr::new(127, 0, 0, 101);
     let d = BusyboxHttpd {
         basic_auth: Some(("admin".into(), "s3cret".into())),
         realm: Some("camera".into()),
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Http);
     assert_eq!(s.details.get("auth").map(String::as_str), Some("basic"));
@@ -31,8 +34,9 @@ async fn busybox_httpd_basic_auth_is_plaintext_login() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn busybox_httpd_without_auth_needs_review() {
-    let d = BusyboxHttpd::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 102);
+    let d = BusyboxHttpd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Http);
     assert!(matches!(s.access, Access::Unauthenticated { .. }));
@@ -42,8 +46,9 @@ async fn busybox_httpd_without_auth_needs_review() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dropbear_is_ssh() {
-    let d = Dropbear::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 103);
+    let d = Dropbear::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Ssh);
     assert_eq!(s.product.as_deref(), Some("dropbear"));
@@ -62,13 +67,14 @@ async fn dropbear_is_ssh() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dropbear_without_passwords_offers_publickey_only() {
+    let ip = Ipv4Addr::new(127, 0, 0, 104);
     let d = Dropbear {
         no_password: true,
         ..Dropbear::default()
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(
         s.details.get("auth_methods").map(String::as_str),
@@ -78,13 +84,14 @@ async fn dropbear_without_passwords_offers_publickey_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mosquitto_anonymous_and_with_password() {
-    let anon = Mosquitto::default().start().unwrap();
+    let ip = Ipv4Addr::new(127, 0, 0, 105);
+    let anon = Mosquitto::default().start_on(ip).unwrap();
     let locked = Mosquitto {
         users: vec![("dev".into(), "pw".into())],
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[anon.port(), locked.port()], &[], LIMIT).await;
+    let o = probe(&ip.to_string(), &[anon.port(), locked.port()], &[], LIMIT).await;
     let a = service(&o, Transport::Tcp, anon.port());
     assert_eq!(a.kind, ServiceKind::Mqtt);
     assert!(matches!(a.access, Access::Unauthenticated { .. }));
@@ -111,8 +118,9 @@ async fn mosquitto_anonymous_and_with_password() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lighttpd_tls_is_https() {
-    let d = LighttpdTls::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 106);
+    let d = LighttpdTls::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Https, "{s:?}");
     assert!(
@@ -126,8 +134,9 @@ async fn lighttpd_tls_is_https() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn snmpd_public_community_is_found() {
-    let d = Snmpd::default().start().unwrap();
-    let o = probe("127.0.0.1", &[], &[d.port()], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 107);
+    let d = Snmpd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[], &[d.port()], LIMIT).await;
     let p = port(&o, Transport::Udp, d.port());
     assert_eq!(p.state, PortState::Open);
     let s = p.service.as_ref().unwrap();
@@ -147,15 +156,17 @@ async fn snmpd_public_community_is_found() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_udp_port_is_closed() {
-    let free = free_udp_port().unwrap();
-    let o = probe("127.0.0.1", &[], &[free], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 108);
+    let free = free_udp_port_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[], &[free], LIMIT).await;
     assert_eq!(port(&o, Transport::Udp, free).state, PortState::Closed);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn telnetd_shows_a_login_prompt_in_plaintext() {
-    let d = Telnetd::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 109);
+    let d = Telnetd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Telnet);
     assert_eq!(
@@ -169,6 +180,7 @@ async fn telnetd_shows_a_login_prompt_in_plaintext() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lighttpd_tls10_only_fails_protected_transport() {
+    let ip = Ipv4Addr::new(127, 0, 0, 110);
     let d = LighttpdTls {
         ssl_conf_cmd: vec![
             ("MinProtocol".into(), "TLSv1".into()),
@@ -177,9 +189,9 @@ async fn lighttpd_tls10_only_fails_protected_transport() {
         ],
         ..LighttpdTls::default()
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], Duration::from_secs(90)).await;
+    let o = probe(&ip.to_string(), &[d.port()], &[], Duration::from_secs(90)).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert!(s.kind.is_tls(), "{s:?}");
     assert!(
@@ -197,5 +209,26 @@ async fn lighttpd_tls10_only_fails_protected_transport() {
     assert!(
         o.extra_files
             .contains_key(&format!("tls/tcp-{}.json", d.port()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn net_snmp_smux_on_tcp_199_is_identified() {
+    let ip = Ipv4Addr::new(127, 0, 0, 111);
+    let d = Snmpd {
+        smux: true,
+        ..Snmpd::default()
+    }
+    .start_on(ip)
+    .unwrap();
+    let o = probe(&ip.to_string(), &[SMUX_PORT], &[d.port()], LIMIT).await;
+    // net-snmp answers every probe with an SMUX ClosePDU (nmap: `A\x01\x02`).
+    let s = service(&o, Transport::Tcp, SMUX_PORT);
+    assert_eq!(s.kind, ServiceKind::Smux, "{s:?}");
+    assert!(s.details.contains_key("smux_close"), "{s:?}");
+    assert!(!has_finding(&o, "unidentified-service", SMUX_PORT));
+    assert_eq!(
+        service(&o, Transport::Udp, d.port()).kind,
+        ServiceKind::Snmp
     );
 }
