@@ -620,7 +620,11 @@ async fn mqtt_broker_version(
     transcript.note(&format!(
         "mqtt: subscribe {MQTT_VERSION_TOPIC} without credentials"
     ));
-    let got = crate::login::mqtt::MqttAdapter::new(addr, 4, cfg.step_timeout)
+    // A broker that has the topic sends it, retained, right after SUBACK;
+    // one that ignores the subscription must not hold identification up
+    // for a whole step.
+    let wait = cfg.step_timeout.min(cfg.banner_wait * 2);
+    let got = crate::login::mqtt::MqttAdapter::new(addr, 4, wait)
         .first_message(MQTT_VERSION_TOPIC, None, None)
         .await;
     match got {

@@ -232,3 +232,35 @@ async fn net_snmp_smux_on_tcp_199_is_identified() {
         ServiceKind::Snmp
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_that_ignores_the_version_topic_names_nothing_and_costs_little() {
+    use jcstar_probe::identify::{IdentifyConfig, identify};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Accepts any CONNECT, then reads and never answers (no SUBACK).
+    let l = tokio::net::TcpListener::bind((Ipv4Addr::new(127, 0, 0, 112), 0))
+        .await
+        .unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                if matches!(s.read(&mut buf).await, Ok(n) if n > 0 && buf[0] == 0x10) {
+                    let _ = s.write_all(&[0x20, 0x02, 0x00, 0x00]).await;
+                }
+                while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let start = std::time::Instant::now();
+    let id = identify(addr, &IdentifyConfig::default()).await;
+    assert_eq!(id.service.kind, ServiceKind::Mqtt);
+    assert!(matches!(id.service.access, Access::Unauthenticated { .. }));
+    assert_eq!((id.service.product, id.service.version), (None, None));
+    assert!(
+        start.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        start.elapsed()
+    );
+}
