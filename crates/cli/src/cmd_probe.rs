@@ -172,6 +172,8 @@ fn print_human(lang: Lang, o: &jcstar_probe::ProbeOutcome, dir: Option<&PathBuf>
                     "anonymous",
                     "sysdescr",
                     "tls_version",
+                    "connack",
+                    "smux_close",
                     "flood",
                     "garbage",
                     "silent",

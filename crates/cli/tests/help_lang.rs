@@ -92,3 +92,16 @@ fn command_line_errors_follow_the_language() {
     let en = run(&["--lang", "en", "registry", "show"]);
     assert!(en.contains("error:") && en.contains("Usage:"), "{en}");
 }
+
+#[test]
+fn testbed_run_help_says_any_127_0_0_n_address() {
+    // Every device gets a loopback address of its own: the help must not
+    // suggest that only 127.0.0.1 or ::1 work.
+    for h in [
+        help(&["testbed", "run", "--help"], None),
+        help(&["--lang", "en", "testbed", "run", "--help"], None),
+    ] {
+        assert!(h.contains("--bind"), "{h}");
+        assert!(h.contains("127.0.0.N") && h.contains("127.0.0.2"), "{h}");
+    }
+}

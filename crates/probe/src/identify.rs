@@ -209,6 +209,24 @@ fn is_mqtt_connack(b: &[u8]) -> bool {
     matches!(b, [0x20, 0x02, _, _, ..])
 }
 
+/// An SMUX ClosePDU (RFC 1227: `[APPLICATION 1] IMPLICIT INTEGER`, one
+/// octet of reason), all an SMUX agent such as net-snmp's answers to a
+/// peer that does not open with an SMUX OpenPDU (nmap matches `A\x01\x02`).
+fn smux_close_reason(b: &[u8]) -> Option<&'static str> {
+    match b {
+        [0x41, 0x01, r] => match r {
+            0 => Some("goingDown"),
+            1 => Some("unsupportedVersion"),
+            2 => Some("packetFormat"),
+            3 => Some("protocolError"),
+            4 => Some("internalError"),
+            5 => Some("authenticationFailure"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// What a single reply tells, if it names a protocol.
 fn recognise(p: Probe, b: &[u8]) -> Option<ServiceKind> {
     if b.starts_with(b"SSH-") {
@@ -223,6 +241,7 @@ fn recognise(p: Probe, b: &[u8]) -> Option<ServiceKind> {
         }
         _ if b.starts_with(b"RTSP/") => Some(ServiceKind::Rtsp),
         _ if b.starts_with(b"HTTP/") => Some(ServiceKind::Http),
+        _ if smux_close_reason(b).is_some() => Some(ServiceKind::Smux),
         _ => None,
     }
 }
@@ -294,7 +313,20 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
         }
         Some((ServiceKind::Rtsp, p)) => rtsp_service(&get(p)),
         Some((ServiceKind::Ssh, p)) => ssh_service(&get(p), addr, cfg, &mut transcript).await,
-        Some((ServiceKind::Mqtt, p)) => mqtt_service(ServiceKind::Mqtt, &get(p), false),
+        Some((ServiceKind::Mqtt, p)) => {
+            let mut s = mqtt_service(ServiceKind::Mqtt, &get(p), false);
+            if matches!(s.access, Access::Unauthenticated { .. }) {
+                mqtt_broker_version(&mut s, addr, cfg, &mut transcript).await;
+            }
+            s
+        }
+        Some((ServiceKind::Smux, p)) => {
+            let mut s = Service::new(ServiceKind::Smux);
+            if let Some(reason) = smux_close_reason(&get(p)) {
+                s.details.insert("smux_close".into(), reason.into());
+            }
+            s
+        }
         Some((ServiceKind::Telnet, _)) => telnet_service(addr, cfg, &mut transcript).await,
         Some((ServiceKind::Ftp, p)) => ftp_service(&get(p), addr, cfg, &mut transcript).await,
         Some((ServiceKind::Tls(_), _)) => {
@@ -552,8 +584,9 @@ fn rtsp_service(reply: &[u8]) -> Service {
 }
 
 pub(crate) fn mqtt_service(kind: ServiceKind, reply: &[u8], tls: bool) -> Service {
+    // A CONNACK names no product and no version; its bytes stay in the
+    // transcript and are not shown as a banner.
     let mut s = Service::new(kind);
-    s.banner = Some(escape_bounded(reply, 64));
     let code = reply.get(3).copied();
     s.details.insert(
         "connack".into(),
@@ -570,6 +603,58 @@ pub(crate) fn mqtt_service(kind: ServiceKind, reply: &[u8], tls: bool) -> Servic
     };
     s.plaintext_login = !tls;
     s
+}
+
+/// The topic mosquitto (and brokers copying it) publish, retained, with
+/// their name and version; nmap's `mqtt-subscribe` reads the same.
+const MQTT_VERSION_TOPIC: &str = "$SYS/broker/version";
+
+/// With anonymous access, read [`MQTT_VERSION_TOPIC`] for the broker's
+/// product and version. Nothing is guessed when the broker does not say.
+async fn mqtt_broker_version(
+    s: &mut Service,
+    addr: SocketAddr,
+    cfg: &IdentifyConfig,
+    transcript: &mut Transcript,
+) {
+    transcript.note(&format!(
+        "mqtt: subscribe {MQTT_VERSION_TOPIC} without credentials"
+    ));
+    // A broker that has the topic sends it, retained, right after SUBACK;
+    // one that ignores the subscription must not hold identification up
+    // for a whole step.
+    let wait = cfg.step_timeout.min(cfg.banner_wait * 2);
+    let got = crate::login::mqtt::MqttAdapter::new(addr, 4, wait)
+        .first_message(MQTT_VERSION_TOPIC, None, None)
+        .await;
+    match got {
+        Ok(payload) => {
+            let text = escape_bounded(&payload, 200);
+            transcript.note(&format!("mqtt: {MQTT_VERSION_TOPIC} = {text}"));
+            s.details.insert("sys_broker_version".into(), text);
+            if let Some((product, version)) = broker_product(&payload) {
+                s.product = Some(product);
+                s.version = Some(version);
+            }
+        }
+        Err(e) => transcript.note(&format!("mqtt: {MQTT_VERSION_TOPIC}: {e}")),
+    }
+}
+
+/// `mosquitto version 2.0.11` → (`mosquitto`, `2.0.11`); anything else
+/// names no product.
+fn broker_product(payload: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(payload).ok()?.trim();
+    let mut words = text.split_whitespace();
+    let (product, keyword, version) = (words.next()?, words.next()?, words.next()?);
+    let plausible =
+        |w: &str| !w.is_empty() && w.len() <= 64 && w.chars().all(|c| c.is_ascii_graphic());
+    (words.next().is_none()
+        && keyword.eq_ignore_ascii_case("version")
+        && plausible(product)
+        && plausible(version)
+        && version.starts_with(|c: char| c.is_ascii_digit()))
+    .then(|| (product.to_string(), version.to_string()))
 }
 
 async fn ssh_service(
@@ -827,6 +912,10 @@ async fn ftp_service(
         .split(|b| *b == b'\n')
         .next()
         .map(|l| escape_bounded(l, 200));
+    if let Some((product, version)) = ftp_product(banner) {
+        s.product = Some(product.to_string());
+        s.version = version;
+    }
     let deadline = Instant::now() + cfg.step_timeout * 2;
     transcript.note("ftp: try anonymous login");
     let result = tokio::time::timeout_at(deadline, async {
@@ -873,6 +962,48 @@ async fn ftp_service(
         }
     }
     s
+}
+
+/// Product and version from an FTP greeting, for the servers whose
+/// greeting says so (patterns as in nmap's service probes).
+fn ftp_product(greeting: &[u8]) -> Option<(&'static str, Option<String>)> {
+    use std::sync::LazyLock;
+    static PATTERNS: LazyLock<Vec<(regex::bytes::Regex, &'static str)>> = LazyLock::new(|| {
+        [
+            // 220 (vsFTPd 3.0.3) / 220 vsFTPd 2.3.4 ready...
+            (r"^220[ -]\(?vsFTPd ([0-9][-.\w]*)", "vsftpd"),
+            // 220 ProFTPD 1.3.8 Server (Debian) [::ffff:127.0.0.1]
+            (r"^220[ -]ProFTPD(?: ([0-9][-.\w]*))?", "ProFTPD"),
+            // 220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------
+            (r"^220[ -].*Pure-FTPd(?: ([0-9][-.\w]*))?", "Pure-FTPd"),
+            // 220 host FTP server (GNU inetutils 2.4) ready.
+            (
+                r"^220[ -].*\(GNU inetutils ([0-9][-.\w]*)\)",
+                "GNU inetutils ftpd",
+            ),
+            // 220-FileZilla Server 1.7.0
+            (
+                r"^220[ -]FileZilla Server(?: version)? ([0-9][-.\w]*)",
+                "FileZilla Server",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(p, name)| Some((regex::bytes::Regex::new(p).ok()?, name)))
+        .collect()
+    });
+    greeting
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .take(32)
+        .find_map(|line| {
+            PATTERNS.iter().find_map(|(re, name)| {
+                let caps = re.captures(line)?;
+                let version = caps
+                    .get(1)
+                    .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
+                Some((*name, version))
+            })
+        })
 }
 
 async fn send_line<S: AsyncWrite + Unpin>(
@@ -933,6 +1064,103 @@ mod tests {
         );
         assert_eq!(r, vec![0xff, 0xfc, 24, 0xff, 0xfe, 1]);
         assert_eq!(text, b"hi");
+    }
+
+    #[test]
+    fn ftp_greetings_name_their_product() {
+        // Greetings as the servers send them (vsftpd 3.0.3 on Debian 11,
+        // ProFTPD 1.3.8 on Debian 12, inetutils ftpd 2.4, Pure-FTPd).
+        type Want = Option<(&'static str, Option<&'static str>)>;
+        let cases: &[(&[u8], Want)] = &[
+            (b"220 (vsFTPd 3.0.3)\r\n", Some(("vsftpd", Some("3.0.3")))),
+            (
+                b"220 vsFTPd 2.3.4 ready...\r\n",
+                Some(("vsftpd", Some("2.3.4"))),
+            ),
+            (
+                b"220 ProFTPD 1.3.8 Server (Debian) [::ffff:127.0.0.1]\r\n",
+                Some(("ProFTPD", Some("1.3.8"))),
+            ),
+            (
+                b"220 ProFTPD Server (ProFTPD Default Installation) [127.0.0.1]\r\n",
+                Some(("ProFTPD", None)),
+            ),
+            (
+                b"220 cam FTP server (GNU inetutils 2.4) ready.\r\n",
+                Some(("GNU inetutils ftpd", Some("2.4"))),
+            ),
+            (
+                b"220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------\r\n220-You are user number 1 of 50 allowed.\r\n",
+                Some(("Pure-FTPd", None)),
+            ),
+            // BusyBox ftpd and custom greetings name nothing: no guess.
+            (b"220 Operation successful\r\n", None),
+            (b"220 Welcome to the camera\r\n", None),
+            (b"\xff\xfe\x00garbage", None),
+        ];
+        for (greeting, want) in cases {
+            let got = ftp_product(greeting);
+            let got = got.as_ref().map(|(p, v)| (*p, v.as_deref()));
+            assert_eq!(got, *want, "{:?}", String::from_utf8_lossy(greeting));
+        }
+    }
+
+    #[test]
+    fn mosquitto_version_topic_names_product_and_version() {
+        assert_eq!(
+            broker_product(b"mosquitto version 2.0.11"),
+            Some(("mosquitto".into(), "2.0.11".into()))
+        );
+        // Nothing that does not say "<product> version <number>".
+        for other in [
+            &b"2.0.11"[..],
+            b"version 2.0.11",
+            b"mosquitto version",
+            b"mosquitto version 2.0.11 extra words",
+            b"\x20\x02\x00\x00",
+            b"a version b",
+            b"\xff version 1",
+        ] {
+            assert_eq!(broker_product(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn mqtt_connack_is_not_a_banner() {
+        let s = mqtt_service(ServiceKind::Mqtt, &[0x20, 0x02, 0x00, 0x00], false);
+        assert_eq!(s.banner, None);
+        assert_eq!(s.product, None);
+        assert_eq!(s.version, None);
+        assert_eq!(s.details.get("connack").map(String::as_str), Some("0"));
+    }
+
+    #[test]
+    fn smux_close_pdu_is_recognised() {
+        // What net-snmp 5.9 sends on TCP 199 to an HTTP GET (packetFormat)
+        // and to a TLS ClientHello or MQTT CONNECT (protocolError).
+        for (reply, reason) in [
+            (&[0x41u8, 0x01, 0x02][..], "packetFormat"),
+            (&[0x41, 0x01, 0x03][..], "protocolError"),
+        ] {
+            assert_eq!(smux_close_reason(reply), Some(reason));
+            for p in [
+                Probe::Banner,
+                Probe::Http,
+                Probe::Tls,
+                Probe::Mqtt,
+                Probe::Rtsp,
+            ] {
+                assert_eq!(recognise(p, reply), Some(ServiceKind::Smux), "{p:?}");
+            }
+        }
+        for other in [
+            &[0x41u8, 0x01][..],
+            &[0x41, 0x01, 0x09],
+            &[0x41, 0x02, 0x00, 0x02],
+            b"A\x01\x02\r\n",
+        ] {
+            assert_eq!(smux_close_reason(other), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub enum ServiceKind {
     Netbios,
     Llmnr,
     Ipmi,
+    /// SNMP multiplexing (RFC 1227), e.g. net-snmp's subagent port TCP 199.
+    Smux,
     /// TLS wrapping another protocol (other than HTTP and MQTT, which have
     /// their own kinds); `Tls(Unknown)` when the inner protocol was not recognised.
     Tls(Box<ServiceKind>),

@@ -19,7 +19,7 @@ use jcstar_probe::assess::{
 };
 use jcstar_probe::login::{ServiceKind, ServiceSpec};
 use jcstar_probe::{Progress, Verdict};
-use jcstar_testbed::daemons::{SystemUser, Telnetd, free_tcp_port};
+use jcstar_testbed::daemons::{SystemUser, Telnetd, free_tcp_port_on};
 
 struct Quiet;
 
@@ -34,7 +34,7 @@ fn plan(spec: ServiceSpec, user: &SystemUser, attempts: usize) -> AssessPlan {
     let mut users = BTreeMap::new();
     users.insert(spec.kind.name().to_string(), user.name.clone());
     AssessPlan {
-        target: AssessTarget::resolve("127.0.0.1").expect("loopback"),
+        target: AssessTarget::resolve(&spec.addr.ip().to_string()).expect("loopback"),
         scan: None,
         services: vec![spec],
         credentials: Vec::new(),
@@ -73,7 +73,9 @@ fn verdict(o: &AssessOutcome, id: &str) -> Verdict {
 #[tokio::test(flavor = "multi_thread")]
 async fn telnet_with_a_three_second_failure_delay_gets_right_verdicts() {
     let user = SystemUser::create().unwrap_or_else(|e| panic!("{e}"));
-    let d = Telnetd::default().start().unwrap_or_else(|e| panic!("{e}"));
+    let d = Telnetd::default()
+        .start_on(Ipv4Addr::new(127, 0, 0, 141))
+        .unwrap_or_else(|e| panic!("{e}"));
     let o = run(&plan(
         ServiceSpec::new(ServiceKind::Telnet, d.addr()),
         &user,
@@ -191,9 +193,10 @@ fn start_faillock_sshd() -> Sshd {
         .expect("ssh-keygen");
     assert!(out.status.success(), "ssh-keygen failed");
     std::fs::create_dir_all("/run/sshd").expect("creating /run/sshd");
-    let port = free_tcp_port().expect("free port");
+    let ip = Ipv4Addr::new(127, 0, 0, 142);
+    let port = free_tcp_port_on(ip).expect("free port");
     let config = format!(
-        "Port {port}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile {pid}\n\
+        "Port {port}\nListenAddress {ip}\nHostKey {key}\nPidFile {pid}\n\
          UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n\
          PubkeyAuthentication no\nPermitRootLogin no\nMaxAuthTries 6\n\
          StrictModes no\nLogLevel VERBOSE\n",
@@ -213,7 +216,7 @@ fn start_faillock_sshd() -> Sshd {
         .stderr(log)
         .spawn()
         .expect("starting sshd");
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let addr = SocketAddr::from((ip, port));
     let mut d = Sshd {
         child,
         addr,

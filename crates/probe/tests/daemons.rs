@@ -1,7 +1,9 @@
-//! The probe against real Debian daemons on loopback.
+//! The probe against real Debian daemons on loopback, each test on a
+//! loopback address of its own (127.0.0.101 and up).
 
 mod common;
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use common::*;
@@ -12,13 +14,14 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn busybox_httpd_basic_auth_is_plaintext_login() {
+    let ip = Ipv4Addr::new(127, 0, 0, 101);
     let d = BusyboxHttpd {
         basic_auth: Some(("admin".into(), "s3cret".into())),
         realm: Some("camera".into()),
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Http);
     assert_eq!(s.details.get("auth").map(String::as_str), Some("basic"));
@@ -31,8 +34,9 @@ async fn busybox_httpd_basic_auth_is_plaintext_login() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn busybox_httpd_without_auth_needs_review() {
-    let d = BusyboxHttpd::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 102);
+    let d = BusyboxHttpd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Http);
     assert!(matches!(s.access, Access::Unauthenticated { .. }));
@@ -42,8 +46,9 @@ async fn busybox_httpd_without_auth_needs_review() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dropbear_is_ssh() {
-    let d = Dropbear::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 103);
+    let d = Dropbear::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Ssh);
     assert_eq!(s.product.as_deref(), Some("dropbear"));
@@ -62,13 +67,14 @@ async fn dropbear_is_ssh() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dropbear_without_passwords_offers_publickey_only() {
+    let ip = Ipv4Addr::new(127, 0, 0, 104);
     let d = Dropbear {
         no_password: true,
         ..Dropbear::default()
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(
         s.details.get("auth_methods").map(String::as_str),
@@ -78,29 +84,43 @@ async fn dropbear_without_passwords_offers_publickey_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mosquitto_anonymous_and_with_password() {
-    let anon = Mosquitto::default().start().unwrap();
+    let ip = Ipv4Addr::new(127, 0, 0, 105);
+    let anon = Mosquitto::default().start_on(ip).unwrap();
     let locked = Mosquitto {
         users: vec![("dev".into(), "pw".into())],
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[anon.port(), locked.port()], &[], LIMIT).await;
+    let o = probe(&ip.to_string(), &[anon.port(), locked.port()], &[], LIMIT).await;
     let a = service(&o, Transport::Tcp, anon.port());
     assert_eq!(a.kind, ServiceKind::Mqtt);
     assert!(matches!(a.access, Access::Unauthenticated { .. }));
     assert!(has_finding(&o, "mqtt-anonymous", anon.port()));
     assert!(has_finding(&o, "mqtt-plaintext", anon.port()));
+    // Anonymous access lets the probe read $SYS/broker/version, as nmap's
+    // mqtt-subscribe does; the CONNACK bytes are no banner.
+    assert_eq!(a.product.as_deref(), Some("mosquitto"), "{a:?}");
+    let v = a.version.as_deref().unwrap_or_default();
+    assert!(v.starts_with("2."), "{a:?}");
+    assert_eq!(
+        a.details.get("sys_broker_version"),
+        Some(&format!("mosquitto version {v}"))
+    );
+    assert_eq!(a.banner, None);
     let l = service(&o, Transport::Tcp, locked.port());
     assert_eq!(l.kind, ServiceKind::Mqtt);
     assert!(matches!(l.access, Access::Authenticated { .. }));
+    // Without access the broker names nothing, and nothing is invented.
+    assert_eq!((&l.product, &l.version, &l.banner), (&None, &None, &None));
     assert!(!has_finding(&o, "mqtt-anonymous", locked.port()));
     assert_eq!(verdict(&o, "S1.1-01"), Verdict::Fail);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lighttpd_tls_is_https() {
-    let d = LighttpdTls::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 106);
+    let d = LighttpdTls::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Https, "{s:?}");
     assert!(
@@ -114,8 +134,9 @@ async fn lighttpd_tls_is_https() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn snmpd_public_community_is_found() {
-    let d = Snmpd::default().start().unwrap();
-    let o = probe("127.0.0.1", &[], &[d.port()], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 107);
+    let d = Snmpd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[], &[d.port()], LIMIT).await;
     let p = port(&o, Transport::Udp, d.port());
     assert_eq!(p.state, PortState::Open);
     let s = p.service.as_ref().unwrap();
@@ -135,15 +156,17 @@ async fn snmpd_public_community_is_found() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_udp_port_is_closed() {
-    let free = free_udp_port().unwrap();
-    let o = probe("127.0.0.1", &[], &[free], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 108);
+    let free = free_udp_port_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[], &[free], LIMIT).await;
     assert_eq!(port(&o, Transport::Udp, free).state, PortState::Closed);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn telnetd_shows_a_login_prompt_in_plaintext() {
-    let d = Telnetd::default().start().unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], LIMIT).await;
+    let ip = Ipv4Addr::new(127, 0, 0, 109);
+    let d = Telnetd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(s.kind, ServiceKind::Telnet);
     assert_eq!(
@@ -157,6 +180,7 @@ async fn telnetd_shows_a_login_prompt_in_plaintext() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lighttpd_tls10_only_fails_protected_transport() {
+    let ip = Ipv4Addr::new(127, 0, 0, 110);
     let d = LighttpdTls {
         ssl_conf_cmd: vec![
             ("MinProtocol".into(), "TLSv1".into()),
@@ -165,9 +189,9 @@ async fn lighttpd_tls10_only_fails_protected_transport() {
         ],
         ..LighttpdTls::default()
     }
-    .start()
+    .start_on(ip)
     .unwrap();
-    let o = probe("127.0.0.1", &[d.port()], &[], Duration::from_secs(90)).await;
+    let o = probe(&ip.to_string(), &[d.port()], &[], Duration::from_secs(90)).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert!(s.kind.is_tls(), "{s:?}");
     assert!(
@@ -185,5 +209,58 @@ async fn lighttpd_tls10_only_fails_protected_transport() {
     assert!(
         o.extra_files
             .contains_key(&format!("tls/tcp-{}.json", d.port()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn net_snmp_smux_on_tcp_199_is_identified() {
+    let ip = Ipv4Addr::new(127, 0, 0, 111);
+    let d = Snmpd {
+        smux: true,
+        ..Snmpd::default()
+    }
+    .start_on(ip)
+    .unwrap();
+    let o = probe(&ip.to_string(), &[SMUX_PORT], &[d.port()], LIMIT).await;
+    // net-snmp answers every probe with an SMUX ClosePDU (nmap: `A\x01\x02`).
+    let s = service(&o, Transport::Tcp, SMUX_PORT);
+    assert_eq!(s.kind, ServiceKind::Smux, "{s:?}");
+    assert!(s.details.contains_key("smux_close"), "{s:?}");
+    assert!(!has_finding(&o, "unidentified-service", SMUX_PORT));
+    assert_eq!(
+        service(&o, Transport::Udp, d.port()).kind,
+        ServiceKind::Snmp
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broker_that_ignores_the_version_topic_names_nothing_and_costs_little() {
+    use jcstar_probe::identify::{IdentifyConfig, identify};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Accepts any CONNECT, then reads and never answers (no SUBACK).
+    let l = tokio::net::TcpListener::bind((Ipv4Addr::new(127, 0, 0, 112), 0))
+        .await
+        .unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                if matches!(s.read(&mut buf).await, Ok(n) if n > 0 && buf[0] == 0x10) {
+                    let _ = s.write_all(&[0x20, 0x02, 0x00, 0x00]).await;
+                }
+                while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let start = std::time::Instant::now();
+    let id = identify(addr, &IdentifyConfig::default()).await;
+    assert_eq!(id.service.kind, ServiceKind::Mqtt);
+    assert!(matches!(id.service.access, Access::Unauthenticated { .. }));
+    assert_eq!((id.service.product, id.service.version), (None, None));
+    assert!(
+        start.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        start.elapsed()
     );
 }

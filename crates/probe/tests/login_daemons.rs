@@ -4,6 +4,7 @@
 //! /bin/login, snmpd (communities). A missing package fails the test with
 //! the package name.
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use jcstar_probe::login::bruteforce::{self, BruteOptions, Verdict};
@@ -24,8 +25,9 @@ async fn adapter(kind: ServiceKind, addr: std::net::SocketAddr, timeout: Duratio
 
 #[tokio::test]
 async fn dropbear_password_login() {
+    let ip = Ipv4Addr::new(127, 0, 0, 121);
     let user = must(SystemUser::create());
-    let d = must(Dropbear::default().start());
+    let d = must(Dropbear::default().start_on(ip));
     let a = adapter(ServiceKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
     let ok = a.try_login(&user.name, &user.password).await;
     assert!(ok.is_success(), "{ok:?}\n{}", d.log());
@@ -37,11 +39,12 @@ async fn dropbear_password_login() {
 
 #[tokio::test]
 async fn dropbear_keyboard_interactive_is_not_offered() {
+    let ip = Ipv4Addr::new(127, 0, 0, 122);
     // Dropbear's server implements password and public-key authentication
     // only: keyboard-interactive is refused even with the right password.
     // The adapter must report that as a failure, not an error or a success.
     let user = must(SystemUser::create());
-    let d = must(Dropbear::default().start());
+    let d = must(Dropbear::default().start_on(ip));
     let a = adapter(
         ServiceKind::SshKeyboardInteractive,
         d.addr(),
@@ -54,6 +57,7 @@ async fn dropbear_keyboard_interactive_is_not_offered() {
 
 #[tokio::test]
 async fn dropbear_closes_after_max_tries_per_connection_but_is_not_resistant() {
+    let ip = Ipv4Addr::new(127, 0, 0, 123);
     let user = must(SystemUser::create());
     // -T 3: at most three authentication attempts per connection.
     let d = must(
@@ -61,7 +65,7 @@ async fn dropbear_closes_after_max_tries_per_connection_but_is_not_resistant() {
             extra_args: vec!["-T".into(), "3".into()],
             ..Default::default()
         }
-        .start(),
+        .start_on(ip),
     );
     // One connection, driven by hand: the fourth attempt finds it closed.
     {
@@ -109,12 +113,13 @@ async fn dropbear_closes_after_max_tries_per_connection_but_is_not_resistant() {
 
 #[tokio::test]
 async fn busybox_httpd_basic_auth() {
+    let ip = Ipv4Addr::new(127, 0, 0, 124);
     let d = must(
         BusyboxHttpd {
             basic_auth: Some(("admin".into(), "Bx-77-secret".into())),
             realm: None,
         }
-        .start(),
+        .start_on(ip),
     );
     let a = adapter(ServiceKind::HttpBasic, d.addr(), Duration::from_secs(3)).await;
     assert!(a.try_login("admin", "Bx-77-secret").await.is_success());
@@ -136,11 +141,12 @@ async fn busybox_httpd_basic_auth() {
 
 #[tokio::test]
 async fn mosquitto_password_file_both_protocol_levels() {
+    let ip = Ipv4Addr::new(127, 0, 0, 125);
     let d = must(
         Mosquitto {
             users: vec![("sensor".into(), "Mq-5-secret".into())],
         }
-        .start(),
+        .start_on(ip),
     );
     for level in [4u8, 5] {
         let mut spec = ServiceSpec::new(ServiceKind::Mqtt, d.addr());
@@ -160,8 +166,9 @@ async fn mosquitto_password_file_both_protocol_levels() {
 
 #[tokio::test]
 async fn telnetd_login_prompts() {
+    let ip = Ipv4Addr::new(127, 0, 0, 126);
     let user = must(SystemUser::create());
-    let d = must(Telnetd::default().start());
+    let d = must(Telnetd::default().start_on(ip));
     // /bin/login waits a few seconds after a failure.
     let a = adapter(ServiceKind::Telnet, d.addr(), Duration::from_secs(12)).await;
     let ok = a.try_login(&user.name, &user.password).await;
@@ -172,13 +179,15 @@ async fn telnetd_login_prompts() {
 
 #[tokio::test]
 async fn snmpd_communities() {
+    let ip = Ipv4Addr::new(127, 0, 0, 127);
     let d = must(
         Snmpd {
             ro_communities: vec!["s3cret-ro".into()],
             rw_communities: Vec::new(),
             sys_descr: "JC camera fw 2.4.1".into(),
+            smux: false,
         }
-        .start(),
+        .start_on(ip),
     );
     for version in [1u8, 2] {
         let mut spec = ServiceSpec::new(ServiceKind::Snmp, d.addr());
@@ -208,10 +217,11 @@ async fn snmpd_communities() {
 
 #[tokio::test]
 async fn dropbear_parallel_default_check_finds_the_last_pair() {
+    let ip = Ipv4Addr::new(127, 0, 0, 128);
     use jcstar_probe::login::creds;
     use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
     let user = must(SystemUser::create());
-    let d = must(Dropbear::default().start());
+    let d = must(Dropbear::default().start_on(ip));
     let a = adapter(ServiceKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
     let mut text: String = (0..23)
         .map(|i| format!("{}:wrong-{i}\n", user.name))

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use jcstar_probe::login::bruteforce::{self, BruteOptions, Verdict};
 use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
 use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec, creds};
-use jcstar_testbed::daemons::{SystemUser, free_tcp_port};
+use jcstar_testbed::daemons::{SystemUser, free_tcp_port_on};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -57,7 +57,8 @@ fn banner_ready(addr: SocketAddr) -> bool {
 
 /// sshd offering only keyboard-interactive (answered by PAM), with at most
 /// `max_auth_tries` failures per connection.
-fn start_sshd(max_auth_tries: u32) -> Sshd {
+/// sshd on `ip`, a loopback address of the test's own.
+fn start_sshd(ip: Ipv4Addr, max_auth_tries: u32) -> Sshd {
     assert!(
         Path::new(SSHD).exists(),
         "{SSHD} not found: install the Debian package `openssh-server`"
@@ -72,9 +73,9 @@ fn start_sshd(max_auth_tries: u32) -> Sshd {
         .arg(&key));
     // sshd refuses to start without its privilege-separation directory.
     std::fs::create_dir_all("/run/sshd").expect("creating /run/sshd");
-    let port = free_tcp_port().expect("free port");
+    let port = free_tcp_port_on(ip).expect("free port");
     let config = format!(
-        "Port {port}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile {pid}\n\
+        "Port {port}\nListenAddress {ip}\nHostKey {key}\nPidFile {pid}\n\
          UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n\
          PubkeyAuthentication no\nPermitRootLogin no\nMaxAuthTries {max_auth_tries}\n\
          StrictModes no\nLogLevel VERBOSE\n",
@@ -94,7 +95,7 @@ fn start_sshd(max_auth_tries: u32) -> Sshd {
         .stderr(log)
         .spawn()
         .expect("starting sshd");
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let addr = SocketAddr::from((ip, port));
     let mut d = Sshd { child, addr, dir };
     let start = Instant::now();
     while !banner_ready(addr) {
@@ -121,7 +122,7 @@ async fn kbd_adapter(addr: SocketAddr) -> Adapter {
 #[tokio::test]
 async fn openssh_keyboard_interactive_success_and_failure() {
     let user = SystemUser::create().unwrap_or_else(|e| panic!("{e}"));
-    let d = start_sshd(6);
+    let d = start_sshd(Ipv4Addr::new(127, 0, 0, 151), 6);
     let a = kbd_adapter(d.addr).await;
     let ok = a.try_login(&user.name, &user.password).await;
     assert!(ok.is_success(), "{ok:?}\n{}", d.log());
@@ -169,7 +170,7 @@ async fn openssh_keyboard_interactive_success_and_failure() {
 #[tokio::test]
 async fn max_auth_tries_closes_connections_but_does_not_stop_guessing() {
     let user = SystemUser::create().unwrap_or_else(|e| panic!("{e}"));
-    let d = start_sshd(2);
+    let d = start_sshd(Ipv4Addr::new(127, 0, 0, 152), 2);
     let a = kbd_adapter(d.addr).await;
     let mut opts = BruteOptions::new(&user.name);
     opts.max_attempts = 5;

@@ -1,7 +1,7 @@
 //! Login over TLS with a self-signed certificate: lighttpd (HTTPS with
 //! mod_auth Basic and Digest) and mosquitto (MQTT on a TLS listener with a
-//! password file), each started on a loopback port with its own
-//! configuration. A missing package fails the test with the package name.
+//! password file), each started on a loopback address of its own with its
+//! own configuration. A missing package fails the test with the package name.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec};
-use jcstar_testbed::daemons::free_tcp_port;
+use jcstar_testbed::daemons::free_tcp_port_on;
 
 const USER: &str = "admin";
 const PASS: &str = "Tls-Pw-4821";
@@ -61,7 +61,7 @@ fn self_signed(dir: &Path) {
         .arg(dir.join("cert.pem")));
 }
 
-fn spawn(dir: tempfile::TempDir, port: u16, cmd: &mut Command) -> Proc {
+fn spawn(dir: tempfile::TempDir, addr: SocketAddr, cmd: &mut Command) -> Proc {
     let log = std::fs::File::create(dir.path().join("daemon.log")).expect("log");
     let child = cmd
         .stdin(Stdio::null())
@@ -69,7 +69,6 @@ fn spawn(dir: tempfile::TempDir, port: u16, cmd: &mut Command) -> Proc {
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut p = Proc { child, addr, dir };
     let start = Instant::now();
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -84,7 +83,7 @@ fn spawn(dir: tempfile::TempDir, port: u16, cmd: &mut Command) -> Proc {
     p
 }
 
-fn lighttpd_tls_auth() -> Proc {
+fn lighttpd_tls_auth(ip: Ipv4Addr) -> Proc {
     need("/usr/sbin/lighttpd", "lighttpd");
     need("/usr/lib/lighttpd/mod_openssl.so", "lighttpd-mod-openssl");
     let dir = tempfile::Builder::new()
@@ -97,11 +96,11 @@ fn lighttpd_tls_auth() -> Proc {
     std::fs::write(www.join("index.html"), "ok\n").expect("index");
     std::fs::write(www.join("d/index.html"), "ok\n").expect("index");
     std::fs::write(dir.path().join("users"), format!("{USER}:{PASS}\n")).expect("users");
-    let port = free_tcp_port().expect("port");
+    let port = free_tcp_port_on(ip).expect("port");
     let conf = format!(
         "server.modules += (\"mod_openssl\", \"mod_auth\", \"mod_authn_file\")\n\
          server.document-root = \"{www}\"\n\
-         server.bind = \"127.0.0.1\"\n\
+         server.bind = \"{ip}\"\n\
          server.port = {port}\n\
          index-file.names = (\"index.html\")\n\
          ssl.engine = \"enable\"\n\
@@ -118,7 +117,7 @@ fn lighttpd_tls_auth() -> Proc {
     std::fs::write(&path, conf).expect("conf");
     spawn(
         dir,
-        port,
+        SocketAddr::from((ip, port)),
         Command::new("/usr/sbin/lighttpd")
             .arg("-D")
             .arg("-f")
@@ -126,7 +125,7 @@ fn lighttpd_tls_auth() -> Proc {
     )
 }
 
-fn mosquitto_tls() -> Proc {
+fn mosquitto_tls(ip: Ipv4Addr) -> Proc {
     need("/usr/sbin/mosquitto", "mosquitto");
     need("/usr/bin/mosquitto_passwd", "mosquitto");
     let dir = tempfile::Builder::new()
@@ -139,9 +138,9 @@ fn mosquitto_tls() -> Proc {
         .args(["-b", "-c"])
         .arg(&pw)
         .args([USER, PASS]));
-    let port = free_tcp_port().expect("port");
+    let port = free_tcp_port_on(ip).expect("port");
     let conf = format!(
-        "user root\npersistence false\nlog_dest stderr\nper_listener_settings true\nlistener {port} 127.0.0.1\n\
+        "user root\npersistence false\nlog_dest stderr\nper_listener_settings true\nlistener {port} {ip}\n\
          certfile {d}/cert.pem\nkeyfile {d}/key.pem\n\
          allow_anonymous false\npassword_file {pw}\n",
         d = dir.path().display(),
@@ -151,7 +150,7 @@ fn mosquitto_tls() -> Proc {
     std::fs::write(&path, conf).expect("conf");
     spawn(
         dir,
-        port,
+        SocketAddr::from((ip, port)),
         Command::new("/usr/sbin/mosquitto").arg("-c").arg(&path),
     )
 }
@@ -173,7 +172,7 @@ async fn check(spec: ServiceSpec, log: &dyn Fn() -> String) {
 
 #[tokio::test]
 async fn https_basic_and_digest_on_lighttpd() {
-    let d = lighttpd_tls_auth();
+    let d = lighttpd_tls_auth(Ipv4Addr::new(127, 0, 0, 161));
     let log = || d.log();
     check(
         ServiceSpec::new(ServiceKind::HttpBasic, d.addr).with_tls(true),
@@ -200,7 +199,7 @@ async fn https_basic_and_digest_on_lighttpd() {
 
 #[tokio::test]
 async fn mqtt_over_tls_on_mosquitto() {
-    let d = mosquitto_tls();
+    let d = mosquitto_tls(Ipv4Addr::new(127, 0, 0, 162));
     let log = || d.log();
     for level in [4, 5] {
         let mut spec = ServiceSpec::new(ServiceKind::Mqtt, d.addr).with_tls(true);

@@ -1,9 +1,12 @@
 //! Launchers for real daemons from Debian packages, bound to loopback, stopped on drop.
 //!
 //! Each launcher writes the daemon's configuration into its own temporary
-//! directory, binds 127.0.0.1 on a port it picks, waits until the daemon
+//! directory, binds a loopback address (127.0.0.1 with `start`, any
+//! 127.0.0.N with `start_on`) on a port it picks, waits until the daemon
 //! answers, and returns a guard that kills the process (and removes the
-//! directory) when dropped. A missing binary is an error naming the Debian
+//! directory) when dropped. Tests give each daemon an address of its own,
+//! as the simulated devices have, so that a scan of that address sees that
+//! daemon and nothing another test started. A missing binary is an error naming the Debian
 //! package to install, so tests fail loudly instead of passing silently.
 
 use std::fmt::Write as _;
@@ -40,6 +43,16 @@ pub enum DaemonError {
     },
     #[error("creating a system user needs root (useradd/chpasswd); run the test as root")]
     NotRoot,
+    #[error("{0} is not a loopback address: daemons bind 127.0.0.N only")]
+    NotLoopback(Ipv4Addr),
+}
+
+fn loopback(ip: Ipv4Addr) -> Result<Ipv4Addr, DaemonError> {
+    if ip.is_loopback() {
+        Ok(ip)
+    } else {
+        Err(DaemonError::NotLoopback(ip))
+    }
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DaemonError {
@@ -58,13 +71,23 @@ fn require(binary: &'static str, package: &'static str) -> Result<PathBuf, Daemo
 
 /// A free TCP port on 127.0.0.1 (the small race with other binders is accepted in tests).
 pub fn free_tcp_port() -> Result<u16, DaemonError> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding a probe TCP port"))?;
+    free_tcp_port_on(Ipv4Addr::LOCALHOST)
+}
+
+/// A free TCP port on `ip`.
+pub fn free_tcp_port_on(ip: Ipv4Addr) -> Result<u16, DaemonError> {
+    let l = TcpListener::bind((ip, 0)).map_err(io(format!("binding a probe TCP port on {ip}")))?;
     Ok(l.local_addr().map_err(io("local_addr"))?.port())
 }
 
 /// A free UDP port on 127.0.0.1.
 pub fn free_udp_port() -> Result<u16, DaemonError> {
-    let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding a probe UDP port"))?;
+    free_udp_port_on(Ipv4Addr::LOCALHOST)
+}
+
+/// A free UDP port on `ip`.
+pub fn free_udp_port_on(ip: Ipv4Addr) -> Result<u16, DaemonError> {
+    let s = UdpSocket::bind((ip, 0)).map_err(io(format!("binding a probe UDP port on {ip}")))?;
     Ok(s.local_addr().map_err(io("local_addr"))?.port())
 }
 
@@ -189,6 +212,12 @@ pub struct BusyboxHttpd {
 
 impl BusyboxHttpd {
     pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on `ip` (a 127.0.0.N address).
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
         let bin = require("/bin/busybox", "busybox")?;
         let dir = tempdir("httpd")?;
         let www = dir.path().join("www");
@@ -203,13 +232,13 @@ impl BusyboxHttpd {
             let _ = writeln!(text, "/:{u}:{p}");
         }
         write(&conf, &text)?;
-        let port = free_tcp_port()?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let port = free_tcp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
         let mut cmd = Command::new(bin);
         cmd.arg("httpd")
             .arg("-f")
             .arg("-p")
-            .arg(format!("127.0.0.1:{port}"))
+            .arg(format!("{ip}:{port}"))
             .arg("-h")
             .arg(&www)
             .arg("-c")
@@ -234,6 +263,12 @@ pub struct Dropbear {
 
 impl Dropbear {
     pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on `ip` (a 127.0.0.N address).
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
         let bin = require("/usr/sbin/dropbear", "dropbear-bin")?;
         let keygen = require("/usr/bin/dropbearkey", "dropbear-bin")?;
         let dir = tempdir("dropbear")?;
@@ -245,8 +280,8 @@ impl Dropbear {
                 .arg("-f")
                 .arg(&key),
         )?;
-        let port = free_tcp_port()?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let port = free_tcp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
         let mut cmd = Command::new(bin);
         cmd.arg("-F")
             .arg("-E")
@@ -255,7 +290,7 @@ impl Dropbear {
             .arg("-P")
             .arg(dir.path().join("dropbear.pid"))
             .arg("-p")
-            .arg(format!("127.0.0.1:{port}"));
+            .arg(format!("{ip}:{port}"));
         if self.no_password {
             cmd.arg("-s");
         }
@@ -284,12 +319,18 @@ pub struct Mosquitto {
 
 impl Mosquitto {
     pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on `ip` (a 127.0.0.N address).
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
         let bin = require("/usr/sbin/mosquitto", "mosquitto")?;
         let dir = tempdir("mosquitto")?;
-        let port = free_tcp_port()?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let port = free_tcp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
         let mut conf =
-            format!("user root\npersistence false\nlog_dest stderr\nlistener {port} 127.0.0.1\n");
+            format!("user root\npersistence false\nlog_dest stderr\nlistener {port} {ip}\n");
         if self.users.is_empty() {
             conf.push_str("allow_anonymous true\n");
         } else {
@@ -344,6 +385,12 @@ impl Default for LighttpdTls {
 
 impl LighttpdTls {
     pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on `ip` (a 127.0.0.N address).
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
         let bin = require("/usr/sbin/lighttpd", "lighttpd")?;
         let openssl = require("/usr/bin/openssl", "openssl")?;
         let dir = tempdir("lighttpd")?;
@@ -366,12 +413,12 @@ impl LighttpdTls {
             &www.join("index.html"),
             "<html><head><title>Hub</title></head><body>ok</body></html>\n",
         )?;
-        let port = free_tcp_port()?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let port = free_tcp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
         let mut conf = format!(
             "server.modules += (\"mod_openssl\")\n\
              server.document-root = \"{www}\"\n\
-             server.bind = \"127.0.0.1\"\n\
+             server.bind = \"{ip}\"\n\
              server.port = {port}\n\
              index-file.names = (\"index.html\")\n\
              ssl.engine = \"enable\"\n\
@@ -397,12 +444,17 @@ impl LighttpdTls {
     }
 }
 
-/// snmpd answering SNMP v1/v2c on UDP 127.0.0.1 for the given read-only communities.
+/// snmpd answering SNMP v1/v2c on UDP for the given communities, to
+/// clients on loopback.
 #[derive(Debug, Clone)]
 pub struct Snmpd {
     pub ro_communities: Vec<String>,
     pub rw_communities: Vec<String>,
     pub sys_descr: String,
+    /// Also run net-snmp's SMUX (RFC 1227) on TCP 199 of the daemon's
+    /// address (needs root to bind port 199). Off: the SMUX module is not
+    /// loaded, so that daemons on other addresses do not collide on 199.
+    pub smux: bool,
 }
 
 impl Default for Snmpd {
@@ -411,26 +463,40 @@ impl Default for Snmpd {
             ro_communities: vec!["public".into()],
             rw_communities: Vec::new(),
             sys_descr: "jcstar test camera".into(),
+            smux: false,
         }
     }
 }
 
+/// The TCP port SMUX listens on (fixed by RFC 1227 and net-snmp).
+pub const SMUX_PORT: u16 = 199;
+
 impl Snmpd {
     pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on UDP (and TCP 199 for SMUX) of `ip` (a 127.0.0.N address).
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
         let bin = require("/usr/sbin/snmpd", "snmpd")?;
         let dir = tempdir("snmpd")?;
         let mut conf = String::new();
+        // Clients reach 127.0.0.N from any loopback source address.
         for c in &self.ro_communities {
-            let _ = writeln!(conf, "rocommunity {c} 127.0.0.1");
+            let _ = writeln!(conf, "rocommunity {c} 127.0.0.0/8");
         }
         for c in &self.rw_communities {
-            let _ = writeln!(conf, "rwcommunity {c} 127.0.0.1");
+            let _ = writeln!(conf, "rwcommunity {c} 127.0.0.0/8");
         }
         let _ = writeln!(conf, "sysDescr {}", self.sys_descr);
+        if self.smux {
+            let _ = writeln!(conf, "smuxsocket {ip}");
+        }
         let path = dir.path().join("snmpd.conf");
         write(&path, &conf)?;
-        let port = free_udp_port()?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let port = free_udp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
         let community = self
             .ro_communities
             .first()
@@ -444,10 +510,14 @@ impl Snmpd {
             .arg("-c")
             .arg(&path)
             .arg("-p")
-            .arg(dir.path().join("snmpd.pid"))
-            .arg(format!("udp:127.0.0.1:{port}"));
+            .arg(dir.path().join("snmpd.pid"));
+        if !self.smux {
+            cmd.arg("-I").arg("-smux");
+        }
+        cmd.arg(format!("udp:{ip}:{port}"));
+        let smux = self.smux;
         spawn("snmpd", dir, addr, &mut cmd, move |a| {
-            snmp_ready(a, &community)
+            snmp_ready(a, &community) && (!smux || tcp_ready(SocketAddr::new(a.ip(), SMUX_PORT)))
         })
     }
 }
@@ -496,16 +566,22 @@ pub struct Telnetd {}
 
 impl Telnetd {
     pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on `ip` (a 127.0.0.N address).
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
         let inetd = require("/usr/sbin/inetutils-inetd", "inetutils-inetd")?;
         let telnetd = require("/usr/sbin/telnetd", "inetutils-telnetd")?;
         let dir = tempdir("telnetd")?;
-        let port = free_tcp_port()?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let port = free_tcp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
         let path = dir.path().join("inetd.conf");
         write(
             &path,
             &format!(
-                "127.0.0.1:{port} stream tcp nowait root {} telnetd\n",
+                "{ip}:{port} stream tcp nowait root {} telnetd\n",
                 telnetd.display()
             ),
         )?;

@@ -45,6 +45,12 @@ pub(crate) use tls13::unverified_client_config;
 /// Suites per hello when a server cannot take the whole registry at once.
 const CHUNK: usize = 48;
 
+/// Finite-field DH groups smaller than this raise `tls.weak_dh_group`.
+pub const MIN_DH_BITS: u16 = 2048;
+/// Below this a DH group is within reach of anyone (LOGJAM: 512-bit groups
+/// fall in minutes), not only of a well-funded attacker.
+const BROKEN_DH_BITS: u16 = 1024;
+
 /// The criterion every TLS finding bears on.
 pub const CRITERION: &str = "S1.1-12";
 
@@ -155,6 +161,10 @@ pub struct AcceptedCipher {
     pub weaknesses: Vec<WeakReason>,
     /// Key exchange the server chose for it: a group name or `DH 2048`.
     pub key_exchange: Option<String>,
+    /// Size in bits of the finite-field DH prime the server sent in its
+    /// ServerKeyExchange (DHE suites under TLS <= 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_bits: Option<u16>,
 }
 
 /// A key-exchange group the server accepted.
@@ -297,6 +307,10 @@ fn cipher_entry(version: TlsVersion, sh: &ServerHello) -> AcceptedCipher {
         .map(|s| s.iana.to_string())
         .unwrap_or_else(|| format!("UNKNOWN_{:#06X}", sh.cipher));
     let weaknesses = suites::weaknesses(version, &iana);
+    let dh_bits = match sh.kx {
+        Some(KxParams::DhBits(b)) => Some(b),
+        _ => None,
+    };
     let key_exchange = match (sh.kx, sh.group) {
         (Some(KxParams::Curve(c)), _) => Some(hello::group_name(c)),
         (Some(KxParams::DhBits(b)), _) => Some(format!("DH {b}")),
@@ -316,6 +330,7 @@ fn cipher_entry(version: TlsVersion, sh: &ServerHello) -> AcceptedCipher {
         weaknesses,
         iana,
         key_exchange,
+        dh_bits,
     }
 }
 
@@ -424,7 +439,9 @@ async fn scan_version(
 
     let record = |sh: &ServerHello, res: &mut ProtocolResult, out: &mut VersionOutcome| {
         out.saw_tls = true;
-        if out.renegotiation.is_none() {
+        // RFC 5746 applies to TLS <= 1.2 only: TLS 1.3 has no renegotiation
+        // and its ServerHello never carries renegotiation_info.
+        if version <= TlsVersion::Tls12 && out.renegotiation.is_none() {
             out.renegotiation = Some(sh.secure_renegotiation);
         }
         if out.certs.is_empty() && !sh.certificates.is_empty() {
@@ -735,6 +752,9 @@ fn finding(id: &str, verdict: TlsVerdict, t: Text, evidence: Vec<String>) -> Tls
 /// - A weak suite accepted (NULL, EXPORT, anonymous, RC4, DES/3DES, RC2,
 ///   IDEA, MD5, or any CBC suite under a legacy version): fail, since the
 ///   information the criterion protects could then be read.
+/// - A finite-field DH group under 2048 bits (DHE suites, read from the
+///   ServerKeyExchange): fail, the LOGJAM class (RFC 7919 and NIST SP
+///   800-57 ask for 2048 bits at least).
 /// - Expired or not-yet-valid certificate: fail; an RSA key under 2048 bits
 ///   (or EC under 224): fail; SHA-1/MD5 signature: fail when a CA signed it
 ///   (the signature is what vouches for the key), needs-review when
@@ -822,6 +842,44 @@ fn findings(r: &TlsReport, not_tls: Option<&[u8]>) -> Vec<TlsFinding> {
                 format!("{} weak cipher suite(s) accepted", weak.len()),
             ),
             weak,
+        ));
+    }
+
+    let mut dh: Vec<(u16, String)> = Vec::new();
+    for p in r
+        .protocols
+        .iter()
+        .filter(|p| p.version <= TlsVersion::Tls12)
+    {
+        for c in &p.ciphers {
+            if let Some(bits) = c.dh_bits.filter(|&b| b < MIN_DH_BITS) {
+                dh.push((
+                    bits,
+                    format!(
+                        "{} {} (DH {bits})",
+                        p.version.name(),
+                        c.openssl.as_deref().unwrap_or(&c.iana)
+                    ),
+                ));
+            }
+        }
+    }
+    if !dh.is_empty() {
+        let sizes: BTreeSet<u16> = dh.iter().map(|(b, _)| *b).collect();
+        let sizes: Vec<String> = sizes.iter().map(u16::to_string).collect();
+        let sizes = sizes.join(", ");
+        f.push(finding(
+            "tls.weak_dh_group",
+            Fail,
+            text(
+                format!(
+                    "鍵交換に {MIN_DH_BITS} ビット未満の有限体 DH グループを使用する ({sizes} ビット、LOGJAM の類)"
+                ),
+                format!(
+                    "finite-field DH group under {MIN_DH_BITS} bits used for key exchange ({sizes} bits; LOGJAM class)"
+                ),
+            ),
+            dh.into_iter().map(|(_, e)| e).collect(),
         ));
     }
 
@@ -996,7 +1054,8 @@ impl TlsReport {
     /// The findings in the probe report's shape, for the TCP port assessed:
     /// kinds `tls-legacy-version`, `tls-weak-cipher`, `tls-cert-expired`, …
     /// Severity: high for what lets anyone read the traffic (NULL, anonymous
-    /// or export suites, SSL 3.0, no TLS 1.2/1.3), medium for other
+    /// or export suites, SSL 3.0, no TLS 1.2/1.3, a DH group under 1024
+    /// bits), medium for other
     /// failures, low for needs-review, info for not-tested. `evidence` names
     /// the evidence files (e.g. this report's JSON) backing every finding.
     pub fn report_findings(
@@ -1012,6 +1071,11 @@ impl TlsReport {
         let broken = |f: &TlsFinding| match f.id.as_str() {
             "tls.no_modern_version" => true,
             "tls.legacy_version" => f.evidence.iter().any(|e| e == "SSLv3"),
+            "tls.weak_dh_group" => self.protocols.iter().any(|p| {
+                p.ciphers
+                    .iter()
+                    .any(|c| c.dh_bits.is_some_and(|b| b < BROKEN_DH_BITS))
+            }),
             "tls.weak_cipher" => f.evidence.iter().any(|e| {
                 [
                     WeakReason::NullEncryption,
@@ -1052,5 +1116,125 @@ impl TlsReport {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dhe_suite(code: u16, iana: &str, dh_bits: Option<u16>) -> AcceptedCipher {
+        AcceptedCipher {
+            id: format!("0x{code:04X}"),
+            code,
+            iana: iana.to_string(),
+            openssl: None,
+            bits: 128,
+            strength: Strength::Strong,
+            weaknesses: Vec::new(),
+            key_exchange: dh_bits.map(|b| format!("DH {b}")),
+            dh_bits,
+        }
+    }
+
+    /// A TLS 1.2-only report whose suites carry the given DH sizes.
+    fn report_with_dh(sizes: &[Option<u16>]) -> TlsReport {
+        let ciphers = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| dhe_suite(0x009E + i as u16, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", *b))
+            .collect();
+        let mut r = TlsReport {
+            address: "127.0.0.1:443".into(),
+            server_name: None,
+            speaks_tls: true,
+            protocols: vec![ProtocolResult {
+                version: TlsVersion::Tls12,
+                tested: true,
+                accepted: true,
+                ciphers,
+                server_preference: None,
+                groups: Vec::new(),
+                note: None,
+            }],
+            certificate: None,
+            certificate_source: None,
+            secure_renegotiation: Some(true),
+            findings: Vec::new(),
+            verdict: TlsVerdict::NotTested,
+            connections: 1,
+            elapsed_ms: 1,
+            complete: true,
+            errors: Vec::new(),
+        };
+        r.findings = findings(&r, None);
+        r.verdict = overall(&r);
+        r
+    }
+
+    fn dh_finding(r: &TlsReport) -> Option<&TlsFinding> {
+        r.findings.iter().find(|f| f.id == "tls.weak_dh_group")
+    }
+
+    #[test]
+    fn dh_group_under_2048_bits_fails_with_its_measured_size() {
+        let r = report_with_dh(&[Some(1024), Some(2048)]);
+        let f = dh_finding(&r).expect("weak DH finding");
+        assert_eq!(f.verdict, TlsVerdict::Fail);
+        assert_eq!(f.criterion, CRITERION);
+        assert!(f.text.ja.contains("1024 ビット"), "{}", f.text.ja);
+        assert!(f.text.ja.contains("2048 ビット未満"), "{}", f.text.ja);
+        assert!(f.text.en.contains("1024 bits"), "{}", f.text.en);
+        assert!(f.text.en.contains("LOGJAM"), "{}", f.text.en);
+        // Only the suite with the small group is cited.
+        assert_eq!(f.evidence.len(), 1, "{:?}", f.evidence);
+        assert!(f.evidence[0].contains("DH 1024"), "{:?}", f.evidence);
+        assert_eq!(r.verdict, TlsVerdict::Fail);
+
+        // Medium like the other failures that need a strong attacker
+        // (a 1024-bit RSA key), in both languages.
+        for lang in [jcstar_criteria::Lang::Ja, jcstar_criteria::Lang::En] {
+            let rf = r.report_findings(lang, &["tls/tcp-443.json".to_string()]);
+            let f = rf
+                .iter()
+                .find(|f| f.kind == "tls-weak-dh-group")
+                .expect("report finding");
+            assert_eq!(f.severity, crate::report::Severity::Medium);
+            assert!(f.title.contains("1024"), "{}", f.title);
+            assert!(f.ja.as_ref().is_some_and(|t| t.title.contains("1024")));
+        }
+    }
+
+    #[test]
+    fn every_distinct_small_size_is_named_and_512_bits_is_high() {
+        let r = report_with_dh(&[Some(1024), Some(512), Some(1024)]);
+        let f = dh_finding(&r).expect("weak DH finding");
+        assert!(f.text.en.contains("(512, 1024 bits"), "{}", f.text.en);
+        assert!(f.text.ja.contains("(512, 1024 ビット"), "{}", f.text.ja);
+        assert_eq!(f.evidence.len(), 3);
+        let rf = r.report_findings(jcstar_criteria::Lang::Ja, &[]);
+        let f = rf
+            .iter()
+            .find(|f| f.kind == "tls-weak-dh-group")
+            .expect("report finding");
+        assert_eq!(f.severity, crate::report::Severity::High);
+    }
+
+    #[test]
+    fn dh_groups_of_2048_bits_or_more_and_ecdhe_raise_nothing() {
+        for sizes in [vec![Some(2048)], vec![Some(4096), None], vec![None]] {
+            let r = report_with_dh(&sizes);
+            assert!(dh_finding(&r).is_none(), "{sizes:?}: {:?}", r.findings);
+            assert_eq!(r.verdict, TlsVerdict::NotTested, "no certificate here");
+        }
+    }
+
+    #[test]
+    fn dh_bits_are_optional_in_stored_reports() {
+        let c = dhe_suite(0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", None);
+        let json = serde_json::to_value(&c).expect("serialize");
+        assert!(json.get("dh_bits").is_none());
+        let back: AcceptedCipher = serde_json::from_value(json).expect("old shape reads");
+        assert_eq!(back, c);
     }
 }
