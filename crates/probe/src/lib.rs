@@ -11,7 +11,6 @@
 pub mod assess;
 pub mod evidence;
 pub mod findings;
-mod hello;
 pub mod identify;
 pub mod login;
 /// Why a verdict is what it is (see [`jcstar_reason`]).
@@ -23,7 +22,6 @@ mod sshauth;
 pub mod target;
 pub mod tcp;
 pub mod tls;
-mod tlsinner;
 pub mod transcript;
 pub mod udp;
 

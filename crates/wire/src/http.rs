@@ -4,9 +4,6 @@
 /// Most header fields read from one head; more is an error.
 pub const MAX_HEADERS: usize = 128;
 
-/// Header values are cut to this many characters.
-pub const MAX_VALUE_CHARS: usize = 500;
-
 /// Why a head could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
@@ -36,7 +33,7 @@ pub struct ResponseHead {
     pub minor_version: u8,
     pub status: u16,
     pub reason: String,
-    /// Fields in order, names as sent, values trimmed and bounded.
+    /// Fields in order, names as sent, values trimmed (lossy UTF-8).
     pub headers: Vec<(String, String)>,
     /// Bytes the head took, blank line included; the body starts here.
     pub head_len: usize,
@@ -118,11 +115,7 @@ fn fields(raw: &[httparse::Header<'_>]) -> Vec<(String, String)> {
         .map(|h| {
             (
                 h.name.to_string(),
-                String::from_utf8_lossy(h.value)
-                    .trim()
-                    .chars()
-                    .take(MAX_VALUE_CHARS)
-                    .collect(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
             )
         })
         .collect()
