@@ -876,23 +876,12 @@ fn ssdp_matches(st: &str, udn: &str) -> bool {
 /// is not a discovery request this device matches (real devices stay
 /// silent then).
 fn ssdp_reply(req: &[u8], location: &str, d: &DeviceSpec) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(req).ok()?;
-    let mut lines = text.split("\r\n");
-    if lines.next()?.trim() != "M-SEARCH * HTTP/1.1" {
+    let head = http::parse_request_head(req).ok()?;
+    if head.method != "M-SEARCH" || head.target != "*" {
         return None;
     }
-    let mut man = false;
-    let mut st = None;
-    for l in lines {
-        let Some((k, v)) = l.split_once(':') else {
-            continue;
-        };
-        match k.trim().to_ascii_lowercase().as_str() {
-            "man" => man = v.trim() == "\"ssdp:discover\"",
-            "st" => st = Some(v.trim().to_string()),
-            _ => {}
-        }
-    }
+    let man = head.header("man") == Some("\"ssdp:discover\"");
+    let st = head.header("st").map(str::to_string);
     let udn = ssdp_udn(d);
     let st = st?;
     if !man || !ssdp_matches(&st, &udn) || location.is_empty() {
