@@ -127,7 +127,8 @@ mod tests {
 
     #[test]
     fn vsftpd_greeting_and_login() {
-        // vsftpd 3.0.3 (Debian 12).
+        // vsftpd 3.0.3's greeting and refusal texts (as vsftpd writes them;
+        // no FTP daemon was at hand to capture from).
         let r = parse_reply(b"220 (vsFTPd 3.0.3)\r\n").unwrap();
         assert_eq!(
             (r.code, r.text().as_str(), r.len),

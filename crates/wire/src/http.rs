@@ -246,18 +246,25 @@ pub fn encode_request(
 mod tests {
     use super::*;
 
-    // lighttpd 1.4.69 (Debian 12) answering `GET /` on a protected directory.
-    const LIGHTTPD_401: &[u8] = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"jcstar\", charset=\"UTF-8\"\r\nContent-Type: text/html\r\nContent-Length: 351\r\nDate: Mon, 07 Dec 2026 10:00:00 GMT\r\nServer: lighttpd/1.4.69\r\n\r\n<?xml";
+    // BusyBox httpd (Debian's busybox) answering `GET /` behind Basic auth,
+    // captured on loopback.
+    const BUSYBOX_401: &[u8] = b"HTTP/1.1 401 Unauthorized\r\nDate: Mon, 07 Dec 2026 22:14:31 GMT\r\nConnection: close\r\nContent-type: text/html\r\nWWW-Authenticate: Basic realm=\"camera\"\r\n\r\n<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD>\n";
 
     #[test]
-    fn lighttpd_401() {
-        let h = parse_response_head(LIGHTTPD_401).unwrap();
-        assert_eq!(h.status, 401);
-        assert_eq!(h.protocol, Protocol::Http);
-        assert_eq!(h.header("server"), Some("lighttpd/1.4.69"));
+    fn busybox_httpd_401() {
+        let h = parse_response_head(BUSYBOX_401).unwrap();
+        assert_eq!(
+            (h.protocol, h.minor_version, h.status),
+            (Protocol::Http, 1, 401)
+        );
+        assert_eq!(h.reason, "Unauthorized");
+        assert_eq!(h.header("content-type"), Some("text/html"));
         assert_eq!(h.auth_schemes(), vec!["basic"]);
-        assert_eq!(h.content_length(), Some(351));
-        assert_eq!(LIGHTTPD_401.get(h.head_len..), Some(&b"<?xml"[..]));
+        assert_eq!(h.content_length(), None);
+        assert_eq!(
+            BUSYBOX_401.get(h.head_len..h.head_len + 6),
+            Some(&b"<HTML>"[..])
+        );
     }
 
     #[test]

@@ -327,8 +327,10 @@ mod tests {
 
     #[test]
     fn mosquitto_connacks() {
-        // mosquitto 2.0 (Debian 12): 3.1.1 "not authorised", then MQTT 5
-        // "bad user name or password" with an empty property list.
+        // mosquitto (Debian) with a password file, captured on loopback:
+        // 3.1.1 CONNECT without credentials gets "not authorised"; MQTT 5
+        // with a wrong password gets 0x87 "not authorized" and an empty
+        // property list.
         assert_eq!(
             parse_connack(&[0x20, 0x02, 0x00, 0x05]),
             Ok(Connack {
@@ -337,10 +339,7 @@ mod tests {
                 len: 4
             })
         );
-        assert_eq!(
-            parse_connack(&[0x20, 0x03, 0x00, 0x86, 0x00]).map(|c| c.code),
-            Ok(0x86)
-        );
+        assert_eq!(parse_connack(&[32, 3, 0, 135, 0]).map(|c| c.code), Ok(0x87));
         assert_eq!(
             parse_connack(&[0x20, 0x02, 0x00]),
             Err(MqttError::Incomplete)

@@ -271,13 +271,12 @@ pub fn encode_get_sys_descr(version: Version, community: &[u8], request_id: i64)
 mod tests {
     use super::*;
 
-    /// net-snmp 5.9 snmpd (Debian 12) answering a v2c GetRequest for
-    /// sysDescr.0, community `public`, request id 0x10.
+    /// Debian's net-snmp snmpd answering our v2c GetRequest for
+    /// sysDescr.0 (community `public`, request id 0x10), captured on loopback.
     const SNMPD_RESPONSE: &[u8] = &[
-        0x30, 0x3a, 0x02, 0x01, 0x01, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa2, 0x2d,
-        0x02, 0x01, 0x10, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x22, 0x30, 0x20, 0x06, 0x08,
-        0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x04, 0x14, b'L', b'i', b'n', b'u', b'x',
-        b' ', b'j', b'c', b's', b't', b'a', b'r', b' ', b'6', b'.', b'1', b'.', b'0', b'-', b'1',
+        48, 56, 2, 1, 1, 4, 6, 112, 117, 98, 108, 105, 99, 162, 43, 2, 1, 16, 2, 1, 0, 2, 1, 0, 48,
+        32, 48, 30, 6, 8, 43, 6, 1, 2, 1, 1, 1, 0, 4, 18, 106, 99, 115, 116, 97, 114, 32, 116, 101,
+        115, 116, 32, 99, 97, 109, 101, 114, 97,
     ];
 
     #[test]
@@ -289,7 +288,7 @@ mod tests {
             (GET_RESPONSE, 0x10, 0)
         );
         assert_eq!(m.varbinds.len(), 1);
-        assert_eq!(m.first_octets(), Some(&b"Linux jcstar 6.1.0-1"[..]));
+        assert_eq!(m.first_octets(), Some(&b"jcstar test camera"[..]));
     }
 
     #[test]

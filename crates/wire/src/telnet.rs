@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn busybox_telnetd_greeting() {
         // What BusyBox telnetd sends first (DO ECHO, DO NAWS, WILL ECHO,
-        // WILL SGA), then a CR NUL LF and the login prompt.
+        // WILL SGA, from its source), then a CR NUL LF and the prompt.
         let input = [
             IAC, DO, 1, IAC, DO, 31, IAC, WILL, 1, IAC, WILL, 3, b'\r', 0, b'\n', b'l', b'o', b'g',
             b'i', b'n', b':', b' ',
@@ -158,6 +158,26 @@ mod tests {
             ]
         );
         assert!(f.pending.is_empty());
+    }
+
+    #[test]
+    fn inetutils_telnetd_opening() {
+        // Debian's inetutils-telnetd, captured on loopback: WILL AUTH,
+        // WILL ENCRYPT, DO TTYPE, TSPEED, XDISPLOC, NEW-ENVIRON, OLD-ENVIRON.
+        let input = [
+            255, 251, 37, 255, 251, 38, 255, 253, 24, 255, 253, 32, 255, 253, 35, 255, 253, 39,
+            255, 253, 36,
+        ];
+        let f = filter(&input);
+        assert!(f.text.is_empty() && f.pending.is_empty());
+        assert_eq!(f.options.len(), 7);
+        assert_eq!(
+            f.reply,
+            [
+                IAC, DONT, 37, IAC, DONT, 38, IAC, WONT, 24, IAC, WONT, 32, IAC, WONT, 35, IAC,
+                WONT, 39, IAC, WONT, 36
+            ]
+        );
     }
 
     #[test]
