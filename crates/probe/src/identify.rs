@@ -15,8 +15,14 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use jcstar_wire::{ftp, http, mqtt, telnet, tls};
+
 use crate::report::{Access, Service, ServiceKind};
 use crate::transcript::{Transcript, escape_bounded};
+
+/// What runs inside TLS: a child of this module, since it asks the same
+/// HTTP and MQTT questions and fills the service the same way.
+mod tlsinner;
 
 /// Most bytes read from one connection; hitting it marks the service as flooding.
 pub const READ_CAP: usize = 64 * 1024;
@@ -178,11 +184,7 @@ fn log_exchange(t: &mut Transcript, p: Probe, ex: &Exchange) {
 
 fn mqtt_connect() -> Vec<u8> {
     // MQTT 3.1.1 CONNECT, clean session, keepalive 30 s, client id "jcstar-probe".
-    let mut v = vec![
-        0x10, 24, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 30, 0, 12,
-    ];
-    v.extend_from_slice(b"jcstar-probe");
-    v
+    mqtt::encode_connect(&mqtt::Connect::new(4, "jcstar-probe", None, None))
 }
 
 fn http_get(addr: SocketAddr, path: &str) -> Vec<u8> {
@@ -190,7 +192,7 @@ fn http_get(addr: SocketAddr, path: &str) -> Vec<u8> {
         SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
         SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
     };
-    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: jcstar-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n").into_bytes()
+    http::encode_request("GET", path, &host, &[], None)
 }
 
 fn rtsp_options(addr: SocketAddr) -> Vec<u8> {
@@ -202,11 +204,11 @@ fn rtsp_options(addr: SocketAddr) -> Vec<u8> {
 }
 
 fn is_tls_record(b: &[u8]) -> bool {
-    matches!(b, [0x16 | 0x15, 0x03, 0x00..=0x04, ..])
+    tls::looks_like_tls(b)
 }
 
 fn is_mqtt_connack(b: &[u8]) -> bool {
-    matches!(b, [0x20, 0x02, _, _, ..])
+    mqtt::parse_connack(b).is_ok()
 }
 
 /// An SMUX ClosePDU (RFC 1227: `[APPLICATION 1] IMPLICIT INTEGER`, one
@@ -257,11 +259,7 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
     let mut set = JoinSet::new();
     let probes: [(Probe, Vec<u8>, Duration); 5] = [
         (Probe::Banner, Vec::new(), cfg.banner_wait),
-        (
-            Probe::Tls,
-            crate::hello::client_hello(addr),
-            cfg.step_timeout,
-        ),
+        (Probe::Tls, tls::detection_client_hello(), cfg.step_timeout),
         (Probe::Http, http_get(addr, "/"), cfg.step_timeout),
         (Probe::Mqtt, mqtt_connect(), cfg.step_timeout),
         (Probe::Rtsp, rtsp_options(addr), cfg.step_timeout),
@@ -329,9 +327,7 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
         }
         Some((ServiceKind::Telnet, _)) => telnet_service(addr, cfg, &mut transcript).await,
         Some((ServiceKind::Ftp, p)) => ftp_service(&get(p), addr, cfg, &mut transcript).await,
-        Some((ServiceKind::Tls(_), _)) => {
-            crate::tlsinner::inspect(addr, cfg, &mut transcript).await
-        }
+        Some((ServiceKind::Tls(_), _)) => tlsinner::inspect(addr, cfg, &mut transcript).await,
         Some((other, _)) => Service::new(other),
         None => {
             // Nothing recognised: describe the first bytes anything sent.
@@ -436,24 +432,18 @@ impl Head {
     }
 }
 
+/// An HTTP or RTSP response head and the body bytes read with it; a head
+/// cut short by the read bounds is parsed as far as it goes.
 pub(crate) fn parse_head(b: &[u8]) -> Option<Head> {
-    let end = b.windows(4).position(|w| w == b"\r\n\r\n");
-    let (head, body) = match end {
-        Some(e) => (b.get(..e)?, b.get(e + 4..).unwrap_or_default()),
-        None => (b, &[][..]),
-    };
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next()?;
-    let status = status_line.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().chars().take(500).collect()))
-        .collect();
+    let head = http::parse_response_head_truncated(b).ok()?;
     Some(Head {
-        status,
-        headers,
-        body: body.to_vec(),
+        status: head.status,
+        body: b.get(head.head_len..).unwrap_or_default().to_vec(),
+        headers: head
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k, v.chars().take(500).collect()))
+            .collect(),
     })
 }
 
@@ -587,7 +577,7 @@ pub(crate) fn mqtt_service(kind: ServiceKind, reply: &[u8], tls: bool) -> Servic
     // A CONNACK names no product and no version; its bytes stay in the
     // transcript and are not shown as a banner.
     let mut s = Service::new(kind);
-    let code = reply.get(3).copied();
+    let code = mqtt::parse_connack(reply).ok().map(|c| c.code);
     s.details.insert(
         "connack".into(),
         code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
@@ -754,6 +744,7 @@ async fn telnet_service(
     };
     let mut text = Vec::new();
     let mut options = Vec::new();
+    let mut pending = Vec::new();
     let mut buf = vec![0u8; 4096];
     let mut total = 0usize;
     let mut nudged = false;
@@ -765,7 +756,7 @@ async fn telnet_service(
                 let chunk = buf.get(..n).unwrap_or_default();
                 transcript.received(chunk);
                 total += n;
-                let reply = telnet_filter(chunk, &mut text, &mut options);
+                let reply = telnet_filter(chunk, &mut pending, &mut text, &mut options);
                 if !reply.is_empty() {
                     transcript.sent(&reply);
                     if stream.write_all(&reply).await.is_err() {
@@ -851,52 +842,27 @@ fn prompt_kind(text: &[u8]) -> Option<Prompt> {
     }
 }
 
-/// Strips telnet commands from `chunk` into `text`, returning the refusals to send.
-fn telnet_filter(chunk: &[u8], text: &mut Vec<u8>, options: &mut Vec<String>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = chunk.get(i) {
-        if b != 0xff {
-            if text.len() < READ_CAP {
-                text.push(b);
-            }
-            i += 1;
-            continue;
-        }
-        match chunk.get(i + 1).copied() {
-            Some(cmd @ 0xfb..=0xfe) => {
-                let opt = chunk.get(i + 2).copied().unwrap_or(0);
-                let name = match cmd {
-                    0xfb => "will",
-                    0xfc => "wont",
-                    0xfd => "do",
-                    _ => "dont",
-                };
-                if options.len() < 32 {
-                    options.push(format!("{name}:{opt}"));
-                }
-                match cmd {
-                    0xfd => out.extend_from_slice(&[0xff, 0xfc, opt]), // DO -> WONT
-                    0xfb => out.extend_from_slice(&[0xff, 0xfe, opt]), // WILL -> DONT
-                    _ => {}
-                }
-                i += 3;
-            }
-            Some(0xfa) => {
-                // Subnegotiation: skip to IAC SE.
-                let rest = chunk.get(i + 2..).unwrap_or_default();
-                let end = rest.windows(2).position(|w| w == [0xff, 0xf0]);
-                i += 2 + end.map(|e| e + 2).unwrap_or(rest.len());
-            }
-            Some(0xff) => {
-                text.push(0xff);
-                i += 2;
-            }
-            Some(_) => i += 2,
-            None => i += 1,
+/// Strips telnet commands from `chunk` (after the unfinished command kept
+/// in `pending` from the last chunk) into `text`, returning the answers to
+/// send.
+fn telnet_filter(
+    chunk: &[u8],
+    pending: &mut Vec<u8>,
+    text: &mut Vec<u8>,
+    options: &mut Vec<String>,
+) -> Vec<u8> {
+    let mut input = std::mem::take(pending);
+    input.extend_from_slice(chunk);
+    let f = telnet::filter(&input);
+    let room = READ_CAP.saturating_sub(text.len());
+    text.extend(f.text.iter().take(room));
+    for (verb, opt) in f.options {
+        if options.len() < 32 {
+            options.push(format!("{}:{opt}", verb.name()));
         }
     }
-    out
+    *pending = f.pending;
+    f.reply
 }
 
 /// FTP: banner, then whether `anonymous` may log in.
@@ -921,26 +887,23 @@ async fn ftp_service(
     let result = tokio::time::timeout_at(deadline, async {
         let mut stream = TcpStream::connect(addr).await.ok()?;
         let greeting = read_reply(&mut stream, transcript).await?;
-        if !greeting.starts_with(b"220") {
+        if greeting != 220 {
             return None;
         }
-        send_line(&mut stream, b"USER anonymous\r\n", transcript).await?;
+        let user = ftp::encode_command("USER", Some("anonymous"));
+        send_line(&mut stream, &user, transcript).await?;
         let r = read_reply(&mut stream, transcript).await?;
-        if r.starts_with(b"230") {
+        if r == 230 {
             return Some(true);
         }
-        if !r.starts_with(b"331") {
+        if r != 331 {
             return Some(false);
         }
-        send_line(
-            &mut stream,
-            b"PASS jcstar-probe@example.invalid\r\n",
-            transcript,
-        )
-        .await?;
+        let pass = ftp::encode_command("PASS", Some("jcstar-probe@example.invalid"));
+        send_line(&mut stream, &pass, transcript).await?;
         let r = read_reply(&mut stream, transcript).await?;
-        let _ = send_line(&mut stream, b"QUIT\r\n", transcript).await;
-        Some(r.starts_with(b"230"))
+        let _ = send_line(&mut stream, &ftp::encode_command("QUIT", None), transcript).await;
+        Some(r == 230)
     })
     .await;
     match result {
@@ -1015,28 +978,25 @@ async fn send_line<S: AsyncWrite + Unpin>(
     s.write_all(line).await.ok()
 }
 
-async fn read_reply<S: AsyncRead + Unpin>(s: &mut S, t: &mut Transcript) -> Option<Vec<u8>> {
+/// Reads one complete reply (RFC 959, multi-line included) and returns its
+/// code; `None` on EOF, a read error or bytes that are no FTP reply.
+async fn read_reply<S: AsyncRead + Unpin>(s: &mut S, t: &mut Transcript) -> Option<u16> {
     let mut got = Vec::new();
     let mut buf = [0u8; 2048];
-    loop {
+    let reply = loop {
+        match ftp::parse_reply(&got) {
+            Ok(r) => break Some(r),
+            Err(ftp::FtpError::Incomplete) => {}
+            Err(_) => break None,
+        }
         let n = s.read(&mut buf).await.ok()?;
         if n == 0 {
-            break;
+            break None;
         }
         got.extend_from_slice(buf.get(..n).unwrap_or_default());
-        // A final reply line is "NNN text\r\n" (a space after the code).
-        let done = got
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .any(|l| {
-                l.len() >= 4 && l.get(3) == Some(&b' ') && l.iter().take(3).all(u8::is_ascii_digit)
-            });
-        if done || got.len() > 8192 {
-            break;
-        }
-    }
+    };
     t.received(&got);
-    Some(got)
+    reply.map(|r| r.code)
 }
 
 #[cfg(test)]
@@ -1054,16 +1014,23 @@ mod tests {
     }
 
     #[test]
-    fn telnet_refuses_options() {
+    fn telnet_answers_options_across_chunks() {
         let mut text = Vec::new();
         let mut opts = Vec::new();
+        let mut pending = Vec::new();
         let r = telnet_filter(
-            &[0xff, 0xfd, 24, b'h', b'i', 0xff, 0xfb, 1, 0xff],
+            &[0xff, 0xfd, 24, b'h', b'i', 0xff, 0xfb, 5, 0xff],
+            &mut pending,
             &mut text,
             &mut opts,
         );
-        assert_eq!(r, vec![0xff, 0xfc, 24, 0xff, 0xfe, 1]);
+        assert_eq!(r, vec![0xff, 0xfc, 24, 0xff, 0xfe, 5]);
         assert_eq!(text, b"hi");
+        // The IAC cut off at the end of the chunk is finished by the next.
+        let r = telnet_filter(&[0xfb, 1, b'!'], &mut pending, &mut text, &mut opts);
+        assert_eq!(r, vec![0xff, 0xfd, 1]);
+        assert_eq!(text, b"hi!");
+        assert_eq!(opts, vec!["do:24", "will:5", "will:1"]);
     }
 
     #[test]

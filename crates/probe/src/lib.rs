@@ -12,7 +12,6 @@ pub mod assess;
 pub mod assess_text;
 pub mod evidence;
 pub mod findings;
-mod hello;
 pub mod identify;
 pub mod login;
 /// Why a verdict is what it is (see [`jcstar_reason`]).
@@ -24,9 +23,26 @@ mod sshauth;
 pub mod target;
 pub mod tcp;
 pub mod tls;
-mod tlsinner;
 pub mod transcript;
 pub mod udp;
+
+/// Entry points for the fuzz targets in `fuzz/` into parsers that are
+/// otherwise private. Not an API: it may change with any release.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::login::FormOptions;
+    pub use crate::login::form::{find_login_form, has_password_input, parse_forms};
+
+    /// The TLS first-flight parser (ServerHello flight) over bytes as read.
+    pub fn tls_first_flight(bytes: &[u8], full_flight: bool) -> String {
+        format!("{:?}", crate::tls::hello::parse_flight(bytes, full_flight))
+    }
+
+    /// The UPnP device-description reader.
+    pub fn upnp_description(xml: &str) -> Vec<(&'static str, String)> {
+        crate::upnp_description(xml)
+    }
+}
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -438,7 +454,20 @@ async fn upnp_from_ssdp(ip: IpAddr, ports: &mut [Port], transcripts: &mut Vec<Tr
         .service
         .get_or_insert_with(|| Service::new(ServiceKind::Upnp));
     service.kind = ServiceKind::Upnp;
-    for tag in [
+    for (tag, v) in upnp_description(&xml) {
+        service.details.insert(format!("upnp_{tag}"), v);
+    }
+    if let Some(v) = service.details.get("upnp_modelName").cloned() {
+        service.product = Some(v);
+    }
+    service.transcripts.push(evidence::transcript_path(&t));
+    transcripts.push(t);
+}
+
+/// The device facts a UPnP device description states: (element, text)
+/// for each element it has, text trimmed and bounded.
+fn upnp_description(xml: &str) -> Vec<(&'static str, String)> {
+    [
         "friendlyName",
         "manufacturer",
         "modelName",
@@ -446,16 +475,10 @@ async fn upnp_from_ssdp(ip: IpAddr, ports: &mut [Port], transcripts: &mut Vec<Tr
         "serialNumber",
         "firmwareVersion",
         "softwareVersion",
-    ] {
-        if let Some(v) = xml_tag(&xml, tag) {
-            service.details.insert(format!("upnp_{tag}"), v);
-        }
-    }
-    if let Some(v) = service.details.get("upnp_modelName").cloned() {
-        service.product = Some(v);
-    }
-    service.transcripts.push(evidence::transcript_path(&t));
-    transcripts.push(t);
+    ]
+    .into_iter()
+    .filter_map(|tag| xml_tag(xml, tag).map(|v| (tag, v)))
+    .collect()
 }
 
 fn xml_tag(xml: &str, tag: &str) -> Option<String> {

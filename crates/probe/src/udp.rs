@@ -7,6 +7,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use jcstar_wire::{http, snmp};
 use tokio::net::UdpSocket;
 
 use crate::report::{Access, PortState, Service, ServiceKind};
@@ -87,7 +88,7 @@ fn specific_probes(port: u16) -> Vec<UdpProbe> {
 
 /// The protocol a UDP reply is in, judged from its bytes.
 fn classify_reply(d: &[u8]) -> Option<(ServiceKind, &'static str)> {
-    if snmp_pdu(d).is_some() {
+    if snmp::parse_message(d).is_ok() {
         return Some((ServiceKind::Snmp, "snmp"));
     }
     if d.starts_with(b"HTTP/1.") {
@@ -273,7 +274,7 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
         Some(_) => 0,
     };
     let kind = match port_kind {
-        161 if first.first() == Some(&0x30) => {
+        161 if first.first() == Some(&snmp::SEQUENCE) => {
             let mut communities: Vec<&str> = Vec::new();
             for (_, d) in replies {
                 let community = snmp_request_id(d)
@@ -297,14 +298,14 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
         123 => ServiceKind::Ntp,
         137 => ServiceKind::Netbios,
         623 => ServiceKind::Ipmi,
-        1900 if first.starts_with(b"HTTP/1.1 200") || first.starts_with(b"HTTP/1.0 200") => {
-            let text = String::from_utf8_lossy(first);
-            for line in text.lines() {
-                if let Some((k, v)) = line.split_once(':') {
-                    let k = k.trim().to_ascii_lowercase();
-                    if matches!(k.as_str(), "location" | "server" | "st" | "usn") {
-                        details.insert(k, v.trim().chars().take(300).collect());
-                    }
+        1900 if let Ok(head) = http::parse_response_head_truncated(first)
+            && head.status == 200
+            && head.protocol == http::Protocol::Http =>
+        {
+            for (k, v) in &head.headers {
+                let k = k.to_ascii_lowercase();
+                if matches!(k.as_str(), "location" | "server" | "st" | "usn") {
+                    details.insert(k, v.chars().take(300).collect());
                 }
             }
             ServiceKind::Ssdp
@@ -426,83 +427,26 @@ fn nbstat() -> Vec<u8> {
 
 /// SNMPv2c GetRequest for sysDescr.0.
 pub fn snmp_get(community: &str, request_id: u8) -> Vec<u8> {
-    let oid: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
-    let mut vb = vec![0x06, oid.len() as u8];
-    vb.extend_from_slice(oid);
-    vb.extend_from_slice(&[0x05, 0x00]);
-    let vb = tlv(0x30, &vb);
-    let vbl = tlv(0x30, &vb);
-    let mut pdu = vec![0x02, 0x01, request_id, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00];
-    pdu.extend(vbl);
-    let pdu = tlv(0xa0, &pdu);
-    let mut msg = vec![0x02, 0x01, 0x01];
-    msg.extend(tlv(0x04, community.as_bytes()));
-    msg.extend(pdu);
-    tlv(0x30, &msg)
+    snmp::encode_get_sys_descr(
+        snmp::Version::V2c,
+        community.as_bytes(),
+        i64::from(request_id),
+    )
 }
 
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    if body.len() < 128 {
-        v.push(body.len() as u8);
-    } else {
-        v.push(0x82);
-        v.extend_from_slice(&(body.len() as u16).to_be_bytes());
-    }
-    v.extend_from_slice(body);
-    v
-}
-
-/// Minimal BER walker over an SNMP message: returns (tag, value) of the
-/// element at `pos`, and the position after it.
-fn ber(data: &[u8], pos: usize) -> Option<(u8, &[u8], usize)> {
-    let tag = *data.get(pos)?;
-    let l0 = *data.get(pos + 1)? as usize;
-    let (len, hdr) = if l0 < 0x80 {
-        (l0, 2)
-    } else {
-        let n = l0 & 0x7f;
-        if n == 0 || n > 3 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *data.get(pos + 2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let start = pos + hdr;
-    let val = data.get(start..start + len)?;
-    Some((tag, val, start + len))
-}
-
-/// (request id, error status, varbind list) of a response PDU.
-fn snmp_pdu(data: &[u8]) -> Option<(u8, u8, &[u8])> {
-    let (_, msg, _) = ber(data, 0)?;
-    let (_, _, p) = ber(msg, 0)?; // version
-    let (_, _, p) = ber(msg, p)?; // community
-    let (_, pdu, _) = ber(msg, p)?;
-    let (_, rid, p) = ber(pdu, 0)?;
-    let (_, status, p) = ber(pdu, p)?;
-    let (_, _, p) = ber(pdu, p)?; // error index
-    let (_, vbl, _) = ber(pdu, p)?;
-    Some((*rid.last()?, *status.last()?, vbl))
-}
-
+/// The request id of an SNMP message, as the probes set it (one byte).
 fn snmp_request_id(data: &[u8]) -> Option<u8> {
-    snmp_pdu(data).map(|(r, _, _)| r)
+    let m = snmp::parse_message(data).ok()?;
+    u8::try_from(m.request_id).ok()
 }
 
-fn snmp_error_status(data: &[u8]) -> Option<u8> {
-    snmp_pdu(data).map(|(_, s, _)| s)
+fn snmp_error_status(data: &[u8]) -> Option<i64> {
+    snmp::parse_message(data).ok().map(|m| m.error_status)
 }
 
 fn snmp_first_string(data: &[u8]) -> Option<String> {
-    let (_, _, vbl) = snmp_pdu(data)?;
-    let (_, vb, _) = ber(vbl, 0)?;
-    let (_, _, p) = ber(vb, 0)?; // oid
-    let (tag, val, _) = ber(vb, p)?;
-    (tag == 0x04).then(|| escape_bounded(val, 300))
+    let m = snmp::parse_message(data).ok()?;
+    m.first_octets().map(|v| escape_bounded(v, 300))
 }
 
 const IPMI: &[u8] = &[
@@ -566,7 +510,7 @@ mod tests {
         // A request has the same layout as a response up to the PDU tag.
         assert_eq!(snmp_request_id(&req), Some(0x11));
         assert_eq!(snmp_error_status(&req), Some(0));
-        assert!(snmp_pdu(&[0x30, 0x85, 1]).is_none());
-        assert!(snmp_pdu(b"garbage").is_none());
+        assert!(snmp_request_id(&[0x30, 0x85, 1]).is_none());
+        assert!(snmp_request_id(b"garbage").is_none());
     }
 }

@@ -21,6 +21,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use jcstar_wire::{http, mqtt, telnet};
+
 /// How the device reacts to failed logins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -710,9 +712,11 @@ impl Request {
 async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Option<Request> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
-    let end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p;
+    let head = loop {
+        match http::parse_request_head(&buf) {
+            Ok(h) => break h,
+            Err(http::HttpError::Incomplete) => {}
+            Err(_) => return None,
         }
         if buf.len() > 32 * 1024 {
             return None;
@@ -723,26 +727,12 @@ async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Option<Request> {
         }
         buf.extend_from_slice(chunk.get(..n)?);
     };
-    let head = String::from_utf8_lossy(buf.get(..end)?).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let (path, query) = match target.split_once('?') {
+    let (path, query) = match head.target.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target, String::new()),
+        None => (head.target.clone(), String::new()),
     };
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let len = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(64 * 1024);
-    let mut body = buf.get(end + 4..)?.to_vec();
+    let len = head.content_length().unwrap_or(0).min(64 * 1024);
+    let mut body = buf.get(head.head_len..)?.to_vec();
     while body.len() < len {
         let n = r.read(&mut chunk).await.ok()?;
         if n == 0 {
@@ -752,10 +742,10 @@ async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Option<Request> {
     }
     body.truncate(len);
     Some(Request {
-        method,
+        method: head.method,
         path,
         query,
-        headers,
+        headers: head.headers,
         body,
     })
 }
@@ -1048,27 +1038,26 @@ async fn form_conn(mut stream: TcpStream, shared: &Shared, req: Request) {
     }
 }
 
-/// Reads one line from a telnet client, dropping IAC sequences.
+/// Reads one line from a telnet client, dropping telnet commands (the
+/// client's answers to our options need no answer back).
 async fn telnet_line(stream: &mut TcpStream) -> Option<String> {
     let mut out = Vec::new();
-    let mut iac = 0u8;
+    let mut pending = Vec::new();
     loop {
-        let b = stream.read_u8().await.ok()?;
-        if iac > 0 {
-            iac -= 1;
-            continue;
+        pending.push(stream.read_u8().await.ok()?);
+        let f = telnet::filter(&pending);
+        pending = f.pending;
+        for b in f.text {
+            match b {
+                b'\n' => return Some(String::from_utf8_lossy(&out).into_owned()),
+                b'\r' => {}
+                _ => out.push(b),
+            }
         }
-        match b {
-            255 => iac = 2,
-            b'\n' => break,
-            b'\r' | 0 => {}
-            _ => out.push(b),
-        }
-        if out.len() > 1024 {
+        if out.len() > 1024 || pending.len() > 1024 {
             return None;
         }
     }
-    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 async fn telnet_conn(mut stream: TcpStream, shared: &Shared) {
@@ -1152,75 +1141,19 @@ async fn ftp_conn(mut stream: TcpStream, shared: &Shared) {
     }
 }
 
-fn mqtt_string(data: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
-    let len = usize::from(u16::from_be_bytes([*data.get(*pos)?, *data.get(*pos + 1)?]));
-    let s = data.get(*pos + 2..*pos + 2 + len)?.to_vec();
-    *pos += 2 + len;
-    Some(s)
-}
-
-/// Parses CONNECT: (protocol level, user, password).
-fn parse_connect(body: &[u8]) -> Option<(u8, Option<String>, Option<String>)> {
-    let mut pos = 0;
-    let name = mqtt_string(body, &mut pos)?;
-    if name != b"MQTT" && name != b"MQIsdp" {
-        return None;
-    }
-    let level = *body.get(pos)?;
-    let flags = *body.get(pos + 1)?;
-    pos += 4;
-    if level >= 5 {
-        // Properties: length varint then skip.
-        let mut len = 0usize;
-        let mut shift = 0;
-        loop {
-            let b = *body.get(pos)?;
-            pos += 1;
-            len |= usize::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 || shift > 21 {
-                break;
-            }
-        }
-        pos += len;
-    }
-    let _client = mqtt_string(body, &mut pos)?;
-    if flags & 0x04 != 0 {
-        if level >= 5 {
-            return None; // will properties not supported by the testbed
-        }
-        mqtt_string(body, &mut pos)?;
-        mqtt_string(body, &mut pos)?;
-    }
-    let user = if flags & 0x80 != 0 {
-        Some(String::from_utf8_lossy(&mqtt_string(body, &mut pos)?).into_owned())
-    } else {
-        None
-    };
-    let pass = if flags & 0x40 != 0 {
-        Some(String::from_utf8_lossy(&mqtt_string(body, &mut pos)?).into_owned())
-    } else {
-        None
-    };
-    Some((level, user, pass))
-}
-
+/// One whole MQTT packet: (first byte, body), bounded to 64 KiB.
 async fn mqtt_packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
     let kind = stream.read_u8().await.ok()?;
-    let mut len = 0usize;
-    let mut shift = 0;
-    loop {
-        let b = stream.read_u8().await.ok()?;
-        len |= usize::from(b & 0x7f) << shift;
-        shift += 7;
-        if b & 0x80 == 0 {
-            break;
+    let mut head = Vec::new();
+    let len = loop {
+        head.push(stream.read_u8().await.ok()?);
+        match mqtt::decode_varint(&head) {
+            Ok((len, _)) => break len,
+            Err(mqtt::MqttError::Incomplete) => {}
+            Err(_) => return None,
         }
-        if shift > 21 {
-            return None;
-        }
-    }
-    if len > 64 * 1024 {
+    };
+    if len > mqtt::MAX_PACKET {
         return None;
     }
     let mut body = vec![0u8; len];
@@ -1229,12 +1162,17 @@ async fn mqtt_packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
 }
 
 async fn mqtt_conn(mut stream: TcpStream, shared: &Shared) {
-    let Some((0x10, body)) = mqtt_packet(&mut stream).await else {
+    let Some((mqtt::CONNECT, body)) = mqtt_packet(&mut stream).await else {
         return;
     };
-    let Some((level, user, pass)) = parse_connect(&body) else {
+    let Ok(connect) = mqtt::parse_connect(&body) else {
         return;
     };
+    let level = connect.level;
+    let user = connect.user;
+    let pass = connect
+        .password
+        .map(|p| String::from_utf8_lossy(&p).into_owned());
     let v5 = level >= 5;
     let verdict = shared
         .attempt(|s| match (&user, &pass) {
@@ -1251,11 +1189,7 @@ async fn mqtt_conn(mut stream: TcpStream, shared: &Shared) {
         (Verdict::RateLimited(_), true) => 0x9F,
         (Verdict::Drop, _) => return,
     };
-    let connack: Vec<u8> = if v5 {
-        vec![0x20, 3, 0, code, 0]
-    } else {
-        vec![0x20, 2, 0, code]
-    };
+    let connack = mqtt::encode_connack(level, code);
     if stream.write_all(&connack).await.is_err() || code != 0 {
         return;
     }
@@ -1267,10 +1201,11 @@ async fn mqtt_conn(mut stream: TcpStream, shared: &Shared) {
                     body.first().copied().unwrap_or(0),
                     body.get(1).copied().unwrap_or(1),
                 ];
+                let [id0, id1] = id;
                 let suback: Vec<u8> = if v5 {
-                    vec![0x90, 4, id[0], id[1], 0, 0]
+                    vec![0x90, 4, id0, id1, 0, 0]
                 } else {
-                    vec![0x90, 3, id[0], id[1], 0]
+                    vec![0x90, 3, id0, id1, 0]
                 };
                 let (model, firmware) = shared.identity();
                 let topic = b"device/info";

@@ -524,25 +524,11 @@ impl Snmpd {
 
 /// An SNMPv1 GetRequest for sysDescr.0 with the given community.
 pub fn snmp_get_sysdescr(community: &str, request_id: u8) -> Vec<u8> {
-    let oid: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
-    let mut varbind = vec![0x06, oid.len() as u8];
-    varbind.extend_from_slice(oid);
-    varbind.extend_from_slice(&[0x05, 0x00]);
-    let mut vb = vec![0x30, varbind.len() as u8];
-    vb.extend(varbind);
-    let mut vbl = vec![0x30, vb.len() as u8];
-    vbl.extend(vb);
-    let mut pdu_body = vec![0x02, 0x01, request_id, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00];
-    pdu_body.extend(vbl);
-    let mut pdu = vec![0xa0, pdu_body.len() as u8];
-    pdu.extend(pdu_body);
-    let c = community.as_bytes();
-    let mut msg_body = vec![0x02, 0x01, 0x00, 0x04, c.len() as u8];
-    msg_body.extend_from_slice(c);
-    msg_body.extend(pdu);
-    let mut msg = vec![0x30, msg_body.len() as u8];
-    msg.extend(msg_body);
-    msg
+    jcstar_wire::snmp::encode_get_sys_descr(
+        jcstar_wire::snmp::Version::V1,
+        community.as_bytes(),
+        i64::from(request_id),
+    )
 }
 
 fn snmp_ready(addr: SocketAddr, community: &str) -> bool {

@@ -20,6 +20,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
 
+use jcstar_wire::{http, mqtt, snmp, telnet};
+
 #[derive(Debug, thiserror::Error)]
 pub enum TestbedError {
     #[error("{path}: {reason}")]
@@ -483,17 +485,6 @@ async fn read_until<S: AsyncRead + Unpin>(io: &mut S, end: &[u8], max: usize) ->
     Some(got)
 }
 
-fn content_length(head: &str) -> usize {
-    head.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0)
-}
-
 /// `user=…&pass=…` in the body of a POST to the login form.
 fn form_fields_ok(req: &str, body_at: usize, s: &ServiceSpec) -> bool {
     let (Some(u), Some(p)) = (&s.user, &s.password) else {
@@ -570,12 +561,22 @@ async fn http<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec, d: 
     let Some(req) = read_until(&mut io, b"\r\n\r\n", 16384).await else {
         return;
     };
-    let mut req = String::from_utf8_lossy(&req).to_string();
-    let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let Ok(head) = http::parse_request_head(&req) else {
+        // Not an HTTP/1.x request (an RTSP OPTIONS, say): what a web server says.
+        let _ = io
+            .write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+        let _ = io.shutdown().await;
+        return;
+    };
+    let path = head.target.clone();
     // The form posts its fields in the body: read what Content-Length says
     // (bounded) past the head already read.
-    let want = content_length(&req).min(4096);
-    let head_end = req.find("\r\n\r\n").map_or(req.len(), |i| i + 4);
+    let want = head.content_length().unwrap_or(0).min(4096);
+    let mut req = String::from_utf8_lossy(&req).to_string();
+    let head_end = head.head_len.min(req.len());
     while req.len() < head_end + want {
         let mut buf = [0u8; 1024];
         match tokio::time::timeout(Duration::from_secs(10), io.read(&mut buf)).await {
@@ -627,12 +628,13 @@ async fn http<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec, d: 
 }
 
 async fn telnet<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
-    // IAC WILL ECHO, IAC WILL SGA, IAC DO TTYPE.
-    if io
-        .write_all(&[0xff, 0xfb, 1, 0xff, 0xfb, 3, 0xff, 0xfd, 24])
-        .await
-        .is_err()
-    {
+    let opening = [
+        telnet::command(telnet::Verb::Will, telnet::OPT_ECHO),
+        telnet::command(telnet::Verb::Will, telnet::OPT_SGA),
+        telnet::command(telnet::Verb::Do, telnet::OPT_TTYPE),
+    ]
+    .concat();
+    if io.write_all(&opening).await.is_err() {
         return;
     }
     let open = s.has(Weakness::NoAuth) || s.has(Weakness::DebugPort);
@@ -647,12 +649,17 @@ async fn telnet<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
     let mut buf = [0u8; 1024];
     let mut line = Vec::new();
     let mut asked_password = false;
+    let mut pending = Vec::new();
     while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(30), io.read(&mut buf)).await {
         if n == 0 {
             break;
         }
-        for &b in buf.get(..n).unwrap_or_default() {
-            if b == 0xff || b < 0x20 && b != b'\r' && b != b'\n' || b > 0x7e {
+        // The client's answers to our options need no answer back.
+        pending.extend_from_slice(buf.get(..n).unwrap_or_default());
+        let f = telnet::filter(&pending);
+        pending = f.pending;
+        for b in f.text {
+            if b < 0x20 && b != b'\r' && b != b'\n' || b > 0x7e {
                 continue;
             }
             if b == b'\n' || b == b'\r' {
@@ -684,22 +691,23 @@ async fn mqtt<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, s: &ServiceSpec) {
         return;
     };
     let pkt = buf.get(..n).unwrap_or_default();
-    if pkt.first() != Some(&0x10) {
-        return; // not CONNECT: drop like a broker does
+    // Anything but a whole CONNECT: drop like a broker does.
+    let Ok(p) = mqtt::parse_packet(pkt) else {
+        return;
+    };
+    if p.first != mqtt::CONNECT {
+        return;
     }
-    // Connect flags follow the protocol name ("MQTT" or "MQIsdp") and level.
-    let name_len = pkt
-        .get(2..4)
-        .map(|b| usize::from(b[0]) << 8 | usize::from(b[1]))
-        .unwrap_or(0);
-    let flags = pkt.get(4 + name_len + 1).copied().unwrap_or(0);
-    let has_user = flags & 0x80 != 0;
+    let Ok(connect) = mqtt::parse_connect(p.body) else {
+        return;
+    };
+    let has_user = connect.user.is_some();
     let rc = if s.has(Weakness::Anonymous) || s.has(Weakness::NoAuth) || has_user {
         0
     } else {
         5
     };
-    let _ = io.write_all(&[0x20, 0x02, 0x00, rc]).await;
+    let _ = io.write_all(&mqtt::encode_connack(connect.level, rc)).await;
     if rc != 0 {
         return;
     }
@@ -868,23 +876,12 @@ fn ssdp_matches(st: &str, udn: &str) -> bool {
 /// is not a discovery request this device matches (real devices stay
 /// silent then).
 fn ssdp_reply(req: &[u8], location: &str, d: &DeviceSpec) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(req).ok()?;
-    let mut lines = text.split("\r\n");
-    if lines.next()?.trim() != "M-SEARCH * HTTP/1.1" {
+    let head = http::parse_request_head(req).ok()?;
+    if head.method != "M-SEARCH" || head.target != "*" {
         return None;
     }
-    let mut man = false;
-    let mut st = None;
-    for l in lines {
-        let Some((k, v)) = l.split_once(':') else {
-            continue;
-        };
-        match k.trim().to_ascii_lowercase().as_str() {
-            "man" => man = v.trim() == "\"ssdp:discover\"",
-            "st" => st = Some(v.trim().to_string()),
-            _ => {}
-        }
-    }
+    let man = head.header("man") == Some("\"ssdp:discover\"");
+    let st = head.header("st").map(str::to_string);
     let udn = ssdp_udn(d);
     let st = st?;
     if !man || !ssdp_matches(&st, &udn) || location.is_empty() {
@@ -934,43 +931,17 @@ fn coap_reply(req: &[u8]) -> Option<Vec<u8>> {
     Some(r)
 }
 
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    if body.len() < 128 {
-        v.push(body.len() as u8);
-    } else {
-        v.push(0x82);
-        v.extend_from_slice(&(body.len() as u16).to_be_bytes());
-    }
-    v.extend_from_slice(body);
-    v
-}
-
-fn ber(data: &[u8], pos: usize) -> Option<(u8, &[u8], usize)> {
-    let tag = *data.get(pos)?;
-    let l0 = usize::from(*data.get(pos + 1)?);
-    let (len, hdr) = if l0 < 0x80 {
-        (l0, 2)
-    } else {
-        let n = l0 & 0x7f;
-        let mut len = 0usize;
-        for i in 0..n.min(3) {
-            len = (len << 8) | usize::from(*data.get(pos + 2 + i)?);
-        }
-        (len, 2 + n)
-    };
-    Some((tag, data.get(pos + hdr..pos + hdr + len)?, pos + hdr + len))
-}
-
 /// Answers an SNMP v1/v2c GetRequest for the communities the weaknesses allow.
 fn snmp_reply(req: &[u8], s: &ServiceSpec, d: &DeviceSpec) -> Option<Vec<u8>> {
-    let (_, msg, _) = ber(req, 0)?;
-    let (_, version, p) = ber(msg, 0)?;
-    let (_, community, p) = ber(msg, p)?;
-    let (tag, pdu, _) = ber(msg, p)?;
-    if tag != 0xa0 {
+    let m = snmp::parse_message(req).ok()?;
+    if m.pdu != snmp::GET_REQUEST {
         return None;
     }
+    let version = match m.version {
+        0 => snmp::Version::V1,
+        1 => snmp::Version::V2c,
+        _ => return None,
+    };
     let mut allowed: Vec<&[u8]> = Vec::new();
     if s.has(Weakness::SnmpPublic) {
         allowed.push(b"public");
@@ -978,27 +949,22 @@ fn snmp_reply(req: &[u8], s: &ServiceSpec, d: &DeviceSpec) -> Option<Vec<u8>> {
     if let Some(p) = &s.password {
         allowed.push(p.as_bytes());
     }
-    if !allowed.contains(&community) {
+    if !allowed.contains(&m.community) {
         return None; // wrong community: real agents stay silent
     }
-    let (_, rid, _) = ber(pdu, 0)?;
     let descr = format!(
         "{} {} firmware {}",
         d.name,
         d.model.clone().unwrap_or_default(),
         d.firmware.clone().unwrap_or_default()
     );
-    let oid: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
-    let mut vb = tlv(0x06, oid);
-    vb.extend(tlv(0x04, descr.as_bytes()));
-    let vbl = tlv(0x30, &tlv(0x30, &vb));
-    let mut body = tlv(0x02, rid);
-    body.extend_from_slice(&[0x02, 0x01, 0x00, 0x02, 0x01, 0x00]);
-    body.extend(vbl);
-    let mut m = tlv(0x02, version);
-    m.extend(tlv(0x04, community));
-    m.extend(tlv(0xa2, &body));
-    Some(tlv(0x30, &m))
+    Some(snmp::encode_message(
+        version,
+        m.community,
+        snmp::GET_RESPONSE,
+        m.request_id,
+        &[(snmp::SYS_DESCR, snmp::Value::Octets(descr.as_bytes()))],
+    ))
 }
 
 /// Device descriptions shipped with the testbed, by file name.

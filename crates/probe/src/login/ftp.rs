@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use jcstar_wire::ftp::{self, FtpError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -15,49 +16,39 @@ pub struct FtpAdapter {
     timeout: Duration,
 }
 
-/// One (possibly multi-line) reply: code and text.
-async fn read_reply(
-    r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-    deadline: Instant,
-) -> Result<(u16, String), String> {
-    let mut text = String::new();
-    let mut first_code: Option<String> = None;
-    for _ in 0..64 {
-        let mut line = Vec::new();
-        let read = tokio::time::timeout_at(deadline, async {
-            let mut limited = (&mut *r).take(4096);
-            limited.read_until(b'\n', &mut line).await
-        })
-        .await;
-        match read {
-            Err(_) => return Err("no FTP reply before the deadline".into()),
-            Ok(Err(e)) => return Err(format!("read: {e}")),
-            Ok(Ok(0)) => return Err("connection closed".into()),
-            Ok(Ok(_)) => {}
-        }
-        let l = String::from_utf8_lossy(&line).trim_end().to_string();
-        text.push_str(&l);
-        text.push(' ');
-        let code = l.get(..3).unwrap_or_default().to_string();
-        let sep = l.get(3..4).unwrap_or(" ");
-        match &first_code {
-            None => {
-                if !code.chars().all(|c| c.is_ascii_digit()) || code.len() != 3 {
-                    return Err(format!("not an FTP reply: {}", excerpt(&line, 80)));
+/// The control connection's read side with the bytes read past the last
+/// reply.
+struct Replies {
+    r: tokio::net::tcp::OwnedReadHalf,
+    buf: Vec<u8>,
+}
+
+impl Replies {
+    /// One (possibly multi-line) reply: code and text.
+    async fn next(&mut self, deadline: Instant) -> Result<(u16, String), String> {
+        loop {
+            match ftp::parse_reply(&self.buf) {
+                Ok(reply) => {
+                    self.buf.drain(..reply.len.min(self.buf.len()));
+                    return Ok((reply.code, reply.text()));
                 }
-                if sep != "-" {
-                    return Ok((code.parse().unwrap_or(0), text));
+                Err(FtpError::Incomplete) => {}
+                Err(FtpError::NotAReply) => {
+                    return Err(format!("not an FTP reply: {}", excerpt(&self.buf, 80)));
                 }
-                first_code = Some(code);
+                Err(FtpError::TooLong) => return Err("FTP reply too long".into()),
             }
-            Some(c) => {
-                if &code == c && sep == " " {
-                    return Ok((c.parse().unwrap_or(0), text));
-                }
+            let mut chunk = [0u8; 4096];
+            match tokio::time::timeout_at(deadline, self.r.read(&mut chunk)).await {
+                Err(_) => return Err("no FTP reply before the deadline".into()),
+                Ok(Err(e)) => return Err(format!("read: {e}")),
+                Ok(Ok(0)) => return Err("connection closed".into()),
+                Ok(Ok(n)) => self
+                    .buf
+                    .extend_from_slice(chunk.get(..n).unwrap_or_default()),
             }
         }
     }
-    Err("FTP reply longer than 64 lines".into())
 }
 
 impl FtpAdapter {
@@ -90,9 +81,9 @@ impl LoginAdapter for FtpAdapter {
             }
         };
         let (r, mut w) = stream.into_split();
-        let mut r = BufReader::new(r);
+        let mut r = Replies { r, buf: Vec::new() };
         let result = async {
-            let (c, t) = read_reply(&mut r, deadline).await?;
+            let (c, t) = r.next(deadline).await?;
             if c == 421 {
                 return Ok(refused(c, &t));
             }
@@ -102,10 +93,10 @@ impl LoginAdapter for FtpAdapter {
                     excerpt(t.as_bytes(), 80)
                 ));
             }
-            w.write_all(format!("USER {user}\r\n").as_bytes())
+            w.write_all(&ftp::encode_command("USER", Some(user)))
                 .await
                 .map_err(|e| e.to_string())?;
-            let (c, t) = read_reply(&mut r, deadline).await?;
+            let (c, t) = r.next(deadline).await?;
             match c {
                 230 => {
                     return Ok(Attempt::Success {
@@ -121,11 +112,11 @@ impl LoginAdapter for FtpAdapter {
                 }
                 _ => return Err(format!("unexpected reply to USER: {c}")),
             }
-            w.write_all(format!("PASS {pass}\r\n").as_bytes())
+            w.write_all(&ftp::encode_command("PASS", Some(pass)))
                 .await
                 .map_err(|e| e.to_string())?;
-            let (c, t) = read_reply(&mut r, deadline).await?;
-            let _ = w.write_all(b"QUIT\r\n").await;
+            let (c, t) = r.next(deadline).await?;
+            let _ = w.write_all(&ftp::encode_command("QUIT", None)).await;
             Ok(match c {
                 230 | 202 => Attempt::Success {
                     signal: code(c, &t),

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
+use jcstar_wire::http;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::digest::{Challenge, DigestState};
@@ -126,23 +127,7 @@ async fn request_inner(
     let mut stream = super::conn::connect(target.addr, target.tls, host)
         .await
         .map_err(HttpFailure::Connect)?;
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: jcstar-probe\r\nAccept: */*\r\nConnection: close\r\n"
-    );
-    for (k, v) in headers {
-        req.push_str(k);
-        req.push_str(": ");
-        req.push_str(v);
-        req.push_str("\r\n");
-    }
-    if let Some(b) = body {
-        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    let mut bytes = req.into_bytes();
-    if let Some(b) = body {
-        bytes.extend_from_slice(b);
-    }
+    let bytes = http::encode_request(method, path, host, headers, body);
     stream
         .write_all(&bytes)
         .await
@@ -150,9 +135,11 @@ async fn request_inner(
 
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(pos) = find(&buf, b"\r\n\r\n") {
-            break pos;
+    let head = loop {
+        match http::parse_response_head(&buf) {
+            Ok(h) => break h,
+            Err(http::HttpError::Incomplete) => {}
+            Err(_) => return Err(HttpFailure::Garbage(first_line(&buf))),
         }
         if buf.len() > MAX_HEADER {
             return Err(HttpFailure::Garbage(
@@ -174,34 +161,15 @@ async fn request_inner(
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
     };
-    let head = String::from_utf8_lossy(buf.get(..header_end).unwrap_or_default()).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/") {
-        return Err(HttpFailure::Garbage(excerpt(status_line.as_bytes(), 80)));
+    if head.protocol != http::Protocol::Http || !(100..1000).contains(&head.status) {
+        return Err(HttpFailure::Garbage(first_line(&buf)));
     }
-    let status: u16 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .filter(|s| (100..1000).contains(s))
-        .ok_or_else(|| HttpFailure::Garbage(excerpt(status_line.as_bytes(), 80)))?;
-    let mut headers = Vec::new();
-    for line in lines {
-        if let Some((k, v)) = line.split_once(':') {
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    let mut body: Vec<u8> = buf.get(header_end + 4..).unwrap_or_default().to_vec();
+    let status = head.status;
+    let chunked = head.is_chunked();
+    let length = head.content_length();
+    let headers = head.headers;
+    let mut body: Vec<u8> = buf.get(head.head_len..).unwrap_or_default().to_vec();
     let resp_no_body = method == "HEAD" || status == 204 || status == 304 || status < 200;
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
-    });
-    let length = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok());
     if !resp_no_body {
         loop {
             if let Some(len) = length
@@ -237,6 +205,15 @@ async fn request_inner(
         headers,
         body,
     })
+}
+
+/// The status line (or whatever came first), for an error message.
+fn first_line(buf: &[u8]) -> String {
+    let line = buf
+        .split(|b| *b == b'\r' || *b == b'\n')
+        .next()
+        .unwrap_or_default();
+    excerpt(line, 80)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -6,27 +6,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
+use jcstar_wire::mqtt;
+
 use super::{Attempt, LoginAdapter, Signal, conn};
-
-fn push_varint(out: &mut Vec<u8>, mut n: usize) {
-    loop {
-        let mut b = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            b |= 0x80;
-        }
-        out.push(b);
-        if n == 0 {
-            break;
-        }
-    }
-}
-
-fn push_str(out: &mut Vec<u8>, s: &[u8]) {
-    let len = s.len().min(usize::from(u16::MAX));
-    out.extend_from_slice(&(len as u16).to_be_bytes());
-    out.extend_from_slice(s.get(..len).unwrap_or_default());
-}
 
 /// A CONNECT packet; `level` 4 = MQTT 3.1.1, 5 = MQTT 5.
 pub fn connect_packet(
@@ -35,32 +17,7 @@ pub fn connect_packet(
     user: Option<&str>,
     pass: Option<&str>,
 ) -> Vec<u8> {
-    let mut body = Vec::new();
-    push_str(&mut body, b"MQTT");
-    body.push(level);
-    let mut flags = 0x02; // clean session / clean start
-    if user.is_some() {
-        flags |= 0x80;
-    }
-    if pass.is_some() {
-        flags |= 0x40;
-    }
-    body.push(flags);
-    body.extend_from_slice(&30u16.to_be_bytes());
-    if level >= 5 {
-        body.push(0); // no properties
-    }
-    push_str(&mut body, client_id.as_bytes());
-    if let Some(u) = user {
-        push_str(&mut body, u.as_bytes());
-    }
-    if let Some(p) = pass {
-        push_str(&mut body, p.as_bytes());
-    }
-    let mut pkt = vec![0x10];
-    push_varint(&mut pkt, body.len());
-    pkt.extend_from_slice(&body);
-    pkt
+    mqtt::encode_connect(&mqtt::Connect::new(level, client_id, user, pass))
 }
 
 /// What a CONNACK reason/return code means for a login guess.
@@ -159,38 +116,21 @@ impl MqttAdapter {
             s.write_all(&connect_packet(self.level, &id, user, pass))
                 .await
                 .map_err(|_| closed())?;
-            let mut head = [0u8; 2];
-            s.read_exact(&mut head).await.map_err(|_| closed())?;
-            let [kind, first_len] = head;
-            if kind != 0x20 {
-                return Err(Attempt::Error {
-                    reason: format!("expected CONNACK, got packet type 0x{kind:02x}"),
-                });
-            }
-            // Remaining length: varint; CONNACK is small, bound it anyway.
-            let mut len = usize::from(first_len & 0x7f);
-            let mut shift = 7;
-            let mut more = first_len & 0x80 != 0;
-            while more {
-                let b = s.read_u8().await.map_err(|_| closed())?;
-                len |= usize::from(b & 0x7f) << shift;
-                shift += 7;
-                more = b & 0x80 != 0;
-                if shift > 21 {
+            let raw = read_packet(&mut s).await.map_err(|_| closed())?;
+            let code = match mqtt::parse_connack(&raw) {
+                Ok(c) => c.code,
+                Err(mqtt::MqttError::UnexpectedType { got, .. }) => {
                     return Err(Attempt::Error {
-                        reason: "malformed CONNACK length".into(),
+                        reason: format!("expected CONNACK, got packet type 0x{got:02x}"),
                     });
                 }
-            }
-            if !(2..=1024).contains(&len) {
-                return Err(Attempt::Error {
-                    reason: format!("CONNACK of implausible length {len}"),
-                });
-            }
-            let mut body = vec![0u8; len];
-            s.read_exact(&mut body).await.map_err(|_| closed())?;
-            let code = body.get(1).copied().unwrap_or(0xff);
-            let _ = s.write_all(&[0xE0, 0x00]).await;
+                Err(e) => {
+                    return Err(Attempt::Error {
+                        reason: format!("CONNACK: {e}"),
+                    });
+                }
+            };
+            let _ = s.write_all(&[mqtt::DISCONNECT, 0x00]).await;
             Ok(code)
         };
         match tokio::time::timeout_at(deadline, fut).await {
@@ -219,43 +159,28 @@ impl MqttAdapter {
             s.write_all(&connect_packet(self.level, &id, user, pass))
                 .await
                 .map_err(|e| e.to_string())?;
-            let (kind, body) = read_packet(&mut s).await?;
-            if kind != 0x20 || body.get(1).copied() != Some(0) {
-                return Err(format!(
-                    "CONNECT refused (packet 0x{kind:02x}, code {:?})",
-                    body.get(1)
-                ));
+            let raw = read_packet(&mut s).await?;
+            match mqtt::parse_connack(&raw) {
+                Ok(c) if c.code == 0 => {}
+                Ok(c) => return Err(format!("CONNECT refused (code {})", c.code)),
+                Err(e) => return Err(format!("CONNECT refused ({e})")),
             }
-            let mut sub = Vec::new();
-            sub.extend_from_slice(&1u16.to_be_bytes());
-            if self.level >= 5 {
-                sub.push(0);
-            }
-            push_str(&mut sub, topic.as_bytes());
-            sub.push(0);
-            let mut pkt = vec![0x82];
-            push_varint(&mut pkt, sub.len());
-            pkt.extend_from_slice(&sub);
-            s.write_all(&pkt).await.map_err(|e| e.to_string())?;
+            s.write_all(&mqtt::encode_subscribe(self.level, 1, topic))
+                .await
+                .map_err(|e| e.to_string())?;
             for _ in 0..32 {
-                let (kind, body) = read_packet(&mut s).await?;
-                if kind & 0xF0 != 0x30 {
+                let raw = read_packet(&mut s).await?;
+                let Ok(p) = mqtt::parse_packet(&raw) else {
+                    continue;
+                };
+                if p.first & 0xF0 != mqtt::PUBLISH {
                     continue;
                 }
-                let tlen = usize::from(u16::from_be_bytes([
-                    body.first().copied().unwrap_or(0),
-                    body.get(1).copied().unwrap_or(0),
-                ]));
-                let mut pos = 2 + tlen;
-                if (kind >> 1) & 0x03 > 0 {
-                    pos += 2; // packet identifier for QoS 1/2
-                }
-                if self.level >= 5 {
-                    let (plen, used) = varint_at(&body, pos).ok_or("malformed properties")?;
-                    pos += used + plen;
-                }
-                let _ = s.write_all(&[0xE0, 0x00]).await;
-                return Ok(body.get(pos..).unwrap_or_default().to_vec());
+                let (_, payload) =
+                    mqtt::parse_publish(self.level, p.first, p.body).map_err(|e| e.to_string())?;
+                let payload = payload.to_vec();
+                let _ = s.write_all(&[mqtt::DISCONNECT, 0x00]).await;
+                return Ok(payload);
             }
             Err("no message on the topic".into())
         };
@@ -265,49 +190,28 @@ impl MqttAdapter {
     }
 }
 
-fn varint_at(data: &[u8], mut pos: usize) -> Option<(usize, usize)> {
-    let mut len = 0usize;
-    let mut shift = 0;
-    let start = pos;
-    loop {
-        let b = *data.get(pos)?;
-        pos += 1;
-        len |= usize::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some((len, pos - start));
+/// Reads one whole control packet (fixed header included), bounded to
+/// [`mqtt::MAX_PACKET`].
+async fn read_packet(s: &mut conn::Stream) -> Result<Vec<u8>, String> {
+    let closed = |_| "connection closed".to_string();
+    let mut raw = vec![s.read_u8().await.map_err(closed)?];
+    let len = loop {
+        raw.push(s.read_u8().await.map_err(closed)?);
+        match mqtt::decode_varint(raw.get(1..).unwrap_or_default()) {
+            Ok((len, _)) => break len,
+            Err(mqtt::MqttError::Incomplete) => {}
+            Err(e) => return Err(e.to_string()),
         }
-        shift += 7;
-        if shift > 21 {
-            return None;
-        }
-    }
-}
-
-async fn read_packet(s: &mut conn::Stream) -> Result<(u8, Vec<u8>), String> {
-    let kind = s
-        .read_u8()
-        .await
-        .map_err(|_| "connection closed".to_string())?;
-    let mut head = Vec::new();
-    for _ in 0..4 {
-        let b = s
-            .read_u8()
-            .await
-            .map_err(|_| "connection closed".to_string())?;
-        head.push(b);
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
-    let (len, _) = varint_at(&head, 0).ok_or("malformed packet length")?;
-    if len > 64 * 1024 {
+    };
+    if len > mqtt::MAX_PACKET {
         return Err(format!("packet of {len} bytes refused"));
     }
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body)
+    let start = raw.len();
+    raw.resize(start + len, 0);
+    s.read_exact(raw.get_mut(start..).unwrap_or_default())
         .await
-        .map_err(|_| "connection closed".to_string())?;
-    Ok((kind, body))
+        .map_err(closed)?;
+    Ok(raw)
 }
 
 fn closed() -> Attempt {
@@ -339,8 +243,5 @@ mod tests {
                 1, b'p'
             ]
         );
-        let mut long = Vec::new();
-        push_varint(&mut long, 321);
-        assert_eq!(long, vec![0xC1, 0x02]);
     }
 }

@@ -10,91 +10,19 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use jcstar_wire::snmp;
+
 use super::text::excerpt;
 use super::{Attempt, LoginAdapter, Signal};
 
-/// 1.3.6.1.2.1.1.1.0 (sysDescr.0), BER-encoded.
-const SYS_DESCR: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 128 {
-        out.push(n as u8);
-    } else if n < 256 {
-        out.extend_from_slice(&[0x81, n as u8]);
-    } else {
-        let n = n.min(usize::from(u16::MAX));
-        out.push(0x82);
-        out.extend_from_slice(&(n as u16).to_be_bytes());
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn int(v: i64) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let mut start = 0;
-    while start < 7 {
-        let (a, b) = (
-            bytes.get(start).copied().unwrap_or(0),
-            bytes.get(start + 1).copied().unwrap_or(0),
-        );
-        if (a == 0 && b & 0x80 == 0) || (a == 0xff && b & 0x80 != 0) {
-            start += 1;
-        } else {
-            break;
-        }
-    }
-    tlv(0x02, bytes.get(start..).unwrap_or_default())
-}
-
 /// GetRequest for sysDescr.0; `version` 1 = v1, 2 = v2c.
 pub fn get_request(version: u8, community: &str, request_id: i32) -> Vec<u8> {
-    let varbind = tlv(0x30, &[tlv(0x06, SYS_DESCR), vec![0x05, 0x00]].concat());
-    let varbinds = tlv(0x30, &varbind);
-    let pdu = tlv(
-        0xA0,
-        &[int(i64::from(request_id)), int(0), int(0), varbinds].concat(),
-    );
-    let v = if version <= 1 { 0 } else { 1 };
-    tlv(
-        0x30,
-        &[int(v), tlv(0x04, community.as_bytes()), pdu].concat(),
-    )
-}
-
-/// Reads one TLV: (tag, content, rest).
-fn read_tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *data.first()?;
-    let first = *data.get(1)?;
-    let (len, hdr) = if first & 0x80 == 0 {
-        (usize::from(first), 2)
+    let v = if version <= 1 {
+        snmp::Version::V1
     } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | usize::from(*data.get(2 + i)?);
-        }
-        (len, 2 + n)
+        snmp::Version::V2c
     };
-    let content = data.get(hdr..hdr.checked_add(len)?)?;
-    let rest = data.get(hdr + len..)?;
-    Some((tag, content, rest))
-}
-
-fn read_int(content: &[u8]) -> Option<i64> {
-    if content.is_empty() || content.len() > 8 {
-        return None;
-    }
-    let mut v: i64 = if content.first()? & 0x80 != 0 { -1 } else { 0 };
-    for b in content {
-        v = (v << 8) | i64::from(*b);
-    }
-    Some(v)
+    snmp::encode_get_sys_descr(v, community.as_bytes(), i64::from(request_id))
 }
 
 /// A parsed GetResponse: request id, error status, first value as text.
@@ -106,28 +34,14 @@ pub struct GetResponse {
 }
 
 pub fn parse_response(data: &[u8]) -> Option<GetResponse> {
-    let (tag, msg, _) = read_tlv(data)?;
-    if tag != 0x30 {
+    let m = snmp::parse_message(data).ok()?;
+    if m.pdu != snmp::GET_RESPONSE {
         return None;
     }
-    let (_, _version, rest) = read_tlv(msg)?;
-    let (_, _community, rest) = read_tlv(rest)?;
-    let (pdu_tag, pdu, _) = read_tlv(rest)?;
-    if pdu_tag != 0xA2 {
-        return None;
-    }
-    let (_, rid, rest) = read_tlv(pdu)?;
-    let (_, status, rest) = read_tlv(rest)?;
-    let (_, _index, rest) = read_tlv(rest)?;
-    let (_, varbinds, _) = read_tlv(rest)?;
-    let value = read_tlv(varbinds)
-        .and_then(|(_, vb, _)| read_tlv(vb))
-        .and_then(|(_, _oid, rest)| read_tlv(rest))
-        .and_then(|(t, v, _)| (t == 0x04).then(|| excerpt(v, 512)));
     Some(GetResponse {
-        request_id: read_int(rid)?,
-        error_status: read_int(status)?,
-        value,
+        request_id: m.request_id,
+        error_status: m.error_status,
+        value: m.first_octets().map(|v| excerpt(v, 512)),
     })
 }
 
@@ -215,23 +129,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn request_round_trips_through_parser_shape() {
-        let req = get_request(2, "public", 0x1234);
-        let (tag, msg, rest) = read_tlv(&req).expect("tlv");
-        assert_eq!(tag, 0x30);
-        assert!(rest.is_empty());
-        let (_, v, _) = read_tlv(msg).expect("version");
-        assert_eq!(read_int(v), Some(1));
-        // A response is the same with tag 0xA2 and a value.
-        let varbind = tlv(
-            0x30,
-            &[tlv(0x06, SYS_DESCR), tlv(0x04, b"Linux cam 1.2")].concat(),
+    fn response_to_our_request() {
+        let resp = snmp::encode_message(
+            snmp::Version::V2c,
+            b"public",
+            snmp::GET_RESPONSE,
+            0x1234,
+            &[(snmp::SYS_DESCR, snmp::Value::Octets(b"Linux cam 1.2"))],
         );
-        let pdu = tlv(
-            0xA2,
-            &[int(0x1234), int(0), int(0), tlv(0x30, &varbind)].concat(),
-        );
-        let resp = tlv(0x30, &[int(1), tlv(0x04, b"public"), pdu].concat());
         assert_eq!(
             parse_response(&resp),
             Some(GetResponse {
@@ -240,8 +145,8 @@ mod tests {
                 value: Some("Linux cam 1.2".into())
             })
         );
-        assert_eq!(int(-1), vec![2, 1, 0xff]);
-        assert_eq!(int(128), vec![2, 2, 0, 128]);
+        // Our own request is not a response.
+        assert_eq!(parse_response(&get_request(2, "public", 0x1234)), None);
     }
 
     #[test]

@@ -11,72 +11,14 @@ use tokio::time::Instant;
 use super::text::{excerpt, lock_phrase};
 use super::{Attempt, LoginAdapter, Signal};
 
-const IAC: u8 = 255;
-const DONT: u8 = 254;
-const DO: u8 = 253;
-const WONT: u8 = 252;
-const WILL: u8 = 251;
-const SB: u8 = 250;
-const SE: u8 = 240;
-const OPT_ECHO: u8 = 1;
-const OPT_SGA: u8 = 3;
-
 /// Strips telnet commands from `input`, appending the text to `text` and
 /// the answers the client owes to `reply`. Returns bytes left unprocessed
 /// (an incomplete command at the end of the buffer).
 pub fn process(input: &[u8], text: &mut Vec<u8>, reply: &mut Vec<u8>) -> Vec<u8> {
-    let mut i = 0;
-    while i < input.len() {
-        let b = input.get(i).copied().unwrap_or(0);
-        if b != IAC {
-            if b != 0 {
-                text.push(b);
-            }
-            i += 1;
-            continue;
-        }
-        let Some(&cmd) = input.get(i + 1) else {
-            return input.get(i..).unwrap_or_default().to_vec();
-        };
-        match cmd {
-            IAC => {
-                text.push(IAC);
-                i += 2;
-            }
-            DO | DONT | WILL | WONT => {
-                let Some(&opt) = input.get(i + 2) else {
-                    return input.get(i..).unwrap_or_default().to_vec();
-                };
-                match cmd {
-                    // We do nothing ourselves.
-                    DO => reply.extend_from_slice(&[IAC, WONT, opt]),
-                    // Let the server echo and suppress go-ahead; refuse the rest.
-                    WILL if opt == OPT_ECHO || opt == OPT_SGA => {
-                        reply.extend_from_slice(&[IAC, DO, opt])
-                    }
-                    WILL => reply.extend_from_slice(&[IAC, DONT, opt]),
-                    _ => {}
-                }
-                i += 3;
-            }
-            SB => {
-                // Skip to IAC SE.
-                let mut j = i + 2;
-                loop {
-                    match (input.get(j), input.get(j + 1)) {
-                        (Some(&IAC), Some(&SE)) => {
-                            i = j + 2;
-                            break;
-                        }
-                        (Some(_), _) => j += 1,
-                        (None, _) => return input.get(i..).unwrap_or_default().to_vec(),
-                    }
-                }
-            }
-            _ => i += 2,
-        }
-    }
-    Vec::new()
+    let f = jcstar_wire::telnet::filter(input);
+    text.extend_from_slice(&f.text);
+    reply.extend_from_slice(&f.reply);
+    f.pending
 }
 
 pub struct TelnetAdapter {
@@ -297,20 +239,6 @@ fn no_answer(what: &str, text: &[u8]) -> Attempt {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn negotiation_answers_and_strips() {
-        let input = [
-            IAC, DO, 24, b'h', b'i', IAC, WILL, OPT_ECHO, IAC, WILL, 5, IAC, SB, 24, 1, IAC, SE,
-            b'!', IAC,
-        ];
-        let mut text = Vec::new();
-        let mut reply = Vec::new();
-        let rest = process(&input, &mut text, &mut reply);
-        assert_eq!(text, b"hi!");
-        assert_eq!(reply, vec![IAC, WONT, 24, IAC, DO, OPT_ECHO, IAC, DONT, 5]);
-        assert_eq!(rest, vec![IAC]);
-    }
 
     #[test]
     fn reads_outcomes() {

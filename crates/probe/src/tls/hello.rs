@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use jcstar_wire::tls as wire;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -27,8 +28,6 @@ const HRR_RANDOM: [u8; 32] = [
 
 /// Upper bound on what one server flight may make us buffer.
 const MAX_FLIGHT: usize = 512 * 1024;
-/// Largest record a conforming peer sends (2^14 plus expansion).
-const MAX_RECORD: usize = 16384 + 2048;
 
 pub(crate) const GROUP_X25519: u16 = 0x001D;
 
@@ -385,117 +384,214 @@ pub(crate) async fn exchange(
     read_flight(&mut stream, full_flight, deadline).await
 }
 
-async fn read_flight(
-    stream: &mut TcpStream,
+/// The server's first flight, record by record, without IO: what
+/// [`read_flight`] reads goes through here, and so does [`parse_flight`].
+pub(crate) struct Flight {
     full_flight: bool,
-    deadline: Instant,
-) -> Result<Reply, ExchangeError> {
-    let mut hs: Vec<u8> = Vec::new();
-    let mut parsed = 0usize;
-    let mut total = 0usize;
-    let mut hello: Option<ServerHello> = None;
-    loop {
-        let mut hdr = [0u8; 5];
-        let mut got = 0;
-        while got < 5 {
-            let n = match timeout_at(deadline, stream.read(&mut hdr[got..])).await {
-                Err(_) => return finish_or(hello, ExchangeError::Timeout),
-                Ok(Err(e)) => return finish_or(hello, ExchangeError::Io(e.to_string())),
-                Ok(Ok(n)) => n,
-            };
-            if n == 0 {
-                if let Some(h) = hello {
-                    return Ok(Reply::Hello(Box::new(h)));
-                }
-                if got == 0 && total == 0 {
-                    return Ok(Reply::Closed);
-                }
-                return Ok(Reply::NotTls {
-                    first_bytes: hdr[..got].to_vec(),
-                });
-            }
-            got += n;
+    /// Handshake bytes so far (messages may span records).
+    hs: Vec<u8>,
+    /// How much of `hs` is parsed.
+    parsed: usize,
+    /// Record bytes taken so far, headers included.
+    total: usize,
+    hello: Option<ServerHello>,
+}
+
+impl Flight {
+    pub(crate) fn new(full_flight: bool) -> Self {
+        Flight {
+            full_flight,
+            hs: Vec::new(),
+            parsed: 0,
+            total: 0,
+            hello: None,
         }
-        let [ctype, major, _minor, l1, l2] = hdr;
-        let len = u16::from_be_bytes([l1, l2]) as usize;
-        if !(0x14..=0x17).contains(&ctype) || major != 3 || len > MAX_RECORD || len == 0 {
-            if let Some(h) = hello {
-                return Ok(Reply::Hello(Box::new(h)));
-            }
-            if total == 0 {
-                let mut first = hdr.to_vec();
-                let mut more = [0u8; 59];
-                if let Ok(Ok(n)) = tokio::time::timeout(
-                    std::time::Duration::from_millis(50),
-                    stream.read(&mut more),
-                )
-                .await
-                {
-                    first.extend_from_slice(more.get(..n).unwrap_or(&[]));
-                }
-                return Ok(Reply::NotTls { first_bytes: first });
-            }
-            return Err(malformed("invalid record header"));
+    }
+
+    /// Whether a ServerHello has been seen.
+    fn has_hello(&self) -> bool {
+        self.hello.is_some()
+    }
+
+    /// The ServerHello so far, else `err`.
+    pub(crate) fn finish(self, err: ExchangeError) -> Result<Reply, ExchangeError> {
+        finish_or(self.hello, err)
+    }
+
+    /// Takes one record; `Some` once the flight is decided.
+    pub(crate) fn record(
+        &mut self,
+        content_type: u8,
+        body: &[u8],
+    ) -> Option<Result<Reply, ExchangeError>> {
+        self.total += body.len() + wire::RECORD_HEADER_LEN;
+        if self.total > MAX_FLIGHT {
+            return Some(finish_or(
+                self.hello.take(),
+                malformed("server flight exceeds 512 KiB"),
+            ));
         }
-        let mut body = vec![0u8; len];
-        match timeout_at(deadline, stream.read_exact(&mut body)).await {
-            Err(_) => return finish_or(hello, ExchangeError::Timeout),
-            Ok(Err(e)) => return finish_or(hello, ExchangeError::Io(e.to_string())),
-            Ok(Ok(_)) => {}
-        }
-        total += len + 5;
-        if total > MAX_FLIGHT {
-            return finish_or(hello, malformed("server flight exceeds 512 KiB"));
-        }
-        match ctype {
-            0x15 => {
-                if let Some(h) = hello {
-                    return Ok(Reply::Hello(Box::new(h)));
+        match content_type {
+            wire::ALERT => {
+                if let Some(h) = self.hello.take() {
+                    return Some(Ok(Reply::Hello(Box::new(h))));
                 }
                 let description = body.get(1).copied().unwrap_or(0);
-                return Ok(Reply::Alert { description });
+                Some(Ok(Reply::Alert { description }))
             }
-            0x16 => {
-                hs.extend_from_slice(&body);
+            wire::HANDSHAKE => {
+                self.hs.extend_from_slice(body);
                 // Handshake messages may span records: parse what is complete.
-                while let Some(head) = hs.get(parsed..parsed + 4) {
-                    let mtype = head[0];
-                    let mlen =
-                        ((head[1] as usize) << 16) | ((head[2] as usize) << 8) | head[3] as usize;
-                    let Some(msg) = hs.get(parsed + 4..parsed + 4 + mlen) else {
-                        break;
-                    };
-                    parsed += 4 + mlen;
-                    match mtype {
-                        2 => {
-                            let sh = parse_server_hello(msg)?;
-                            if !full_flight || sh.version >= 0x0304 || sh.hello_retry {
-                                return Ok(Reply::Hello(Box::new(sh)));
+                while let Ok((head, msg, _)) =
+                    wire::split_handshake(self.hs.get(self.parsed..).unwrap_or_default())
+                {
+                    self.parsed += wire::HANDSHAKE_HEADER_LEN + head.length;
+                    match head.msg_type {
+                        wire::SERVER_HELLO => {
+                            let sh = match parse_server_hello(msg) {
+                                Ok(sh) => sh,
+                                Err(e) => return Some(Err(e)),
+                            };
+                            if !self.full_flight || sh.version >= 0x0304 || sh.hello_retry {
+                                return Some(Ok(Reply::Hello(Box::new(sh))));
                             }
-                            hello = Some(sh);
+                            self.hello = Some(sh);
                         }
-                        11 => {
-                            if let Some(h) = hello.as_mut() {
+                        wire::CERTIFICATE => {
+                            if let Some(h) = self.hello.as_mut() {
                                 h.certificates = parse_certificates(msg);
                             }
                         }
-                        12 => {
-                            if let Some(h) = hello.as_mut() {
+                        wire::SERVER_KEY_EXCHANGE => {
+                            if let Some(h) = self.hello.as_mut() {
                                 let kind = lookup(h.cipher)
                                     .map(|s| kx_kind(s.iana))
                                     .unwrap_or(KxKind::Other);
                                 h.kx = parse_ske(msg, kind);
                             }
                         }
-                        14 => return finish_or(hello, malformed("ServerHelloDone first")),
+                        wire::SERVER_HELLO_DONE => {
+                            return Some(finish_or(
+                                self.hello.take(),
+                                malformed("ServerHelloDone first"),
+                            ));
+                        }
                         _ => {}
                     }
                 }
+                None
             }
-            _ => {
-                // ChangeCipherSpec or encrypted data: the clear part is over.
-                return finish_or(hello, malformed("encrypted data before ServerHello"));
+            // ChangeCipherSpec or encrypted data: the clear part is over.
+            _ => Some(finish_or(
+                self.hello.take(),
+                malformed("encrypted data before ServerHello"),
+            )),
+        }
+    }
+}
+
+/// The first flight from bytes already read, as [`read_flight`] would see
+/// them if the server then closed the connection. For tests and fuzzing.
+pub(crate) fn parse_flight(bytes: &[u8], full_flight: bool) -> Result<Reply, ExchangeError> {
+    let mut flight = Flight::new(full_flight);
+    let mut rest = bytes;
+    loop {
+        match wire::split_record(rest) {
+            Ok((head, body, after)) => {
+                if let Some(r) = flight.record(head.content_type, body) {
+                    return r;
+                }
+                rest = after;
             }
+            Err(wire::TlsError::NotTls) => {
+                if flight.has_hello() {
+                    return flight.finish(malformed("invalid record header"));
+                }
+                if rest.len() == bytes.len() {
+                    let first = rest.get(..64).unwrap_or(rest).to_vec();
+                    return Ok(Reply::NotTls { first_bytes: first });
+                }
+                return Err(malformed("invalid record header"));
+            }
+            Err(wire::TlsError::Incomplete) => {
+                if flight.has_hello() {
+                    return flight.finish(ExchangeError::Io("connection closed".into()));
+                }
+                if bytes.is_empty() {
+                    return Ok(Reply::Closed);
+                }
+                if rest.len() < wire::RECORD_HEADER_LEN {
+                    return Ok(Reply::NotTls {
+                        first_bytes: rest.to_vec(),
+                    });
+                }
+                return Err(ExchangeError::Io("connection closed".into()));
+            }
+        }
+    }
+}
+
+async fn read_flight(
+    stream: &mut TcpStream,
+    full_flight: bool,
+    deadline: Instant,
+) -> Result<Reply, ExchangeError> {
+    let mut flight = Flight::new(full_flight);
+    let mut total = 0usize;
+    loop {
+        let mut hdr = [0u8; wire::RECORD_HEADER_LEN];
+        let mut got = 0;
+        while got < hdr.len() {
+            let into = hdr.get_mut(got..).unwrap_or_default();
+            let n = match timeout_at(deadline, stream.read(into)).await {
+                Err(_) => return flight.finish(ExchangeError::Timeout),
+                Ok(Err(e)) => return flight.finish(ExchangeError::Io(e.to_string())),
+                Ok(Ok(n)) => n,
+            };
+            if n == 0 {
+                if flight.has_hello() {
+                    return flight.finish(ExchangeError::Timeout);
+                }
+                if got == 0 && total == 0 {
+                    return Ok(Reply::Closed);
+                }
+                return Ok(Reply::NotTls {
+                    first_bytes: hdr.get(..got).unwrap_or_default().to_vec(),
+                });
+            }
+            got += n;
+        }
+        let head = match wire::parse_record_header(&hdr) {
+            Ok(h) => h,
+            Err(_) => {
+                if flight.has_hello() {
+                    return flight.finish(malformed("invalid record header"));
+                }
+                if total == 0 {
+                    let mut first = hdr.to_vec();
+                    let mut more = [0u8; 59];
+                    if let Ok(Ok(n)) = tokio::time::timeout(
+                        std::time::Duration::from_millis(50),
+                        stream.read(&mut more),
+                    )
+                    .await
+                    {
+                        first.extend_from_slice(more.get(..n).unwrap_or(&[]));
+                    }
+                    return Ok(Reply::NotTls { first_bytes: first });
+                }
+                return Err(malformed("invalid record header"));
+            }
+        };
+        let mut body = vec![0u8; head.length];
+        match timeout_at(deadline, stream.read_exact(&mut body)).await {
+            Err(_) => return flight.finish(ExchangeError::Timeout),
+            Ok(Err(e)) => return flight.finish(ExchangeError::Io(e.to_string())),
+            Ok(Ok(_)) => {}
+        }
+        total += head.length + wire::RECORD_HEADER_LEN;
+        if let Some(r) = flight.record(head.content_type, &body) {
+            return r;
         }
     }
 }
@@ -527,6 +623,36 @@ mod tests {
             assert_eq!(hs_len + 4, rec_len);
             assert_eq!(rec[5], 1);
         }
+    }
+
+    #[test]
+    fn flight_without_io() {
+        // OpenSSL's answer to a hello it refuses: alert "protocol version".
+        assert!(matches!(
+            parse_flight(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46], true),
+            Ok(Reply::Alert { description: 0x46 })
+        ));
+        assert!(matches!(
+            parse_flight(b"HTTP/1.1 400 Bad Request\r\n", true),
+            Ok(Reply::NotTls { .. })
+        ));
+        assert!(matches!(parse_flight(&[], true), Ok(Reply::Closed)));
+        // A ServerHello cut short is malformed, not a panic.
+        let hello = client_hello(&HelloSpec {
+            version: TlsVersion::Tls12,
+            suites: &[0xc02f],
+            server_name: None,
+            groups: LEGACY_GROUPS,
+        });
+        let mut as_server = hello.clone();
+        if let Some(t) = as_server.get_mut(5) {
+            *t = 2;
+        }
+        assert!(parse_flight(&as_server, true).is_err());
+        assert!(matches!(
+            parse_flight(hello.get(..3).unwrap_or_default(), true),
+            Ok(Reply::NotTls { .. })
+        ));
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //! or errors, never a hang or a panic.
 
 mod cert;
-mod hello;
+pub(crate) mod hello;
 mod suite_table;
 pub mod suites;
 mod tls13;

@@ -9,7 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::identify::{IdentifyConfig, READ_CAP, http_service, mqtt_service};
+use super::{
+    IdentifyConfig, READ_CAP, http_get, http_service, is_mqtt_connack, mqtt_connect, mqtt_service,
+};
 use crate::report::{Service, ServiceKind};
 use crate::transcript::Transcript;
 
@@ -79,11 +81,9 @@ async fn tls_exchange(
 
 /// Identifies what runs inside TLS on `addr`.
 pub async fn inspect(addr: SocketAddr, cfg: &IdentifyConfig, t: &mut Transcript) -> Service {
-    let get = format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: jcstar-probe\r\nConnection: close\r\n\r\n"
-    );
+    let get = http_get(addr, "/");
     let version;
-    match tls_exchange(addr, get.as_bytes(), cfg, t).await {
+    match tls_exchange(addr, &get, cfg, t).await {
         Ok((got, v)) => {
             version = Some(v.clone());
             if got.starts_with(b"HTTP/") {
@@ -99,12 +99,8 @@ pub async fn inspect(addr: SocketAddr, cfg: &IdentifyConfig, t: &mut Transcript)
             return s;
         }
     }
-    let connect = [
-        0x10, 24, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 30, 0, 12, b'j', b'c', b's', b't',
-        b'a', b'r', b'-', b'p', b'r', b'o', b'b', b'e',
-    ];
-    if let Ok((got, v)) = tls_exchange(addr, &connect, cfg, t).await
-        && matches!(got.as_slice(), [0x20, 0x02, _, _, ..])
+    if let Ok((got, v)) = tls_exchange(addr, &mqtt_connect(), cfg, t).await
+        && is_mqtt_connack(&got)
     {
         let mut s = mqtt_service(ServiceKind::MqttTls, &got, true);
         s.details.insert("tls_version".into(), v);
