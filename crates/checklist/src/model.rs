@@ -467,24 +467,24 @@ impl Checklist {
     /// reports unknown ids.
     pub fn attach_evidence(&mut self, criterion_id: &str, evidence: Evidence) -> Attached {
         let is_test = evidence.is_device_test();
-        let (answer, created) = match self
+        let found = self
             .answers
             .iter()
-            .position(|a| a.criterion == criterion_id)
-        {
-            Some(i) => (&mut self.answers[i], false),
-            None => {
-                self.answers.push(Answer {
-                    criterion: criterion_id.to_string(),
-                    result: Outcome::Unanswered,
-                    na_reason: None,
-                    methods: Vec::new(),
-                    notes: None,
-                    evidence: Vec::new(),
-                });
-                let last = self.answers.len() - 1;
-                (&mut self.answers[last], true)
-            }
+            .position(|a| a.criterion == criterion_id);
+        let created = found.is_none();
+        let i = found.unwrap_or_else(|| {
+            self.answers.push(Answer {
+                criterion: criterion_id.to_string(),
+                result: Outcome::Unanswered,
+                na_reason: None,
+                methods: Vec::new(),
+                notes: None,
+                evidence: Vec::new(),
+            });
+            self.answers.len() - 1
+        });
+        let Some(answer) = self.answers.get_mut(i) else {
+            unreachable!("the answer was found or just added at {i}")
         };
         if is_test && !answer.methods.contains(&MethodKind::DeviceTest) {
             answer.methods.push(MethodKind::DeviceTest);

@@ -1,6 +1,16 @@
 //! Applications under a mutual-recognition arrangement (UK PSTI): the
 //! waived criteria, applied only with the partner scheme's statement.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod common;
 
 use common::*;

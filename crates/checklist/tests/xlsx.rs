@@ -1,6 +1,16 @@
 //! The workbook format: lossless round trip, the layout a person sees, and
 //! the errors a hand-edited workbook can produce.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod common;
 
 use std::io::{Cursor, Read};

@@ -267,6 +267,8 @@ fn unknown_id(cat: &Catalog, lang: Lang, id: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+// `v[key] = ...` inserts keys into the JSON object serialised here.
+#[allow(clippy::indexing_slicing)]
 fn show(cat: &Catalog, lang: Lang, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let Some(c) = cat.find_criterion(id) else {
         return Ok(unknown_id(cat, lang, id));

@@ -31,6 +31,7 @@ pub struct Entry {
 /// tests catch, so it panics.
 pub fn table() -> &'static BTreeMap<String, Entry> {
     static T: OnceLock<BTreeMap<String, Entry>> = OnceLock::new();
+    #[allow(clippy::expect_used)] // the table is part of the binary; a test parses it
     T.get_or_init(|| parse(TABLE).expect("help_ja.toml"))
 }
 

@@ -2,6 +2,8 @@
 //! their results into text, JSON and exit codes; the work itself lives in the
 //! libraries, so this crate stays thin.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where output is printed
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

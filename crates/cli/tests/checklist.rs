@@ -1,6 +1,16 @@
 //! `jcstar checklist` through the built binary: exit codes, messages, and
 //! that no command ever changes its input.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,6 +2,16 @@
 //! and PostgreSQL: the queue in Japanese (default), English and JSON, and
 //! closing as a named operator.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;

@@ -1,5 +1,15 @@
 //! `jcstar criteria` run as a real process.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

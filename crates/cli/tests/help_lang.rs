@@ -1,6 +1,16 @@
 //! `--help` speaks Japanese by default and English with `--lang en` or
 //! `JCSTAR_LANG=en`.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::process::Command;
 
 fn help(args: &[&str], env_lang: Option<&str>) -> String {

@@ -1,6 +1,16 @@
 //! `jcstar criteria map` and `show` speak the user's language throughout,
 //! including the relation label next to each match.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::process::{Command, Output};
 
 fn jcstar(args: &[&str]) -> Output {

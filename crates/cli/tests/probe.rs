@@ -1,5 +1,15 @@
 //! `jcstar probe`, `jcstar probe verify` and `jcstar testbed run` as a user runs them.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

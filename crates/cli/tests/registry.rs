@@ -1,6 +1,16 @@
 //! `jcstar registry` and `jcstar demo` end to end, on a SQLite file and on a
 //! fresh PostgreSQL schema.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -2,6 +2,16 @@
 //! verify-signature` through the built binary: a file the registry signed
 //! verifies offline with the published key set, and fails after any change.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

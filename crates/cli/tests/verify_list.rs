@@ -3,6 +3,16 @@
 //! as in the file, the saved report verifies with `jcstar verify-signature`
 //! and fails after a one-byte change.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

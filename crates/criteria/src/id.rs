@@ -24,6 +24,7 @@ pub struct CriterionId {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{text:?} is not a criterion id; expected the form S1.1-04 or S1.1-13②")]
 pub struct BadId {
+    /// The text as given.
     pub text: String,
 }
 
@@ -177,21 +178,37 @@ pub fn base_id(id: &str) -> &str {
 pub mod star1 {
     use super::CriterionId;
 
+    /// S1.1-01: Authenticated access control over IP.
     pub const S1_1_01: CriterionId = CriterionId::new(1, 1, 1);
+    /// S1.1-02: Strength of default passwords.
     pub const S1_1_02: CriterionId = CriterionId::new(1, 1, 2);
+    /// S1.1-03: Authentication values can be changed.
     pub const S1_1_03: CriterionId = CriterionId::new(1, 1, 3);
+    /// S1.1-04: Brute-force resistance of network login.
     pub const S1_1_04: CriterionId = CriterionId::new(1, 1, 4);
+    /// S1.1-05: Published vulnerability disclosure policy.
     pub const S1_1_05: CriterionId = CriterionId::new(1, 1, 5);
+    /// S1.1-06: Software updates and version check.
     pub const S1_1_06: CriterionId = CriterionId::new(1, 1, 6);
+    /// S1.1-07: Updates are easy to apply.
     pub const S1_1_07: CriterionId = CriterionId::new(1, 1, 7);
+    /// S1.1-08: Integrity check before updating software.
     pub const S1_1_08: CriterionId = CriterionId::new(1, 1, 8);
+    /// S1.1-09: Policy for prioritising security updates.
     pub const S1_1_09: CriterionId = CriterionId::new(1, 1, 9);
+    /// S1.1-10: Model number visible to users.
     pub const S1_1_10: CriterionId = CriterionId::new(1, 1, 10);
+    /// S1.1-11: Secure storage of information assets to protect.
     pub const S1_1_11: CriterionId = CriterionId::new(1, 1, 11);
+    /// S1.1-12: Protection against eavesdropping in transit.
     pub const S1_1_12: CriterionId = CriterionId::new(1, 1, 12);
+    /// S1.1-13: Unneeded interfaces disabled and vulnerability scan.
     pub const S1_1_13: CriterionId = CriterionId::new(1, 1, 13);
+    /// S1.1-14: Settings and updates survive power and network loss.
     pub const S1_1_14: CriterionId = CriterionId::new(1, 1, 14);
+    /// S1.1-15: User data deletion that keeps the firmware version.
     pub const S1_1_15: CriterionId = CriterionId::new(1, 1, 15);
+    /// S1.1-16: Security information for users.
     pub const S1_1_16: CriterionId = CriterionId::new(1, 1, 16);
 }
 

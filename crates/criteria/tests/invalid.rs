@@ -1,6 +1,16 @@
 //! Each kind of broken catalog is rejected with an error that names the file
 //! and the entry at fault.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use jcstar_criteria::{Catalog, CatalogError, Problem, STAR1_TOML};
 
 const ORIGIN: &str = "bad.toml";

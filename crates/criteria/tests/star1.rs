@@ -1,5 +1,15 @@
 //! The embedded ★1 catalog against the facts of the source document.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use jcstar_criteria::{Catalog, ConditionMode, MethodKind, Relation};
 
 fn ids(pred: impl Fn(&jcstar_criteria::Criterion) -> bool) -> Vec<String> {

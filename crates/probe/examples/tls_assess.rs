@@ -7,6 +7,16 @@
 //! `cipher TLSv1.2 0xC02F`, `cert expired=false self_signed=true`), the form
 //! the benchmark also derives from sslscan's XML to compare verdicts.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 

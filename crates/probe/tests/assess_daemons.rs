@@ -4,6 +4,16 @@
 //! like any wrong password). Needs root (throwaway users, a PAM service of
 //! the test's own); a missing package fails the test with its name.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};

@@ -2,6 +2,16 @@
 //! the testbed can switch on must get the verdict the rule in
 //! `login::bruteforce` gives it, with the numbers behind it.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::time::Duration;
 
 use jcstar_criteria::Lang;

@@ -2,6 +2,16 @@
 //! changed password and the updated firmware across a power cut and a
 //! user-data deletion.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -2,6 +2,16 @@
 //! check, and hostile services (garbage, stalls) that must give errors within
 //! the deadline.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::time::{Duration, Instant};
 
 use jcstar_probe::login::creds;

@@ -1,5 +1,15 @@
 //! The probe against simulated devices from the testbed, IPv4 and IPv6.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod common;
 
 use std::net::IpAddr;

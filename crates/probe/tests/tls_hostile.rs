@@ -2,6 +2,16 @@
 //! report (with a `tls.not_tls` finding or errors), never a hang or a panic.
 //! The hostile services are small tokio listeners on loopback.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod tls_common;
 
 use std::net::SocketAddr;

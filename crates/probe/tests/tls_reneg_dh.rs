@@ -7,6 +7,16 @@
 //! -tls1_2`, which reports what the server's TLS 1.2 hello signalled, and
 //! with sslscan's measured DH size.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod tls_common;
 
 use std::net::SocketAddr;

@@ -8,6 +8,16 @@
 //! both tools are checked to agree that SSL 3.0 is refused, and the suite
 //! classification of RC4/3DES/EXPORT is covered by the unit tests.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod tls_common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -7,6 +7,16 @@
 //! p50/p99 per query kind. PostgreSQL uses a fresh schema on the test server
 //! (JCSTAR_TEST_POSTGRES) and drops it afterwards.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

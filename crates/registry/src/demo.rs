@@ -470,8 +470,14 @@ pub async fn seed_bulk(registry: &Registry, n: u64) -> Result<u64> {
         let batch = (n - done).min(2000);
         let mut subs = Vec::with_capacity(batch as usize);
         for i in done..done + batch {
-            let c = COMPANIES[(i % COMPANIES.len() as u64) as usize];
-            let p = PRODUCTS[((i / 10) % PRODUCTS.len() as u64) as usize];
+            let pick = |list: &'static [&'static str], k: u64| {
+                usize::try_from(k % list.len() as u64)
+                    .ok()
+                    .and_then(|j| list.get(j).copied())
+                    .unwrap_or_default()
+            };
+            let c = pick(&COMPANIES, i);
+            let p = pick(&PRODUCTS, i / 10);
             let org = format!("bulk-{:04}", i % 5000);
             // Only ★1 checklists exist, so bulk labels are ★1.
             let models = [format!("M{i:07}"), format!("M{i:07}-B")];

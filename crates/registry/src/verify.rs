@@ -308,7 +308,9 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<InputRow>, InputError> {
             start += 1;
         }
         let start = start.min(bytes.len());
-        line += bytes[counted_to.min(start)..start]
+        line += bytes
+            .get(counted_to.min(start)..start)
+            .unwrap_or_default()
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64;

@@ -4,6 +4,16 @@
 //! refusals, no existence oracle, sane values, and verification of the
 //! materialised state. Each runs on SQLite and PostgreSQL.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod common;
 
 use chrono::Duration;

@@ -4,6 +4,16 @@
 //! hyphens, spaces and dots), for long, short, Japanese and full-width texts,
 //! with exact counts, after writes, and after `rebuild`.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod common;
 
 use common::Env;

@@ -2,6 +2,16 @@
 //! numbers in other spellings, ambiguous models, typos, numbers never
 //! issued, and a 1,000-row list checked against a brute-force scan.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 mod common;
 
 use std::collections::HashMap;

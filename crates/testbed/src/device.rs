@@ -449,7 +449,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         let mut buf = [0u8; 1024];
         while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), io.read(&mut buf)).await
         {
-            if n == 0 || io.write_all(&junk[..n.min(junk.len())]).await.is_err() {
+            if n == 0 || io.write_all(junk.get(..n).unwrap_or(&junk)).await.is_err() {
                 break;
             }
         }
@@ -543,12 +543,14 @@ fn base64(b: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
+        let n = (u32::from(*c.first().unwrap_or(&0)) << 16)
             | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
             | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                out.push(char::from(
+                    *T.get(((n >> (18 - 6 * i)) & 63) as usize).unwrap_or(&b'='),
+                ));
             } else {
                 out.push('=');
             }

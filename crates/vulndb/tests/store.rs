@@ -2,6 +2,16 @@
 //! schemas of the test PostgreSQL server, with fixtures written in the
 //! real feed formats.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::path::{Path, PathBuf};
 
 use jcstar_registry::Backend;

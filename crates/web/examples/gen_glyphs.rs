@@ -4,6 +4,16 @@
 //!
 //! Usage: `cargo run -p jcstar-web --example gen_glyphs -- /path/to/DejaVuSans-Bold.ttf > crates/web/src/label/glyphs.rs`
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::fmt::Write as _;
 
 struct PathOut(String);

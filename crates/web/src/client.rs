@@ -133,7 +133,7 @@ pub async fn verify_remote(
     if !status.is_success() {
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .and_then(|v| v.get("error")?.as_str().map(str::to_string))
             .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
         return Err(ClientError::Status {
             url,

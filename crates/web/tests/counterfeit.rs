@@ -3,6 +3,16 @@
 //! operator's queue (vendors and the public cannot read it), escaping, and
 //! the per-address limit on anonymous reports.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};

@@ -2,6 +2,16 @@
 //! feed reader or an aggregator meets them: real listener on loopback, the
 //! demo registry on SQLite and on PostgreSQL.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};

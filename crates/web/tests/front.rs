@@ -4,6 +4,16 @@
 //! front door and one without, get the same requests and are compared, on
 //! real SQLite and PostgreSQL, before and after a write.
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,16 @@
 //! and CSV, signed), the page (text and file upload, ja and en, escaping),
 //! and the single-number check (typo, never issued, statuses).
 
+// Tests and tools may unwrap, index and print: a panic here is a failed run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};

@@ -38,6 +38,8 @@ pub(crate) fn emit<T: Serialize>(
 
 /// A registry error: refusals exit 1, everything else 2. The error's text
 /// is in `lang`; `--json` keeps the English text under `error`.
+// `v[key] = ...` inserts keys into the JSON object built here.
+#[allow(clippy::indexing_slicing)]
 pub(crate) fn failed(json: bool, lang: Lang, err: jcstar_registry::Error) -> ExitCode {
     let code = if err.is_refusal() { 1 } else { 2 };
     if json {

@@ -385,7 +385,9 @@ pub fn random_token(len: usize) -> String {
             if out.len() >= len {
                 break;
             }
-            out.push(ALPHABET[usize::from(b) % ALPHABET.len()] as char);
+            if let Some(&c) = ALPHABET.get(usize::from(b) % ALPHABET.len()) {
+                out.push(char::from(c));
+            }
         }
         block = block.wrapping_add(1);
     }

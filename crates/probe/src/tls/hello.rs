@@ -260,11 +260,16 @@ impl<'a> Cursor<'a> {
         self.take(1).and_then(|s| s.first().copied())
     }
     fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|s| u16::from_be_bytes([s[0], s[1]]))
+        match self.take(2)? {
+            &[a, b] => Some(u16::from_be_bytes([a, b])),
+            _ => None,
+        }
     }
     fn u24(&mut self) -> Option<usize> {
-        self.take(3)
-            .map(|s| ((s[0] as usize) << 16) | ((s[1] as usize) << 8) | s[2] as usize)
+        match self.take(3)? {
+            &[a, b, c] => Some((usize::from(a) << 16) | (usize::from(b) << 8) | usize::from(c)),
+            _ => None,
+        }
     }
     fn rest(&self) -> usize {
         self.b.len().saturating_sub(self.at)

@@ -100,7 +100,7 @@ pub(crate) fn random_suffix() -> Result<String> {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
     Ok(b.iter()
-        .map(|x| char::from(ALPHABET[usize::from(x & 31)]))
+        .filter_map(|x| ALPHABET.get(usize::from(x & 31)).map(|&c| char::from(c)))
         .collect())
 }
 
