@@ -316,7 +316,7 @@ fn attach_prints_the_reasons_in_the_users_language() {
     let dir = Scratch::new("lang");
     let verdicts = vec![
         CriterionVerdict::new(
-            "S1.1-04",
+            jcstar_criteria::star1::S1_1_04,
             Verdict::Pass,
             vec![Reason::Lock {
                 defence: DefenceKind::Lockout,
@@ -327,7 +327,7 @@ fn attach_prints_the_reasons_in_the_users_language() {
             }],
         ),
         CriterionVerdict::new(
-            "S1.1-13①",
+            jcstar_criteria::star1::S1_1_13.item(1),
             Verdict::NeedsReview,
             vec![Reason::NoDeclaredList],
         ),

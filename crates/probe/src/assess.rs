@@ -10,6 +10,7 @@
 //! count as S1.1-04 evidence. It never prints; the caller gets [`Event`]s
 //! and polls [`Progress`].
 
+use jcstar_criteria::{CriterionId, star1};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -29,7 +30,6 @@ use crate::reason::{Done, NotDone, Reason};
 use crate::report::{self, Access, Report, ServiceKind};
 use crate::transcript::Transcript;
 use crate::{ProbeError, ProbeOptions, Progress, evidence, target};
-use jcstar_criteria::base_id;
 
 /// The device as the tester named it and the one address it resolved to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -867,8 +867,8 @@ pub async fn run<T: Tester>(
         .findings
         .extend(lreport::findings(&defaults_reports, &runs));
     report.verdicts.retain(|v| {
-        let b = base_id(&v.criterion);
-        b != "S1.1-02" && b != "S1.1-04"
+        let b = v.criterion.base();
+        b != star1::S1_1_02 && b != star1::S1_1_04
     });
     report
         .verdicts
@@ -908,7 +908,9 @@ pub async fn run<T: Tester>(
     let catalog = Catalog::star1();
     let mut rows = lreport::rows(catalog, plan.lang, &report.verdicts);
     for row in &mut rows {
-        row.evidence = evidence_of(&row.id, &report, &files);
+        if let Ok(id) = row.id.parse::<CriterionId>() {
+            row.evidence = evidence_of(id, &report, &files);
+        }
     }
     let header = Header {
         target: format!("{} ({ip})", plan.target.input),
@@ -936,25 +938,33 @@ pub async fn run<T: Tester>(
 /// The evidence files behind one criterion's verdict: those its findings
 /// cite, the login record for S1.1-02/-04, the persistence run for the
 /// criteria it judges, and report.json for any verdict at all.
-fn evidence_of(id: &str, report: &Report, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+fn evidence_of(id: CriterionId, report: &Report, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let mut out: Vec<String> = report
         .findings
         .iter()
-        .filter(|f| base_id(&f.criterion) == id)
+        .filter(|f| f.criterion.base() == id)
         .flat_map(|f| f.evidence.iter().cloned())
         .collect();
     let has = |f: &str| files.contains_key(f);
     let persisted = report.extra.contains_key("persistence") || has("persistence.json");
-    if (id == "S1.1-02" || id == "S1.1-04") && has("login.json") {
+    if (id == star1::S1_1_02 || id == star1::S1_1_04) && has("login.json") {
         out.push("login.json".into());
     }
-    if persisted && ["S1.1-06", "S1.1-10", "S1.1-14", "S1.1-15"].contains(&id) {
+    if persisted
+        && [
+            star1::S1_1_06,
+            star1::S1_1_10,
+            star1::S1_1_14,
+            star1::S1_1_15,
+        ]
+        .contains(&id)
+    {
         out.push("persistence.json".into());
     }
     let judged = report
         .verdicts
         .iter()
-        .any(|v| base_id(&v.criterion) == id && v.verdict != report::Verdict::NotTested);
+        .any(|v| v.criterion.base() == id && v.verdict != report::Verdict::NotTested);
     if judged {
         out.push(evidence::REPORT_JSON.into());
     }

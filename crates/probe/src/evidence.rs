@@ -265,7 +265,7 @@ mod tests {
         }))
         .expect("a minimal report");
         r.findings.push(crate::report::Finding {
-            criterion: "S1.1-12".into(),
+            criterion: jcstar_criteria::star1::S1_1_12,
             severity: crate::report::Severity::Medium,
             kind: "tls".into(),
             title: "t".into(),

@@ -1,6 +1,7 @@
 //! Findings from identified services, and per-criterion verdicts that never
 //! claim more than the probe tested.
 
+use jcstar_criteria::{CriterionId, star1};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -13,10 +14,10 @@ use crate::report::{
     Severity, Transport, Verdict,
 };
 
-pub const S1_1_01: &str = "S1.1-01";
-pub const S1_1_12: &str = "S1.1-12";
-pub const S1_1_13_1: &str = "S1.1-13①";
-pub const S1_1_13_2: &str = "S1.1-13②";
+pub const S1_1_01: CriterionId = star1::S1_1_01;
+pub const S1_1_12: CriterionId = star1::S1_1_12;
+pub const S1_1_13_1: CriterionId = star1::S1_1_13.item(1);
+pub const S1_1_13_2: CriterionId = star1::S1_1_13.item(2);
 
 /// The ports and services the vendor says the product needs (`--declared`).
 ///
@@ -93,7 +94,7 @@ fn texts(en_title: String, en_detail: String, ja_title: String, ja_detail: Strin
 }
 
 fn finding(
-    criterion: &str,
+    criterion: CriterionId,
     severity: Severity,
     kind: &str,
     t: Texts,
@@ -101,7 +102,7 @@ fn finding(
     evidence: &[String],
 ) -> Finding {
     Finding {
-        criterion: criterion.into(),
+        criterion,
         severity,
         kind: kind.into(),
         title: t.en.0,
@@ -414,7 +415,9 @@ pub fn verdicts(
         .filter(|p| p.state == PortState::OpenFiltered)
         .map(|p| format!("{}/{}", p.port, p.transport))
         .collect();
-    let of = |c: &str| -> Vec<&Finding> { findings.iter().filter(|f| f.criterion == c).collect() };
+    let of = |c: CriterionId| -> Vec<&Finding> {
+        findings.iter().filter(|f| f.criterion == c).collect()
+    };
     let title = |f: &Finding| Reason::Finding {
         title: f.title.clone(),
         title_ja: f.ja.as_ref().map(|t| t.title.clone()),
@@ -563,6 +566,16 @@ mod tests {
         assert_eq!(d.ports[1].transport, Transport::Udp);
         assert!(Declared::parse("[[port]]\nport = 0\n").is_err());
         assert!(Declared::parse("[[port]]\nprt = 1\n").is_err());
-        assert_eq!(jcstar_criteria::base_id("S1.1-13①"), "S1.1-13");
+        let catalog = jcstar_criteria::Catalog::star1();
+        for id in [
+            S1_1_01,
+            S1_1_12,
+            S1_1_13_1,
+            S1_1_13_2,
+            crate::tls::CRITERION,
+        ] {
+            assert!(id.exists_in(catalog), "{id} is not in the ★1 catalog");
+        }
+        assert_eq!(S1_1_13_1.base(), star1::S1_1_13);
     }
 }

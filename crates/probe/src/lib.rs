@@ -378,40 +378,19 @@ pub async fn probe(
     })
 }
 
-/// The TLS module's failing and doubtful findings as report findings.
+/// The TLS module's failing and doubtful findings as report findings, by
+/// the TLS report's own conversion (one severity rule for `probe`, `assess`
+/// and the TLS report), with the port in front of each title.
 fn tls_findings(port: u16, r: &tls::TlsReport, file: &str) -> Vec<Finding> {
-    r.findings
-        .iter()
-        .filter_map(|f| {
-            let severity = match f.verdict {
-                tls::TlsVerdict::Fail => Severity::Medium,
-                tls::TlsVerdict::NeedsReview => Severity::Low,
-                tls::TlsVerdict::Pass | tls::TlsVerdict::NotTested => return None,
-            };
-            Some(Finding {
-                criterion: f.criterion.clone(),
-                severity,
-                kind: f.id.clone(),
-                title: format!("{port}/tcp: {}", f.text.en),
-                detail: if f.evidence.is_empty() {
-                    f.text.en.clone()
-                } else {
-                    f.evidence.join("; ")
-                },
-                port: Some(PortRef {
-                    transport: Transport::Tcp,
-                    port,
-                }),
-                evidence: vec![file.to_string()],
-                ja: Some(FindingText {
-                    title: format!("{port}/tcp: {}", f.text.ja),
-                    detail: if f.evidence.is_empty() {
-                        f.text.ja.clone()
-                    } else {
-                        f.evidence.join("; ")
-                    },
-                }),
-            })
+    r.report_findings(jcstar_criteria::Lang::En, &[file.to_string()])
+        .into_iter()
+        .filter(|f| f.severity != Severity::Info)
+        .map(|mut f| {
+            f.title = format!("{port}/tcp: {}", f.title);
+            if let Some(ja) = &mut f.ja {
+                ja.title = format!("{port}/tcp: {}", ja.title);
+            }
+            f
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 //! The TLS and login modules produce [`Finding`]s and read [`Service`]s; they
 //! do not need anything else from the scanner.
 
+use jcstar_criteria::CriterionId;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -187,7 +188,7 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Criterion ID with the sub-item where relevant, e.g. `S1.1-12`, `S1.1-13①`.
-    pub criterion: String,
+    pub criterion: CriterionId,
     pub severity: Severity,
     /// Stable machine key, e.g. `telnet-plaintext`, `undeclared-port`, `tls-legacy-version`.
     pub kind: String,
@@ -252,7 +253,7 @@ impl fmt::Display for Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionVerdict {
     /// e.g. `S1.1-12`, `S1.1-13①`.
-    pub criterion: String,
+    pub criterion: CriterionId,
     pub verdict: Verdict,
     /// The reasons in English: stable text for tools that read `report.json`.
     pub reasons: Vec<String>,
@@ -266,12 +267,12 @@ pub struct CriterionVerdict {
 impl CriterionVerdict {
     /// A verdict with its reasons (the English text is derived from them).
     pub fn new(
-        criterion: impl Into<String>,
+        criterion: CriterionId,
         verdict: Verdict,
         why: Vec<crate::reason::Reason>,
     ) -> CriterionVerdict {
         CriterionVerdict {
-            criterion: criterion.into(),
+            criterion,
             verdict,
             reasons: why.iter().map(ToString::to_string).collect(),
             why,

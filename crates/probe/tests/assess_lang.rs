@@ -110,6 +110,19 @@ async fn report_reasons_follow_the_language() {
     let dev = device(ip).await;
     let o = assess(&dev, ip, Lang::Ja).await;
 
+    // Every criterion the run cites, in verdicts and findings, is one the
+    // catalog has (sub-conditions included).
+    let catalog = jcstar_criteria::Catalog::star1();
+    for id in o
+        .report
+        .verdicts
+        .iter()
+        .map(|v| v.criterion)
+        .chain(o.report.findings.iter().map(|f| f.criterion))
+    {
+        assert!(id.exists_in(catalog), "{id} is not in the ★1 catalog");
+    }
+
     // The machine fields stay as they were: English reasons next to the
     // typed ones.
     let s104 = o

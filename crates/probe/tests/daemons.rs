@@ -205,7 +205,7 @@ async fn lighttpd_tls10_only_fails_protected_transport() {
     let s = service(&o, Transport::Tcp, d.port());
     assert!(s.kind.is_tls(), "{s:?}");
     assert!(
-        has_finding(&o, "tls.legacy_version", d.port()),
+        has_finding(&o, "tls-legacy-version", d.port()),
         "{:#?}",
         o.report.findings
     );

@@ -122,7 +122,16 @@ async fn run(
         control: dev.control_addr(),
         delete: true,
     };
-    persistence::run(&plan, &mut t, &mut |_| {}).await
+    let r = persistence::run(&plan, &mut t, &mut |_| {}).await;
+    // Every criterion the run cites is one the ★1 catalog has.
+    for v in &r.verdicts {
+        assert!(
+            v.criterion.exists_in(jcstar_criteria::Catalog::star1()),
+            "{} is not in the ★1 catalog",
+            v.criterion
+        );
+    }
+    r
 }
 
 fn verdict(r: &persistence::PersistenceReport, id: &str) -> Verdict {

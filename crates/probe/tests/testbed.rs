@@ -143,7 +143,7 @@ async fn hub_is_tls_only_and_declared_ports_pass() {
         "{:?}",
         out.report.findings
     );
-    assert!(has_finding(&out, "tls.cert_self_signed", https));
+    assert!(has_finding(&out, "tls-cert-self-signed", https));
     assert_eq!(verdict(&out, "S1.1-12"), Verdict::NeedsReview);
     assert!(out.report.extra["tls"][https.to_string()]["speaks_tls"] == true);
     assert!(

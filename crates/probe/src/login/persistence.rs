@@ -8,6 +8,7 @@
 //! recorded with its time and what was observed; the verdicts per criterion
 //! say only what these observations show.
 
+use jcstar_criteria::{CriterionId, star1};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -682,7 +683,7 @@ async fn wait_until_back(
     None
 }
 
-fn cv(criterion: &str, verdict: Verdict, reason: Reason) -> CriterionVerdict {
+fn cv(criterion: CriterionId, verdict: Verdict, reason: Reason) -> CriterionVerdict {
     CriterionVerdict::new(criterion, verdict, vec![reason])
 }
 
@@ -723,28 +724,36 @@ pub async fn run<T: Tester>(
 
     // Sub-items that only need the identity.
     let mut verdicts = vec![
-        cv("S1.1-06①", Verdict::NeedsReview, Reason::UpdateNotExercised),
+        cv(
+            star1::S1_1_06.item(1),
+            Verdict::NeedsReview,
+            Reason::UpdateNotExercised,
+        ),
         match &before.firmware {
             Some(v) => cv(
-                "S1.1-06②",
+                star1::S1_1_06.item(2),
                 Verdict::Pass,
                 Reason::FirmwareReadable {
                     version: v.clone(),
                     source: before.firmware_source.as_deref().unwrap_or("?").into(),
                 },
             ),
-            None => cv("S1.1-06②", Verdict::NeedsReview, Reason::FirmwareNotFound),
+            None => cv(
+                star1::S1_1_06.item(2),
+                Verdict::NeedsReview,
+                Reason::FirmwareNotFound,
+            ),
         },
         match &before.model {
             Some(m) => cv(
-                "S1.1-10",
+                star1::S1_1_10,
                 Verdict::Pass,
                 Reason::ModelShown {
                     model: m.clone(),
                     source: before.model_source.as_deref().unwrap_or("?").into(),
                 },
             ),
-            None => cv("S1.1-10", Verdict::NeedsReview, Reason::ModelNotFound),
+            None => cv(star1::S1_1_10, Verdict::NeedsReview, Reason::ModelNotFound),
         },
     ];
 
@@ -760,14 +769,14 @@ pub async fn run<T: Tester>(
                 progress,
             );
             verdicts.push(cv(
-                "S1.1-14",
+                star1::S1_1_14,
                 Verdict::NotTested,
                 Reason::PersistenceLoginUnusable {
                     error: e.to_string(),
                 },
             ));
             verdicts.push(cv(
-                "S1.1-15",
+                star1::S1_1_15,
                 Verdict::NotTested,
                 Reason::PersistenceLoginUnusable {
                     error: e.to_string(),
@@ -906,36 +915,46 @@ pub async fn run<T: Tester>(
     // S1.1-14 and S1.1-06③.
     verdicts.push(match (&pw_verdict, &fw_verdict) {
         (Some((true, a)), Some((true, b))) => {
-            CriterionVerdict::new("S1.1-14", Verdict::Pass, vec![a.clone(), b.clone()])
+            CriterionVerdict::new(star1::S1_1_14, Verdict::Pass, vec![a.clone(), b.clone()])
         }
-        (Some((false, a)), _) | (_, Some((false, a))) => cv("S1.1-14", Verdict::Fail, a.clone()),
+        (Some((false, a)), _) | (_, Some((false, a))) => {
+            cv(star1::S1_1_14, Verdict::Fail, a.clone())
+        }
         (Some((true, a)), None) => cv(
-            "S1.1-14",
+            star1::S1_1_14,
             Verdict::NeedsReview,
             Reason::FirmwareNotRead {
                 then: Box::new(a.clone()),
             },
         ),
         (None, Some((true, b))) => cv(
-            "S1.1-14",
+            star1::S1_1_14,
             Verdict::NeedsReview,
             Reason::PasswordPartNotTested {
                 then: Box::new(b.clone()),
             },
         ),
-        (None, None) => cv("S1.1-14", Verdict::NotTested, Reason::PowerCycleNotRun),
+        (None, None) => cv(star1::S1_1_14, Verdict::NotTested, Reason::PowerCycleNotRun),
     });
     verdicts.push(match &fw_verdict {
-        Some((true, b)) => cv("S1.1-06③", Verdict::Pass, b.clone()),
-        Some((false, b)) => cv("S1.1-06③", Verdict::Fail, b.clone()),
-        None => cv("S1.1-06③", Verdict::NotTested, Reason::FirmwareNotCompared),
+        Some((true, b)) => cv(star1::S1_1_06.item(3), Verdict::Pass, b.clone()),
+        Some((false, b)) => cv(star1::S1_1_06.item(3), Verdict::Fail, b.clone()),
+        None => cv(
+            star1::S1_1_06.item(3),
+            Verdict::NotTested,
+            Reason::FirmwareNotCompared,
+        ),
     });
 
     // User-data deletion.
     match tester.delete_data().await {
         None => {
             rec.step(StepKind::DeleteData, Observation::Skipped, None, progress);
-            verdicts.push(cv("S1.1-15", Verdict::NotTested, Reason::NoDeletionStep));
+            verdicts.push(cv(
+                star1::S1_1_15,
+                Verdict::NotTested,
+                Reason::NoDeletionStep,
+            ));
         }
         Some(Err(e)) => {
             rec.step(
@@ -945,7 +964,7 @@ pub async fn run<T: Tester>(
                 progress,
             );
             verdicts.push(cv(
-                "S1.1-15",
+                star1::S1_1_15,
                 Verdict::Fail,
                 Reason::DeletionFailed { error: e.clone() },
             ));
@@ -1015,7 +1034,7 @@ pub async fn run<T: Tester>(
                 (Some(true), true, true) => Verdict::Pass,
                 _ => Verdict::NeedsReview,
             };
-            verdicts.push(CriterionVerdict::new("S1.1-15", verdict, reasons));
+            verdicts.push(CriterionVerdict::new(star1::S1_1_15, verdict, reasons));
             report.after_delete = Some(after);
         }
     }

@@ -3,6 +3,7 @@
 //! its device-test verdict, what was tested, and what still needs document
 //! review.
 
+use jcstar_criteria::{CriterionId, star1};
 use std::collections::BTreeMap;
 
 use jcstar_criteria::{Catalog, Lang, MethodKind};
@@ -46,7 +47,7 @@ pub fn lock_only_verdict(logins: &[crate::assess::ServiceLogin]) -> Option<Crite
         return None;
     }
     Some(CriterionVerdict::new(
-        "S1.1-04",
+        star1::S1_1_04,
         Verdict::NeedsReview,
         reasons,
     ))
@@ -91,7 +92,7 @@ pub fn defaults_verdict(reports: &[DefaultsReport]) -> CriterionVerdict {
         reasons.push(Reason::NoDefaultAcceptedNeedsDocuments);
         verdict = Verdict::NeedsReview;
     }
-    CriterionVerdict::new("S1.1-02", verdict, reasons)
+    CriterionVerdict::new(star1::S1_1_02, verdict, reasons)
 }
 
 /// Whether a brute-force result rests on what the run could not see: no
@@ -114,7 +115,7 @@ pub fn limited(r: &BruteReport) -> bool {
 pub fn brute_verdict(runs: &[BruteRun]) -> CriterionVerdict {
     if runs.is_empty() {
         return CriterionVerdict::new(
-            "S1.1-04",
+            star1::S1_1_04,
             Verdict::NotTested,
             vec![Reason::NoBruteForceTest],
         );
@@ -141,7 +142,7 @@ pub fn brute_verdict(runs: &[BruteRun]) -> CriterionVerdict {
     } else {
         Verdict::NeedsReview
     };
-    CriterionVerdict::new("S1.1-04", verdict, reasons)
+    CriterionVerdict::new(star1::S1_1_04, verdict, reasons)
 }
 
 /// Findings for the probe report from the login checks.
@@ -156,7 +157,7 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
                 source: a.source.clone(),
             };
             out.push(Finding {
-                criterion: "S1.1-02".into(),
+                criterion: star1::S1_1_02,
                 severity: Severity::High,
                 kind: "default-credentials".into(),
                 title: format!("{} accepts a default password", r.service),
@@ -178,7 +179,7 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
     for r in runs {
         if r.report.verdict == BruteVerdict::DoesNotResist {
             out.push(Finding {
-                criterion: "S1.1-04".into(),
+                criterion: star1::S1_1_04,
                 severity: if limited(&r.report) {
                     Severity::Medium
                 } else {
@@ -232,18 +233,19 @@ pub fn combine(vs: &[&CriterionVerdict]) -> Verdict {
 }
 
 pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec<Row> {
-    let mut by_id: BTreeMap<&str, Vec<&CriterionVerdict>> = BTreeMap::new();
+    let mut by_id: BTreeMap<CriterionId, Vec<&CriterionVerdict>> = BTreeMap::new();
     for v in verdicts {
-        by_id
-            .entry(jcstar_criteria::base_id(&v.criterion))
-            .or_default()
-            .push(v);
+        by_id.entry(v.criterion.base()).or_default().push(v);
     }
     catalog
         .criteria
         .iter()
         .map(|c| {
-            let vs = by_id.get(c.id.as_str()).cloned().unwrap_or_default();
+            let vs =
+                c.id.parse::<CriterionId>()
+                    .ok()
+                    .and_then(|id| by_id.get(&id).cloned())
+                    .unwrap_or_default();
             let device_test = c
                 .methods
                 .iter()
@@ -258,7 +260,7 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
                 // The criterion's verdict has its own column; a line names
                 // only its own (a sub-item's, or the service's inside it).
                 for r in v.reasons_in(lang) {
-                    if v.criterion == c.id {
+                    if v.criterion == *c.id {
                         tested.push(r);
                     } else {
                         tested.push(format!(
@@ -509,8 +511,8 @@ mod tests {
 
     #[test]
     fn base_ids_and_combination() {
-        let p = CriterionVerdict::new("S1.1-06②", Verdict::Pass, vec![]);
-        let f = CriterionVerdict::new("S1.1-06③", Verdict::Fail, vec![]);
+        let p = CriterionVerdict::new(star1::S1_1_06.item(2), Verdict::Pass, vec![]);
+        let f = CriterionVerdict::new(star1::S1_1_06.item(3), Verdict::Fail, vec![]);
         assert_eq!(combine(&[&p]), Verdict::Pass);
         assert_eq!(combine(&[&p, &f]), Verdict::Fail);
         assert_eq!(combine(&[]), Verdict::NotTested);
@@ -520,7 +522,7 @@ mod tests {
     fn report_lists_every_star1_criterion() {
         let catalog = Catalog::star1();
         let v = vec![CriterionVerdict {
-            criterion: "S1.1-04".into(),
+            criterion: star1::S1_1_04,
             verdict: Verdict::Fail,
             reasons: vec!["http-basic: does-not-resist <script>".into()],
             why: vec![],

@@ -52,7 +52,7 @@ pub const MIN_DH_BITS: u16 = 2048;
 const BROKEN_DH_BITS: u16 = 1024;
 
 /// The criterion every TLS finding bears on.
-pub const CRITERION: &str = "S1.1-12";
+pub const CRITERION: jcstar_criteria::CriterionId = jcstar_criteria::star1::S1_1_12;
 
 /// Protocol versions the probe tests (SSL 2.0 is not: no device stack that
 /// still speaks it would pass anything else either, and its hello differs).
@@ -206,7 +206,7 @@ pub enum TlsVerdict {
 pub struct TlsFinding {
     /// Stable identifier, e.g. `tls.legacy_version`.
     pub id: String,
-    pub criterion: String,
+    pub criterion: jcstar_criteria::CriterionId,
     pub verdict: TlsVerdict,
     pub text: Text,
     /// The facts behind it (versions, suite names, dates).
@@ -737,7 +737,7 @@ fn text(ja: impl Into<String>, en: impl Into<String>) -> Text {
 fn finding(id: &str, verdict: TlsVerdict, t: Text, evidence: Vec<String>) -> TlsFinding {
     TlsFinding {
         id: id.to_string(),
-        criterion: CRITERION.to_string(),
+        criterion: CRITERION,
         verdict,
         text: t,
         evidence,
@@ -1102,7 +1102,7 @@ impl TlsReport {
                     detail.push(format!("… {} more", f.evidence.len() - DETAIL_LINES));
                 }
                 Finding {
-                    criterion: f.criterion.clone(),
+                    criterion: f.criterion,
                     severity,
                     kind: f.id.replace(['.', '_'], "-"),
                     title: f.text.get(lang).to_string(),
