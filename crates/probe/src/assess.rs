@@ -34,7 +34,9 @@ use crate::{ProbeError, ProbeOptions, Progress, evidence, target};
 /// The device as the tester named it and the one address it resolved to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssessTarget {
+    /// As the tester wrote it.
     pub input: String,
+    /// The one address the assessment touches.
     pub address: IpAddr,
 }
 
@@ -54,7 +56,9 @@ impl AssessTarget {
 /// services the tester gave.
 #[derive(Debug, Clone)]
 pub struct ScanPlan {
+    /// TCP ports: `all`, `top`, `none` or a list.
     pub tcp: String,
+    /// UDP ports: `iot`, `top`, `none` or a list.
     pub udp: String,
 }
 
@@ -70,6 +74,7 @@ pub struct BrutePlan {
     pub password: Option<String>,
     /// Wrong passwords per service at most.
     pub attempts: usize,
+    /// Pause between attempts.
     pub interval: Duration,
     /// How long to wait for a lockout to lift.
     pub max_wait: Duration,
@@ -78,7 +83,9 @@ pub struct BrutePlan {
 /// Everything one assessment does, decided before it starts.
 #[derive(Debug, Clone)]
 pub struct AssessPlan {
+    /// The device assessed.
     pub target: AssessTarget,
+    /// The ports to scan; `None`: no scan.
     pub scan: Option<ScanPlan>,
     /// Services the tester gave in addition to those the scan finds.
     pub services: Vec<ServiceSpec>,
@@ -93,6 +100,7 @@ pub struct AssessPlan {
     /// Shortest per-attempt deadline; raised to fit the failure delay each
     /// service shows.
     pub timeout: Duration,
+    /// The persistence run, if the tester asked for one.
     pub persistence: Option<PersistencePlan>,
     /// Language of the Markdown/HTML report and its verdict reasons.
     pub lang: Lang,
@@ -112,57 +120,88 @@ pub struct BruteAnnouncement {
 /// What happens during the run, in order, for the caller to show.
 #[derive(Debug)]
 pub enum Event<'a> {
+    /// The scan is starting.
     Scanning {
+        /// The TCP ports, as given.
         tcp: &'a str,
+        /// The UDP ports, as given.
         udp: &'a str,
     },
     /// A found service no adapter covers.
     Skipped(&'a Reason),
+    /// The default-credential check is starting.
     DefaultsStarting {
+        /// Number of login services it covers.
         services: usize,
+        /// Pairs per service at most.
         limit: usize,
     },
+    /// The default check of one service is done.
     Defaults(&'a DefaultsReport),
     /// The deadline per attempt, from the service's measured failure delay.
     Deadline {
+        /// The service.
         service: &'a str,
+        /// Measured reply time of one wrong login, if measured.
         failure_delay_ms: Option<u64>,
+        /// The deadline chosen, in milliseconds.
         deadline_ms: u64,
     },
     /// A lockout seen by the default check is being waited out.
     LockoutWait {
+        /// The service.
         service: &'a str,
+        /// The longest wait.
         max_wait: Duration,
     },
+    /// The lockout the default check provoked lifted (or the wait ran out).
     LockoutLifted {
+        /// The service.
         service: &'a str,
+        /// How long after the check it lifted; `None` if not within the wait.
         after: Option<Duration>,
     },
+    /// The brute-force test is about to start; the caller is asked to confirm.
     BruteForce(&'a BruteAnnouncement),
+    /// The brute-force test was not run.
     BruteForceSkipped,
+    /// One service's brute-force run is done.
     Brute(&'a BruteRun),
+    /// A step of the persistence run is done.
     Persistence(&'a Step),
 }
 
 /// The caller's side of the run: it sees events and answers the one question.
 pub trait Observer {
+    /// Called with each event as it happens.
     fn event(&mut self, e: Event<'_>);
     /// Whether the brute-force test may start; `Err` stops the run with that text.
     fn confirm_brute_force(&mut self, a: &BruteAnnouncement) -> Result<bool, String>;
 }
 
+/// Why an assessment stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
+    /// The probe failed.
     #[error(transparent)]
     Probe(#[from] ProbeError),
+    /// A service the tester gave is not on the target's address.
     #[error(
         "{service}: not on the target {target}; the assessment touches only the device it was given"
     )]
-    OffTarget { service: String, target: IpAddr },
+    OffTarget {
+        /// The service, as given.
+        service: String,
+        /// The target's address.
+        target: IpAddr,
+    },
+    /// The tester's confirmation was not obtained; the text says why.
     #[error("{0}")]
     NotConfirmed(String),
+    /// The built-in credential list could not be read.
     #[error("built-in credential list: {0}")]
     Credentials(String),
+    /// An evidence file could not be produced.
     #[error("evidence: {0}")]
     Evidence(String),
 }
@@ -170,10 +209,13 @@ pub enum AssessError {
 /// One service's login check: the account, deadline and lock seen.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceLogin {
+    /// The service, named as the reports show it.
     pub service: String,
+    /// Which login adapter it uses.
     pub kind: LoginKind,
     /// Account the brute-force test used, and why that one.
     pub account: Option<String>,
+    /// Why that account was chosen.
     pub account_source: Option<String>,
     /// Reply time of one wrong login, measured before the checks.
     pub failure_delay_ms: Option<u64>,
@@ -188,6 +230,7 @@ pub struct ServiceLogin {
 pub struct LockSeen {
     /// Wrong pairs the device evaluated before it began refusing.
     pub after_attempts: usize,
+    /// How the device showed the refusal.
     pub signal: String,
     /// How long after the default check the login worked again (None: not
     /// within the wait).
@@ -201,11 +244,14 @@ pub struct LockSeen {
 /// human report.
 #[derive(Debug, Clone)]
 pub struct AssessOutcome {
+    /// The report written as `report.json`.
     pub report: Report,
+    /// The raw exchanges behind the report.
     pub transcripts: Vec<Transcript>,
     /// Every further evidence file by relative path (TLS, login,
     /// persistence, report.md, report.html).
     pub files: BTreeMap<String, Vec<u8>>,
+    /// The rows of the human report, one per criterion.
     pub rows: Vec<Row>,
 }
 

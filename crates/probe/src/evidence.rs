@@ -12,21 +12,32 @@ use crate::ProbeError;
 use crate::report::Report;
 use crate::transcript::Transcript;
 
+/// Schema name and major version of `manifest.json`.
 pub const MANIFEST_SCHEMA: &str = "jcstar.probe.manifest/1";
+/// File name of the manifest, which lists every evidence file with its hash.
 pub const MANIFEST_JSON: &str = "manifest.json";
+/// File name of the same hashes in `sha256sum` format, checkable without jcstar.
 pub const MANIFEST_SHA256: &str = "MANIFEST.sha256";
+/// File name of the report.
 pub const REPORT_JSON: &str = "report.json";
 
+/// The list of evidence files, so that later changes can be detected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Always [`MANIFEST_SCHEMA`] when written by this version.
     pub schema: String,
+    /// Every file in the directory but the manifests themselves.
     pub files: Vec<ManifestEntry>,
 }
 
+/// One evidence file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestEntry {
+    /// Path relative to the evidence directory.
     pub path: String,
+    /// SHA-256 of the content, lowercase hex.
     pub sha256: String,
+    /// Size in bytes.
     pub bytes: u64,
 }
 
@@ -112,10 +123,13 @@ pub fn write(
 /// Result of checking a directory against its manifest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Verification {
+    /// Number of files checked.
     pub checked: usize,
+    /// Whether the directory matches its manifest.
     pub ok: bool,
     /// Files whose SHA-256 differs from the manifest.
     pub modified: Vec<String>,
+    /// Files listed but absent.
     pub missing: Vec<String>,
     /// Files present but not listed.
     pub unlisted: Vec<String>,

@@ -14,9 +14,13 @@ use crate::report::{
     Severity, Transport, Verdict,
 };
 
+/// S1.1-01: authenticated access control over IP.
 pub const S1_1_01: CriterionId = star1::S1_1_01;
+/// S1.1-12: protection against eavesdropping in transit (judged here from TLS and plaintext logins).
 pub const S1_1_12: CriterionId = star1::S1_1_12;
+/// S1.1-13①: interfaces the product does not need are disabled (open ports).
 pub const S1_1_13_1: CriterionId = star1::S1_1_13.item(1);
+/// S1.1-13②: the product is scanned for vulnerabilities (not run by the probe).
 pub const S1_1_13_2: CriterionId = star1::S1_1_13.item(2);
 
 /// The ports and services the vendor says the product needs (`--declared`).
@@ -31,17 +35,23 @@ pub const S1_1_13_2: CriterionId = star1::S1_1_13.item(2);
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Declared {
+    /// The declared ports, from the `[[port]]` tables.
     #[serde(default, rename = "port")]
     pub ports: Vec<DeclaredPort>,
 }
 
+/// One port the vendor declares as needed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeclaredPort {
+    /// Port number.
     pub port: u16,
+    /// `tcp` (default) or `udp`.
     #[serde(default = "tcp")]
     pub transport: Transport,
+    /// The service expected on it, checked against what was identified.
     pub service: Option<String>,
+    /// Why the product needs it.
     pub purpose: Option<String>,
 }
 
@@ -50,6 +60,7 @@ fn tcp() -> Transport {
 }
 
 impl Declared {
+    /// Reads a declared-ports file.
     pub fn load(path: &Path) -> Result<Declared, ProbeError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProbeError::Declared {
             path: path.display().to_string(),
@@ -61,6 +72,7 @@ impl Declared {
         })
     }
 
+    /// Parses declared-ports TOML; the error says what is expected.
     pub fn parse(text: &str) -> Result<Declared, String> {
         let d: Declared = toml::from_str(text).map_err(|e| {
             format!("{e}; expected [[port]] tables with port = N, optional transport = \"tcp\"|\"udp\", service, purpose")
@@ -385,9 +397,13 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
 /// What the scan covered, for the verdict reasons.
 #[derive(Debug, Clone, Default)]
 pub struct Coverage {
+    /// Number of TCP ports scanned.
     pub tcp_ports: usize,
+    /// Whether the whole TCP port range was scanned.
     pub tcp_all: bool,
+    /// Number of UDP ports scanned.
     pub udp_ports: usize,
+    /// Whether the TLS assessment ran.
     pub tls_assessed: bool,
 }
 

@@ -27,6 +27,7 @@ mod tlsinner;
 /// Most bytes read from one connection; hitting it marks the service as flooding.
 pub const READ_CAP: usize = 64 * 1024;
 
+/// Timing of the identification exchanges with one port.
 #[derive(Debug, Clone)]
 pub struct IdentifyConfig {
     /// How long to wait for a server-first greeting.
@@ -58,10 +59,14 @@ pub enum Hostility {
     Garbage,
 }
 
+/// What identification learned about one port.
 #[derive(Debug, Clone)]
 pub struct Identified {
+    /// The service identified (kind `unknown` when nothing matched).
     pub service: Service,
+    /// The exchanges with the port.
     pub transcript: Transcript,
+    /// Broken or hostile behaviour seen, each a finding of its own.
     pub hostility: Vec<Hostility>,
 }
 

@@ -57,16 +57,42 @@ pub use report::{
 };
 pub use transcript::Transcript;
 
+/// Why a probe could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
+    /// The target is refused: empty, a range or list, or an address the probe may not touch.
     #[error("target `{input}` refused: {reason}")]
-    Target { input: String, reason: String },
+    Target {
+        /// The target as given.
+        input: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A `--tcp` or `--udp` port list cannot be parsed.
     #[error("port list `{spec}`: {reason}")]
-    Ports { spec: String, reason: String },
+    Ports {
+        /// The port list as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The declared-ports file cannot be used.
     #[error("declared-ports file {path}: {reason}")]
-    Declared { path: String, reason: String },
+    Declared {
+        /// Path of the file.
+        path: String,
+        /// Why it cannot be read or parsed.
+        reason: String,
+    },
+    /// An evidence file or directory could not be used.
     #[error("evidence {path}: {reason}")]
-    Evidence { path: String, reason: String },
+    Evidence {
+        /// The file or directory concerned.
+        path: String,
+        /// The error.
+        reason: String,
+    },
+    /// The scan itself failed.
     #[error("scan failed: {0}")]
     Scan(String),
 }
@@ -74,18 +100,22 @@ pub enum ProbeError {
 /// Everything `jcstar probe` can be told.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ProbeOptions {
+    /// The device to probe: an address or a host name that resolves to one.
     pub target: String,
     /// `all`, `top`, `none` or a list like `22,80,8000-8100`.
     pub tcp: String,
     /// `iot` (default), `top`, `none` or a list.
     pub udp: String,
+    /// The ports the manufacturer declares as needed, parsed from `declared_file`.
     #[serde(skip)]
     pub declared: Option<Declared>,
+    /// Path of the declared-ports file, as given.
     pub declared_file: Option<String>,
     /// New TCP connections per second; `None`: unbounded on loopback, [`DEFAULT_RATE`] otherwise.
     pub rate: Option<u32>,
     /// Per-attempt deadline of connects and UDP replies.
     pub timeout_ms: u64,
+    /// How often an unanswered TCP connect or UDP probe is retried.
     pub retries: u32,
     /// Cap on connections in flight (further lowered to the descriptor budget).
     pub max_in_flight: usize,
@@ -102,6 +132,7 @@ pub struct ProbeOptions {
 pub const DEFAULT_RATE: u32 = 5000;
 
 impl ProbeOptions {
+    /// Defaults: every TCP port, the IoT UDP list, identification and the TLS assessment on.
     pub fn new(target: impl Into<String>) -> ProbeOptions {
         ProbeOptions {
             target: target.into(),
@@ -123,9 +154,13 @@ impl ProbeOptions {
 /// Live progress: the phase and its counters, polled by the caller.
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// Name of the phase running now.
     pub phase: Mutex<String>,
+    /// Units of work in this phase.
     pub total: AtomicU64,
+    /// Units of work done in this phase.
     pub done: AtomicU64,
+    /// Set by the caller to stop the probe early.
     pub cancel: AtomicBool,
 }
 
@@ -137,6 +172,7 @@ impl Progress {
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
     }
+    /// The phase running now.
     pub fn phase(&self) -> String {
         self.phase.lock().map(|p| p.clone()).unwrap_or_default()
     }
@@ -145,7 +181,9 @@ impl Progress {
 /// The report plus the raw transcripts and extra evidence files behind it.
 #[derive(Debug, Clone)]
 pub struct ProbeOutcome {
+    /// The report written as `report.json`.
     pub report: Report,
+    /// The raw exchanges behind the report, one per service.
     pub transcripts: Vec<Transcript>,
     /// Further evidence files by relative path (e.g. TLS assessments).
     pub extra_files: BTreeMap<String, Vec<u8>>,

@@ -14,10 +14,13 @@ use serde::{Deserialize, Serialize};
 /// Schema name and major version of `report.json`.
 pub const SCHEMA: &str = "jcstar.probe.report/1";
 
+/// The transport a port was scanned over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
+    /// TCP.
     Tcp,
+    /// UDP.
     Udp,
 }
 
@@ -48,32 +51,54 @@ pub enum PortState {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceKind {
+    /// Plain HTTP.
     Http,
+    /// HTTP inside TLS.
     Https,
+    /// SSH.
     Ssh,
+    /// Telnet: a remote shell with credentials in plaintext.
     Telnet,
+    /// MQTT without TLS.
     Mqtt,
+    /// MQTT inside TLS.
     MqttTls,
+    /// FTP control connection.
     Ftp,
+    /// RTSP, typical of camera streams.
     Rtsp,
+    /// HTTP whose Server header announces UPnP (a device description server).
     Upnp,
+    /// SNMP v1/v2c.
     Snmp,
+    /// DNS.
     Dns,
+    /// DHCP.
     Dhcp,
+    /// NTP.
     Ntp,
+    /// CoAP, the constrained-device web protocol over UDP.
     Coap,
+    /// Multicast DNS (service discovery).
     Mdns,
+    /// SSDP, UPnP's discovery protocol.
     Ssdp,
+    /// TFTP: file transfer without authentication.
     Tftp,
+    /// WS-Discovery, as ONVIF cameras announce themselves.
     WsDiscovery,
+    /// NetBIOS name service.
     Netbios,
+    /// LLMNR name resolution.
     Llmnr,
+    /// IPMI remote management (RMCP).
     Ipmi,
     /// SNMP multiplexing (RFC 1227), e.g. net-snmp's subagent port TCP 199.
     Smux,
     /// TLS wrapping another protocol (other than HTTP and MQTT, which have
     /// their own kinds); `Tls(Unknown)` when the inner protocol was not recognised.
     Tls(Box<ServiceKind>),
+    /// Something answered, but not in a protocol the probe recognises.
     Unknown,
 }
 
@@ -111,21 +136,30 @@ pub enum Access {
     /// Not determined (the protocol has no login, or the check was not run).
     NotChecked,
     /// Access (a shell, a session, data) was obtained with no credentials.
-    Unauthenticated { what: String },
+    Unauthenticated {
+        /// What was obtained, e.g. a shell prompt or an MQTT session.
+        what: String,
+    },
     /// The service demands credentials; `methods` as the service named them
     /// (e.g. `basic`, `digest`, `form`, `password`, `publickey`, `community`).
-    Authenticated { methods: Vec<String> },
+    Authenticated {
+        /// The authentication methods the service offers.
+        methods: Vec<String>,
+    },
 }
 
 /// One identified service on one port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
+    /// What the service speaks.
     pub kind: ServiceKind,
     /// Product as announced (e.g. `dropbear`, `lighttpd`), when the service says so.
     pub product: Option<String>,
+    /// Version as announced, when the service says so.
     pub version: Option<String>,
     /// The service's first line or greeting, printable-escaped and bounded.
     pub banner: Option<String>,
+    /// Whether a client gets in without credentials.
     pub access: Access,
     /// Credentials or settings would cross the network unencrypted if used
     /// (a login prompt or form over plaintext).
@@ -137,6 +171,7 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service of `kind` with nothing else known yet.
     pub fn new(kind: ServiceKind) -> Service {
         Service {
             kind,
@@ -154,18 +189,24 @@ impl Service {
 /// One scanned port with what was found on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Port {
+    /// TCP or UDP.
     pub transport: Transport,
+    /// Port number.
     pub port: u16,
+    /// What the scan could tell about the port.
     pub state: PortState,
     /// Why the state was decided (e.g. `syn-ack`, `reply to snmp probe`, `icmp port unreachable`).
     pub reason: String,
+    /// The service identified on it, if any.
     pub service: Option<Service>,
 }
 
 /// A reference to a port, used by findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PortRef {
+    /// TCP or UDP.
     pub transport: Transport,
+    /// Port number.
     pub port: u16,
 }
 
@@ -175,12 +216,17 @@ impl fmt::Display for PortRef {
     }
 }
 
+/// How much a finding weighs for the device's security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// For the record; no action needed.
     Info,
+    /// A minor weakness.
     Low,
+    /// A weakness that needs attention.
     Medium,
+    /// A serious weakness, e.g. a login in plaintext or without credentials.
     High,
 }
 
@@ -189,12 +235,15 @@ pub enum Severity {
 pub struct Finding {
     /// Criterion ID with the sub-item where relevant, e.g. `S1.1-12`, `S1.1-13①`.
     pub criterion: CriterionId,
+    /// How much the finding weighs.
     pub severity: Severity,
     /// Stable machine key, e.g. `telnet-plaintext`, `undeclared-port`, `tls-legacy-version`.
     pub kind: String,
     /// English title and explanation.
     pub title: String,
+    /// English explanation.
     pub detail: String,
+    /// The port the finding concerns, if any.
     pub port: Option<PortRef>,
     /// Evidence files (relative to the evidence directory) backing this finding.
     pub evidence: Vec<String>,
@@ -207,7 +256,9 @@ pub struct Finding {
 /// A finding's title and explanation in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingText {
+    /// Title.
     pub title: String,
+    /// Explanation.
     pub detail: String,
 }
 
@@ -233,9 +284,13 @@ impl Finding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
+    /// The device meets the criterion as far as the probe tested it.
     Pass,
+    /// The device fails the criterion.
     Fail,
+    /// The probe could not test the criterion.
     NotTested,
+    /// The probe's result must be confirmed by a person or documents.
     NeedsReview,
 }
 
@@ -250,10 +305,12 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// The verdict for one criterion, with the reasons it rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionVerdict {
     /// e.g. `S1.1-12`, `S1.1-13①`.
     pub criterion: CriterionId,
+    /// The outcome.
     pub verdict: Verdict,
     /// The reasons in English: stable text for tools that read `report.json`.
     pub reasons: Vec<String>,
@@ -302,29 +359,42 @@ pub struct Target {
 /// Counts of the TCP scan (closed/filtered ports are not listed one by one).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanStats {
+    /// TCP ports probed.
     pub tcp_scanned: u32,
+    /// TCP ports found open.
     pub tcp_open: u32,
+    /// TCP ports that answered with a reset.
     pub tcp_closed: u32,
+    /// TCP ports that gave no answer or an ICMP error.
     pub tcp_filtered: u32,
+    /// UDP ports probed.
     pub udp_scanned: u32,
+    /// Wall-clock time of the whole run, in milliseconds.
     pub duration_ms: u64,
 }
 
 /// The whole `report.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// Always [`SCHEMA`] when written by this version.
     pub schema: String,
+    /// Version of jcstar that wrote the report.
     pub jcstar_version: String,
+    /// The device probed.
     pub target: Target,
     /// RFC 3339, UTC.
     pub started: String,
+    /// When the probe finished, RFC 3339, UTC.
     pub finished: String,
     /// The options the probe ran with, as given.
     pub options: serde_json::Value,
+    /// Counts of the scan.
     pub stats: ScanStats,
     /// Open TCP ports, and every UDP port probed.
     pub ports: Vec<Port>,
+    /// Every observation, each mapped to a criterion.
     pub findings: Vec<Finding>,
+    /// One verdict per criterion the probe assesses.
     pub verdicts: Vec<CriterionVerdict>,
     /// Per-module results that have their own shape (e.g. `tls` assessments by port).
     pub extra: BTreeMap<String, serde_json::Value>,

@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
+/// What the TCP connect scan probes and how hard.
 #[derive(Debug, Clone)]
 pub struct TcpScanConfig {
+    /// The one address scanned.
     pub addr: IpAddr,
+    /// Ports to scan.
     pub ports: Vec<u16>,
     /// Per-attempt connect deadline.
     pub timeout: Duration,
@@ -25,12 +28,16 @@ pub struct TcpScanConfig {
     pub max_in_flight: usize,
     /// Maximum new connections per second (all threads together); `None` = unbounded.
     pub rate: Option<u32>,
+    /// Worker threads, each with its own epoll loop.
     pub threads: usize,
 }
 
+/// What the TCP scan found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TcpScanResult {
+    /// Ports that completed the handshake.
     pub open: Vec<u16>,
+    /// Number of ports that answered with a reset.
     pub closed: u32,
     /// Ports that never answered (timeouts after all retries, or ICMP unreachable).
     pub filtered: Vec<u16>,

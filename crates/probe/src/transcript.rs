@@ -35,12 +35,16 @@ pub fn escape_bounded(bytes: &[u8], max: usize) -> String {
 /// One conversation: lines starting `>` (sent), `<` (received), `#` (notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transcript {
+    /// Name of the conversation, e.g. `tcp/22`; the evidence file is named after it.
     pub name: String,
+    /// The lines recorded so far.
     pub text: String,
+    /// Bytes left out after the size cap was reached.
     pub dropped_bytes: u64,
 }
 
 impl Transcript {
+    /// An empty transcript named `name`.
     pub fn new(name: impl Into<String>) -> Transcript {
         Transcript {
             name: name.into(),
@@ -59,18 +63,22 @@ impl Transcript {
         self.text.push('\n');
     }
 
+    /// Records bytes the probe sent, escaped to printable text.
     pub fn sent(&mut self, bytes: &[u8]) {
         self.push("> ", &escape(bytes), bytes.len());
     }
 
+    /// Records bytes the service sent, escaped to printable text.
     pub fn received(&mut self, bytes: &[u8]) {
         self.push("< ", &escape(bytes), bytes.len());
     }
 
+    /// Records a note of the probe's own.
     pub fn note(&mut self, note: &str) {
         self.push("# ", note, note.len());
     }
 
+    /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }

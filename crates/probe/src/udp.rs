@@ -15,7 +15,9 @@ use crate::transcript::{Transcript, escape_bounded};
 
 /// One probe datagram for a port, with the name of what it asks.
 pub struct UdpProbe {
+    /// What the probe asks, e.g. `dhcp discover`.
     pub name: &'static str,
+    /// The datagram to send.
     pub payload: Vec<u8>,
 }
 
@@ -129,10 +131,15 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// What the UDP scan saw on one port.
 #[derive(Debug, Clone)]
 pub struct UdpResult {
+    /// The port probed.
     pub port: u16,
+    /// What the replies (or their absence) say about it.
     pub state: PortState,
+    /// Why the state was decided, e.g. `icmp port unreachable`.
     pub reason: String,
+    /// The service identified from the reply, if any.
     pub service: Option<Service>,
+    /// The datagrams sent and received.
     pub transcript: Transcript,
 }
 

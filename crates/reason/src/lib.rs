@@ -20,12 +20,16 @@ pub use tester::{Done, NotDone};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BruteVerdict {
+    /// Guessing 10,000 passwords would take at least the threshold: the login resists brute force.
     Resists,
+    /// 10,000 guesses would fit within the threshold: the login does not resist brute force.
     DoesNotResist,
+    /// The test could not decide, e.g. because of errors or a defence whose length was not measured.
     Inconclusive,
 }
 
 impl BruteVerdict {
+    /// The kebab-case name written in the reports, as in `report.json`.
     pub fn name(self) -> &'static str {
         match self {
             BruteVerdict::Resists => "resists",
@@ -39,9 +43,13 @@ impl BruteVerdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DefenceKind {
+    /// Logins are refused for a while after a number of wrong guesses.
     Lockout,
+    /// Only so many guesses are evaluated in a period.
     RateLimit,
+    /// Each failure makes the next reply slower.
     ProgressiveDelay,
+    /// The device drops or refuses connections after wrong guesses.
     ConnectionDrop,
 }
 
@@ -52,161 +60,266 @@ pub enum Reason {
     // --- Scan (S1.1-13①, S1.1-13②, S1.1-12, S1.1-01) ---
     /// What the scan covered.
     Scope {
+        /// Number of TCP ports probed.
         tcp_ports: usize,
+        /// Whether the whole TCP port range was probed.
         tcp_all: bool,
+        /// Number of UDP ports probed.
         udp_ports: usize,
     },
     /// Open ports as `PORT/TRANSPORT KIND`.
     OpenPorts {
+        /// Each open port, e.g. `22/tcp ssh`.
         ports: Vec<String>,
     },
     /// UDP ports that gave no reply and no ICMP error.
     OpenFiltered {
+        /// The silent UDP ports, as `PORT/udp`.
         ports: Vec<String>,
     },
     /// A finding's title (and explanation when `detail` is set), in both languages.
     Finding {
+        /// English title.
         title: String,
+        /// Japanese title, when the finding has one.
         title_ja: Option<String>,
+        /// English explanation, if any.
         detail: Option<String>,
+        /// Japanese explanation, if any; the Japanese text falls back to `detail`.
         detail_ja: Option<String>,
     },
+    /// No `--declared` port list was given, so whether each open port is needed is left to review.
     NoDeclaredList,
+    /// Only part of the TCP port range was scanned, so an open port may have been missed.
     NotEveryTcpPortScanned,
+    /// Every open TCP/UDP port found is on the `--declared` list.
     EveryOpenPortDeclared,
+    /// `jcstar probe` runs no vulnerability scan; the tester runs a scanner and keeps its report.
     NoVulnerabilityScan,
+    /// No open port was found, so there is no network service to check.
     NoOpenPortNothingToCheck,
+    /// Open ports whose service could not be identified.
     ServicesNotIdentified {
+        /// The unidentified ports, as `PORT/TRANSPORT`.
         ports: Vec<String>,
     },
+    /// TLS services were found but their protocol versions and ciphers were not assessed.
     TlsNotAssessed,
+    /// No login or settings service was found running without encryption.
     NoPlaintextLogin,
+    /// Traffic the device starts itself (to clouds, other devices) is outside what the probe observes.
     DeviceTrafficNotObserved,
+    /// The scan found no open port.
     NoOpenPort,
+    /// No identified service gave access without authentication; whether its authentication is adequate is left to the document review.
     NoUnauthenticatedAccess,
     /// A login service over TLS that no login adapter covers yet.
     LoginOverTlsNotCovered {
+        /// Port number of the service.
         port: u16,
+        /// Transport of the port (`tcp` or `udp`).
         transport: String,
+        /// The service kind identified behind TLS.
         kind: String,
     },
 
     // --- Default credentials (S1.1-02) ---
     /// A default pair was accepted (the password as the evidence writes it: masked).
     DefaultPairAccepted {
+        /// The service the pair was tried on.
         service: String,
+        /// The accepted user name.
         user: String,
+        /// The accepted password, masked as the evidence records it.
         password: String,
+        /// Where the default pair came from (the list or document that names it).
         source: String,
     },
     /// The default check of one service was accepted (summary, no password).
     DefaultsAccepted {
+        /// The service that accepted the pair.
         service: String,
+        /// User name of the accepted pair.
         user: String,
+        /// Where the default pair came from.
         source: String,
     },
     /// The device began refusing logins during the default check.
     DefaultsRefused {
+        /// The service being checked.
         service: String,
+        /// Pairs rejected before the check stopped.
         rejected: usize,
+        /// Pairs tried in all.
         tried: usize,
+        /// How the device showed the refusal (e.g. a lock message or dropped connections).
         signal: String,
+        /// Number of pairs after which the refusals began.
         after_pairs: usize,
     },
+    /// The default check of one service stopped after three errors in a row.
     DefaultsErrors {
+        /// The service being checked.
         service: String,
+        /// Pairs rejected before the check stopped.
         rejected: usize,
+        /// Pairs tried in all.
         tried: usize,
+        /// The last of the errors.
         last_error: String,
     },
+    /// No default pair could be tried on this service.
     DefaultsNoneTried {
+        /// The service that could not be checked.
         service: String,
     },
+    /// Every default pair tried was rejected; this covers only the pairs tried, not every possible default.
     DefaultsNoneAccepted {
+        /// The service checked.
         service: String,
+        /// Number of pairs tried and rejected.
         rejected: usize,
     },
+    /// No login service was checked for default credentials.
     NoLoginServiceChecked,
+    /// No default pair was accepted; that the product has no common default password still needs the document review.
     NoDefaultAcceptedNeedsDocuments,
 
     // --- Brute force (S1.1-04) ---
+    /// No brute-force test was run.
     NoBruteForceTest,
     /// The default check ran into a lock; no brute-force test ran.
     LockSeenByDefaults {
+        /// The service whose default check was refused.
         service: String,
+        /// How the device showed the refusal.
         signal: String,
+        /// Wrong pairs sent before the refusal.
         after_pairs: usize,
+        /// Seconds until the lock lifted, when that was seen.
         lifted_after_s: Option<f64>,
     },
     /// One service's brute-force result, with the account it used.
     ServiceResult {
+        /// The service tested.
         service: String,
+        /// The account whose password was guessed.
         account: String,
+        /// The brute-force result.
         verdict: BruteVerdict,
+        /// What the result rests on.
         reason: Box<Reason>,
     },
+    /// The supplied correct password was refused before any guess, so nothing was sent.
     PasswordNotAcceptedBefore {
+        /// How the device answered the correct password.
         signal: String,
     },
+    /// A random wrong password was accepted: the login does not check the password.
     WrongPasswordAccepted {
+        /// How the acceptance showed.
         signal: String,
     },
+    /// The device refused from the first guess, likely still locked by an earlier run.
     RefusedFromFirstGuess,
+    /// The device signalled a defence yet still accepted the correct password during it, so the defence stops no right guess.
     RefusalLetCorrectPasswordIn {
+        /// The defence the device signalled.
         defence: DefenceKind,
+        /// Wrong guesses before it began.
         after: usize,
     },
     /// A lock or rate limit of known length, with the projection.
     Lock {
+        /// The kind of defence.
         defence: DefenceKind,
+        /// Wrong guesses before it began.
         after: usize,
+        /// Seconds it lasted.
         window_s: f64,
+        /// Seconds 10,000 guesses would take, projected from the measurement.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist (24 hours by default).
         threshold_s: f64,
     },
+    /// The correct password was refused during the defence and still refused after the wait, so its length is unknown.
     LockNotLifted {
+        /// The kind of defence.
         defence: DefenceKind,
+        /// Wrong guesses before it began.
         after: usize,
+        /// Seconds waited for it to lift.
         waited_s: f64,
     },
+    /// A defence began but its length was not measured, as no correct password was supplied.
     LockNotMeasured {
+        /// The kind of defence.
         defence: DefenceKind,
+        /// Wrong guesses before it began.
         after: usize,
     },
+    /// The service gave no answer the test could use.
     NoUsableAnswer {
+        /// What went wrong.
         error: String,
     },
+    /// The device stopped answering after wrong guesses; without the correct password a defence cannot be told from a fault.
     StoppedAnswering {
+        /// Wrong guesses before it stopped.
         failures: usize,
+        /// The connection error seen.
         error: String,
     },
+    /// Connections failed after wrong guesses, but the correct password then worked at once, so the failures are no defence.
     ConnectionFailuresNotDefence {
+        /// Wrong guesses before the failures.
         failures: usize,
+        /// The connection error seen.
         error: String,
     },
+    /// The device dropped connections, the correct password's included, for a measured time.
     ConnectionsDropped {
+        /// Wrong guesses before the drops began.
         failures: usize,
+        /// Seconds the drops lasted.
         window_s: f64,
+        /// Seconds 10,000 guesses would take, projected from the measurement.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist.
         threshold_s: f64,
     },
+    /// The device stopped answering and the correct password still failed after the wait: a lockout or a crash, which the probe cannot tell apart.
     StoppedAnsweringCorrectRefused {
+        /// Wrong guesses before it stopped answering.
         failures: usize,
+        /// Seconds waited before the correct password was tried again.
         waited_s: f64,
     },
+    /// Not one guess got an answer the test could evaluate.
     NoGuessEvaluated,
+    /// So many attempts ended in errors that the measurement is not reliable.
     TooManyErrors {
+        /// Attempts that ended in an error.
         errors: usize,
+        /// Attempts made.
         attempts: usize,
     },
+    /// The reply delay grows with each failure; the projection extrapolates the growth.
     GrowingDelay {
+        /// Reply delay after the first failure, in milliseconds.
         first_ms: u64,
+        /// Reply delay after the last failure, in milliseconds.
         last_ms: u64,
+        /// Seconds 10,000 guesses would take, extrapolated.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist.
         threshold_s: f64,
     },
+    /// Every reply was slow from the first guess; slowness that does not react to failures is no defence.
     SlowFromStart {
+        /// Wrong guesses sent without a refusal.
         failures: usize,
+        /// Median reply time, in milliseconds.
         median_ms: u64,
     },
     /// Every wrong guess was evaluated with no visible defence.
@@ -214,95 +327,164 @@ pub enum Reason {
     /// afterwards, which is the only way to see a lock that answers like a
     /// wrong password.
     NoDefence {
+        /// Wrong guesses evaluated in a row.
         failures: usize,
+        /// Guesses per second, over one connection at a time.
         rate_per_s: f64,
+        /// Seconds 10,000 guesses would take at that rate.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist.
         threshold_s: f64,
+        /// The most attempts the test makes; a limit above it would not be seen.
         max_attempts: usize,
+        /// Whether the correct password was tried after the guesses (see above).
         correct_password_checked: bool,
     },
+    /// After wrong guesses answered like any other, the correct password was refused and still was after the wait: a hidden lock or a fault.
     HiddenLockNotLifted {
+        /// Wrong guesses before the correct password was refused.
         failures: usize,
+        /// Seconds waited for it to work again.
         waited_s: f64,
     },
+    /// A hidden lock refused the correct password for a while, but fewer wrong guesses did not set it again, so what starts it is unknown.
     HiddenLockStartUnknown {
+        /// Wrong guesses before the correct password was refused.
         failures: usize,
+        /// Seconds the correct password was refused for.
         window_s: f64,
     },
+    /// A lock that wrong guesses cannot show: after some failures the correct password is refused too.
     HiddenLock {
+        /// Wrong guesses that set the lock.
         after: usize,
+        /// Seconds the lock lasted.
         window_s: f64,
+        /// Seconds 10,000 guesses would take, projected from the lock.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist.
         threshold_s: f64,
     },
     /// The default check's lock was still in force when the test began.
     StillLockedFromDefaults {
+        /// Wrong default pairs after which the account was locked.
         after_pairs: usize,
+        /// What the test found otherwise.
         then: Box<Reason>,
     },
+    /// A lockout the default check first set, measured by how long it took to lift.
     LockFromDefaults {
+        /// Wrong guesses before the lockout.
         after: usize,
+        /// Wrong default pairs after which the default check first locked it.
         after_pairs: usize,
+        /// Seconds until it lifted.
         window_s: f64,
+        /// Seconds 10,000 guesses would take, projected from the lockout.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist.
         threshold_s: f64,
     },
+    /// Refused from the first guess while a lock set through another service was in force: the device locks its services together.
     SharedDeviceLock {
+        /// The service whose wrong guesses set the lock.
         service: String,
+        /// The lock as measured on that service.
         then: Box<Reason>,
     },
+    /// A defence whose length was measured after the run, by when a wrong guess was evaluated again.
     LockMeasuredAfterRun {
+        /// The kind of defence.
         defence: DefenceKind,
+        /// Wrong guesses before it began.
         after: usize,
+        /// Seconds until a wrong guess was evaluated again.
         window_s: f64,
+        /// Seconds 10,000 guesses would take, projected from the defence.
         projected_s: f64,
+        /// Seconds 10,000 guesses must take at least to resist.
         threshold_s: f64,
     },
+    /// The login service could not be prepared for the test.
     LoginUnusable {
+        /// What went wrong.
         error: String,
     },
 
     // --- Persistence (S1.1-06, S1.1-10, S1.1-14, S1.1-15) ---
+    /// This run does not exercise a firmware update; the tester shows the update procedure and its result (S1.1-06①).
     UpdateNotExercised,
+    /// The firmware version can be read over the network (S1.1-06②).
     FirmwareReadable {
+        /// The version read.
         version: String,
+        /// Where it was read from.
         source: String,
     },
+    /// No firmware version was found in the sources given; another way to check it (screen, app) must be shown.
     FirmwareNotFound,
+    /// The model number is shown over the network (S1.1-10).
     ModelShown {
+        /// The model number read.
         model: String,
+        /// Where it was read from.
         source: String,
     },
+    /// No model number was found over the network; the label on the device or the app must be checked.
     ModelNotFound,
+    /// The login service the persistence checks need could not be used.
     PersistenceLoginUnusable {
+        /// What went wrong.
         error: String,
     },
+    /// The changed password still works after the power cycle and the previous one does not.
     PasswordKept,
+    /// After the power cycle the previous (e.g. factory) password works again: the change was lost.
     PasswordLost,
+    /// After the power cycle neither the changed nor the previous password logs in.
     PasswordAfterPowerCycle {
+        /// What the login with the changed password gave.
         outcome: String,
     },
+    /// Firmware versions read before and after the power cycle.
     FirmwareAcrossPowerCycle {
+        /// Version before the power cycle.
         before: String,
+        /// Version after the power cycle.
         after: String,
     },
+    /// The firmware version could not be read, so its persistence is not shown.
     FirmwareNotRead {
+        /// The result of the password part.
         then: Box<Reason>,
     },
+    /// The password change did not take effect, so the password part was not tested.
     PasswordPartNotTested {
+        /// The result of the firmware part.
         then: Box<Reason>,
     },
+    /// The power-cycle checks could not be run; the steps say why.
     PowerCycleNotRun,
+    /// The firmware version was not compared across a power cycle.
     FirmwareNotCompared,
+    /// No data-deletion step was run.
     NoDeletionStep,
+    /// The data-deletion step failed.
     DeletionFailed {
+        /// Why it was not carried out.
         error: NotDone,
     },
+    /// The password the user set no longer works after the deletion.
     UserPasswordErased,
+    /// The password the user set still works after the deletion: it was not erased.
     UserPasswordNotErased,
+    /// Erasure not shown, because the password change did not take effect.
     ErasureNotShown,
+    /// Firmware versions read before and after the deletion.
     FirmwareAcrossDeletion {
+        /// Version before the deletion.
         before: String,
+        /// Version after the deletion.
         after: String,
     },
 }

@@ -14,11 +14,17 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "by", rename_all = "kebab-case")]
 pub enum Done {
     /// The tester's command ran and exited successfully with this status.
-    Command { status: String },
+    Command {
+        /// The command's exit status as printed (e.g. `exit status: 0`).
+        status: String,
+    },
     /// The tester did it by hand and confirmed on the terminal.
     Tester,
     /// A front end's own account of what it did (kept as given).
-    Other { text: String },
+    Other {
+        /// The front end's text, kept verbatim.
+        text: String,
+    },
 }
 
 /// Why the action was not carried out.
@@ -33,17 +39,31 @@ pub enum NotDone {
     NoTerminal,
     /// The tester's command ran longer than allowed.
     #[error("the command did not finish within {secs} s")]
-    TimedOut { secs: u64 },
+    TimedOut {
+        /// The time limit the command ran past, in seconds.
+        secs: u64,
+    },
     /// The tester's command exited with a failure.
     #[error("command failed ({status}): {stderr}")]
-    CommandFailed { status: String, stderr: String },
+    CommandFailed {
+        /// The command's exit status as printed.
+        status: String,
+        /// The start of what the command wrote to standard error.
+        stderr: String,
+    },
     /// The tester's command could not be started.
     #[error("cannot start the command: {error}")]
-    NotStarted { error: String },
+    NotStarted {
+        /// Why the operating system could not start it.
+        error: String,
+    },
     /// Anything else that stopped it: the command could not be started, the
     /// terminal could not be read, a front end's own failure.
     #[error("{error}")]
-    Failed { error: String },
+    Failed {
+        /// What stopped the action, as text.
+        error: String,
+    },
 }
 
 impl Done {

@@ -31,34 +31,68 @@ pub enum Policy {
     None,
     /// After `after` failures every login, right or wrong, is refused for
     /// `window_ms`.
-    Lockout { after: u32, window_ms: u64 },
+    Lockout {
+        /// Failures that start the lockout.
+        after: u32,
+        /// How long it lasts, in milliseconds.
+        window_ms: u64,
+    },
     /// Each failure adds `step_ms` to the time the next reply takes.
-    ProgressiveDelay { step_ms: u64 },
+    ProgressiveDelay {
+        /// Milliseconds each failure adds.
+        step_ms: u64,
+    },
     /// At most `per_window` attempts per `window_ms`; more get HTTP 429 with
     /// Retry-After (or the protocol's equivalent).
-    RateLimit { per_window: u32, window_ms: u64 },
+    RateLimit {
+        /// Attempts evaluated per window.
+        per_window: u32,
+        /// Length of the window, in milliseconds.
+        window_ms: u64,
+    },
     /// After `after` failures connections are closed without a reply for
     /// `window_ms`.
-    DropAfter { after: u32, window_ms: u64 },
+    DropAfter {
+        /// Failures that start the drops.
+        after: u32,
+        /// How long connections are dropped, in milliseconds.
+        window_ms: u64,
+    },
     /// Every reply takes `delay_ms`, whatever happened before.
-    Slow { delay_ms: u64 },
+    Slow {
+        /// Milliseconds every reply takes.
+        delay_ms: u64,
+    },
     /// After `after` failures wrong passwords get the lockout text, but the
     /// right password still works: a lockout in name only.
-    MessageOnlyLockout { after: u32 },
+    MessageOnlyLockout {
+        /// Failures after which the lockout text appears.
+        after: u32,
+    },
     /// After `after` failures every login, right or wrong, is refused for
     /// `window_ms` with the same answer as a wrong password (as PAM's
     /// pam_faillock does behind SSH or telnet): a lock that only the right
     /// password can reveal.
-    SilentLockout { after: u32, window_ms: u64 },
+    SilentLockout {
+        /// Failures that start the lock.
+        after: u32,
+        /// How long it lasts, in milliseconds.
+        window_ms: u64,
+    },
 }
 
 /// The device's identity and account, and what survives a power cut.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthConfig {
+    /// Account name of the device's single account.
     pub username: String,
+    /// Its factory password, restored by a data deletion.
     pub password: String,
+    /// Model number the status page reports (read for S1.1-10).
     pub model: String,
+    /// Factory firmware version, restored by a deletion unless `firmware_survives_delete`.
     pub firmware: String,
+    /// How the services react to failed logins.
     pub policy: Policy,
     /// A changed password is written to flash (survives a power cut).
     #[serde(default = "yes")]
@@ -82,6 +116,7 @@ fn default_downtime() -> u64 {
 }
 
 impl AuthConfig {
+    /// An account with the testbed's default model (`JC-CAM-100`) and firmware (`1.0.0`), where every change persists.
     pub fn new(username: &str, password: &str, policy: Policy) -> Self {
         AuthConfig {
             username: username.into(),
@@ -106,7 +141,9 @@ pub enum AuthService {
     Http,
     /// HTML form on `/login`; failures answer 200 with an error text.
     Form,
+    /// Login prompt over plain Telnet.
     Telnet,
+    /// FTP `USER`/`PASS` login.
     Ftp,
     /// MQTT 3.1.1 and 5 with username/password.
     Mqtt,
@@ -383,11 +420,15 @@ fn hex_md5(s: &str) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthDeviceSpec {
+    /// Free text shown by `jcstar testbed list`.
     #[serde(default)]
     pub description: String,
+    /// The login services to run.
     pub services: Vec<AuthService>,
+    /// Loopback port of the control endpoint; 0 picks any free port.
     #[serde(default)]
     pub control_port: u16,
+    /// The account, identity and defences the services share.
     pub auth: AuthConfig,
 }
 
@@ -395,11 +436,14 @@ pub struct AuthDeviceSpec {
 #[derive(Debug, thiserror::Error)]
 #[error("{origin}: {reason}")]
 pub struct AuthSpecError {
+    /// Where the description came from (file name or built-in name).
     pub origin: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 
 impl AuthDeviceSpec {
+    /// Reads a description, saying in the error which services and policy kinds exist.
     pub fn parse(text: &str, origin: &str) -> Result<AuthDeviceSpec, AuthSpecError> {
         let err = |reason: String| AuthSpecError {
             origin: origin.to_string(),
@@ -618,6 +662,7 @@ impl AuthDevice {
         })
     }
 
+    /// Where `service` listens, if the device runs it.
     pub fn addr(&self, service: AuthService) -> Option<SocketAddr> {
         self.services
             .iter()
@@ -636,22 +681,27 @@ impl AuthDevice {
         self.control
     }
 
+    /// Simulates a power cut: unsaved changes are lost, counters reset, services stay down for `downtime_ms`.
     pub fn power_cut(&self) {
         self.shared.power_cut();
     }
 
+    /// Installs firmware `version`; it persists across a power cut when `firmware_persists`.
     pub fn update_firmware(&self, version: &str) {
         self.shared.update_firmware(version);
     }
 
+    /// Changes the account's password; it is written to flash when `password_persists`.
     pub fn set_password(&self, new: &str) {
         self.shared.set_password(new);
     }
 
+    /// Deletes user data: the factory password returns, counters reset and services go down for a while.
     pub fn delete_data(&self) {
         self.shared.delete_data();
     }
 
+    /// The firmware version the device runs now.
     pub fn firmware(&self) -> String {
         self.shared.identity().1
     }

@@ -19,30 +19,50 @@ use std::time::{Duration, Instant};
 /// How long a daemon may take to start answering.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Why a daemon could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    /// The daemon's binary is not installed.
     #[error("{binary} not found: install the Debian package `{package}`")]
     Missing {
+        /// Path of the missing binary.
         binary: &'static str,
+        /// Debian package that provides it.
         package: &'static str,
     },
+    /// A file or process operation failed.
     #[error("{what}: {source}")]
     Io {
+        /// What was being done.
         what: String,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// A setup command failed.
     #[error("{command} failed: {output}")]
-    Command { command: String, output: String },
+    Command {
+        /// The command that was run.
+        command: String,
+        /// What it printed.
+        output: String,
+    },
+    /// The daemon did not answer in time.
     #[error("{daemon} did not answer on {addr} within {secs} s; its log:\n{log}")]
     NotReady {
+        /// Name of the daemon.
         daemon: &'static str,
+        /// Address it was expected to answer on.
         addr: SocketAddr,
+        /// How long the launcher waited, in seconds.
         secs: u64,
+        /// What the daemon logged.
         log: String,
     },
+    /// Creating a system user needs root.
     #[error("creating a system user needs root (useradd/chpasswd); run the test as root")]
     NotRoot,
+    /// Daemons bind only 127.0.0.N; this address is not one of them.
     #[error("{0} is not a loopback address: daemons bind 127.0.0.N only")]
     NotLoopback(Ipv4Addr),
 }
@@ -121,9 +141,11 @@ impl Daemon {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+    /// The port the daemon listens on.
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
+    /// The daemon's name, as in error messages.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -135,6 +157,7 @@ impl Daemon {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
+    /// The process id of the daemon.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -206,11 +229,14 @@ fn write(path: &Path, text: &str) -> Result<(), DaemonError> {
 /// HTTP basic authentication in `realm`.
 #[derive(Debug, Clone, Default)]
 pub struct BusyboxHttpd {
+    /// User name and password the site requires, if any.
     pub basic_auth: Option<(String, String)>,
+    /// Realm of the basic authentication (busybox's default when unset).
     pub realm: Option<String>,
 }
 
 impl BusyboxHttpd {
+    /// Listens on 127.0.0.1.
     pub fn start(&self) -> Result<Daemon, DaemonError> {
         self.start_on(Ipv4Addr::LOCALHOST)
     }
@@ -262,6 +288,7 @@ pub struct Dropbear {
 }
 
 impl Dropbear {
+    /// Listens on 127.0.0.1.
     pub fn start(&self) -> Result<Daemon, DaemonError> {
         self.start_on(Ipv4Addr::LOCALHOST)
     }
@@ -314,10 +341,12 @@ fn ssh_ready(addr: SocketAddr) -> bool {
 /// mosquitto MQTT broker; anonymous unless `users` is non-empty.
 #[derive(Debug, Clone, Default)]
 pub struct Mosquitto {
+    /// User name and password pairs the broker accepts; empty allows anonymous clients.
     pub users: Vec<(String, String)>,
 }
 
 impl Mosquitto {
+    /// Listens on 127.0.0.1.
     pub fn start(&self) -> Result<Daemon, DaemonError> {
         self.start_on(Ipv4Addr::LOCALHOST)
     }
@@ -384,6 +413,7 @@ impl Default for LighttpdTls {
 }
 
 impl LighttpdTls {
+    /// Listens on 127.0.0.1.
     pub fn start(&self) -> Result<Daemon, DaemonError> {
         self.start_on(Ipv4Addr::LOCALHOST)
     }
@@ -448,8 +478,11 @@ impl LighttpdTls {
 /// clients on loopback.
 #[derive(Debug, Clone)]
 pub struct Snmpd {
+    /// Communities given read-only access (`public` by default).
     pub ro_communities: Vec<String>,
+    /// Communities given read-write access.
     pub rw_communities: Vec<String>,
+    /// The `sysDescr` value the agent reports.
     pub sys_descr: String,
     /// Also run net-snmp's SMUX (RFC 1227) on TCP 199 of the daemon's
     /// address (needs root to bind port 199). Off: the SMUX module is not
@@ -472,6 +505,7 @@ impl Default for Snmpd {
 pub const SMUX_PORT: u16 = 199;
 
 impl Snmpd {
+    /// Listens on 127.0.0.1.
     pub fn start(&self) -> Result<Daemon, DaemonError> {
         self.start_on(Ipv4Addr::LOCALHOST)
     }
@@ -551,6 +585,7 @@ fn snmp_ready(addr: SocketAddr, community: &str) -> bool {
 pub struct Telnetd {}
 
 impl Telnetd {
+    /// Listens on 127.0.0.1.
     pub fn start(&self) -> Result<Daemon, DaemonError> {
         self.start_on(Ipv4Addr::LOCALHOST)
     }
@@ -580,7 +615,9 @@ impl Telnetd {
 /// A throwaway local account with a random password, removed on drop.
 #[derive(Debug)]
 pub struct SystemUser {
+    /// Login name (`jcs` and a random suffix).
     pub name: String,
+    /// Its random password.
     pub password: String,
 }
 

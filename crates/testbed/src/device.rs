@@ -22,37 +22,62 @@ use tokio::task::JoinHandle;
 
 use jcstar_wire::{http, mqtt, snmp, telnet};
 
+/// Why a device description cannot be used or served.
 #[derive(Debug, thiserror::Error)]
 pub enum TestbedError {
+    /// The description could not be read or parsed.
     #[error("{path}: {reason}")]
-    Spec { path: String, reason: String },
-    #[error("service {index} ({kind}): {reason}")]
-    Service {
-        index: usize,
-        kind: String,
+    Spec {
+        /// Where the description came from.
+        path: String,
+        /// What is wrong with it.
         reason: String,
     },
+    /// One service of the description is invalid.
+    #[error("service {index} ({kind}): {reason}")]
+    Service {
+        /// Position of the service in the description.
+        index: usize,
+        /// The service's kind.
+        kind: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A listening socket could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
+        /// The address it tried.
         addr: SocketAddr,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// The testbed listens only on loopback; this address is not.
     #[error("the testbed listens only on loopback; {0} is not a loopback address")]
     NotLoopback(IpAddr),
 }
 
+/// What a simulated service speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    /// HTTP, with an admin page behind login unless `no-auth`.
     Http,
+    /// Telnet with a login prompt, or a shell with `no-auth` or `debug-port`.
     Telnet,
+    /// An MQTT broker; `anonymous` lets in clients without credentials.
     Mqtt,
+    /// An FTP server; `anonymous` accepts anonymous logins.
     Ftp,
+    /// An RTSP camera stream endpoint.
     Rtsp,
+    /// TLS with a self-signed certificate around `inner`.
     Tls,
+    /// A TCP service that sends `banner` and answers each input with a prompt.
     Raw,
+    /// An SNMP agent on UDP.
     UdpSnmp,
+    /// A CoAP endpoint on UDP that answers a confirmable GET with a resource list.
     UdpCoap,
     /// Answers SSDP M-SEARCH by unicast with the URL of the UPnP device
     /// description, which the device's plain `http` service serves.
@@ -60,11 +85,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether the service listens on UDP rather than TCP.
     pub fn is_udp(self) -> bool {
         matches!(self, Kind::UdpSnmp | Kind::UdpCoap | Kind::UdpSsdp)
     }
 }
 
+/// A weakness a simulated service can be switched to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Weakness {
@@ -95,12 +122,16 @@ pub enum Weakness {
     Trickle,
 }
 
+/// One service of a simulated device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
+    /// What the service speaks.
     pub kind: Kind,
+    /// Loopback port; 0 picks any free port.
     #[serde(default)]
     pub port: u16,
+    /// The weaknesses it shows.
     #[serde(default)]
     pub weaknesses: Vec<Weakness>,
     /// For `raw`: the greeting; for `http`: the Server header.
@@ -109,29 +140,37 @@ pub struct ServiceSpec {
     pub inner: Option<Kind>,
     /// Credentials the service accepts (where it has a login).
     pub user: Option<String>,
+    /// The password for `user`.
     pub password: Option<String>,
 }
 
 impl ServiceSpec {
+    /// Whether the service shows weakness `w`.
     pub fn has(&self, w: Weakness) -> bool {
         self.weaknesses.contains(&w)
     }
 }
 
+/// A simulated device as described in TOML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceSpec {
+    /// Name shown in `jcstar testbed list` and the reports.
     pub name: String,
+    /// Free text describing the device.
     #[serde(default)]
     pub description: String,
     /// Model and firmware reported by the services that report them.
     pub model: Option<String>,
+    /// Firmware version, where the services report it.
     pub firmware: Option<String>,
+    /// The services, from the `[[service]]` tables.
     #[serde(default, rename = "service")]
     pub services: Vec<ServiceSpec>,
 }
 
 impl DeviceSpec {
+    /// Reads a description from `text`; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<DeviceSpec, TestbedError> {
         let spec: DeviceSpec = toml::from_str(text).map_err(|e| TestbedError::Spec {
             path: origin.to_string(),
@@ -163,6 +202,7 @@ impl DeviceSpec {
         Ok(spec)
     }
 
+    /// Reads a description from a file.
     pub fn load(path: &Path) -> Result<DeviceSpec, TestbedError> {
         let text = std::fs::read_to_string(path).map_err(|e| TestbedError::Spec {
             path: path.display().to_string(),
@@ -175,16 +215,22 @@ impl DeviceSpec {
 /// One listening service of a running device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Listening {
+    /// What the service speaks.
     pub kind: Kind,
+    /// Where it listens.
     pub addr: SocketAddr,
+    /// Whether it listens on UDP.
     pub udp: bool,
+    /// The weaknesses it shows.
     pub weaknesses: Vec<Weakness>,
 }
 
 /// A device being served; its tasks stop when it is dropped.
 #[derive(Debug)]
 pub struct RunningDevice {
+    /// The device's name from its description.
     pub name: String,
+    /// Its services, with the addresses they were bound to.
     pub services: Vec<Listening>,
     tasks: Vec<JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
@@ -198,6 +244,7 @@ impl RunningDevice {
             .find(|s| s.kind == kind)
             .map(|s| s.addr)
     }
+    /// The TCP ports in use, sorted.
     pub fn tcp_ports(&self) -> Vec<u16> {
         let mut v: Vec<u16> = self
             .services
@@ -208,6 +255,7 @@ impl RunningDevice {
         v.sort_unstable();
         v
     }
+    /// The UDP ports in use, sorted.
     pub fn udp_ports(&self) -> Vec<u16> {
         let mut v: Vec<u16> = self
             .services
@@ -228,6 +276,7 @@ impl Drop for RunningDevice {
     }
 }
 
+/// Starts simulated devices from their descriptions.
 pub struct Device;
 
 impl Device {

@@ -21,6 +21,7 @@ pub struct BuiltinDevice {
     /// `device` (services with switchable weaknesses) or `login-device`
     /// (brute-force defences and a power-cut control port).
     pub kind: &'static str,
+    /// One line on what the device shows or is for.
     pub description: String,
     /// The services it runs, by kind (`http`, `telnet`, …).
     pub services: Vec<String>,

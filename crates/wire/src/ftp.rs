@@ -6,6 +6,7 @@ pub const MAX_LINES: usize = 64;
 /// Longest reply, in bytes.
 pub const MAX_REPLY: usize = 16 * 1024;
 
+/// Why bytes are not (yet) one FTP reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FtpError {
     /// The reply has not ended: read more.
@@ -22,6 +23,7 @@ pub enum FtpError {
 /// One complete reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The three-digit reply code, e.g. 220 for the greeting or 530 for a refused login.
     pub code: u16,
     /// The lines' text (code and separator removed), in order.
     pub lines: Vec<String>,

@@ -21,17 +21,22 @@ pub enum HttpError {
 /// The protocol named in the start line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// HTTP/1.x.
     Http,
+    /// RTSP/1.0, which shares HTTP's head syntax (cameras).
     Rtsp,
 }
 
 /// A response head: status line and header fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHead {
+    /// HTTP or RTSP.
     pub protocol: Protocol,
     /// Minor version: 0 or 1.
     pub minor_version: u8,
+    /// Status code, e.g. 401 when a login is required.
     pub status: u16,
+    /// Reason phrase as sent (lossy UTF-8).
     pub reason: String,
     /// Fields in order, names as sent, values trimmed (lossy UTF-8).
     pub headers: Vec<(String, String)>,
@@ -42,11 +47,15 @@ pub struct ResponseHead {
 /// A request head: request line and header fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHead {
+    /// Method as sent, e.g. `GET`.
     pub method: String,
     /// The request target as sent (path and query).
     pub target: String,
+    /// Minor version: 0 or 1.
     pub minor_version: u8,
+    /// Fields in order, names as sent, values trimmed (lossy UTF-8).
     pub headers: Vec<(String, String)>,
+    /// Bytes the head took, blank line included; the body starts here.
     pub head_len: usize,
 }
 

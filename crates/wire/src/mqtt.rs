@@ -2,16 +2,23 @@
 
 /// Packet type nibbles (the high four bits of the first byte).
 pub const CONNECT: u8 = 0x10;
+/// CONNACK: the broker's answer to CONNECT.
 pub const CONNACK: u8 = 0x20;
+/// PUBLISH: a message on a topic.
 pub const PUBLISH: u8 = 0x30;
+/// SUBSCRIBE, with the flag bits the protocol requires (0b0010).
 pub const SUBSCRIBE: u8 = 0x82;
+/// PINGREQ: a keep-alive from the client.
 pub const PINGREQ: u8 = 0xC0;
+/// PINGRESP: the broker's answer to PINGREQ.
 pub const PINGRESP: u8 = 0xD0;
+/// DISCONNECT: the client is leaving.
 pub const DISCONNECT: u8 = 0xE0;
 
 /// Largest remaining length accepted from a peer.
 pub const MAX_PACKET: usize = 64 * 1024;
 
+/// Why bytes are not (yet) the packet expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MqttError {
     /// The packet has not arrived in full: read more.
@@ -25,7 +32,12 @@ pub enum MqttError {
     TooLarge(usize),
     /// Another packet type than the one expected.
     #[error("expected packet type 0x{expected:02x}, got 0x{got:02x}")]
-    UnexpectedType { expected: u8, got: u8 },
+    UnexpectedType {
+        /// The packet type the caller asked for.
+        expected: u8,
+        /// The first byte that arrived instead.
+        got: u8,
+    },
     /// The fields do not fit the packet.
     #[error("malformed {0}")]
     Malformed(&'static str),
@@ -90,6 +102,7 @@ fn read_str<'a>(b: &'a [u8], pos: &mut usize, what: &'static str) -> Result<&'a 
 pub struct Packet<'a> {
     /// The first byte (type and flags).
     pub first: u8,
+    /// The variable header and payload, after the remaining length.
     pub body: &'a [u8],
     /// Bytes the packet took.
     pub len: usize,
@@ -116,9 +129,13 @@ pub fn parse_packet(b: &[u8]) -> Result<Packet<'_>, MqttError> {
 pub struct Connect {
     /// Protocol level: 3 (3.1), 4 (3.1.1) or 5.
     pub level: u8,
+    /// Client identifier; may be empty.
     pub client_id: String,
+    /// Keep-alive interval in seconds.
     pub keep_alive: u16,
+    /// User name, when the client sent one.
     pub user: Option<String>,
+    /// Password bytes, when the client sent one.
     pub password: Option<Vec<u8>>,
 }
 
@@ -222,6 +239,7 @@ pub fn parse_connect(body: &[u8]) -> Result<Connect, MqttError> {
 /// A CONNACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connack {
+    /// Whether the broker kept a session from an earlier connection.
     pub session_present: bool,
     /// Return code (3.1.1) or reason code (5).
     pub code: u8,

@@ -10,12 +10,19 @@ use asn1_rs::{Any, Class, FromBer};
 
 /// Universal tags and SNMP PDU tags (identifier octets).
 pub const INTEGER: u8 = 0x02;
+/// OCTET STRING, e.g. a community or sysDescr value.
 pub const OCTET_STRING: u8 = 0x04;
+/// NULL, the value placeholder in a request.
 pub const NULL: u8 = 0x05;
+/// OBJECT IDENTIFIER.
 pub const OID: u8 = 0x06;
+/// SEQUENCE, the message and variable-binding envelope.
 pub const SEQUENCE: u8 = 0x30;
+/// GetRequest PDU.
 pub const GET_REQUEST: u8 = 0xA0;
+/// GetNextRequest PDU.
 pub const GET_NEXT_REQUEST: u8 = 0xA1;
+/// GetResponse PDU (Response in v2c).
 pub const GET_RESPONSE: u8 = 0xA2;
 
 /// 1.3.6.1.2.1.1.1.0 (sysDescr.0), content octets of the OID.
@@ -24,6 +31,7 @@ pub const SYS_DESCR: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
 /// Most variable bindings read from one message.
 pub const MAX_VARBINDS: usize = 64;
 
+/// Why bytes are not an SNMP message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SnmpError {
     /// A BER element is cut short or malformed.
@@ -40,7 +48,9 @@ pub enum SnmpError {
 /// SNMP version field: 0 = v1, 1 = v2c.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// SNMPv1.
     V1,
+    /// SNMPv2c.
     V2c,
 }
 
@@ -59,6 +69,7 @@ pub struct Tlv<'a> {
     /// The identifier octet (class, constructed bit, tag), or 0xFF for a
     /// multi-byte tag, which SNMP never uses.
     pub identifier: u8,
+    /// The content octets.
     pub value: &'a [u8],
 }
 
@@ -114,7 +125,9 @@ pub fn decode_int(content: &[u8], what: &'static str) -> Result<i64, SnmpError> 
 /// One variable binding: the OID's content octets and the value element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VarBind<'a> {
+    /// The OID's content octets.
     pub oid: &'a [u8],
+    /// The value element as sent.
     pub value: Tlv<'a>,
 }
 
@@ -130,12 +143,17 @@ impl<'a> VarBind<'a> {
 pub struct Message<'a> {
     /// 0 = v1, 1 = v2c (other numbers are returned as sent).
     pub version: i64,
+    /// The community string, SNMP v1/v2c's only credential.
     pub community: &'a [u8],
     /// The PDU's identifier octet, e.g. [`GET_RESPONSE`].
     pub pdu: u8,
+    /// Pairs a response with its request.
     pub request_id: i64,
+    /// 0 when the agent reports no error.
     pub error_status: i64,
+    /// Which variable binding an error concerns (1-based), 0 if none.
     pub error_index: i64,
+    /// The variable bindings, at most [`MAX_VARBINDS`].
     pub varbinds: Vec<VarBind<'a>>,
 }
 
@@ -218,7 +236,9 @@ pub fn encode_int(v: i64) -> Vec<u8> {
 /// A value for [`encode_message`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
+    /// NULL, as in a Get request.
     Null,
+    /// An OCTET STRING with these bytes.
     Octets(&'a [u8]),
 }
 

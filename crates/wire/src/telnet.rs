@@ -5,23 +5,37 @@
 //! (`WILL ECHO`/`WILL SGA` get `DO`), and refuses every other server option
 //! (`DONT`). Subnegotiations are skipped.
 
+/// Interpret As Command: starts every Telnet command.
 pub const IAC: u8 = 255;
+/// DONT: asks the peer to stop (or not start) using an option.
 pub const DONT: u8 = 254;
+/// DO: asks the peer to use an option.
 pub const DO: u8 = 253;
+/// WONT: refuses to use an option.
 pub const WONT: u8 = 252;
+/// WILL: offers to use an option.
 pub const WILL: u8 = 251;
+/// SB: starts a subnegotiation.
 pub const SB: u8 = 250;
+/// SE: ends a subnegotiation.
 pub const SE: u8 = 240;
+/// ECHO option (RFC 857).
 pub const OPT_ECHO: u8 = 1;
+/// SUPPRESS-GO-AHEAD option (RFC 858).
 pub const OPT_SGA: u8 = 3;
+/// TERMINAL-TYPE option (RFC 1091).
 pub const OPT_TTYPE: u8 = 24;
 
 /// An option negotiation verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
+    /// The sender offers to use the option.
     Will,
+    /// The sender refuses to use the option.
     Wont,
+    /// The sender asks the receiver to use the option.
     Do,
+    /// The sender asks the receiver not to use the option.
     Dont,
 }
 

@@ -6,17 +6,25 @@ pub const MAX_RECORD: usize = 16384 + 2048;
 
 /// Record content types.
 pub const CHANGE_CIPHER_SPEC: u8 = 0x14;
+/// Alert record.
 pub const ALERT: u8 = 0x15;
+/// Handshake record.
 pub const HANDSHAKE: u8 = 0x16;
+/// Application data record.
 pub const APPLICATION_DATA: u8 = 0x17;
 
 /// Handshake message types.
 pub const CLIENT_HELLO: u8 = 1;
+/// ServerHello.
 pub const SERVER_HELLO: u8 = 2;
+/// Certificate.
 pub const CERTIFICATE: u8 = 11;
+/// ServerKeyExchange (TLS 1.2 and earlier).
 pub const SERVER_KEY_EXCHANGE: u8 = 12;
+/// ServerHelloDone (TLS 1.2 and earlier).
 pub const SERVER_HELLO_DONE: u8 = 14;
 
+/// Why bytes are not a TLS header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TlsError {
     /// Fewer bytes than the header needs: read more.
@@ -31,6 +39,7 @@ pub enum TlsError {
 /// A record header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordHeader {
+    /// Content type, e.g. [`HANDSHAKE`].
     pub content_type: u8,
     /// Legacy record version, e.g. 0x0303.
     pub version: u16,
@@ -80,7 +89,9 @@ pub fn split_record(b: &[u8]) -> Result<(RecordHeader, &[u8], &[u8]), TlsError> 
 /// A handshake message header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HandshakeHeader {
+    /// Handshake message type, e.g. [`SERVER_HELLO`].
     pub msg_type: u8,
+    /// Body length (24-bit on the wire).
     pub length: usize,
 }
 

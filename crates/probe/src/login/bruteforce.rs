@@ -23,8 +23,10 @@ use crate::reason::Reason;
 /// Guesses in the projection.
 pub const PROJECTED_GUESSES: u64 = 10_000;
 
+/// How a brute-force run against one account is bounded and judged.
 #[derive(Debug, Clone)]
 pub struct BruteOptions {
+    /// The account whose password is guessed.
     pub username: String,
     /// Wrong passwords to send at most.
     pub max_attempts: usize,
@@ -37,10 +39,12 @@ pub struct BruteOptions {
     pub max_wait: Duration,
     /// Consecutive refusals (or errors) that end the run.
     pub confirm_refusals: usize,
+    /// How long 10,000 guesses must take at least for the login to resist (24 hours by default).
     pub threshold: Duration,
 }
 
 impl BruteOptions {
+    /// Options for `username`: 20 wrong guesses, no pause, up to 2 minutes' wait for a lockout to lift.
     pub fn new(username: &str) -> Self {
         BruteOptions {
             username: username.to_string(),
@@ -67,24 +71,31 @@ impl BruteOptions {
 
 pub use jcstar_reason::BruteVerdict as Verdict;
 
+/// One attempt of the run, as the evidence records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttemptRecord {
+    /// Position in the run, from 1.
     pub index: usize,
     /// Milliseconds since the run started.
     pub at_ms: u64,
+    /// How long the attempt took, in milliseconds.
     pub duration_ms: u64,
     /// Whether this attempt used the supplied correct password.
     pub correct_password: bool,
+    /// What came of it.
     pub outcome: Attempt,
 }
 
 pub use jcstar_reason::DefenceKind;
 
+/// The defence the device showed, as far as it was measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Defence {
+    /// The kind of defence.
     pub kind: DefenceKind,
     /// Wrong guesses the device evaluated before it began refusing.
     pub after_attempts: usize,
+    /// What showed it, when an attempt did.
     pub signal: Option<Signal>,
     /// Known length of the refusal window (measured, or from Retry-After).
     pub window_ms: Option<u64>,
@@ -94,20 +105,32 @@ pub struct Defence {
     pub lifted: Option<bool>,
 }
 
+/// The outcome of a brute-force run against one account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BruteReport {
+    /// The account guessed at.
     pub username: String,
+    /// Whether the login resists brute force.
     pub verdict: Verdict,
+    /// Why the verdict is what it is.
     pub reason: Reason,
+    /// Attempts sent in all, the correct password's included.
     pub attempts_sent: usize,
+    /// Wrong guesses the device evaluated (not refused).
     pub wrong_guesses_evaluated: usize,
     /// Wrong guesses evaluated per second until the device began refusing.
     pub accepted_rate_per_s: Option<f64>,
+    /// Seconds 10,000 guesses would take, when a projection was possible.
     pub projected_10k_secs: Option<f64>,
+    /// Seconds 10,000 guesses must take at least to resist.
     pub threshold_secs: u64,
+    /// The defence seen, if any.
     pub defence: Option<Defence>,
+    /// Median reply time of the wrong guesses evaluated, in milliseconds.
     pub median_latency_ms: Option<u64>,
+    /// Wall-clock time of the run, in milliseconds.
     pub elapsed_ms: u64,
+    /// Every attempt, in order.
     pub attempts: Vec<AttemptRecord>,
 }
 

@@ -15,8 +15,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+/// A connection to a login service, plain or wrapped in TLS.
 pub enum Stream {
+    /// Plain TCP.
     Plain(TcpStream),
+    /// TLS over TCP; the server's certificate is not checked.
     Tls(Box<TlsStream<TcpStream>>),
 }
 

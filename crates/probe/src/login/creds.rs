@@ -7,10 +7,14 @@ use super::ServiceKind;
 
 const BUILTIN: &str = include_str!("../../data/default-credentials.toml");
 
+/// One username/password pair to try.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
+    /// User name.
     pub username: String,
+    /// Password (for SNMP, the community string).
     pub password: String,
+    /// Where the pair is documented (e.g. a vendor manual), or `user-supplied`.
     #[serde(default = "user_supplied")]
     pub source: String,
     /// Service kinds this pair applies to; empty = every service but SNMP.
@@ -23,6 +27,7 @@ fn user_supplied() -> String {
 }
 
 impl Credential {
+    /// Whether the pair is to be tried on a service of `kind`.
     pub fn applies_to(&self, kind: ServiceKind) -> bool {
         if self.services.is_empty() {
             kind != ServiceKind::Snmp
@@ -46,19 +51,37 @@ impl Credential {
     }
 }
 
+/// Why a credential list cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CredError {
+    /// A TOML list cannot be parsed.
     #[error("{file}: {reason}")]
-    Toml { file: String, reason: String },
+    Toml {
+        /// The list's path.
+        file: String,
+        /// The parser's error.
+        reason: String,
+    },
+    /// A line of a plain list is not `username:password`.
     #[error(
         "{file}:{line}: expected `username:password` (or a TOML file of [[credential]] tables with username, password, source)"
     )]
-    Line { file: String, line: usize },
+    Line {
+        /// The list's path.
+        file: String,
+        /// The line number, from 1.
+        line: usize,
+    },
+    /// An entry names a service that does not exist.
     #[error("{file}: entry {index}: unknown service {service:?}; accepted: {accepted}")]
     Service {
+        /// The list's path.
         file: String,
+        /// Position of the entry in the list, from 1.
         index: usize,
+        /// The unknown service name.
         service: String,
+        /// The service names accepted, comma-separated.
         accepted: String,
     },
 }

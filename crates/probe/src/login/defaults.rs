@@ -10,6 +10,7 @@ use super::creds::Credential;
 use super::{Attempt, LoginAdapter, ServiceKind};
 use crate::reason::Reason;
 
+/// How the default-credential check paces itself.
 #[derive(Debug, Clone)]
 pub struct DefaultsOptions {
     /// Pairs to try per service at most; small so that the check itself
@@ -69,14 +70,20 @@ impl Default for DefaultsOptions {
     }
 }
 
+/// One pair tried and what came of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairResult {
+    /// User name tried.
     pub username: String,
+    /// Password tried.
     pub password: String,
+    /// Where the pair is documented.
     pub source: String,
+    /// The outcome of the attempt.
     pub outcome: Attempt,
 }
 
+/// Outcome of the default check on one service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DefaultsStatus {
@@ -88,14 +95,22 @@ pub enum DefaultsStatus {
     Inconclusive,
 }
 
+/// The default check of one service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DefaultsReport {
+    /// The service, named as the reports show it.
     pub service: String,
+    /// Which adapter was used.
     pub kind: ServiceKind,
+    /// The outcome.
     pub status: DefaultsStatus,
+    /// Number of pairs tried.
     pub tried: usize,
+    /// The pair that was accepted, if any.
     pub accepted: Option<PairResult>,
+    /// Why the status is what it is.
     pub summary: Reason,
+    /// Every pair tried, in order.
     pub results: Vec<PairResult>,
 }
 

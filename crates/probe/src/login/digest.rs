@@ -3,11 +3,16 @@
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+/// The hash a Digest challenge names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
+    /// MD5, the RFC 2617 default.
     Md5,
+    /// MD5 with the session key (`MD5-sess`).
     Md5Sess,
+    /// SHA-256.
     Sha256,
+    /// SHA-256 with the session key (`SHA-256-sess`).
     Sha256Sess,
 }
 
@@ -22,6 +27,7 @@ impl Algorithm {
         }
     }
 
+    /// Whether the hash is SHA-256 rather than MD5.
     pub fn is_sha256(self) -> bool {
         matches!(self, Algorithm::Sha256 | Algorithm::Sha256Sess)
     }
@@ -47,12 +53,17 @@ impl Algorithm {
 /// A parsed `WWW-Authenticate: Digest ...` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
+    /// The protection space the credentials apply to.
     pub realm: String,
+    /// The server's nonce.
     pub nonce: String,
+    /// Opaque data the client must send back unchanged.
     pub opaque: Option<String>,
+    /// The hash to use.
     pub algorithm: Algorithm,
     /// `qop=auth` offered (auth-int is not used: it needs the body).
     pub qop_auth: bool,
+    /// The server says the nonce expired, not that the credentials were wrong.
     pub stale: bool,
 }
 
@@ -149,11 +160,13 @@ pub(crate) fn parse_params(s: &str) -> Vec<(String, String)> {
 /// A challenge plus the nonce count, so one nonce serves several guesses.
 #[derive(Debug, Clone)]
 pub struct DigestState {
+    /// The challenge being answered.
     pub challenge: Challenge,
     nc: u32,
 }
 
 impl DigestState {
+    /// State for a fresh challenge; the nonce count starts at 0.
     pub fn new(challenge: Challenge) -> Self {
         DigestState { challenge, nc: 0 }
     }

@@ -16,15 +16,22 @@ use super::{Attempt, FormOptions, LoginAdapter, LoginError, ServiceSpec, Signal}
 /// A form as found in a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form {
+    /// The `action` attribute as written (empty: the page itself).
     pub action: String,
+    /// The `method` attribute, upper-cased; `GET` when absent.
     pub method: String,
+    /// The form's `input` elements, in order.
     pub inputs: Vec<Input>,
 }
 
+/// One `input` element of a form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
+    /// Its `type` attribute, e.g. `password` or `hidden`.
     pub kind: String,
+    /// Its `name` attribute.
     pub name: String,
+    /// Its `value` attribute (e.g. a CSRF token in a hidden field).
     pub value: String,
 }
 
@@ -194,11 +201,15 @@ pub fn has_password_input(html: &str) -> bool {
 /// The login form of a page with the user and password field names chosen.
 #[derive(Debug, Clone)]
 pub struct LoginForm {
+    /// The form.
     pub form: Form,
+    /// Name of the user-name field.
     pub user_field: String,
+    /// Name of the password field.
     pub pass_field: String,
 }
 
+/// Finds the login form (one with a password field) in `html`, honouring field names given in `opts`.
 pub fn find_login_form(html: &str, opts: &FormOptions) -> Option<LoginForm> {
     for form in parse_forms(html) {
         let pass_field = match &opts.pass_field {
@@ -292,15 +303,21 @@ fn set_cookies(resp: &Response) -> Vec<(String, String)> {
 /// What the known-bad attempt looked like.
 #[derive(Debug, Clone)]
 pub struct FailureSignature {
+    /// Status code of the reply.
     pub status: u16,
+    /// Where it redirected, if it did.
     pub location: Option<String>,
+    /// Whether the reply still shows a password field.
     pub has_password_input: bool,
+    /// The lockout phrase it contained, if any.
     pub lock_phrase: Option<&'static str>,
+    /// Whether it showed a CAPTCHA.
     pub captcha: bool,
     /// Text shown after the bad attempt and not on the login page.
     pub failure_text: Option<String>,
 }
 
+/// Guesses through an HTML login form, comparing each reply with a known-bad one.
 pub struct FormAdapter {
     addr: super::http::Target,
     host: String,
@@ -311,6 +328,7 @@ pub struct FormAdapter {
     /// The page carries hidden fields (likely a CSRF token): fetch it anew
     /// before each guess.
     refetch: bool,
+    /// What the known-bad attempt looked like.
     pub failure: FailureSignature,
 }
 
@@ -511,6 +529,7 @@ impl FormAdapter {
         }
     }
 
+    /// Reads a reply to a guess as success, failure, lockout or rate limit by comparing it with the known-bad one.
     pub fn classify(&self, resp: &Response) -> Attempt {
         let body = resp.body_text();
         let f = &self.failure;

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::text::{excerpt, lock_phrase};
 use super::{Attempt, LoginAdapter, Signal};
 
+/// Guesses over FTP `USER`/`PASS`, one control connection per guess.
 pub struct FtpAdapter {
     addr: SocketAddr,
     timeout: Duration,
@@ -52,6 +53,7 @@ impl Replies {
 }
 
 impl FtpAdapter {
+    /// An adapter for the server at `addr`, each guess bounded by `timeout`.
     pub fn new(addr: SocketAddr, timeout: Duration) -> Self {
         FtpAdapter { addr, timeout }
     }

@@ -19,14 +19,19 @@ use super::{Attempt, LoginAdapter, ServiceSpec, Signal};
 const MAX_HEADER: usize = 64 * 1024;
 pub(crate) const MAX_BODY: usize = 256 * 1024;
 
+/// A complete HTTP response, bounded in size.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// Status code.
     pub status: u16,
+    /// Header fields in order, as sent.
     pub headers: Vec<(String, String)>,
+    /// The body, cut at 256 KiB.
     pub body: Vec<u8>,
 }
 
 impl Response {
+    /// The first header field named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -34,6 +39,7 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every header field named `name` (case-insensitive), in order.
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
             .iter()
@@ -41,6 +47,7 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as text (lossy UTF-8).
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -56,9 +63,13 @@ impl Response {
 /// Why a request produced no response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpFailure {
+    /// The connection could not be made.
     Connect(String),
+    /// The peer closed before a complete reply.
     Closed,
+    /// No complete reply before the deadline.
     Timeout,
+    /// The reply is not HTTP.
     Garbage(String),
 }
 
@@ -84,7 +95,9 @@ impl HttpFailure {
 /// Where an HTTP request goes: the address, and whether it is HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
+    /// Address of the server.
     pub addr: SocketAddr,
+    /// Whether to speak HTTPS.
     pub tls: bool,
 }
 
@@ -288,6 +301,7 @@ pub struct BasicAdapter {
 }
 
 impl BasicAdapter {
+    /// An adapter for the service in `spec`, each guess bounded by `timeout`.
     pub fn new(spec: &ServiceSpec, timeout: Duration) -> Self {
         BasicAdapter {
             addr: spec.http_target(),
@@ -298,6 +312,7 @@ impl BasicAdapter {
     }
 }
 
+/// The `Authorization` header value for Basic credentials.
 pub fn basic_header(user: &str, pass: &str) -> String {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
     format!("Basic {token}")
@@ -333,6 +348,7 @@ pub struct DigestAdapter {
 }
 
 impl DigestAdapter {
+    /// An adapter for the service in `spec`, each guess bounded by `timeout`.
     pub fn new(spec: &ServiceSpec, timeout: Duration) -> Self {
         DigestAdapter {
             addr: spec.http_target(),

@@ -35,45 +35,73 @@ pub use text::{lock_phrase, mask};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
     /// An HTTP status code.
-    Status { code: u16 },
+    Status {
+        /// The status code, e.g. 401.
+        code: u16,
+    },
     /// A redirect to this location.
-    Redirect { location: String },
+    Redirect {
+        /// The `Location` header as sent.
+        location: String,
+    },
     /// Text in the reply (bounded excerpt).
-    Message { text: String },
+    Message {
+        /// The excerpt.
+        text: String,
+    },
     /// A protocol reply code (FTP, MQTT CONNACK, SSH method result, ...).
-    Code { code: u32, meaning: String },
+    Code {
+        /// The code as sent.
+        code: u32,
+        /// What the protocol says it means.
+        meaning: String,
+    },
     /// The peer closed the connection (or refused it).
     ClosedConnection,
     /// No answer before the deadline.
     Timeout,
     /// The page changed in a way that blocks automation (e.g. a CAPTCHA).
-    PageChanged { what: String },
+    PageChanged {
+        /// What changed.
+        what: String,
+    },
 }
 
 /// The outcome of one guess.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Attempt {
+    /// The credentials were accepted.
     Success {
+        /// What showed the success.
         signal: Signal,
     },
+    /// The credentials were evaluated and refused.
     Failure {
+        /// What showed the refusal.
         signal: Signal,
     },
+    /// The device refused to evaluate the guess because of a lockout.
     LockedOut {
+        /// What showed the lockout.
         signal: Signal,
     },
+    /// The device refused to evaluate the guess because of a rate limit.
     RateLimited {
+        /// What showed the rate limit.
         signal: Signal,
         /// The delay the device asked for, if it said (Retry-After).
         delay_ms: Option<u64>,
     },
+    /// No outcome could be read (connection error, unknown reply, deadline).
     Error {
+        /// What went wrong.
         reason: String,
     },
 }
 
 impl Attempt {
+    /// Whether the credentials were accepted.
     pub fn is_success(&self) -> bool {
         matches!(self, Attempt::Success { .. })
     }
@@ -95,10 +123,12 @@ impl Attempt {
         }
     }
 
+    /// Whether this is an error made by [`Attempt::turned_away`].
     pub fn is_turned_away(&self) -> bool {
         matches!(self, Attempt::Error { reason } if reason.starts_with(TURNED_AWAY))
     }
 
+    /// A short kebab-case name of the outcome, for logs and transcripts.
     pub fn label(&self) -> &'static str {
         match self {
             Attempt::Success { .. } => "success",
@@ -118,18 +148,28 @@ const TURNED_AWAY: &str = "the server closed the new connection before any guess
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceKind {
+    /// HTTP Basic authentication.
     HttpBasic,
+    /// HTTP Digest authentication (RFC 7616).
     HttpDigest,
+    /// An HTML login form.
     HttpForm,
+    /// SSH `password` method.
     SshPassword,
+    /// SSH `keyboard-interactive` method.
     SshKeyboardInteractive,
+    /// Telnet `login:` / `Password:` prompts.
     Telnet,
+    /// FTP `USER`/`PASS`.
     Ftp,
+    /// MQTT CONNECT with username and password.
     Mqtt,
+    /// SNMP v1/v2c community string.
     Snmp,
 }
 
 impl ServiceKind {
+    /// Every kind, in the order of [`ServiceKind::name`]'s list.
     pub const ALL: [ServiceKind; 9] = [
         ServiceKind::HttpBasic,
         ServiceKind::HttpDigest,
@@ -142,6 +182,7 @@ impl ServiceKind {
         ServiceKind::Snmp,
     ];
 
+    /// The name used on the command line and in reports, e.g. `ssh-password`.
     pub fn name(self) -> &'static str {
         match self {
             ServiceKind::HttpBasic => "http-basic",
@@ -156,6 +197,7 @@ impl ServiceKind {
         }
     }
 
+    /// Reads a name, also accepting the short forms `http`, `ssh`, `form` and `digest`.
     pub fn parse(s: &str) -> Option<ServiceKind> {
         ServiceKind::ALL
             .into_iter()
@@ -178,7 +220,9 @@ impl ServiceKind {
 /// Options of the HTML form adapter; anything left `None` is learned.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FormOptions {
+    /// Name of the user-name field.
     pub user_field: Option<String>,
+    /// Name of the password field.
     pub pass_field: Option<String>,
     /// Text whose presence in the reply means the login worked.
     pub success_marker: Option<String>,
@@ -189,7 +233,9 @@ pub struct FormOptions {
 /// One login service to test.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceSpec {
+    /// Which adapter to use.
     pub kind: ServiceKind,
+    /// Address of the service.
     pub addr: SocketAddr,
     /// Host name for the HTTP Host header; the address when empty.
     #[serde(default)]
@@ -197,6 +243,7 @@ pub struct ServiceSpec {
     /// HTTP path of the protected resource or the login page.
     #[serde(default = "default_path")]
     pub path: String,
+    /// Options of the HTML form adapter.
     #[serde(default)]
     pub form: FormOptions,
     /// MQTT protocol level: 4 (3.1.1) or 5.
@@ -221,6 +268,7 @@ fn default_snmp_version() -> u8 {
 }
 
 impl ServiceSpec {
+    /// A service with default options: path `/`, MQTT 3.1.1, SNMP v2c, no TLS.
     pub fn new(kind: ServiceKind, addr: SocketAddr) -> Self {
         ServiceSpec {
             kind,
@@ -234,6 +282,7 @@ impl ServiceSpec {
         }
     }
 
+    /// Sets whether the service runs inside TLS.
     pub fn with_tls(mut self, tls: bool) -> Self {
         self.tls = tls;
         self
@@ -246,6 +295,7 @@ impl ServiceSpec {
         }
     }
 
+    /// Sets the HTTP path.
     pub fn with_path(mut self, path: &str) -> Self {
         self.path = path.to_string();
         self
@@ -275,24 +325,39 @@ impl ServiceSpec {
 /// Errors before any guess could be made (the service cannot be driven).
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
+    /// The service could not be reached.
     #[error("{service}: cannot connect: {reason}")]
-    Connect { service: String, reason: String },
-    #[error("{service}: no login form found at {path}: {reason}")]
-    NoForm {
+    Connect {
+        /// The service, as [`ServiceSpec::describe`] writes it.
         service: String,
-        path: String,
+        /// The connection error.
         reason: String,
     },
+    /// No usable login form at the given path.
+    #[error("{service}: no login form found at {path}: {reason}")]
+    NoForm {
+        /// The service, as [`ServiceSpec::describe`] writes it.
+        service: String,
+        /// The HTTP path looked at.
+        path: String,
+        /// Why no form was found.
+        reason: String,
+    },
+    /// The service does not speak the protocol expected.
     #[error("{service}: the reply is not {expected}: {reason}")]
     Protocol {
+        /// The service, as [`ServiceSpec::describe`] writes it.
         service: String,
+        /// What reply was expected.
         expected: String,
+        /// What was wrong with the reply.
         reason: String,
     },
 }
 
 /// Drives guesses against one service.
 pub trait LoginAdapter {
+    /// Sends one guess and reads what came of it; never panics or hangs on the reply.
     fn try_login(
         &self,
         user: &str,
@@ -302,13 +367,21 @@ pub trait LoginAdapter {
 
 /// Any of the adapters, chosen at run time from a [`ServiceSpec`].
 pub enum Adapter {
+    /// HTTP Basic.
     HttpBasic(http::BasicAdapter),
+    /// HTTP Digest.
     HttpDigest(http::DigestAdapter),
+    /// HTML form.
     HttpForm(form::FormAdapter),
+    /// SSH, password or keyboard-interactive.
     Ssh(ssh::SshAdapter),
+    /// Telnet.
     Telnet(telnet::TelnetAdapter),
+    /// FTP.
     Ftp(ftp::FtpAdapter),
+    /// MQTT.
     Mqtt(mqtt::MqttAdapter),
+    /// SNMP community.
     Snmp(snmp::SnmpAdapter),
 }
 

@@ -78,6 +78,7 @@ pub fn classify_connack(level: u8, code: u8) -> Attempt {
     }
 }
 
+/// Guesses with MQTT CONNECT, reading the CONNACK return or reason code.
 pub struct MqttAdapter {
     addr: SocketAddr,
     level: u8,
@@ -86,6 +87,7 @@ pub struct MqttAdapter {
 }
 
 impl MqttAdapter {
+    /// An adapter for the broker at `addr`; `level` 5 speaks MQTT 5, anything lower 3.1.1.
     pub fn new(addr: SocketAddr, level: u8, timeout: Duration) -> Self {
         let level = if level >= 5 { 5 } else { 4 };
         MqttAdapter {

@@ -28,39 +28,55 @@ use crate::report::{CriterionVerdict, Verdict};
 pub enum InfoSource {
     /// An HTTP page (optionally behind Basic authentication).
     HttpPage {
+        /// Address of the web server.
         addr: SocketAddr,
+        /// Path of the page.
         path: String,
+        /// User name and password for Basic authentication, if the page needs it.
         #[serde(default)]
         basic_auth: Option<(String, String)>,
     },
     /// A UPnP device description (XML with `<modelNumber>` etc.).
     Upnp {
+        /// Address of the web server.
         addr: SocketAddr,
+        /// Path of the description.
         path: String,
     },
+    /// The SSH server's version banner.
     SshBanner {
+        /// Address of the SSH server.
         addr: SocketAddr,
     },
+    /// The Telnet server's greeting.
     TelnetBanner {
+        /// Address of the Telnet server.
         addr: SocketAddr,
     },
     /// sysDescr.0 with this community.
     Snmp {
+        /// Address of the SNMP agent.
         addr: SocketAddr,
+        /// Community string to read with.
         community: String,
     },
     /// The first message on an MQTT topic (retained or published soon).
     MqttTopic {
+        /// Address of the broker.
         addr: SocketAddr,
+        /// Topic to subscribe to.
         topic: String,
+        /// User name for the broker, if it needs one.
         #[serde(default)]
         username: Option<String>,
+        /// Password for the broker, if it needs one.
         #[serde(default)]
         password: Option<String>,
     },
 }
 
 impl InfoSource {
+    /// Where the source is, for the report, e.g. `SSH banner 192.0.2.1:22`.
     pub fn describe(&self) -> String {
         match self {
             InfoSource::HttpPage { addr, path, .. } => format!("http://{addr}{path}"),
@@ -76,11 +92,15 @@ impl InfoSource {
 /// Patterns that pull the version and model out of the text a source gave.
 #[derive(Debug, Clone)]
 pub struct Extractors {
+    /// Pattern for the firmware version.
     pub firmware: Regex,
+    /// Pattern for the model number.
     pub model: Regex,
 }
 
+/// The default firmware-version pattern, e.g. matching `Firmware Version: 1.2.3`.
 pub const DEFAULT_FIRMWARE_RE: &str = r#"(?i)(?:firmware|fw|software)[ _-]*(?:version|ver\.?)?["']?\s*[:=]?\s*["']?v?([0-9][0-9A-Za-z._-]*)"#;
+/// The default model-number pattern, e.g. matching `Model Number: JC-CAM-100`.
 pub const DEFAULT_MODEL_RE: &str =
     r#"(?i)model[ _-]*(?:number|no\.?|name)?["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._/-]*)"#;
 
@@ -121,9 +141,13 @@ fn capture(re: &Regex, text: &str) -> Option<String> {
 /// Firmware version and model number as read from the device.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
+    /// Firmware version read, if any.
     pub firmware: Option<String>,
+    /// Where it was read.
     pub firmware_source: Option<String>,
+    /// Model number read, if any.
     pub model: Option<String>,
+    /// Where it was read.
     pub model_source: Option<String>,
     /// What each source returned (bounded excerpts) or why it failed.
     pub observations: Vec<String>,
@@ -268,33 +292,44 @@ pub trait Tester {
     fn delete_data(&mut self) -> impl std::future::Future<Output = Option<Result<Done, NotDone>>>;
 }
 
+/// What a persistence run uses: the login, the passwords and where to read the device's identity.
 #[derive(Debug, Clone)]
 pub struct PersistencePlan {
     /// The login service used to check passwords.
     pub login: ServiceSpec,
+    /// The account whose password is changed.
     pub username: String,
     /// The password in use before the run (often the factory default).
     pub old_password: String,
+    /// The password the run sets.
     pub new_password: String,
+    /// Where the firmware version and model number are read.
     pub sources: Vec<InfoSource>,
+    /// Patterns that pull them out of the text.
     pub extractors: Extractors,
+    /// Deadline of each network operation.
     pub timeout: Duration,
     /// How long to wait for the device to come back after a power cycle.
     pub come_back: Duration,
 }
 
+/// One step of the run, as `persistence.json` records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     /// RFC 3339, UTC.
     pub at: String,
+    /// Milliseconds since the run started.
     pub elapsed_ms: u64,
     /// English, for machines; [`Step::kind`] is the typed form.
     pub name: String,
     /// English, for machines; [`Step::observed`] is the typed form.
     pub observation: String,
+    /// Whether the step went as hoped; `None` when that does not apply.
     pub ok: Option<bool>,
+    /// What the step does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<StepKind>,
+    /// What it observed, with the values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<Observation>,
 }
@@ -343,15 +378,25 @@ impl Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepKind {
+    /// Read the firmware version and model number.
     ReadIdentity,
+    /// Prepare the login service.
     PrepareLogin,
+    /// Check the old password before the change.
     PasswordBeforeChange,
+    /// Change the password.
     ChangePassword,
+    /// Cut and restore the power.
     PowerCycle,
+    /// Check the passwords after the power cycle.
     PasswordAfterPowerCycle,
+    /// Read the firmware version after the power cycle.
     FirmwareAfterPowerCycle,
+    /// Delete the user data.
     DeleteData,
+    /// Check the password after the deletion.
     PasswordAfterDeletion,
+    /// Read the firmware version after the deletion.
     FirmwareAfterDeletion,
 }
 
@@ -402,7 +447,9 @@ impl StepKind {
 /// (`success`, `failure`, ...) and, for an error, its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
+    /// `success`, `failure`, `locked-out`, `rate-limited` or `error`.
     pub label: String,
+    /// The error text, for an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -438,51 +485,86 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum Observation {
+    /// The identity read.
     Identity {
+        /// Firmware version, if found.
         firmware: Option<String>,
+        /// Where it was found.
         firmware_source: Option<String>,
+        /// Model number, if found.
         model: Option<String>,
+        /// Where it was found.
         model_source: Option<String>,
+        /// What each source gave or why it failed.
         sources: Vec<String>,
     },
+    /// The login service could not be prepared.
     LoginUnusable {
+        /// Why.
         error: String,
     },
+    /// A login attempt.
     Login {
+        /// Its outcome.
         outcome: Outcome,
     },
+    /// The password was changed.
     PasswordChanged {
+        /// How the change was carried out.
         how: Done,
+        /// A login with the new password.
         new: Outcome,
     },
+    /// The tester's action was not carried out.
     Failed {
+        /// Why.
         error: NotDone,
     },
+    /// The login service did not come back after the action.
     NotBack {
+        /// How the action was carried out.
         how: Done,
+        /// Seconds waited.
         secs: u64,
     },
+    /// The login service answered again after the action.
     Back {
+        /// How the action was carried out.
         how: Done,
+        /// Milliseconds until it answered.
         ms: u64,
     },
+    /// Logins with the new and the previous password.
     PasswordsAfter {
+        /// With the new password.
         new: Outcome,
+        /// With the previous password.
         previous: Outcome,
     },
+    /// Firmware versions compared.
     Firmware {
+        /// The version now.
         after: Option<String>,
+        /// The version before.
         before: Option<String>,
     },
+    /// The step was skipped.
     Skipped,
+    /// The device answered again after the action.
     DeviceBack {
+        /// How the action was carried out.
         how: Done,
+        /// Milliseconds until it answered.
         ms: u64,
     },
+    /// The device's login service did not come back after the action.
     DeviceNotBack {
+        /// How the action was carried out.
         how: Done,
     },
+    /// A login with the password set during the run.
     SetPassword {
+        /// Its outcome.
         outcome: Outcome,
     },
 }
@@ -606,13 +688,20 @@ fn shown_ja(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "見つかりません".into())
 }
 
+/// The outcome of a persistence run (S1.1-06, -10, -14, -15).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PersistenceReport {
+    /// The login service used, described.
     pub login: String,
+    /// The identity read before any change.
     pub before: Identity,
+    /// The identity read after the power cycle, if it ran.
     pub after_power_cycle: Option<Identity>,
+    /// The identity read after the data deletion, if it ran.
     pub after_delete: Option<Identity>,
+    /// Every step, in order.
     pub steps: Vec<Step>,
+    /// The verdicts of the criteria the run bears on.
     pub verdicts: Vec<CriterionVerdict>,
 }
 

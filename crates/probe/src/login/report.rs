@@ -18,7 +18,9 @@ use crate::report::{CriterionVerdict, Finding, FindingText, Severity, Verdict};
 /// One brute-force run with the service it ran against.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BruteRun {
+    /// The service, named as the reports show it.
     pub service: String,
+    /// What the run found.
     pub report: BruteReport,
 }
 
@@ -204,11 +206,17 @@ pub fn findings(defaults: &[DefaultsReport], runs: &[BruteRun]) -> Vec<Finding> 
 /// One row of the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
+    /// Criterion ID, e.g. `S1.1-04`.
     pub id: String,
+    /// The criterion's title in the report's language.
     pub title: String,
+    /// Whether the criterion has a device test that applies.
     pub device_test: bool,
+    /// The combined verdict of the criterion and its sub-items.
     pub verdict: Verdict,
+    /// What was tested, one line per reason, in the report's language.
     pub tested: Vec<String>,
+    /// What the document review examines, when one applies.
     pub document_review: Option<String>,
     /// Evidence files (inside the evidence directory) behind the verdict.
     #[serde(default)]
@@ -232,6 +240,7 @@ pub fn combine(vs: &[&CriterionVerdict]) -> Verdict {
     }
 }
 
+/// One row per criterion of `catalog`, with the verdicts that concern it combined.
 pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec<Row> {
     let mut by_id: BTreeMap<CriterionId, Vec<&CriterionVerdict>> = BTreeMap::new();
     for v in verdicts {
@@ -296,10 +305,15 @@ pub fn verdict_word(v: Verdict, lang: Lang) -> String {
 /// Facts shown at the top of the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Header {
+    /// The target as the user named it.
     pub target: String,
+    /// When the run started.
     pub started: String,
+    /// When it finished.
     pub finished: String,
+    /// Version of jcstar that ran.
     pub jcstar_version: String,
+    /// The evidence directory the report belongs to.
     pub evidence_dir: String,
 }
 
@@ -321,6 +335,7 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The report as Markdown, in `lang`.
 pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
     let en = lang == Lang::En;
     let mut out = String::new();
@@ -414,6 +429,7 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The report as a standalone HTML page, in `lang`.
 pub fn html(h: &Header, rows: &[Row], lang: Lang) -> String {
     let en = lang == Lang::En;
     let title = if en {

@@ -28,11 +28,15 @@ pub fn get_request(version: u8, community: &str, request_id: i32) -> Vec<u8> {
 /// A parsed GetResponse: request id, error status, first value as text.
 #[derive(Debug, PartialEq, Eq)]
 pub struct GetResponse {
+    /// Matches the response to its request.
     pub request_id: i64,
+    /// 0 when the agent reports no error.
     pub error_status: i64,
+    /// The first value, as bounded text (sysDescr.0).
     pub value: Option<String>,
 }
 
+/// Reads a GetResponse; `None` for anything else.
 pub fn parse_response(data: &[u8]) -> Option<GetResponse> {
     let m = snmp::parse_message(data).ok()?;
     if m.pdu != snmp::GET_RESPONSE {
@@ -45,6 +49,7 @@ pub fn parse_response(data: &[u8]) -> Option<GetResponse> {
     })
 }
 
+/// Tries a community string with a GetRequest for sysDescr.0; an answer means it is accepted.
 pub struct SnmpAdapter {
     addr: SocketAddr,
     version: u8,
@@ -52,6 +57,7 @@ pub struct SnmpAdapter {
 }
 
 impl SnmpAdapter {
+    /// An adapter for the agent at `addr`; `version` 1 is SNMPv1, else v2c; replies awaited up to `timeout`.
     pub fn new(addr: SocketAddr, version: u8, timeout: Duration) -> Self {
         SnmpAdapter {
             addr,

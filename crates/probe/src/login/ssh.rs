@@ -13,12 +13,16 @@ use russh::keys::PublicKeyOrCertificate;
 
 use super::{Attempt, LoginAdapter, Signal};
 
+/// Which SSH authentication method carries the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SshMethod {
+    /// The `password` method.
     Password,
+    /// The `keyboard-interactive` method, answering the password prompt.
     KeyboardInteractive,
 }
 
+/// The russh client handler: accepts any host key and keeps the server's banner.
 pub struct Client {
     banner: Arc<Mutex<Option<String>>>,
 }
@@ -47,6 +51,7 @@ impl client::Handler for Client {
     }
 }
 
+/// Guesses over SSH, reusing connections between guesses where the server allows.
 pub struct SshAdapter {
     addr: SocketAddr,
     method: SshMethod,
@@ -62,6 +67,7 @@ enum Outcome {
 }
 
 impl SshAdapter {
+    /// An adapter for the server at `addr` using `method`, each guess bounded by `timeout`.
     pub fn new(addr: SocketAddr, method: SshMethod, timeout: Duration) -> Self {
         let config = client::Config {
             inactivity_timeout: Some(timeout.saturating_mul(4)),

@@ -21,6 +21,7 @@ pub fn process(input: &[u8], text: &mut Vec<u8>, reply: &mut Vec<u8>) -> Vec<u8>
     f.pending
 }
 
+/// Guesses at the Telnet `login:` and `Password:` prompts.
 pub struct TelnetAdapter {
     addr: SocketAddr,
     timeout: Duration,
@@ -117,6 +118,7 @@ fn after_password(text: &str) -> Option<usize> {
 }
 
 impl TelnetAdapter {
+    /// An adapter for the server at `addr`, each guess bounded by `timeout`.
     pub fn new(addr: SocketAddr, timeout: Duration) -> Self {
         TelnetAdapter { addr, timeout }
     }

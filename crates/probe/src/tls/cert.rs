@@ -23,10 +23,15 @@ pub struct KeyInfo {
 /// Facts about the leaf certificate (and the length of the chain sent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertFacts {
+    /// Subject distinguished name.
     pub subject: String,
+    /// Subject common name, if present.
     pub subject_cn: Option<String>,
+    /// Issuer distinguished name.
     pub issuer: String,
+    /// Issuer common name, if present.
     pub issuer_cn: Option<String>,
+    /// Serial number, as colon-separated hex bytes.
     pub serial: String,
     /// SHA-256 of the DER, lowercase hex.
     pub sha256: String,
@@ -35,21 +40,29 @@ pub struct CertFacts {
     pub self_signed: bool,
     /// RFC 3339, UTC.
     pub not_before: String,
+    /// End of validity, RFC 3339, UTC.
     pub not_after: String,
+    /// Start of validity, Unix seconds.
     pub not_before_unix: i64,
+    /// End of validity, Unix seconds.
     pub not_after_unix: i64,
     /// Relative to the `now` the assessment was given.
     pub expired: bool,
+    /// Not valid yet at the assessment's `now`.
     pub not_yet_valid: bool,
+    /// The server's public key.
     pub key: KeyInfo,
     /// OpenSSL's long name, e.g. `sha256WithRSAEncryption`.
     pub signature_algorithm: String,
     /// The signature uses SHA-1, MD5 or MD2.
     pub weak_signature_hash: bool,
+    /// DNS names in the subject alternative name.
     pub san_dns: Vec<String>,
+    /// IP addresses in the subject alternative name.
     pub san_ip: Vec<String>,
     /// The name (or address) the certificate was checked against.
     pub checked_name: String,
+    /// Whether `checked_name` matches the SAN entries (or the CN when there are none).
     pub name_matches: bool,
     /// Number of certificates the server sent (leaf included).
     pub chain_length: usize,

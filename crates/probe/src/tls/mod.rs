@@ -58,19 +58,25 @@ pub const CRITERION: jcstar_criteria::CriterionId = jcstar_criteria::star1::S1_1
 /// still speaks it would pass anything else either, and its hello differs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TlsVersion {
+    /// SSL 3.0: broken (POODLE), must not be offered.
     #[serde(rename = "SSLv3")]
     Ssl3,
+    /// TLS 1.0: legacy, deprecated by RFC 8996.
     #[serde(rename = "TLSv1.0")]
     Tls10,
+    /// TLS 1.1: legacy, deprecated by RFC 8996.
     #[serde(rename = "TLSv1.1")]
     Tls11,
+    /// TLS 1.2: acceptable with strong suites.
     #[serde(rename = "TLSv1.2")]
     Tls12,
+    /// TLS 1.3: the current version.
     #[serde(rename = "TLSv1.3")]
     Tls13,
 }
 
 impl TlsVersion {
+    /// Every version the probe tests, oldest first.
     pub const ALL: [TlsVersion; 5] = [
         TlsVersion::Ssl3,
         TlsVersion::Tls10,
@@ -153,11 +159,17 @@ impl Default for TlsOptions {
 pub struct AcceptedCipher {
     /// Code point as `0xC02F` (sslscan's spelling).
     pub id: String,
+    /// Code point as a number.
     pub code: u16,
+    /// IANA registry name.
     pub iana: String,
+    /// OpenSSL's name, when it has one.
     pub openssl: Option<String>,
+    /// Symmetric key strength in bits, as OpenSSL counts it.
     pub bits: u16,
+    /// Strong, or weak for the reasons in `weaknesses`.
     pub strength: Strength,
+    /// Why the suite is weak; empty when strong.
     pub weaknesses: Vec<WeakReason>,
     /// Key exchange the server chose for it: a group name or `DH 2048`.
     pub key_exchange: Option<String>,
@@ -170,22 +182,27 @@ pub struct AcceptedCipher {
 /// A key-exchange group the server accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupInfo {
+    /// Code point of the group.
     pub id: u16,
+    /// Its name, e.g. `x25519`.
     pub name: String,
 }
 
 /// Outcome for one protocol version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProtocolResult {
+    /// The version this result is for.
     pub version: TlsVersion,
     /// False when the probe could not find out (error or budget exhausted).
     pub tested: bool,
+    /// Whether the server completed a hello under this version.
     pub accepted: bool,
     /// Accepted suites; under server preference in the server's order.
     pub ciphers: Vec<AcceptedCipher>,
     /// `Some(true)`: the server picks by its own preference; `None`: not
     /// determined (fewer than two suites).
     pub server_preference: Option<bool>,
+    /// Key-exchange groups the server accepted under this version.
     pub groups: Vec<GroupInfo>,
     /// Why the version counts as refused or untested (alert, downgrade…).
     pub note: Option<String>,
@@ -195,9 +212,13 @@ pub struct ProtocolResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsVerdict {
+    /// Nothing found that counts against the criterion.
     Pass,
+    /// A person must judge the facts (e.g. a self-signed certificate).
     NeedsReview,
+    /// The port fails the criterion (e.g. a legacy version accepted).
     Fail,
+    /// Could not be tested.
     NotTested,
 }
 
@@ -206,8 +227,11 @@ pub enum TlsVerdict {
 pub struct TlsFinding {
     /// Stable identifier, e.g. `tls.legacy_version`.
     pub id: String,
+    /// The criterion it bears on, e.g. `S1.1-12`.
     pub criterion: jcstar_criteria::CriterionId,
+    /// How it bears on the criterion.
     pub verdict: TlsVerdict,
+    /// The observation in English and Japanese.
     pub text: Text,
     /// The facts behind it (versions, suite names, dates).
     pub evidence: Vec<String>,
@@ -216,28 +240,36 @@ pub struct TlsFinding {
 /// Everything [`assess`] learned about one port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsReport {
+    /// The `IP:port` assessed.
     pub address: String,
+    /// The name sent as SNI and checked against the certificate, if any.
     pub server_name: Option<String>,
     /// The port answered at least one ClientHello with TLS.
     pub speaks_tls: bool,
+    /// One result per tested protocol version.
     pub protocols: Vec<ProtocolResult>,
+    /// Facts about the certificate the server sent, if any.
     pub certificate: Option<CertFacts>,
     /// Where the certificate came from (e.g. `TLSv1.2 ServerHello flight`).
     pub certificate_source: Option<String>,
     /// RFC 5746 secure renegotiation signalled by the server (TLS ≤ 1.2).
     pub secure_renegotiation: Option<bool>,
+    /// Every observation, each with its verdict.
     pub findings: Vec<TlsFinding>,
     /// The port's overall verdict on S1.1-12 (worst finding).
     pub verdict: TlsVerdict,
     /// Connections made.
     pub connections: u32,
+    /// Wall-clock time of the assessment, in milliseconds.
     pub elapsed_ms: u64,
     /// False when the budget ran out before every test finished.
     pub complete: bool,
+    /// Errors met on the way (connections, parsing, budget).
     pub errors: Vec<String>,
 }
 
 impl TlsReport {
+    /// The result for version `v`, if it was tested.
     pub fn protocol(&self, v: TlsVersion) -> Option<&ProtocolResult> {
         self.protocols.iter().find(|p| p.version == v)
     }

@@ -13,6 +13,7 @@ use super::suite_table::TABLE;
 /// One registry entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SuiteInfo {
+    /// Code point, e.g. 0xC02F.
     pub id: u16,
     /// Registry name, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
     pub iana: &'static str,
@@ -42,6 +43,7 @@ pub enum WeakReason {
     /// IDEA: 64-bit block cipher, removed from TLS 1.2 (RFC 5469).
     Idea,
     /// HMAC-MD5 record authentication.
+    /// MD5 as the record MAC.
     Md5Mac,
     /// CBC mode under SSL 3.0 / TLS 1.0 / 1.1, whose record construction is
     /// open to padding-oracle and chosen-plaintext attacks (POODLE, BEAST,
@@ -50,6 +52,7 @@ pub enum WeakReason {
 }
 
 impl WeakReason {
+    /// A short English description for reports.
     pub fn describe(self) -> &'static str {
         match self {
             WeakReason::NullEncryption => "no encryption (NULL cipher)",
@@ -70,10 +73,13 @@ impl WeakReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strength {
+    /// No known weakness.
     Strong,
+    /// At least one [`WeakReason`] applies.
     Weak,
 }
 
+/// The registry entry for code point `id`, if the suite is registered.
 pub fn lookup(id: u16) -> Option<SuiteInfo> {
     let idx = TABLE.binary_search_by_key(&id, |e| e.0).ok()?;
     TABLE
@@ -81,6 +87,7 @@ pub fn lookup(id: u16) -> Option<SuiteInfo> {
         .map(|&(id, iana, openssl)| SuiteInfo { id, iana, openssl })
 }
 
+/// Every registered suite, in code-point order.
 pub fn all() -> impl Iterator<Item = SuiteInfo> {
     TABLE
         .iter()
