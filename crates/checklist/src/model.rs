@@ -110,9 +110,9 @@ pub struct CompanionService {
 /// Which 技適 mark the number belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GitekiMark {
-    /// [T] mark: 設計認証番号 (design certification number).
+    /// \[T\] mark: 設計認証番号 (design certification number).
     T,
-    /// [A] mark: 技術基準適合認定番号.
+    /// \[A\] mark: 技術基準適合認定番号.
     A,
 }
 
@@ -120,7 +120,7 @@ pub enum GitekiMark {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Giteki {
-    /// Which mark ([T] or [A]) the number belongs to.
+    /// Which mark (\[T\] or \[A\]) the number belongs to.
     pub mark: GitekiMark,
     /// The certification number as printed with the mark.
     pub number: String,

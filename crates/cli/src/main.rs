@@ -73,6 +73,7 @@ enum Command {
 /// Settings every command sees. A command returns the exit code it wants;
 /// an error that escapes it is unreadable input or an I/O failure (exit 2).
 pub struct Ctx {
+    /// The language of everything the command prints (`--lang`, Japanese by default).
     pub lang: Lang,
 }
 

@@ -166,7 +166,7 @@ pub const TOP_TCP: &[u16] = &[
     44818, 47808, 49152, 49153, 49154, 49155, 49156, 49157, 50000, 55443,
 ];
 
-/// UDP ports IoT devices really expose (see [`udp_probe_names`] for what is sent).
+/// UDP ports IoT devices really expose (see [`crate::udp::probes_for`] for what is sent).
 pub const IOT_UDP: &[u16] = &[
     53, 67, 68, 69, 123, 137, 161, 623, 1900, 3702, 5060, 5353, 5355, 5683, 5684, 9999, 10001,
     47808,

@@ -1,5 +1,5 @@
 //! Events and state: the typed payload of every event kind, the transition
-//! table that decides which event is legal in which state, and [`apply`], the
+//! table that decides which event is legal in which state, and `apply`, the
 //! one function that turns events into state (used live, by rebuild and by
 //! verification).
 //!

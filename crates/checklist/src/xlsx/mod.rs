@@ -9,7 +9,7 @@
 //!
 //! Cells that hold lists (model numbers, versions, methods) keep one item
 //! per line. Evidence has plain columns (document name, section/page, file;
-//! see [`evidence`]); workbooks written with the earlier one-cell `証跡`
+//! see the `evidence` module); workbooks written with the earlier one-cell `証跡`
 //! syntax are still read.
 
 use std::io::Cursor;
