@@ -374,7 +374,7 @@ async fn hostile_services_give_errors_within_the_deadline() {
                 .expect("adapter");
             let r = a.try_login("root", "x").await;
             assert!(
-                matches!(r, Attempt::Error { .. }),
+                r.error_text().is_some(),
                 "{} against garbage (stall {stall}) gave {r:?}",
                 kind.name()
             );

@@ -256,7 +256,7 @@ pub async fn run<A: LoginAdapter>(
                     break;
                 }
             }
-            Attempt::Error { .. } => {
+            Attempt::Error { .. } | Attempt::TurnedAway { .. } => {
                 errors_in_row += 1;
                 if errors_in_row >= opts.confirm_refusals.max(1) {
                     break;
@@ -366,15 +366,16 @@ pub async fn run<A: LoginAdapter>(
     let errors = run
         .records
         .iter()
-        .filter(|r| !r.correct_password && matches!(r.outcome, Attempt::Error { .. }))
+        .filter(|r| !r.correct_password && r.outcome.error_text().is_some())
         .count();
     if errors_in_row >= opts.confirm_refusals.max(1) {
         let last_reason = run
             .records
             .last()
-            .map(|r| match &r.outcome {
-                Attempt::Error { reason } => reason.clone(),
-                o => o.label().to_string(),
+            .map(|r| {
+                r.outcome
+                    .error_text()
+                    .unwrap_or_else(|| r.outcome.label().to_string())
             })
             .unwrap_or_default();
         if failures == 0 {

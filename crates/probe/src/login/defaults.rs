@@ -290,10 +290,10 @@ async fn worker<A: LoginAdapter>(
                 let label = o.label();
                 s.stop.get_or_insert(Stop::Refused(label));
             }
-            Attempt::Error { reason } => {
+            o @ (Attempt::Error { .. } | Attempt::TurnedAway { .. }) => {
                 s.errors_in_row += 1;
                 if s.errors_in_row >= 3 {
-                    let reason = reason.clone();
+                    let reason = o.error_text().unwrap_or_default();
                     s.stop.get_or_insert(Stop::Errors(reason));
                 }
             }

@@ -98,6 +98,13 @@ pub enum Attempt {
         /// What went wrong.
         reason: String,
     },
+    /// The server closed a new connection before any guess could be sent
+    /// (e.g. dropbear's limit of unauthenticated connections per address):
+    /// the guess was not evaluated and may be sent again.
+    TurnedAway {
+        /// What the connection showed.
+        detail: String,
+    },
 }
 
 impl Attempt {
@@ -114,18 +121,26 @@ impl Attempt {
         )
     }
 
-    /// The server closed a new connection before any guess could be sent
-    /// (e.g. dropbear's limit of unauthenticated connections per address):
-    /// the guess was not evaluated and may be sent again.
+    /// [`Attempt::TurnedAway`] with `detail`.
     pub fn turned_away(detail: &str) -> Attempt {
-        Attempt::Error {
-            reason: format!("{TURNED_AWAY}: {detail}"),
+        Attempt::TurnedAway {
+            detail: detail.to_string(),
         }
     }
 
-    /// Whether this is an error made by [`Attempt::turned_away`].
+    /// Whether the server turned the connection away before any guess.
     pub fn is_turned_away(&self) -> bool {
-        matches!(self, Attempt::Error { reason } if reason.starts_with(TURNED_AWAY))
+        matches!(self, Attempt::TurnedAway { .. })
+    }
+
+    /// The text of an attempt that has no outcome: the error, or why the
+    /// connection was turned away.
+    pub fn error_text(&self) -> Option<String> {
+        match self {
+            Attempt::Error { reason } => Some(reason.clone()),
+            Attempt::TurnedAway { detail } => Some(format!("{TURNED_AWAY}: {detail}")),
+            _ => None,
+        }
     }
 
     /// A short kebab-case name of the outcome, for logs and transcripts.
@@ -136,12 +151,12 @@ impl Attempt {
             Attempt::LockedOut { .. } => "locked-out",
             Attempt::RateLimited { .. } => "rate-limited",
             Attempt::Error { .. } => "error",
+            Attempt::TurnedAway { .. } => "turned-away",
         }
     }
 }
 
-// Kept in the reason text so that reports stay readable and their format
-// unchanged; only [`Attempt::turned_away`] writes it.
+// How a turned-away attempt reads in reports and transcripts.
 const TURNED_AWAY: &str = "the server closed the new connection before any guess";
 
 /// The login services an adapter exists for.

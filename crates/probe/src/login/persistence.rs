@@ -458,10 +458,7 @@ impl Outcome {
     fn of(a: &Attempt) -> Outcome {
         Outcome {
             label: a.label().to_string(),
-            error: match a {
-                Attempt::Error { reason } => Some(reason.clone()),
-                _ => None,
-            },
+            error: a.error_text(),
         }
     }
 
@@ -745,9 +742,9 @@ fn shown(v: &Option<String>) -> String {
 }
 
 fn describe_attempt(a: &Attempt) -> String {
-    match a {
-        Attempt::Error { reason } => format!("error: {reason}"),
-        other => other.label().to_string(),
+    match a.error_text() {
+        Some(e) => format!("error: {e}"),
+        None => a.label().to_string(),
     }
 }
 
@@ -764,7 +761,7 @@ async fn wait_until_back(
     tokio::time::sleep(Duration::from_millis(200)).await;
     while start.elapsed() < limit {
         let a = adapter.try_login(user, password).await;
-        if !matches!(a, Attempt::Error { .. }) {
+        if a.error_text().is_none() {
             return Some((a, start.elapsed()));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
