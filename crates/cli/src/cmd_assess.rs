@@ -194,10 +194,10 @@ fn accounts(values: &[String]) -> anyhow::Result<(Option<String>, BTreeMap<Strin
     for v in values {
         match v.split_once('=') {
             Some((kind, name)) => {
-                let k = jcstar_probe::login::ServiceKind::parse(kind).with_context(|| {
+                let k = jcstar_probe::login::LoginKind::parse(kind).with_context(|| {
                     format!(
                         "--user {v:?}: unknown service kind {kind:?}; accepted: {}",
-                        jcstar_probe::login::ServiceKind::ALL
+                        jcstar_probe::login::LoginKind::ALL
                             .map(|k| k.name())
                             .join(", ")
                     )

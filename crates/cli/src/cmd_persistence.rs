@@ -12,7 +12,7 @@ use jcstar_criteria::Lang;
 use jcstar_probe::Verdict;
 use jcstar_probe::assess::AssessTarget;
 use jcstar_probe::login::persistence::{self, Extractors, InfoSource, PersistencePlan, Tester};
-use jcstar_probe::login::{ServiceKind, ServiceSpec, random_token};
+use jcstar_probe::login::{LoginKind, ServiceSpec, random_token};
 use jcstar_probe::reason::{Done, NotDone};
 
 use crate::Ctx;
@@ -98,19 +98,16 @@ pub fn parse_service(ip: IpAddr, s: &str) -> anyhow::Result<ServiceSpec> {
             None => (k, false),
         },
     };
-    let kind = ServiceKind::parse(kind).with_context(|| {
+    let kind = LoginKind::parse(kind).with_context(|| {
         format!(
             "{s:?}: unknown service kind; accepted: {} (each optionally with +tls), https, mqtts",
-            ServiceKind::ALL.map(|k| k.name()).join(", ")
+            LoginKind::ALL.map(|k| k.name()).join(", ")
         )
     })?;
     if tls
         && !matches!(
             kind,
-            ServiceKind::HttpBasic
-                | ServiceKind::HttpDigest
-                | ServiceKind::HttpForm
-                | ServiceKind::Mqtt
+            LoginKind::HttpBasic | LoginKind::HttpDigest | LoginKind::HttpForm | LoginKind::Mqtt
         )
     {
         anyhow::bail!(
@@ -127,7 +124,7 @@ pub fn parse_service(ip: IpAddr, s: &str) -> anyhow::Result<ServiceSpec> {
     let mut spec = ServiceSpec::new(kind, SocketAddr::new(ip, port))
         .with_path(&path)
         .with_tls(tls);
-    if kind == ServiceKind::Snmp {
+    if kind == LoginKind::Snmp {
         spec.snmp_version = 2;
     }
     Ok(spec)
@@ -327,7 +324,7 @@ pub fn build_plan(
         .map(|s| parse_info(ip, s))
         .collect::<anyhow::Result<Vec<_>>>()?;
     // Pages behind the login are read with it.
-    if matches!(login.kind, ServiceKind::HttpBasic | ServiceKind::HttpDigest) {
+    if matches!(login.kind, LoginKind::HttpBasic | LoginKind::HttpDigest) {
         for s in &mut sources {
             if let InfoSource::HttpPage { basic_auth, .. } = s
                 && basic_auth.is_none()
@@ -339,10 +336,10 @@ pub fn build_plan(
     if sources.is_empty() {
         // Without hints, read what the login service itself shows.
         sources.push(match login.kind {
-            ServiceKind::SshPassword | ServiceKind::SshKeyboardInteractive => {
+            LoginKind::SshPassword | LoginKind::SshKeyboardInteractive => {
                 InfoSource::SshBanner { addr: login.addr }
             }
-            ServiceKind::Telnet => InfoSource::TelnetBanner { addr: login.addr },
+            LoginKind::Telnet => InfoSource::TelnetBanner { addr: login.addr },
             _ => InfoSource::HttpPage {
                 addr: login.addr,
                 path: login.path.clone(),

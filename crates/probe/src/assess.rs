@@ -25,7 +25,7 @@ use crate::login::creds::{self, Credential};
 use crate::login::defaults::{self, DefaultsOptions, DefaultsReport, DefaultsStatus};
 use crate::login::persistence::{self, PersistencePlan, PersistenceReport, Step, Tester};
 use crate::login::report::{self as lreport, BruteRun, Header, Row};
-use crate::login::{Adapter, Attempt, LoginAdapter, ServiceKind as LoginKind, ServiceSpec, mask};
+use crate::login::{Adapter, Attempt, LoginAdapter, LoginKind, ServiceSpec, mask};
 use crate::reason::{Done, NotDone, Reason};
 use crate::report::{self, Access, Report, ServiceKind};
 use crate::transcript::Transcript;

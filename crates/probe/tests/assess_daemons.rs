@@ -27,7 +27,7 @@ use jcstar_probe::assess::{
     self, AssessOutcome, AssessPlan, AssessTarget, BruteAnnouncement, BrutePlan, Event, NoTester,
     Observer,
 };
-use jcstar_probe::login::{ServiceKind, ServiceSpec};
+use jcstar_probe::login::{LoginKind, ServiceSpec};
 use jcstar_probe::{Progress, Verdict};
 use jcstar_testbed::daemons::{SystemUser, Telnetd, free_tcp_port_on};
 
@@ -87,7 +87,7 @@ async fn telnet_with_a_three_second_failure_delay_gets_right_verdicts() {
         .start_on(Ipv4Addr::new(127, 0, 0, 141))
         .unwrap_or_else(|e| panic!("{e}"));
     let o = run(&plan(
-        ServiceSpec::new(ServiceKind::Telnet, d.addr()),
+        ServiceSpec::new(LoginKind::Telnet, d.addr()),
         &user,
         6,
     ))
@@ -251,7 +251,7 @@ async fn openssh_with_pam_faillock_resists_and_the_lock_is_found_with_the_right_
     let user = SystemUser::create().unwrap_or_else(|e| panic!("{e}"));
     let d = start_faillock_sshd();
     let o = run(&plan(
-        ServiceSpec::new(ServiceKind::SshKeyboardInteractive, d.addr),
+        ServiceSpec::new(LoginKind::SshKeyboardInteractive, d.addr),
         &user,
         6,
     ))

@@ -22,7 +22,7 @@ use jcstar_probe::assess::{
     self, AssessOutcome, AssessPlan, AssessTarget, BruteAnnouncement, BrutePlan, Event, NoTester,
     Observer, ScanPlan,
 };
-use jcstar_probe::login::{ServiceKind, ServiceSpec};
+use jcstar_probe::login::{LoginKind, ServiceSpec};
 use jcstar_probe::{Progress, Verdict};
 use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
 
@@ -61,8 +61,8 @@ async fn assess(dev: &AuthDevice, ip: &str, lang: Lang) -> AssessOutcome {
             udp: "none".into(),
         }),
         services: vec![
-            ServiceSpec::new(ServiceKind::HttpBasic, http),
-            ServiceSpec::new(ServiceKind::Telnet, telnet),
+            ServiceSpec::new(LoginKind::HttpBasic, http),
+            ServiceSpec::new(LoginKind::Telnet, telnet),
         ],
         credentials: Vec::new(),
         default_attempts: 3,

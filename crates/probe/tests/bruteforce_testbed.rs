@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use jcstar_criteria::Lang;
 use jcstar_probe::Verdict as CriterionVerdict;
-use jcstar_probe::login::bruteforce::{self, BruteOptions, DefenceKind, Verdict};
+use jcstar_probe::login::bruteforce::{self, BruteOptions, BruteVerdict, DefenceKind};
 use jcstar_probe::login::report::{self as login_report, BruteRun};
-use jcstar_probe::login::{Adapter, ServiceKind, ServiceSpec};
+use jcstar_probe::login::{Adapter, LoginKind, ServiceSpec};
 use jcstar_probe::reason::Reason;
 use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
 
@@ -37,12 +37,12 @@ async fn device(ip: &str, policy: Policy, service: AuthService) -> AuthDevice {
 async fn adapter(
     dev: &AuthDevice,
     service: AuthService,
-    kind: ServiceKind,
+    kind: LoginKind,
     timeout: Duration,
 ) -> Adapter {
     let addr = dev.addr(service).expect("service is running");
     let spec = match kind {
-        ServiceKind::HttpForm => ServiceSpec::new(kind, addr).with_path("/login"),
+        LoginKind::HttpForm => ServiceSpec::new(kind, addr).with_path("/login"),
         _ => ServiceSpec::new(kind, addr),
     };
     Adapter::prepare(&spec, timeout)
@@ -66,12 +66,12 @@ async fn no_protection_does_not_resist() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     assert_eq!(r.wrong_guesses_evaluated, 15);
     assert!(r.defence.is_none());
     let projected = r.projected_10k_secs.expect("projection");
@@ -93,12 +93,12 @@ async fn lockout_after_five_resists() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
     let d = r.defence.expect("defence");
     assert_eq!(d.kind, DefenceKind::Lockout);
     assert_eq!(d.after_attempts, 5);
@@ -120,7 +120,7 @@ async fn short_lockout_is_measured_with_the_correct_password() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
@@ -134,12 +134,12 @@ async fn short_lockout_is_measured_with_the_correct_password() {
     let w = d.window_ms.expect("measured window");
     assert!((1_500..5_000).contains(&w), "lockout measured as {w} ms");
     // 2,000 windows of ~2 s: well under a day.
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     // The same device judged against a 10-minute threshold resists.
     dev.reset_counters();
     o.threshold = Duration::from_secs(600);
     let r = run(&a, &o).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
 }
 
 #[tokio::test]
@@ -153,14 +153,14 @@ async fn progressive_delay_resists() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(5),
     )
     .await;
     let mut o = opts();
     o.max_attempts = 12;
     let r = run(&a, &o).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
     assert_eq!(
         r.defence.map(|d| d.kind),
         Some(DefenceKind::ProgressiveDelay)
@@ -182,12 +182,12 @@ async fn rate_limit_with_retry_after_resists() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
     let d = r.defence.expect("defence");
     assert_eq!(d.kind, DefenceKind::RateLimit);
     assert_eq!(d.after_attempts, 3);
@@ -201,12 +201,12 @@ async fn form_with_200_error_text_is_never_a_success() {
     let a = adapter(
         &dev,
         AuthService::Form,
-        ServiceKind::HttpForm,
+        LoginKind::HttpForm,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     assert_eq!(r.wrong_guesses_evaluated, 15);
 
     // Lockout answered with 200 and "Account locked": a refusal, not a login.
@@ -222,12 +222,12 @@ async fn form_with_200_error_text_is_never_a_success() {
     let a = adapter(
         &dev,
         AuthService::Form,
-        ServiceKind::HttpForm,
+        LoginKind::HttpForm,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
     let d = r.defence.expect("defence");
     assert_eq!(d.kind, DefenceKind::Lockout);
     // The adapter's own known-bad attempt counted as one failure.
@@ -248,12 +248,12 @@ async fn dropped_connections_are_inconclusive_without_the_password() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Inconclusive, "{}", r.reason);
     assert_eq!(r.defence.map(|d| d.kind), Some(DefenceKind::ConnectionDrop));
     assert!(
         r.reason.to_string().contains("after 5 wrong guesses"),
@@ -276,7 +276,7 @@ async fn dropped_connections_with_the_password_are_measured() {
     let a = adapter(
         &dev,
         AuthService::Telnet,
-        ServiceKind::Telnet,
+        LoginKind::Telnet,
         Duration::from_secs(3),
     )
     .await;
@@ -294,7 +294,7 @@ async fn dropped_connections_with_the_password_are_measured() {
         d.window_ms.is_some_and(|w| (1_000..6_000).contains(&w)),
         "{d:?}"
     );
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
 }
 
 #[tokio::test]
@@ -308,12 +308,12 @@ async fn a_device_slower_than_the_deadline_is_inconclusive() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_millis(500),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Inconclusive, "{}", r.reason);
     assert_eq!(r.attempts_sent, 3);
 }
 
@@ -329,13 +329,13 @@ async fn mqtt5_ban_and_telnet_lockout_resist() {
     )
     .await;
     let addr = dev.addr(AuthService::Mqtt).expect("mqtt");
-    let mut spec = ServiceSpec::new(ServiceKind::Mqtt, addr);
+    let mut spec = ServiceSpec::new(LoginKind::Mqtt, addr);
     spec.mqtt_level = 5;
     let a = Adapter::prepare(&spec, Duration::from_secs(3))
         .await
         .expect("adapter");
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
     assert_eq!(r.defence.map(|d| d.after_attempts), Some(5));
 
     let dev = device(
@@ -350,12 +350,12 @@ async fn mqtt5_ban_and_telnet_lockout_resist() {
     let a = adapter(
         &dev,
         AuthService::Telnet,
-        ServiceKind::Telnet,
+        LoginKind::Telnet,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
 }
 
 #[tokio::test]
@@ -369,14 +369,14 @@ async fn lockout_that_still_admits_the_right_password_does_not_resist() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let mut o = opts();
     o.correct_password = Some(PASS.into());
     let r = run(&a, &o).await;
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     let d = r.defence.expect("defence");
     assert_eq!(d.kind, DefenceKind::Lockout);
     assert_eq!(d.correct_password_refused, Some(false));
@@ -396,7 +396,7 @@ async fn lockout_longer_than_the_wait_resists() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
@@ -410,7 +410,7 @@ async fn lockout_longer_than_the_wait_resists() {
         Some(true)
     );
     assert_eq!(r.defence.as_ref().and_then(|d| d.lifted), Some(false));
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
 }
 
 /// A lock that answers like a wrong password (pam_faillock's way) cannot be
@@ -430,14 +430,14 @@ async fn silent_lockout_without_the_password_is_a_limited_verdict() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let r = run(&a, &opts()).await;
     // Every guess looks evaluated: nothing shows the lock.
     assert_eq!(r.wrong_guesses_evaluated, 15, "{}", r.reason);
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     assert!(
         matches!(
             r.reason,
@@ -475,14 +475,14 @@ async fn silent_lockout_without_the_password_is_a_limited_verdict() {
     let a = adapter(
         &open,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
     let mut o = opts();
     o.correct_password = Some(PASS.into());
     let r = run(&a, &o).await;
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     assert!(!login_report::limited(&r));
     assert!(!r.reason.text(Lang::En).contains("Limited"));
     let v = login_report::brute_verdict(&[BruteRun {
@@ -508,7 +508,7 @@ async fn silent_lockout_is_found_with_the_password() {
     let a = adapter(
         &dev,
         AuthService::Http,
-        ServiceKind::HttpBasic,
+        LoginKind::HttpBasic,
         Duration::from_secs(3),
     )
     .await;
@@ -522,7 +522,7 @@ async fn silent_lockout_is_found_with_the_password() {
         "{:?}",
         r.reason
     );
-    assert_eq!(r.verdict, Verdict::Resists, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::Resists, "{}", r.reason);
     let d = r.defence.clone().expect("defence");
     assert_eq!(d.correct_password_refused, Some(true));
     assert!(r.reason.text(Lang::Ja).contains("見えないロック"));

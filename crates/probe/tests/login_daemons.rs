@@ -17,8 +17,8 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use jcstar_probe::login::bruteforce::{self, BruteOptions, Verdict};
-use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec};
+use jcstar_probe::login::bruteforce::{self, BruteOptions, BruteVerdict};
+use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, LoginKind, ServiceSpec};
 use jcstar_testbed::daemons::{
     self, BusyboxHttpd, Dropbear, Mosquitto, Snmpd, SystemUser, Telnetd,
 };
@@ -27,7 +27,7 @@ fn must<T>(r: Result<T, daemons::DaemonError>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn adapter(kind: ServiceKind, addr: std::net::SocketAddr, timeout: Duration) -> Adapter {
+async fn adapter(kind: LoginKind, addr: std::net::SocketAddr, timeout: Duration) -> Adapter {
     Adapter::prepare(&ServiceSpec::new(kind, addr), timeout)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -38,7 +38,7 @@ async fn dropbear_password_login() {
     let ip = Ipv4Addr::new(127, 0, 0, 121);
     let user = must(SystemUser::create());
     let d = must(Dropbear::default().start_on(ip));
-    let a = adapter(ServiceKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
+    let a = adapter(LoginKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
     let ok = a.try_login(&user.name, &user.password).await;
     assert!(ok.is_success(), "{ok:?}\n{}", d.log());
     let bad = a.try_login(&user.name, "not-the-password").await;
@@ -56,7 +56,7 @@ async fn dropbear_keyboard_interactive_is_not_offered() {
     let user = must(SystemUser::create());
     let d = must(Dropbear::default().start_on(ip));
     let a = adapter(
-        ServiceKind::SshKeyboardInteractive,
+        LoginKind::SshKeyboardInteractive,
         d.addr(),
         Duration::from_secs(5),
     )
@@ -112,12 +112,12 @@ async fn dropbear_closes_after_max_tries_per_connection_but_is_not_resistant() {
     }
     // The adapter reconnects, so the per-connection limit only slows guessing
     // down a little: dropbear on its own does not resist.
-    let a = adapter(ServiceKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
+    let a = adapter(LoginKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
     let mut o = BruteOptions::new(&user.name);
     o.max_attempts = 10;
     o.correct_password = Some(user.password.clone());
     let r = bruteforce::run(&a, &o, &mut |_| {}).await;
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     assert_eq!(r.wrong_guesses_evaluated, 10);
 }
 
@@ -131,7 +131,7 @@ async fn busybox_httpd_basic_auth() {
         }
         .start_on(ip),
     );
-    let a = adapter(ServiceKind::HttpBasic, d.addr(), Duration::from_secs(3)).await;
+    let a = adapter(LoginKind::HttpBasic, d.addr(), Duration::from_secs(3)).await;
     assert!(a.try_login("admin", "Bx-77-secret").await.is_success());
     let bad = a.try_login("admin", "admin").await;
     assert!(
@@ -146,7 +146,7 @@ async fn busybox_httpd_basic_auth() {
     let mut o = BruteOptions::new("admin");
     o.max_attempts = 20;
     let r = bruteforce::run(&a, &o, &mut |_| {}).await;
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
 }
 
 #[tokio::test]
@@ -159,7 +159,7 @@ async fn mosquitto_password_file_both_protocol_levels() {
         .start_on(ip),
     );
     for level in [4u8, 5] {
-        let mut spec = ServiceSpec::new(ServiceKind::Mqtt, d.addr());
+        let mut spec = ServiceSpec::new(LoginKind::Mqtt, d.addr());
         spec.mqtt_level = level;
         let a = Adapter::prepare(&spec, Duration::from_secs(3))
             .await
@@ -180,7 +180,7 @@ async fn telnetd_login_prompts() {
     let user = must(SystemUser::create());
     let d = must(Telnetd::default().start_on(ip));
     // /bin/login waits a few seconds after a failure.
-    let a = adapter(ServiceKind::Telnet, d.addr(), Duration::from_secs(12)).await;
+    let a = adapter(LoginKind::Telnet, d.addr(), Duration::from_secs(12)).await;
     let ok = a.try_login(&user.name, &user.password).await;
     assert!(ok.is_success(), "{ok:?}\n{}", d.log());
     let bad = a.try_login(&user.name, "wrong-password").await;
@@ -200,7 +200,7 @@ async fn snmpd_communities() {
         .start_on(ip),
     );
     for version in [1u8, 2] {
-        let mut spec = ServiceSpec::new(ServiceKind::Snmp, d.addr());
+        let mut spec = ServiceSpec::new(LoginKind::Snmp, d.addr());
         spec.snmp_version = version;
         let a = Adapter::prepare(&spec, Duration::from_secs(2))
             .await
@@ -232,7 +232,7 @@ async fn dropbear_parallel_default_check_finds_the_last_pair() {
     use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
     let user = must(SystemUser::create());
     let d = must(Dropbear::default().start_on(ip));
-    let a = adapter(ServiceKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
+    let a = adapter(LoginKind::SshPassword, d.addr(), Duration::from_secs(5)).await;
     let mut text: String = (0..23)
         .map(|i| format!("{}:wrong-{i}\n", user.name))
         .collect();
@@ -244,15 +244,7 @@ async fn dropbear_parallel_default_check_finds_the_last_pair() {
         limit: 24,
         ..DefaultsOptions::default()
     };
-    let r = defaults::check(
-        &a,
-        "ssh",
-        ServiceKind::SshPassword,
-        &list,
-        &opts,
-        &mut |_| {},
-    )
-    .await;
+    let r = defaults::check(&a, "ssh", LoginKind::SshPassword, &list, &opts, &mut |_| {}).await;
     assert_eq!(r.status, DefaultsStatus::Fail, "{}\n{}", r.summary, d.log());
     assert_eq!(r.tried, 24);
     assert!(

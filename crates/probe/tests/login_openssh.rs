@@ -21,9 +21,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jcstar_probe::login::bruteforce::{self, BruteOptions, Verdict};
+use jcstar_probe::login::bruteforce::{self, BruteOptions, BruteVerdict};
 use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
-use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec, creds};
+use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, LoginKind, ServiceSpec, creds};
 use jcstar_testbed::daemons::{SystemUser, free_tcp_port_on};
 
 const SSHD: &str = "/usr/sbin/sshd";
@@ -122,7 +122,7 @@ fn start_sshd(ip: Ipv4Addr, max_auth_tries: u32) -> Sshd {
 
 async fn kbd_adapter(addr: SocketAddr) -> Adapter {
     Adapter::prepare(
-        &ServiceSpec::new(ServiceKind::SshKeyboardInteractive, addr),
+        &ServiceSpec::new(LoginKind::SshKeyboardInteractive, addr),
         Duration::from_secs(10),
     )
     .await
@@ -145,7 +145,7 @@ async fn openssh_keyboard_interactive_success_and_failure() {
 
     // The password method is not offered: the right password is refused.
     let pw = Adapter::prepare(
-        &ServiceSpec::new(ServiceKind::SshPassword, d.addr),
+        &ServiceSpec::new(LoginKind::SshPassword, d.addr),
         Duration::from_secs(10),
     )
     .await
@@ -167,7 +167,7 @@ async fn openssh_keyboard_interactive_success_and_failure() {
     let r = defaults::check(
         &a,
         "ssh",
-        ServiceKind::SshKeyboardInteractive,
+        LoginKind::SshKeyboardInteractive,
         &list,
         &opts,
         &mut |_| {},
@@ -189,7 +189,7 @@ async fn max_auth_tries_closes_connections_but_does_not_stop_guessing() {
     // Five wrong guesses over several connections, each evaluated: the
     // per-connection limit is no defence against a client that reconnects.
     assert_eq!(r.wrong_guesses_evaluated, 5, "{}\n{}", r.reason, d.log());
-    assert_eq!(r.verdict, Verdict::DoesNotResist, "{}", r.reason);
+    assert_eq!(r.verdict, BruteVerdict::DoesNotResist, "{}", r.reason);
     let log = d.log();
     assert!(
         log.contains("Too many authentication failures")

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use jcstar_probe::login::http::{basic_header, request};
 use jcstar_probe::login::persistence::{self, Extractors, InfoSource, PersistencePlan, Tester};
-use jcstar_probe::login::{ServiceKind, ServiceSpec};
+use jcstar_probe::login::{LoginKind, ServiceSpec};
 use jcstar_probe::reason::{Done, NotDone};
 use jcstar_probe::report::Verdict;
 use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
@@ -104,7 +104,7 @@ async fn run(
     }
     let http = dev.addr(AuthService::Http).expect("http");
     let plan = PersistencePlan {
-        login: ServiceSpec::new(ServiceKind::HttpBasic, http),
+        login: ServiceSpec::new(LoginKind::HttpBasic, http),
         username: USER.into(),
         old_password: FACTORY.into(),
         new_password: NEW.into(),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use jcstar_probe::login::creds;
 use jcstar_probe::login::defaults::{self, DefaultsOptions, DefaultsStatus};
-use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec};
+use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, LoginKind, ServiceSpec};
 use jcstar_testbed::auth::{AuthConfig, AuthDevice, AuthService, Policy};
 use tokio::io::AsyncWriteExt;
 
@@ -44,26 +44,20 @@ async fn device(ip: &str, password: &str) -> AuthDevice {
 fn specs(dev: &AuthDevice) -> Vec<ServiceSpec> {
     let http = dev.addr(AuthService::Http).expect("http");
     let mut v = vec![
-        ServiceSpec::new(ServiceKind::HttpBasic, http),
-        ServiceSpec::new(ServiceKind::HttpDigest, http).with_path("/digest"),
+        ServiceSpec::new(LoginKind::HttpBasic, http),
+        ServiceSpec::new(LoginKind::HttpDigest, http).with_path("/digest"),
         ServiceSpec::new(
-            ServiceKind::HttpForm,
+            LoginKind::HttpForm,
             dev.addr(AuthService::Form).expect("form"),
         ),
         ServiceSpec::new(
-            ServiceKind::Telnet,
+            LoginKind::Telnet,
             dev.addr(AuthService::Telnet).expect("telnet"),
         ),
-        ServiceSpec::new(ServiceKind::Ftp, dev.addr(AuthService::Ftp).expect("ftp")),
-        ServiceSpec::new(
-            ServiceKind::Mqtt,
-            dev.addr(AuthService::Mqtt).expect("mqtt"),
-        ),
+        ServiceSpec::new(LoginKind::Ftp, dev.addr(AuthService::Ftp).expect("ftp")),
+        ServiceSpec::new(LoginKind::Mqtt, dev.addr(AuthService::Mqtt).expect("mqtt")),
     ];
-    let mut v5 = ServiceSpec::new(
-        ServiceKind::Mqtt,
-        dev.addr(AuthService::Mqtt).expect("mqtt"),
-    );
+    let mut v5 = ServiceSpec::new(LoginKind::Mqtt, dev.addr(AuthService::Mqtt).expect("mqtt"));
     v5.mqtt_level = 5;
     v.push(v5);
     v
@@ -101,7 +95,7 @@ async fn each_adapter_tells_right_from_wrong() {
 async fn form_adapter_learns_fields_and_failure_text() {
     let dev = device("127.0.0.72", PASS).await;
     let spec = ServiceSpec::new(
-        ServiceKind::HttpForm,
+        LoginKind::HttpForm,
         dev.addr(AuthService::Form).expect("form"),
     );
     // The path "/" redirects to /login; the adapter follows it.
@@ -122,17 +116,17 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
     // A device still on admin/admin: found with the first pair.
     let dev = device("127.0.0.73", "admin").await;
     let spec = ServiceSpec::new(
-        ServiceKind::Telnet,
+        LoginKind::Telnet,
         dev.addr(AuthService::Telnet).expect("telnet"),
     );
     let a = Adapter::prepare(&spec, Duration::from_secs(3))
         .await
         .expect("adapter");
-    let plan = creds::plan(&[], &builtin, ServiceKind::Telnet, 10);
+    let plan = creds::plan(&[], &builtin, LoginKind::Telnet, 10);
     let r = defaults::check(
         &a,
         "telnet",
-        ServiceKind::Telnet,
+        LoginKind::Telnet,
         &plan,
         &DefaultsOptions::default(),
         &mut |_| {},
@@ -152,10 +146,10 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
 
     // A device with its own password: ten pairs, none accepted.
     let dev = device("127.0.0.74", PASS).await;
-    for kind in [ServiceKind::HttpBasic, ServiceKind::Mqtt, ServiceKind::Ftp] {
+    for kind in [LoginKind::HttpBasic, LoginKind::Mqtt, LoginKind::Ftp] {
         let addr = match kind {
-            ServiceKind::HttpBasic => dev.addr(AuthService::Http),
-            ServiceKind::Mqtt => dev.addr(AuthService::Mqtt),
+            LoginKind::HttpBasic => dev.addr(AuthService::Http),
+            LoginKind::Mqtt => dev.addr(AuthService::Mqtt),
             _ => dev.addr(AuthService::Ftp),
         }
         .expect("service");
@@ -179,9 +173,9 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
 
     // A user-supplied pair comes first and is found.
     let user = creds::parse_user_file("mine.txt", &format!("{USER}:{PASS}\n")).expect("parses");
-    let plan = creds::plan(&user, &builtin, ServiceKind::Ftp, 10);
+    let plan = creds::plan(&user, &builtin, LoginKind::Ftp, 10);
     let a = Adapter::prepare(
-        &ServiceSpec::new(ServiceKind::Ftp, dev.addr(AuthService::Ftp).expect("ftp")),
+        &ServiceSpec::new(LoginKind::Ftp, dev.addr(AuthService::Ftp).expect("ftp")),
         Duration::from_secs(3),
     )
     .await
@@ -189,7 +183,7 @@ async fn default_pairs_are_found_or_reported_as_not_accepted() {
     let r = defaults::check(
         &a,
         "ftp",
-        ServiceKind::Ftp,
+        LoginKind::Ftp,
         &plan,
         &DefaultsOptions::default(),
         &mut |_| {},
@@ -221,20 +215,20 @@ async fn default_check_stops_at_a_lockout() {
     let builtin = creds::builtin().expect("built-in list");
     let a = Adapter::prepare(
         &ServiceSpec::new(
-            ServiceKind::HttpBasic,
+            LoginKind::HttpBasic,
             dev.addr(AuthService::Http).expect("http"),
         ),
         Duration::from_secs(3),
     )
     .await
     .expect("adapter");
-    let plan = creds::plan(&[], &builtin, ServiceKind::HttpBasic, 10);
+    let plan = creds::plan(&[], &builtin, LoginKind::HttpBasic, 10);
     // One guess at a time: the fourth is the first refused, and nothing after.
     let one = DefaultsOptions {
         concurrency: 1,
         ..DefaultsOptions::default()
     };
-    let r = defaults::check(&a, "http", ServiceKind::HttpBasic, &plan, &one, &mut |_| {}).await;
+    let r = defaults::check(&a, "http", LoginKind::HttpBasic, &plan, &one, &mut |_| {}).await;
     assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
     assert_eq!(r.tried, 4);
     assert!(
@@ -247,14 +241,9 @@ async fn default_check_stops_at_a_lockout() {
     dev.reset_counters();
     let opts = DefaultsOptions::default();
     let mut seen = 0;
-    let r = defaults::check(
-        &a,
-        "http",
-        ServiceKind::HttpBasic,
-        &plan,
-        &opts,
-        &mut |_| seen += 1,
-    )
+    let r = defaults::check(&a, "http", LoginKind::HttpBasic, &plan, &opts, &mut |_| {
+        seen += 1
+    })
     .await;
     assert_eq!(r.status, DefaultsStatus::Inconclusive, "{}", r.summary);
     assert!(
@@ -271,7 +260,7 @@ async fn parallel_check_finds_the_last_pair_and_keeps_the_budget() {
     let dev = device("127.0.0.75", PASS).await;
     let addr = dev.addr(AuthService::Http).expect("http");
     let a = Adapter::prepare(
-        &ServiceSpec::new(ServiceKind::HttpBasic, addr),
+        &ServiceSpec::new(LoginKind::HttpBasic, addr),
         Duration::from_secs(3),
     )
     .await
@@ -285,15 +274,7 @@ async fn parallel_check_finds_the_last_pair_and_keeps_the_budget() {
             concurrency: tasks,
             ..DefaultsOptions::default()
         };
-        let r = defaults::check(
-            &a,
-            "http",
-            ServiceKind::HttpBasic,
-            &list,
-            &opts,
-            &mut |_| {},
-        )
-        .await;
+        let r = defaults::check(&a, "http", LoginKind::HttpBasic, &list, &opts, &mut |_| {}).await;
         assert_eq!(
             r.status,
             DefaultsStatus::Fail,
@@ -315,15 +296,7 @@ async fn parallel_check_finds_the_last_pair_and_keeps_the_budget() {
         concurrency: 8,
         ..DefaultsOptions::default()
     };
-    let r = defaults::check(
-        &a,
-        "http",
-        ServiceKind::HttpBasic,
-        &list,
-        &opts,
-        &mut |_| {},
-    )
-    .await;
+    let r = defaults::check(&a, "http", LoginKind::HttpBasic, &list, &opts, &mut |_| {}).await;
     assert_eq!(r.tried, 37);
     assert_eq!(r.status, DefaultsStatus::PassForTested, "{}", r.summary);
 }
@@ -361,12 +334,12 @@ async fn hostile_services_give_errors_within_the_deadline() {
     ] {
         let addr = hostile(reply, stall).await;
         for kind in [
-            ServiceKind::HttpBasic,
-            ServiceKind::HttpDigest,
-            ServiceKind::SshPassword,
-            ServiceKind::Telnet,
-            ServiceKind::Ftp,
-            ServiceKind::Mqtt,
+            LoginKind::HttpBasic,
+            LoginKind::HttpDigest,
+            LoginKind::SshPassword,
+            LoginKind::Telnet,
+            LoginKind::Ftp,
+            LoginKind::Mqtt,
         ] {
             let t0 = Instant::now();
             let a = Adapter::prepare(&ServiceSpec::new(kind, addr), timeout)
@@ -386,7 +359,7 @@ async fn hostile_services_give_errors_within_the_deadline() {
             );
         }
         // The form adapter cannot even learn a form from it.
-        let form = Adapter::prepare(&ServiceSpec::new(ServiceKind::HttpForm, addr), timeout).await;
+        let form = Adapter::prepare(&ServiceSpec::new(LoginKind::HttpForm, addr), timeout).await;
         assert!(form.is_err());
     }
 }
@@ -408,7 +381,7 @@ async fn form_adapter_will_not_learn_from_a_lockout_page() {
     .await
     .expect("device");
     let form = ServiceSpec::new(
-        ServiceKind::HttpForm,
+        LoginKind::HttpForm,
         dev.addr(AuthService::Form).expect("form"),
     )
     .with_path("/login");
@@ -420,7 +393,7 @@ async fn form_adapter_will_not_learn_from_a_lockout_page() {
     // The shared account is locked through another service first.
     let basic = Adapter::prepare(
         &ServiceSpec::new(
-            ServiceKind::HttpBasic,
+            LoginKind::HttpBasic,
             dev.addr(AuthService::Http).expect("http"),
         ),
         Duration::from_secs(3),

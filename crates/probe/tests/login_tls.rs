@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, ServiceKind, ServiceSpec};
+use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, LoginKind, ServiceSpec};
 use jcstar_testbed::daemons::free_tcp_port_on;
 
 const USER: &str = "admin";
@@ -185,12 +185,12 @@ async fn https_basic_and_digest_on_lighttpd() {
     let d = lighttpd_tls_auth(Ipv4Addr::new(127, 0, 0, 161));
     let log = || d.log();
     check(
-        ServiceSpec::new(ServiceKind::HttpBasic, d.addr).with_tls(true),
+        ServiceSpec::new(LoginKind::HttpBasic, d.addr).with_tls(true),
         &log,
     )
     .await;
     check(
-        ServiceSpec::new(ServiceKind::HttpDigest, d.addr)
+        ServiceSpec::new(LoginKind::HttpDigest, d.addr)
             .with_path("/d/")
             .with_tls(true),
         &log,
@@ -198,7 +198,7 @@ async fn https_basic_and_digest_on_lighttpd() {
     .await;
     // Without TLS the same port gives no usable answer, never a success.
     let plain = Adapter::prepare(
-        &ServiceSpec::new(ServiceKind::HttpBasic, d.addr),
+        &ServiceSpec::new(LoginKind::HttpBasic, d.addr),
         Duration::from_secs(3),
     )
     .await
@@ -212,7 +212,7 @@ async fn mqtt_over_tls_on_mosquitto() {
     let d = mosquitto_tls(Ipv4Addr::new(127, 0, 0, 162));
     let log = || d.log();
     for level in [4, 5] {
-        let mut spec = ServiceSpec::new(ServiceKind::Mqtt, d.addr).with_tls(true);
+        let mut spec = ServiceSpec::new(LoginKind::Mqtt, d.addr).with_tls(true);
         spec.mqtt_level = level;
         check(spec, &log).await;
     }

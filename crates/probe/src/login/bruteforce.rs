@@ -69,7 +69,7 @@ impl BruteOptions {
     }
 }
 
-pub use jcstar_reason::BruteVerdict as Verdict;
+pub use jcstar_reason::BruteVerdict;
 
 /// One attempt of the run, as the evidence records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,7 +111,7 @@ pub struct BruteReport {
     /// The account guessed at.
     pub username: String,
     /// Whether the login resists brute force.
-    pub verdict: Verdict,
+    pub verdict: BruteVerdict,
     /// Why the verdict is what it is.
     pub reason: Reason,
     /// Attempts sent in all, the correct password's included.
@@ -187,7 +187,7 @@ pub async fn run<A: LoginAdapter>(
     let threshold_secs = opts.threshold.as_secs();
     let mut report = BruteReport {
         username: opts.username.clone(),
-        verdict: Verdict::Inconclusive,
+        verdict: BruteVerdict::Inconclusive,
         reason: Reason::NoGuessEvaluated,
         attempts_sent: 0,
         wrong_guesses_evaluated: 0,
@@ -228,7 +228,7 @@ pub async fn run<A: LoginAdapter>(
         let a = run.attempt(&wrong, false, progress).await;
         match &a {
             Attempt::Success { signal } => {
-                report.verdict = Verdict::DoesNotResist;
+                report.verdict = BruteVerdict::DoesNotResist;
                 report.reason = Reason::WrongPasswordAccepted {
                     signal: format!("{signal:?}"),
                 };
@@ -309,7 +309,7 @@ pub async fn run<A: LoginAdapter>(
             let (refused, lifted_after) = confirm_with_password(&mut run, pw, at, progress).await;
             defence.correct_password_refused = Some(refused);
             if !refused {
-                report.verdict = Verdict::DoesNotResist;
+                report.verdict = BruteVerdict::DoesNotResist;
                 report.reason = Reason::RefusalLetCorrectPasswordIn {
                     defence: kind,
                     after,
@@ -331,9 +331,9 @@ pub async fn run<A: LoginAdapter>(
                 let projected = cycles * per_cycle;
                 report.projected_10k_secs = Some(projected);
                 report.verdict = if projected >= threshold {
-                    Verdict::Resists
+                    BruteVerdict::Resists
                 } else {
-                    Verdict::DoesNotResist
+                    BruteVerdict::DoesNotResist
                 };
                 report.reason = Reason::Lock {
                     defence: kind,
@@ -345,7 +345,7 @@ pub async fn run<A: LoginAdapter>(
             }
             None => {
                 let lifted = report.defence.as_ref().and_then(|d| d.lifted);
-                report.verdict = Verdict::Resists;
+                report.verdict = BruteVerdict::Resists;
                 report.reason = match lifted {
                     Some(false) => Reason::LockNotLifted {
                         defence: kind,
@@ -422,9 +422,9 @@ pub async fn run<A: LoginAdapter>(
                     (PROJECTED_GUESSES as f64 / failures as f64).ceil() * (spent + w).as_secs_f64();
                 report.projected_10k_secs = Some(projected);
                 report.verdict = if projected >= threshold {
-                    Verdict::Resists
+                    BruteVerdict::Resists
                 } else {
-                    Verdict::DoesNotResist
+                    BruteVerdict::DoesNotResist
                 };
                 report.reason = Reason::ConnectionsDropped {
                     failures,
@@ -481,9 +481,9 @@ pub async fn run<A: LoginAdapter>(
             lifted: None,
         });
         report.verdict = if projected >= threshold {
-            Verdict::Resists
+            BruteVerdict::Resists
         } else {
-            Verdict::DoesNotResist
+            BruteVerdict::DoesNotResist
         };
         report.reason = Reason::GrowingDelay {
             first_ms: failure_latencies.first().copied().unwrap_or(0),
@@ -504,7 +504,7 @@ pub async fn run<A: LoginAdapter>(
         };
         return finish(report, run);
     }
-    report.verdict = Verdict::DoesNotResist;
+    report.verdict = BruteVerdict::DoesNotResist;
     report.reason = Reason::NoDefence {
         failures,
         rate_per_s: report.accepted_rate_per_s.unwrap_or(0.0),
@@ -578,9 +578,9 @@ async fn hidden_lock<A: LoginAdapter>(
     let projected = (PROJECTED_GUESSES as f64 / n as f64).ceil() * (spent + w).as_secs_f64();
     report.projected_10k_secs = Some(projected);
     report.verdict = if projected >= threshold {
-        Verdict::Resists
+        BruteVerdict::Resists
     } else {
-        Verdict::DoesNotResist
+        BruteVerdict::DoesNotResist
     };
     report.reason = Reason::HiddenLock {
         after: n,
@@ -600,12 +600,12 @@ async fn hidden_lock<A: LoginAdapter>(
 /// that long).
 pub fn apply_lock_from_defaults(report: &mut BruteReport, after: usize, lifted: Option<Duration>) {
     let threshold = report.threshold_secs as f64;
-    let still_locked = report.verdict == Verdict::Inconclusive
+    let still_locked = report.verdict == BruteVerdict::Inconclusive
         && report
             .defence
             .as_ref()
             .is_some_and(|d| d.after_attempts == 0 && d.kind == DefenceKind::Lockout);
-    let unmeasured = report.verdict == Verdict::Resists
+    let unmeasured = report.verdict == BruteVerdict::Resists
         && report
             .defence
             .as_ref()
@@ -643,9 +643,9 @@ pub fn apply_lock_from_defaults(report: &mut BruteReport, after: usize, lifted: 
             d.lifted = Some(true);
         }
         report.verdict = if projected >= threshold {
-            Verdict::Resists
+            BruteVerdict::Resists
         } else {
-            Verdict::DoesNotResist
+            BruteVerdict::DoesNotResist
         };
         report.reason = Reason::LockFromDefaults {
             after: n,
@@ -666,7 +666,7 @@ pub fn share_device_lock(runs: &mut [super::report::BruteRun]) {
     let measured = runs
         .iter()
         .find(|r| {
-            r.report.verdict == Verdict::Resists
+            r.report.verdict == BruteVerdict::Resists
                 && r.report.projected_10k_secs.is_some()
                 && r.report
                     .defence
@@ -678,7 +678,7 @@ pub fn share_device_lock(runs: &mut [super::report::BruteRun]) {
         return;
     };
     for r in runs.iter_mut() {
-        let first_refused = r.report.verdict == Verdict::Inconclusive
+        let first_refused = r.report.verdict == BruteVerdict::Inconclusive
             && r.report.wrong_guesses_evaluated == 0
             && r.report.defence.as_ref().is_some_and(|d| {
                 d.after_attempts == 0
@@ -687,7 +687,7 @@ pub fn share_device_lock(runs: &mut [super::report::BruteRun]) {
         if !first_refused {
             continue;
         }
-        r.report.verdict = Verdict::Resists;
+        r.report.verdict = BruteVerdict::Resists;
         r.report.projected_10k_secs = m.projected_10k_secs;
         if let (Some(d), Some(md)) = (r.report.defence.as_mut(), m.defence.as_ref()) {
             d.window_ms = md.window_ms;
@@ -702,7 +702,7 @@ pub fn share_device_lock(runs: &mut [super::report::BruteRun]) {
 /// The run met a lockout or rate limit after some evaluated guesses but
 /// could not time it (no correct password was known).
 pub fn needs_timing(report: &BruteReport) -> bool {
-    report.verdict == Verdict::Resists
+    report.verdict == BruteVerdict::Resists
         && report.defence.as_ref().is_some_and(|d| {
             d.window_ms.is_none()
                 && d.after_attempts > 0
@@ -730,9 +730,9 @@ pub fn apply_measured_window(report: &mut BruteReport, w: Duration) {
     let projected = (PROJECTED_GUESSES as f64 / n as f64).ceil() * (spent + w.as_secs_f64());
     report.projected_10k_secs = Some(projected);
     report.verdict = if projected >= threshold {
-        Verdict::Resists
+        BruteVerdict::Resists
     } else {
-        Verdict::DoesNotResist
+        BruteVerdict::DoesNotResist
     };
     report.reason = Reason::LockMeasuredAfterRun {
         defence: kind,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ServiceKind;
+use super::LoginKind;
 
 const BUILTIN: &str = include_str!("../../data/default-credentials.toml");
 
@@ -28,23 +28,21 @@ fn user_supplied() -> String {
 
 impl Credential {
     /// Whether the pair is to be tried on a service of `kind`.
-    pub fn applies_to(&self, kind: ServiceKind) -> bool {
+    pub fn applies_to(&self, kind: LoginKind) -> bool {
         if self.services.is_empty() {
-            kind != ServiceKind::Snmp
+            kind != LoginKind::Snmp
         } else {
             self.services.iter().any(|s| {
                 s == kind.name()
                     || (s == "http"
                         && matches!(
                             kind,
-                            ServiceKind::HttpBasic
-                                | ServiceKind::HttpDigest
-                                | ServiceKind::HttpForm
+                            LoginKind::HttpBasic | LoginKind::HttpDigest | LoginKind::HttpForm
                         ))
                     || (s == "ssh"
                         && matches!(
                             kind,
-                            ServiceKind::SshPassword | ServiceKind::SshKeyboardInteractive
+                            LoginKind::SshPassword | LoginKind::SshKeyboardInteractive
                         ))
             })
         }
@@ -104,12 +102,12 @@ fn parse_toml(file: &str, text: &str) -> Result<Vec<Credential>, CredError> {
     })?;
     for (index, c) in parsed.credential.iter().enumerate() {
         for s in &c.services {
-            if ServiceKind::parse(s).is_none() && s != "http" && s != "ssh" {
+            if LoginKind::parse(s).is_none() && s != "http" && s != "ssh" {
                 return Err(CredError::Service {
                     file: file.to_string(),
                     index: index + 1,
                     service: s.clone(),
-                    accepted: ServiceKind::ALL
+                    accepted: LoginKind::ALL
                         .iter()
                         .map(|k| k.name())
                         .chain(["http", "ssh"])
@@ -153,7 +151,7 @@ pub fn parse_user_file(file: &str, text: &str) -> Result<Vec<Credential>, CredEr
 pub fn plan(
     user: &[Credential],
     builtin: &[Credential],
-    kind: ServiceKind,
+    kind: LoginKind,
     limit: usize,
 ) -> Vec<Credential> {
     let mut out: Vec<Credential> = Vec::new();
@@ -214,9 +212,9 @@ mod tests {
                 "{u}:{p}"
             );
         }
-        let snmp = plan(&[], &list, ServiceKind::Snmp, 3);
+        let snmp = plan(&[], &list, LoginKind::Snmp, 3);
         assert_eq!(snmp.first().map(|c| c.password.as_str()), Some("public"));
-        assert_eq!(plan(&[], &list, ServiceKind::Telnet, 10).len(), 10);
+        assert_eq!(plan(&[], &list, LoginKind::Telnet, 10).len(), 10);
     }
 
     #[test]

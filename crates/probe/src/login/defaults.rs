@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::creds::Credential;
-use super::{Attempt, LoginAdapter, ServiceKind};
+use super::{Attempt, LoginAdapter, LoginKind};
 use crate::reason::Reason;
 
 /// How the default-credential check paces itself.
@@ -38,9 +38,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const SSH_START_CONCURRENCY: usize = 5;
 
 /// The number of tasks the adaptive default starts with for `kind`.
-pub fn start_concurrency(kind: ServiceKind) -> usize {
+pub fn start_concurrency(kind: LoginKind) -> usize {
     match kind {
-        ServiceKind::SshPassword | ServiceKind::SshKeyboardInteractive => SSH_START_CONCURRENCY,
+        LoginKind::SshPassword | LoginKind::SshKeyboardInteractive => SSH_START_CONCURRENCY,
         _ => DEFAULT_CONCURRENCY,
     }
 }
@@ -101,7 +101,7 @@ pub struct DefaultsReport {
     /// The service, named as the reports show it.
     pub service: String,
     /// Which adapter was used.
-    pub kind: ServiceKind,
+    pub kind: LoginKind,
     /// The outcome.
     pub status: DefaultsStatus,
     /// Number of pairs tried.
@@ -122,7 +122,7 @@ pub struct DefaultsReport {
 pub async fn check<A: LoginAdapter>(
     adapter: &A,
     service: &str,
-    kind: ServiceKind,
+    kind: LoginKind,
     pairs: &[Credential],
     opts: &DefaultsOptions,
     progress: &mut (dyn FnMut(&PairResult) + Send),
@@ -427,7 +427,7 @@ mod tests {
             let r = check(
                 &adapter,
                 "capped",
-                ServiceKind::SshPassword,
+                LoginKind::SshPassword,
                 &pairs,
                 &opts,
                 &mut |_| {},

@@ -319,7 +319,7 @@ pub struct FailureSignature {
 
 /// Guesses through an HTML login form, comparing each reply with a known-bad one.
 pub struct FormAdapter {
-    addr: super::http::Target,
+    addr: super::http::HttpTarget,
     host: String,
     page_path: String,
     timeout: Duration,

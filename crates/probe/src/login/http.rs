@@ -94,23 +94,23 @@ impl HttpFailure {
 
 /// Where an HTTP request goes: the address, and whether it is HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target {
+pub struct HttpTarget {
     /// Address of the server.
     pub addr: SocketAddr,
     /// Whether to speak HTTPS.
     pub tls: bool,
 }
 
-impl From<SocketAddr> for Target {
+impl From<SocketAddr> for HttpTarget {
     fn from(addr: SocketAddr) -> Self {
-        Target { addr, tls: false }
+        HttpTarget { addr, tls: false }
     }
 }
 
 /// One request on a fresh connection (`Connection: close`), bounded in time
 /// and size; over TLS (any certificate accepted) when the target says so.
 pub async fn request(
-    addr: impl Into<Target>,
+    addr: impl Into<HttpTarget>,
     host: &str,
     method: &str,
     path: &str,
@@ -130,7 +130,7 @@ pub async fn request(
 }
 
 async fn request_inner(
-    target: Target,
+    target: HttpTarget,
     host: &str,
     method: &str,
     path: &str,
@@ -294,7 +294,7 @@ pub(crate) fn classify_auth_response(resp: &Response) -> Attempt {
 
 /// HTTP Basic authentication (RFC 7617).
 pub struct BasicAdapter {
-    addr: Target,
+    addr: HttpTarget,
     host: String,
     path: String,
     timeout: Duration,
@@ -340,7 +340,7 @@ impl LoginAdapter for BasicAdapter {
 
 /// HTTP Digest authentication (RFC 7616: MD5, MD5-sess, SHA-256, SHA-256-sess).
 pub struct DigestAdapter {
-    addr: Target,
+    addr: HttpTarget,
     host: String,
     path: String,
     timeout: Duration,

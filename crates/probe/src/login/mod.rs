@@ -162,7 +162,7 @@ const TURNED_AWAY: &str = "the server closed the new connection before any guess
 /// The login services an adapter exists for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ServiceKind {
+pub enum LoginKind {
     /// HTTP Basic authentication.
     HttpBasic,
     /// HTTP Digest authentication (RFC 7616).
@@ -183,52 +183,52 @@ pub enum ServiceKind {
     Snmp,
 }
 
-impl ServiceKind {
-    /// Every kind, in the order of [`ServiceKind::name`]'s list.
-    pub const ALL: [ServiceKind; 9] = [
-        ServiceKind::HttpBasic,
-        ServiceKind::HttpDigest,
-        ServiceKind::HttpForm,
-        ServiceKind::SshPassword,
-        ServiceKind::SshKeyboardInteractive,
-        ServiceKind::Telnet,
-        ServiceKind::Ftp,
-        ServiceKind::Mqtt,
-        ServiceKind::Snmp,
+impl LoginKind {
+    /// Every kind, in the order of [`LoginKind::name`]'s list.
+    pub const ALL: [LoginKind; 9] = [
+        LoginKind::HttpBasic,
+        LoginKind::HttpDigest,
+        LoginKind::HttpForm,
+        LoginKind::SshPassword,
+        LoginKind::SshKeyboardInteractive,
+        LoginKind::Telnet,
+        LoginKind::Ftp,
+        LoginKind::Mqtt,
+        LoginKind::Snmp,
     ];
 
     /// The name used on the command line and in reports, e.g. `ssh-password`.
     pub fn name(self) -> &'static str {
         match self {
-            ServiceKind::HttpBasic => "http-basic",
-            ServiceKind::HttpDigest => "http-digest",
-            ServiceKind::HttpForm => "http-form",
-            ServiceKind::SshPassword => "ssh-password",
-            ServiceKind::SshKeyboardInteractive => "ssh-keyboard-interactive",
-            ServiceKind::Telnet => "telnet",
-            ServiceKind::Ftp => "ftp",
-            ServiceKind::Mqtt => "mqtt",
-            ServiceKind::Snmp => "snmp",
+            LoginKind::HttpBasic => "http-basic",
+            LoginKind::HttpDigest => "http-digest",
+            LoginKind::HttpForm => "http-form",
+            LoginKind::SshPassword => "ssh-password",
+            LoginKind::SshKeyboardInteractive => "ssh-keyboard-interactive",
+            LoginKind::Telnet => "telnet",
+            LoginKind::Ftp => "ftp",
+            LoginKind::Mqtt => "mqtt",
+            LoginKind::Snmp => "snmp",
         }
     }
 
     /// Reads a name, also accepting the short forms `http`, `ssh`, `form` and `digest`.
-    pub fn parse(s: &str) -> Option<ServiceKind> {
-        ServiceKind::ALL
+    pub fn parse(s: &str) -> Option<LoginKind> {
+        LoginKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
             .or(match s {
-                "http" => Some(ServiceKind::HttpBasic),
-                "ssh" => Some(ServiceKind::SshPassword),
-                "form" => Some(ServiceKind::HttpForm),
-                "digest" => Some(ServiceKind::HttpDigest),
+                "http" => Some(LoginKind::HttpBasic),
+                "ssh" => Some(LoginKind::SshPassword),
+                "form" => Some(LoginKind::HttpForm),
+                "digest" => Some(LoginKind::HttpDigest),
                 _ => None,
             })
     }
 
     /// SNMP has no user name: the "password" is the community string.
     pub fn uses_username(self) -> bool {
-        self != ServiceKind::Snmp
+        self != LoginKind::Snmp
     }
 }
 
@@ -249,7 +249,7 @@ pub struct FormOptions {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceSpec {
     /// Which adapter to use.
-    pub kind: ServiceKind,
+    pub kind: LoginKind,
     /// Address of the service.
     pub addr: SocketAddr,
     /// Host name for the HTTP Host header; the address when empty.
@@ -284,7 +284,7 @@ fn default_snmp_version() -> u8 {
 
 impl ServiceSpec {
     /// A service with default options: path `/`, MQTT 3.1.1, SNMP v2c, no TLS.
-    pub fn new(kind: ServiceKind, addr: SocketAddr) -> Self {
+    pub fn new(kind: LoginKind, addr: SocketAddr) -> Self {
         ServiceSpec {
             kind,
             addr,
@@ -303,8 +303,8 @@ impl ServiceSpec {
         self
     }
 
-    pub(crate) fn http_target(&self) -> http::Target {
-        http::Target {
+    pub(crate) fn http_target(&self) -> http::HttpTarget {
+        http::HttpTarget {
             addr: self.addr,
             tls: self.tls,
         }
@@ -319,7 +319,7 @@ impl ServiceSpec {
     /// A one-line description, e.g. `ssh-password 127.0.0.1:22`.
     pub fn describe(&self) -> String {
         match self.kind {
-            ServiceKind::HttpBasic | ServiceKind::HttpDigest | ServiceKind::HttpForm => {
+            LoginKind::HttpBasic | LoginKind::HttpDigest | LoginKind::HttpForm => {
                 let scheme = if self.tls { "https" } else { "http" };
                 format!("{} {scheme}://{}{}", self.kind.name(), self.addr, self.path)
             }
@@ -405,27 +405,27 @@ impl Adapter {
     /// known-bad attempt to learn what failure looks like.
     pub async fn prepare(spec: &ServiceSpec, timeout: Duration) -> Result<Adapter, LoginError> {
         Ok(match spec.kind {
-            ServiceKind::HttpBasic => Adapter::HttpBasic(http::BasicAdapter::new(spec, timeout)),
-            ServiceKind::HttpDigest => Adapter::HttpDigest(http::DigestAdapter::new(spec, timeout)),
-            ServiceKind::HttpForm => {
+            LoginKind::HttpBasic => Adapter::HttpBasic(http::BasicAdapter::new(spec, timeout)),
+            LoginKind::HttpDigest => Adapter::HttpDigest(http::DigestAdapter::new(spec, timeout)),
+            LoginKind::HttpForm => {
                 Adapter::HttpForm(form::FormAdapter::learn(spec, timeout).await?)
             }
-            ServiceKind::SshPassword => Adapter::Ssh(ssh::SshAdapter::new(
+            LoginKind::SshPassword => Adapter::Ssh(ssh::SshAdapter::new(
                 spec.addr,
                 ssh::SshMethod::Password,
                 timeout,
             )),
-            ServiceKind::SshKeyboardInteractive => Adapter::Ssh(ssh::SshAdapter::new(
+            LoginKind::SshKeyboardInteractive => Adapter::Ssh(ssh::SshAdapter::new(
                 spec.addr,
                 ssh::SshMethod::KeyboardInteractive,
                 timeout,
             )),
-            ServiceKind::Telnet => Adapter::Telnet(telnet::TelnetAdapter::new(spec.addr, timeout)),
-            ServiceKind::Ftp => Adapter::Ftp(ftp::FtpAdapter::new(spec.addr, timeout)),
-            ServiceKind::Mqtt => Adapter::Mqtt(
+            LoginKind::Telnet => Adapter::Telnet(telnet::TelnetAdapter::new(spec.addr, timeout)),
+            LoginKind::Ftp => Adapter::Ftp(ftp::FtpAdapter::new(spec.addr, timeout)),
+            LoginKind::Mqtt => Adapter::Mqtt(
                 mqtt::MqttAdapter::new(spec.addr, spec.mqtt_level, timeout).with_tls(spec.tls),
             ),
-            ServiceKind::Snmp => Adapter::Snmp(snmp::SnmpAdapter::new(
+            LoginKind::Snmp => Adapter::Snmp(snmp::SnmpAdapter::new(
                 spec.addr,
                 spec.snmp_version,
                 timeout,

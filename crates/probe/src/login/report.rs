@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use jcstar_criteria::{Catalog, Lang, MethodKind};
 use serde::{Deserialize, Serialize};
 
-use super::bruteforce::{BruteReport, Verdict as BruteVerdict};
+use super::bruteforce::{BruteReport, BruteVerdict};
 use super::defaults::{DefaultsReport, DefaultsStatus};
 use super::mask;
 use crate::reason::Reason;
