@@ -14,6 +14,7 @@ use anyhow::{Context, bail};
 use jcstar_criteria::Lang;
 use jcstar_probe::assess::{
     self, AssessPlan, AssessTarget, BruteAnnouncement, BrutePlan, Event, Observer, ScanPlan,
+    Unconfirmed,
 };
 use jcstar_probe::assess_text::Secrets;
 use jcstar_probe::login::creds;
@@ -123,22 +124,14 @@ struct Opts {
     show_secrets: bool,
 }
 
-fn confirm(question: &str, lang: Lang) -> Result<bool, String> {
+fn confirm(question: &str) -> Result<bool, Unconfirmed> {
     if !std::io::stdin().is_terminal() {
-        return Err(match lang {
-            Lang::Ja => format!(
-                "{question}: 標準入力が端末ではないため確認できません。--yes で確認を省略してください"
-            ),
-            Lang::En => format!("{question}: stdin is not a terminal; pass --yes to confirm"),
-        });
+        return Err(Unconfirmed::NoTerminal);
     }
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
+    std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
@@ -173,17 +166,14 @@ impl Observer for Terminal {
         self.say(e.line(self.lang, secrets));
     }
 
-    fn confirm_brute_force(&mut self, _a: &BruteAnnouncement) -> Result<bool, String> {
+    fn confirm_brute_force(&mut self, _a: &BruteAnnouncement) -> Result<bool, Unconfirmed> {
         if self.yes {
             return Ok(true);
         }
-        confirm(
-            match self.lang {
-                Lang::Ja => "続けますか?",
-                Lang::En => "continue?",
-            },
-            self.lang,
-        )
+        confirm(match self.lang {
+            Lang::Ja => "続けますか?",
+            Lang::En => "continue?",
+        })
     }
 }
 

@@ -174,13 +174,13 @@ fn print_human(lang: Lang, o: &jcstar_probe::ProbeOutcome, dir: Option<&PathBuf>
                     "tls_version",
                     "connack",
                     "smux_close",
-                    "flood",
-                    "garbage",
-                    "silent",
                 ] {
                     if let Some(v) = s.details.get(k) {
                         info.push(format!("{k}={v}"));
                     }
+                }
+                for a in &s.anomalies {
+                    info.push(format!("{}=yes", a.name()));
                 }
                 if info.is_empty()
                     && let Some(b) = &s.banner

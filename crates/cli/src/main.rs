@@ -119,7 +119,16 @@ fn main() -> ExitCode {
                 Lang::Ja => "jcstar: エラー",
                 Lang::En => "jcstar: error",
             };
-            eprintln!("{prefix}: {err:#}");
+            // The libraries' own errors know both languages; anything else
+            // is printed with its context chain.
+            let text = if let Some(e) = err.downcast_ref::<jcstar_probe::assess::AssessError>() {
+                e.text(ctx.lang)
+            } else if let Some(e) = err.downcast_ref::<jcstar_probe::ProbeError>() {
+                e.text(ctx.lang)
+            } else {
+                format!("{err:#}")
+            };
+            eprintln!("{prefix}: {text}");
             ExitCode::from(2)
         }
     }

@@ -55,6 +55,23 @@ fn refuses_ranges_broadcast_and_multicast() {
         assert!(err.contains("refused"), "{t}: {err}");
         assert!(o.stdout.is_empty(), "{t}: nothing on stdout");
     }
+    // Japanese by default: the refusal is the library's own Japanese text,
+    // not the English one behind a Japanese prefix.
+    for (t, word) in [
+        ("10.0.0.0/8", "ネットワーク範囲"),
+        ("255.255.255.255", "ブロードキャスト"),
+        ("224.0.0.1", "マルチキャスト"),
+        ("", "対象が空"),
+    ] {
+        let o = run(&["probe", t, "--json"]);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("指定できません") && err.contains(word),
+            "{t}: {err}"
+        );
+        assert!(!err.contains("refused"), "{t}: {err}");
+    }
 }
 
 /// Runs `script` in a fresh network namespace (its own loopback), so other

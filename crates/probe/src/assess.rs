@@ -175,8 +175,32 @@ pub enum Event<'a> {
 pub trait Observer {
     /// Called with each event as it happens.
     fn event(&mut self, e: Event<'_>);
-    /// Whether the brute-force test may start; `Err` stops the run with that text.
-    fn confirm_brute_force(&mut self, a: &BruteAnnouncement) -> Result<bool, String>;
+    /// Whether the brute-force test may start; `Err` stops the run and says why.
+    fn confirm_brute_force(&mut self, a: &BruteAnnouncement) -> Result<bool, Unconfirmed>;
+}
+
+/// Why the tester could not be asked whether the brute-force test may start.
+#[derive(Debug, thiserror::Error)]
+pub enum Unconfirmed {
+    /// Nobody is at a terminal to answer, and no standing consent was given.
+    #[error(
+        "stdin is not a terminal, so the brute-force test cannot be confirmed; pass --yes to confirm in advance"
+    )]
+    NoTerminal,
+    /// Reading the answer failed.
+    #[error("reading the answer failed: {0}")]
+    Read(#[from] std::io::Error),
+}
+
+impl Unconfirmed {
+    /// The reason in the user's language.
+    pub fn text(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (Unconfirmed::NoTerminal, Lang::Ja) => "標準入力が端末ではないため、総当たり試験を始めてよいか確認できません。--yes で事前に同意してください".into(),
+            (Unconfirmed::Read(e), Lang::Ja) => format!("回答を読み取れません: {e}"),
+        }
+    }
 }
 
 /// Why an assessment stopped.
@@ -195,15 +219,31 @@ pub enum AssessError {
         /// The target's address.
         target: IpAddr,
     },
-    /// The tester's confirmation was not obtained; the text says why.
-    #[error("{0}")]
-    NotConfirmed(String),
+    /// The tester's confirmation was not obtained.
+    #[error(transparent)]
+    NotConfirmed(Unconfirmed),
     /// The built-in credential list could not be read.
     #[error("built-in credential list: {0}")]
     Credentials(String),
     /// An evidence file could not be produced.
     #[error("evidence: {0}")]
     Evidence(String),
+}
+
+impl AssessError {
+    /// The error in the user's language.
+    pub fn text(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (AssessError::Probe(e), _) => e.text(lang),
+            (AssessError::OffTarget { service, target }, _) => format!(
+                "{service}: 対象 {target} 上のサービスではありません。評価では指定された機器だけに接続します"
+            ),
+            (AssessError::NotConfirmed(u), _) => u.text(lang),
+            (AssessError::Credentials(e), _) => format!("組み込みの認証情報一覧: {e}"),
+            (AssessError::Evidence(e), _) => format!("証拠: {e}"),
+        }
+    }
 }
 
 /// One service's login check: the account, deadline and lock seen.
@@ -286,11 +326,7 @@ pub fn login_specs(report: &Report) -> (Vec<ServiceSpec>, Vec<Reason>) {
             Access::Authenticated { methods } => methods.clone(),
             _ => Vec::new(),
         };
-        let path = s
-            .details
-            .get("login_page")
-            .cloned()
-            .unwrap_or_else(|| "/".into());
+        let path = s.login_page.clone().unwrap_or_else(|| "/".into());
         match &s.kind {
             ServiceKind::Http | ServiceKind::Https => {
                 let tls = s.kind.is_tls();
@@ -305,8 +341,8 @@ pub fn login_specs(report: &Report) -> (Vec<ServiceSpec>, Vec<Reason>) {
                 }
             }
             ServiceKind::Ssh => {
-                let m = s.details.get("auth_methods").cloned().unwrap_or_default();
-                if m.contains("keyboard-interactive") && !m.contains("password") {
+                let offers = |m: &str| methods.iter().any(|x| x == m);
+                if offers("keyboard-interactive") && !offers("password") {
                     out.push(ServiceSpec::new(LoginKind::SshKeyboardInteractive, addr));
                 } else {
                     out.push(ServiceSpec::new(LoginKind::SshPassword, addr));
@@ -529,10 +565,10 @@ pub async fn run<T: Tester>(
             if o.report.target.address != ip {
                 return Err(AssessError::Probe(ProbeError::Target {
                     input: plan.target.input.clone(),
-                    reason: format!(
-                        "resolved to {} during the scan but to {ip} before it; give the address",
-                        o.report.target.address
-                    ),
+                    reason: target::Refusal::Moved {
+                        before: ip,
+                        during: o.report.target.address,
+                    },
                 }));
             }
             Some(o)

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ProbeError;
 use crate::reason::Reason;
 use crate::report::{
-    Access, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, ServiceKind,
+    Access, Anomaly, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, ServiceKind,
     Severity, Transport, Verdict,
 };
 
@@ -59,28 +59,59 @@ fn tcp() -> Transport {
     Transport::Tcp
 }
 
+/// Why a declared-ports file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DeclaredError {
+    /// The file could not be read.
+    #[error("cannot read it: {0}")]
+    Read(#[from] std::io::Error),
+    /// The TOML is malformed or has fields the file does not take; the
+    /// parser's message names the line and column.
+    #[error(
+        "{0}\nexpected [[port]] tables with port = N, optional transport = \"tcp\"|\"udp\", service, purpose"
+    )]
+    Toml(#[from] toml::de::Error),
+    /// A `[[port]]` table gives port 0.
+    #[error("[[port]] table {index}: port 0 is not a port a product can need; give 1-65535")]
+    PortZero {
+        /// Position of the table in the file, from 1.
+        index: usize,
+    },
+}
+
+impl DeclaredError {
+    /// The reason in the user's language.
+    pub fn text(&self, lang: jcstar_criteria::Lang) -> String {
+        match (self, lang) {
+            (_, jcstar_criteria::Lang::En) => self.to_string(),
+            (DeclaredError::Read(e), _) => format!("読み取れません: {e}"),
+            (DeclaredError::Toml(e), _) => format!(
+                "{e}\n[[port]] 表（port = 番号、任意で transport = \"tcp\"|\"udp\"、service、purpose）を書いてください"
+            ),
+            (DeclaredError::PortZero { index }, _) => format!(
+                "{index} 番目の [[port]] 表: ポート 0 は製品が必要とするポートではありません。1〜65535 を指定してください"
+            ),
+        }
+    }
+}
+
 impl Declared {
     /// Reads a declared-ports file.
     pub fn load(path: &Path) -> Result<Declared, ProbeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ProbeError::Declared {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        Declared::parse(&text).map_err(|reason| ProbeError::Declared {
-            path: path.display().to_string(),
-            reason,
-        })
+        std::fs::read_to_string(path)
+            .map_err(DeclaredError::from)
+            .and_then(|text| Declared::parse(&text))
+            .map_err(|reason| ProbeError::Declared {
+                path: path.display().to_string(),
+                reason,
+            })
     }
 
-    /// Parses declared-ports TOML; the error says what is expected.
-    pub fn parse(text: &str) -> Result<Declared, String> {
-        let d: Declared = toml::from_str(text).map_err(|e| {
-            format!("{e}; expected [[port]] tables with port = N, optional transport = \"tcp\"|\"udp\", service, purpose")
-        })?;
-        for p in &d.ports {
-            if p.port == 0 {
-                return Err("port 0 is not a port a product can need".into());
-            }
+    /// Parses declared-ports TOML; the error says where and what is expected.
+    pub fn parse(text: &str) -> Result<Declared, DeclaredError> {
+        let d: Declared = toml::from_str(text)?;
+        if let Some(i) = d.ports.iter().position(|p| p.port == 0) {
+            return Err(DeclaredError::PortZero { index: i + 1 });
         }
         Ok(d)
     }
@@ -324,9 +355,7 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
                 &ev,
             ));
         }
-        let hostile = ["flood", "garbage", "silent"]
-            .iter()
-            .any(|k| s.details.contains_key(*k));
+        let hostile = !s.anomalies.is_empty();
         let declared_here = declared.is_some_and(|d| d.find(r).is_some());
         if p.state == PortState::Open
             && s.kind == ServiceKind::Unknown
@@ -356,29 +385,29 @@ pub fn port_findings(ports: &[Port], declared: Option<&Declared>) -> Vec<Finding
         }
         for (flag, sev, what, what_ja) in [
             (
-                "flood",
+                Anomaly::Flood,
                 Severity::Medium,
                 "sends data unasked until the read limit",
                 "要求していないデータを読み取り上限まで送り続ける",
             ),
             (
-                "garbage",
+                Anomaly::Garbage,
                 Severity::Low,
                 "answers with bytes no known protocol starts with",
                 "既知のどのプロトコルとも一致しないバイト列を返す",
             ),
             (
-                "silent",
+                Anomaly::Silent,
                 Severity::Low,
                 "accepts connections but answers no probe",
                 "接続は受け付けるが、どの問い合わせにも応答しない",
             ),
         ] {
-            if s.details.contains_key(flag) {
+            if s.anomalies.contains(&flag) {
                 out.push(finding(
                     S1_1_13_1,
                     sev,
-                    &format!("unidentified-{flag}"),
+                    &format!("unidentified-{}", flag.name()),
                     texts(
                         format!("{r}: open port whose service {what}"),
                         "An open port whose purpose cannot be identified is attack surface; check whether the product needs it.".into(),

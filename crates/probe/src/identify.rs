@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use jcstar_wire::{ftp, http, mqtt, telnet, tls};
 
-use crate::report::{Access, Service, ServiceKind};
+use crate::report::{Access, Anomaly, Service, ServiceKind};
 use crate::transcript::{Transcript, escape_bounded};
 
 /// What runs inside TLS: a child of this module, since it asks the same
@@ -48,17 +48,6 @@ impl Default for IdentifyConfig {
     }
 }
 
-/// Behaviour that is itself a finding (the service is broken or hostile).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Hostility {
-    /// Sent at least [`READ_CAP`] bytes unasked.
-    Flood,
-    /// Accepted connections but answered no probe within its deadline.
-    Silent,
-    /// Sent bytes no known protocol starts with.
-    Garbage,
-}
-
 /// What identification learned about one port.
 #[derive(Debug, Clone)]
 pub struct Identified {
@@ -66,8 +55,6 @@ pub struct Identified {
     pub service: Service,
     /// The exchanges with the port.
     pub transcript: Transcript,
-    /// Broken or hostile behaviour seen, each a finding of its own.
-    pub hostility: Vec<Hostility>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,7 +275,7 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
     set.abort_all();
     let mut hostility = Vec::new();
     if done.iter().any(|(_, e)| e.capped) {
-        hostility.push(Hostility::Flood);
+        hostility.push(Anomaly::Flood);
     }
     let get = |p: Probe| {
         done.iter()
@@ -356,14 +343,14 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
                         };
                         s.plaintext_login = true;
                     } else if printable * 10 < bytes.len() * 7
-                        && !hostility.contains(&Hostility::Flood)
+                        && !hostility.contains(&Anomaly::Flood)
                     {
-                        hostility.push(Hostility::Garbage);
+                        hostility.push(Anomaly::Garbage);
                     }
                 }
                 None => {
                     if done.iter().all(|(_, e)| e.timed_out || e.got.is_empty()) {
-                        hostility.push(Hostility::Silent);
+                        hostility.push(Anomaly::Silent);
                     }
                     s.details
                         .insert("response".into(), "none to any probe".into());
@@ -382,21 +369,10 @@ pub async fn identify(addr: SocketAddr, cfg: &IdentifyConfig) -> Identified {
     {
         service.banner = Some(escape_bounded(b, 256));
     }
-    for h in &hostility {
-        service.details.insert(
-            match h {
-                Hostility::Flood => "flood",
-                Hostility::Silent => "silent",
-                Hostility::Garbage => "garbage",
-            }
-            .into(),
-            "yes".into(),
-        );
-    }
+    service.anomalies = hostility;
     Identified {
         service,
         transcript,
-        hostility,
     }
 }
 
@@ -515,7 +491,7 @@ pub(crate) async fn http_service(
             log_exchange(transcript, Probe::Http, &ex);
             if let Some(h) = parse_head(&ex.got) {
                 head = h;
-                s.details.insert("login_page".into(), path);
+                s.login_page = Some(path);
             }
         }
     }
@@ -713,7 +689,7 @@ async fn ssh_auth_methods_patiently(
     addr: SocketAddr,
     deadline: Duration,
     transcript: &mut Transcript,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, crate::sshauth::SshFailure> {
     let until = Instant::now() + deadline;
     let mut pause = Duration::from_millis(150);
     loop {
@@ -722,7 +698,7 @@ async fn ssh_auth_methods_patiently(
             Ok(m) => return Ok(m),
             Err(e) => e,
         };
-        if Instant::now() + pause >= until || err.contains("timed out") {
+        if Instant::now() + pause >= until || err == crate::sshauth::SshFailure::TimedOut {
             return Err(err);
         }
         transcript.note(&format!("ssh auth methods: {err}; retrying in {pause:?}"));

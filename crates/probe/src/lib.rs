@@ -19,7 +19,7 @@ pub mod reason {
     pub use jcstar_reason::*;
 }
 pub mod report;
-mod sshauth;
+pub(crate) mod sshauth;
 pub mod target;
 pub mod tcp;
 pub mod tls;
@@ -52,8 +52,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use findings::Declared;
 pub use report::{
-    Access, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, Report, Service,
-    ServiceKind, Severity, Transport, Verdict,
+    Access, Anomaly, CriterionVerdict, Finding, FindingText, Port, PortRef, PortState, Report,
+    Service, ServiceKind, Severity, Transport, Verdict,
 };
 pub use transcript::Transcript;
 
@@ -66,7 +66,7 @@ pub enum ProbeError {
         /// The target as given.
         input: String,
         /// Why it is refused.
-        reason: String,
+        reason: target::Refusal,
     },
     /// A `--tcp` or `--udp` port list cannot be parsed.
     #[error("port list `{spec}`: {reason}")]
@@ -82,7 +82,7 @@ pub enum ProbeError {
         /// Path of the file.
         path: String,
         /// Why it cannot be read or parsed.
-        reason: String,
+        reason: findings::DeclaredError,
     },
     /// An evidence file or directory could not be used.
     #[error("evidence {path}: {reason}")]
@@ -95,6 +95,25 @@ pub enum ProbeError {
     /// The scan itself failed.
     #[error("scan failed: {0}")]
     Scan(String),
+}
+
+impl ProbeError {
+    /// The error in the user's language.
+    pub fn text(&self, lang: jcstar_criteria::Lang) -> String {
+        use jcstar_criteria::Lang;
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (ProbeError::Target { input, reason }, _) => {
+                format!("対象 `{input}` は指定できません: {}", reason.text(lang))
+            }
+            (ProbeError::Ports { spec, reason }, _) => format!("ポート一覧 `{spec}`: {reason}"),
+            (ProbeError::Declared { path, reason }, _) => {
+                format!("宣言ポートのファイル {path}: {}", reason.text(lang))
+            }
+            (ProbeError::Evidence { path, reason }, _) => format!("証拠 {path}: {reason}"),
+            (ProbeError::Scan(e), _) => format!("走査に失敗しました: {e}"),
+        }
+    }
 }
 
 /// Everything `jcstar probe` can be told.
@@ -440,7 +459,7 @@ async fn upnp_from_ssdp(ip: IpAddr, ports: &mut [Port], transcripts: &mut Vec<Tr
         .iter()
         .filter(|p| p.transport == Transport::Udp)
         .filter_map(|p| p.service.as_ref())
-        .find_map(|s| s.details.get("location").cloned());
+        .find_map(|s| s.description_url.clone());
     let Some(loc) = loc else { return };
     let Some(rest) = loc.strip_prefix("http://") else {
         return;
@@ -472,10 +491,10 @@ async fn upnp_from_ssdp(ip: IpAddr, ports: &mut [Port], transcripts: &mut Vec<Tr
         .get_or_insert_with(|| Service::new(ServiceKind::Upnp));
     service.kind = ServiceKind::Upnp;
     for (tag, v) in upnp_description(&xml) {
+        if tag == "modelName" {
+            service.product = Some(v.clone());
+        }
         service.details.insert(format!("upnp_{tag}"), v);
-    }
-    if let Some(v) = service.details.get("upnp_modelName").cloned() {
-        service.product = Some(v);
     }
     service.transcripts.push(evidence::transcript_path(&t));
     transcripts.push(t);

@@ -148,6 +148,30 @@ pub enum Access {
     },
 }
 
+/// Behaviour of a port that is itself a finding (the service is broken or
+/// hostile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anomaly {
+    /// Sent at least the read cap of bytes unasked.
+    Flood,
+    /// Accepted connections but answered no probe within its deadline.
+    Silent,
+    /// Sent bytes no known protocol starts with.
+    Garbage,
+}
+
+impl Anomaly {
+    /// The name used in reports and finding kinds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Anomaly::Flood => "flood",
+            Anomaly::Silent => "silent",
+            Anomaly::Garbage => "garbage",
+        }
+    }
+}
+
 /// One identified service on one port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
@@ -164,7 +188,20 @@ pub struct Service {
     /// Credentials or settings would cross the network unencrypted if used
     /// (a login prompt or form over plaintext).
     pub plaintext_login: bool,
-    /// Protocol-specific facts (`server`, `auth_methods`, `sysdescr`, `model`, ...).
+    /// The HTTP path of the login page the start page leads to, when it is
+    /// not the start page itself; login tests are aimed at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_page: Option<String>,
+    /// Where the device's UPnP self-description is, as an SSDP reply gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_url: Option<String>,
+    /// Behaviour that is itself a finding (the port floods, stays silent or
+    /// answers with bytes no protocol starts with).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomalies: Vec<Anomaly>,
+    /// Protocol-specific facts for people to read (`server`, `auth_methods`,
+    /// `sysdescr`, `model`, ...). No rule reads them: what a decision needs is
+    /// a typed field above.
     pub details: BTreeMap<String, String>,
     /// Evidence files (relative to the evidence directory) with the raw exchange.
     pub transcripts: Vec<String>,
@@ -180,6 +217,9 @@ impl Service {
             banner: None,
             access: Access::NotChecked,
             plaintext_login: false,
+            login_page: None,
+            description_url: None,
+            anomalies: Vec::new(),
             details: BTreeMap::new(),
             transcripts: Vec::new(),
         }

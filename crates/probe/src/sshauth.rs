@@ -19,9 +19,52 @@ impl russh::client::Handler for AcceptAnyHostKey {
     }
 }
 
+/// Why an SSH exchange did not complete, as far as the next step cares:
+/// a deadline is final, a hang-up may be the server's limit on
+/// unauthenticated connections and worth one more try.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SshFailure {
+    /// Nothing completed before the deadline.
+    #[error("no answer before the deadline")]
+    TimedOut,
+    /// The TCP connection was refused.
+    #[error("connection refused")]
+    Refused,
+    /// The server closed or reset the connection; the library's words.
+    #[error("the server hung up: {0}")]
+    HungUp(String),
+    /// The handshake or authentication failed in another way.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl SshFailure {
+    /// Sorts an error of the SSH library.
+    pub fn from_russh(e: &russh::Error) -> SshFailure {
+        use std::io::ErrorKind;
+        match e {
+            russh::Error::IO(io) => match io.kind() {
+                ErrorKind::ConnectionRefused => SshFailure::Refused,
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::BrokenPipe => SshFailure::HungUp(e.to_string()),
+                ErrorKind::TimedOut => SshFailure::TimedOut,
+                _ => SshFailure::Protocol(e.to_string()),
+            },
+            russh::Error::Disconnect | russh::Error::HUP => SshFailure::HungUp(e.to_string()),
+            russh::Error::ConnectionTimeout
+            | russh::Error::InactivityTimeout
+            | russh::Error::KeepaliveTimeout
+            | russh::Error::Elapsed(_) => SshFailure::TimedOut,
+            _ => SshFailure::Protocol(e.to_string()),
+        }
+    }
+}
+
 /// The methods offered after a `none` attempt; `none-accepted` if the
 /// server let the client in without any credentials.
-pub async fn auth_methods(addr: SocketAddr, deadline: Duration) -> Result<Vec<String>, String> {
+pub async fn auth_methods(addr: SocketAddr, deadline: Duration) -> Result<Vec<String>, SshFailure> {
     let config = Arc::new(russh::client::Config {
         inactivity_timeout: Some(deadline),
         ..Default::default()
@@ -29,11 +72,11 @@ pub async fn auth_methods(addr: SocketAddr, deadline: Duration) -> Result<Vec<St
     let run = async {
         let mut handle = russh::client::connect(config, addr, AcceptAnyHostKey)
             .await
-            .map_err(|e| format!("ssh handshake: {e}"))?;
+            .map_err(|e| SshFailure::from_russh(&e))?;
         let r = handle
             .authenticate_none("root")
             .await
-            .map_err(|e| format!("ssh none auth: {e}"))?;
+            .map_err(|e| SshFailure::from_russh(&e))?;
         let methods = match r {
             russh::client::AuthResult::Success => vec!["none-accepted".to_string()],
             russh::client::AuthResult::Failure {
@@ -47,5 +90,5 @@ pub async fn auth_methods(addr: SocketAddr, deadline: Duration) -> Result<Vec<St
     };
     tokio::time::timeout(deadline, run)
         .await
-        .map_err(|_| "ssh handshake timed out".to_string())?
+        .map_err(|_| SshFailure::TimedOut)?
 }

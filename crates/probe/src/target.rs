@@ -5,38 +5,36 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use jcstar_criteria::Lang;
+
 use crate::ProbeError;
 
 /// Parses a literal address or checks the string as a host name; refuses
 /// anything that is not a single unicast host. Host names are resolved by
 /// [`resolve`], once.
 pub fn check_literal(input: &str) -> Result<Option<IpAddr>, ProbeError> {
-    let refuse = |why: &str| ProbeError::Target {
+    let refuse = |reason: Refusal| ProbeError::Target {
         input: input.to_string(),
-        reason: why.to_string(),
+        reason,
     };
     let s = input.trim();
     if s.is_empty() {
-        return Err(refuse("empty target; give one IP address or host name"));
+        return Err(refuse(Refusal::Empty));
     }
     if s.contains('/') {
-        return Err(refuse(
-            "network ranges are refused: the probe tests one device; give its single address",
-        ));
+        return Err(refuse(Refusal::Network));
     }
     if s.contains('*')
         || s.contains(',')
         || (s.contains('-') && s.parse::<IpAddr>().is_err() && looks_like_ipv4_range(s))
     {
-        return Err(refuse(
-            "address lists and ranges are refused: give one IP address or host name",
-        ));
+        return Err(refuse(Refusal::List));
     }
     let literal = s.trim_start_matches('[').trim_end_matches(']');
     let literal = literal.split('%').next().unwrap_or(literal);
     match literal.parse::<IpAddr>() {
         Ok(ip) => {
-            check_address(ip).map_err(|r| refuse(&r))?;
+            check_address(ip).map_err(refuse)?;
             Ok(Some(ip))
         }
         Err(_) => {
@@ -50,7 +48,7 @@ pub fn check_literal(input: &str) -> Result<Option<IpAddr>, ProbeError> {
             if valid {
                 Ok(None)
             } else {
-                Err(refuse("not an IP address or a valid host name"))
+                Err(refuse(Refusal::NotAHost))
             }
         }
     }
@@ -61,25 +59,113 @@ fn looks_like_ipv4_range(s: &str) -> bool {
         .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
 }
 
+/// Why a target is refused. The English text is the `Display`; the
+/// Japanese comes from [`Refusal::text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Nothing was given.
+    Empty,
+    /// A network range in CIDR notation.
+    Network,
+    /// A list or a range of addresses.
+    List,
+    /// Neither an address nor a valid host name.
+    NotAHost,
+    /// `0.0.0.0` or `::`.
+    Unspecified(IpAddr),
+    /// The IPv4 limited broadcast address.
+    Broadcast,
+    /// A multicast group.
+    Multicast,
+    /// The host name did not resolve; the resolver's words.
+    Unresolvable(String),
+    /// The host name resolved to nothing.
+    NoAddress,
+    /// The host name resolved to an address that is itself refused.
+    ResolvesTo(IpAddr, Box<Refusal>),
+    /// The name resolved to one address before the scan and another during it.
+    Moved {
+        /// The address used before the scan.
+        before: IpAddr,
+        /// The address the scan resolved to.
+        during: IpAddr,
+    },
+}
+
+impl Refusal {
+    /// The reason in the user's language.
+    pub fn text(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Refusal::Empty => "対象が空です。IP アドレスかホスト名を一つ指定してください".into(),
+            Refusal::Network => "ネットワーク範囲は指定できません（試験するのは一台の機器です）。その機器のアドレスを一つ指定してください".into(),
+            Refusal::List => "アドレスの列挙や範囲は指定できません。IP アドレスかホスト名を一つ指定してください".into(),
+            Refusal::NotAHost => "IP アドレスでも正しいホスト名でもありません".into(),
+            Refusal::Unspecified(ip) => format!("{ip} は未指定アドレスで、機器のアドレスではありません"),
+            Refusal::Broadcast => "ブロードキャストアドレスは指定できません（試験するのは一台の機器です）".into(),
+            Refusal::Multicast => "マルチキャストアドレスは指定できません（試験するのは一台の機器です）".into(),
+            Refusal::Unresolvable(e) => format!("ホスト名を解決できません: {e}"),
+            Refusal::NoAddress => "ホスト名を解決してもアドレスが得られません".into(),
+            Refusal::ResolvesTo(ip, why) => format!("{ip} に解決されます: {}", why.text(lang)),
+            Refusal::Moved { before, during } => format!(
+                "走査前は {before}、走査中は {during} に解決されました。アドレスで指定してください"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Empty => f.write_str("empty target; give one IP address or host name"),
+            Refusal::Network => f.write_str(
+                "network ranges are refused: the probe tests one device; give its single address",
+            ),
+            Refusal::List => f.write_str(
+                "address lists and ranges are refused: give one IP address or host name",
+            ),
+            Refusal::NotAHost => f.write_str("not an IP address or a valid host name"),
+            Refusal::Unspecified(ip) => {
+                write!(f, "{ip} is the unspecified address, not a device")
+            }
+            Refusal::Broadcast => {
+                f.write_str("broadcast addresses are refused: the probe tests one device")
+            }
+            Refusal::Multicast => {
+                f.write_str("multicast addresses are refused: the probe tests one device")
+            }
+            Refusal::Unresolvable(e) => write!(f, "cannot resolve host name: {e}"),
+            Refusal::NoAddress => f.write_str("host name resolved to no address"),
+            Refusal::ResolvesTo(ip, why) => write!(f, "resolves to {ip}: {why}"),
+            Refusal::Moved { before, during } => write!(
+                f,
+                "resolved to {during} during the scan but to {before} before it; give the address"
+            ),
+        }
+    }
+}
+
 /// Why an address is not a single unicast host, if it is not.
-pub fn check_address(ip: IpAddr) -> Result<(), String> {
+pub fn check_address(ip: IpAddr) -> Result<(), Refusal> {
     match ip {
         IpAddr::V4(v4) => {
             if v4.is_unspecified() {
-                Err("0.0.0.0 is the unspecified address, not a device".into())
+                Err(Refusal::Unspecified(ip))
             } else if v4 == Ipv4Addr::BROADCAST {
-                Err("broadcast addresses are refused: the probe tests one device".into())
+                Err(Refusal::Broadcast)
             } else if v4.is_multicast() {
-                Err("multicast addresses are refused: the probe tests one device".into())
+                Err(Refusal::Multicast)
             } else {
                 Ok(())
             }
         }
         IpAddr::V6(v6) => {
             if v6.is_unspecified() {
-                Err(":: is the unspecified address, not a device".into())
+                Err(Refusal::Unspecified(ip))
             } else if v6.is_multicast() {
-                Err("multicast addresses are refused: the probe tests one device".into())
+                Err(Refusal::Multicast)
             } else if let Some(v4) = v6.to_ipv4_mapped() {
                 check_address(IpAddr::V4(v4))
             } else {
@@ -100,7 +186,7 @@ pub async fn resolve(input: &str) -> Result<IpAddr, ProbeError> {
         .await
         .map_err(|e| ProbeError::Target {
             input: input.to_string(),
-            reason: format!("cannot resolve host name: {e}"),
+            reason: Refusal::Unresolvable(e.to_string()),
         })?
         .map(|a| a.ip())
         .collect();
@@ -119,7 +205,7 @@ pub fn resolve_blocking(input: &str) -> Result<IpAddr, ProbeError> {
         .to_socket_addrs()
         .map_err(|e| ProbeError::Target {
             input: input.to_string(),
-            reason: format!("cannot resolve host name: {e}"),
+            reason: Refusal::Unresolvable(e.to_string()),
         })?
         .map(|a| a.ip())
         .collect();
@@ -134,11 +220,11 @@ fn choose(input: &str, addrs: &[IpAddr]) -> Result<IpAddr, ProbeError> {
         .copied()
         .ok_or_else(|| ProbeError::Target {
             input: input.to_string(),
-            reason: "host name resolved to no address".into(),
+            reason: Refusal::NoAddress,
         })?;
     check_address(ip).map_err(|reason| ProbeError::Target {
         input: input.to_string(),
-        reason: format!("resolves to {ip}: {reason}"),
+        reason: Refusal::ResolvesTo(ip, Box::new(reason)),
     })?;
     Ok(ip)
 }

@@ -268,6 +268,8 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
         .map(|(_, d)| d.as_slice())
         .unwrap_or_default();
     let mut details = BTreeMap::new();
+    let mut description_url = None;
+    let mut communities: Vec<&str> = Vec::new();
     let classified = classify_reply(first);
     if let Some((_, proto)) = classified {
         details.insert("protocol".to_string(), proto.to_string());
@@ -282,7 +284,6 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
     };
     let kind = match port_kind {
         161 if first.first() == Some(&snmp::SEQUENCE) => {
-            let mut communities: Vec<&str> = Vec::new();
             for (_, d) in replies {
                 let community = snmp_request_id(d)
                     .and_then(|id| SNMP_COMMUNITIES.get(usize::from(id.wrapping_sub(0x10))));
@@ -315,6 +316,11 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
                     details.insert(k, v.chars().take(300).collect());
                 }
             }
+            description_url = head
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.chars().take(300).collect());
             ServiceKind::Ssdp
         }
         3702 => ServiceKind::WsDiscovery,
@@ -333,6 +339,7 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
     let mut s = Service::new(kind);
     s.banner = Some(escape_bounded(first, 200));
     s.details = details;
+    s.description_url = description_url;
     s.details.insert(
         "probe".into(),
         replies
@@ -342,14 +349,16 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
             .unwrap_or_default(),
     );
     if s.kind == ServiceKind::Snmp {
-        let communities = s.details.get("communities").cloned().unwrap_or_default();
         s.access = if communities.is_empty() {
             Access::Authenticated {
                 methods: vec!["community".into()],
             }
         } else {
             Access::Unauthenticated {
-                what: format!("SNMP read with default community: {communities}"),
+                what: format!(
+                    "SNMP read with default community: {}",
+                    communities.join(",")
+                ),
             }
         };
         // SNMP v1/v2c communities travel in clear text.

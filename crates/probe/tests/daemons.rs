@@ -87,8 +87,10 @@ async fn dropbear_without_passwords_offers_publickey_only() {
     let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
     let s = service(&o, Transport::Tcp, d.port());
     assert_eq!(
-        s.details.get("auth_methods").map(String::as_str),
-        Some("publickey")
+        s.access,
+        Access::Authenticated {
+            methods: vec!["publickey".into()]
+        }
     );
 }
 

@@ -52,7 +52,7 @@ async fn camera_checks(ip: IpAddr, target: &str) {
     assert_eq!(port(&o, Transport::Udp, ssdp).state, PortState::Open);
     let s = service(&o, Transport::Udp, ssdp);
     assert_eq!(s.kind, ServiceKind::Ssdp);
-    let loc = s.details.get("location").cloned().unwrap_or_default();
+    let loc = s.description_url.clone().unwrap_or_default();
     assert!(loc.ends_with(&format!(":{http}/description.xml")), "{loc}");
     let h = service(&o, Transport::Tcp, http);
     assert_eq!(h.kind, ServiceKind::Upnp, "{h:?}");

@@ -23,7 +23,22 @@ pub enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
-fn connector() -> Result<tokio_rustls::TlsConnector, String> {
+/// Why a connection to a login service could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The TCP connection failed.
+    #[error("{0}")]
+    Tcp(io::Error),
+    /// The TLS client could not be set up (a fault of this program, not
+    /// of the device).
+    #[error("TLS client setup: {0}")]
+    TlsSetup(String),
+    /// The TLS handshake failed.
+    #[error("TLS handshake: {0}")]
+    Handshake(io::Error),
+}
+
+fn connector() -> Result<tokio_rustls::TlsConnector, ConnectError> {
     static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
@@ -33,12 +48,13 @@ fn connector() -> Result<tokio_rustls::TlsConnector, String> {
         })
         .clone()
         .map(tokio_rustls::TlsConnector::from)
+        .map_err(ConnectError::TlsSetup)
 }
 
 /// Connects to `addr`; with `tls`, completes a handshake, sending `host` as
 /// the server name when it is a DNS name.
-pub async fn connect(addr: SocketAddr, tls: bool, host: &str) -> Result<Stream, String> {
-    let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+pub async fn connect(addr: SocketAddr, tls: bool, host: &str) -> Result<Stream, ConnectError> {
+    let tcp = TcpStream::connect(addr).await.map_err(ConnectError::Tcp)?;
     let _ = tcp.set_nodelay(true);
     if !tls {
         return Ok(Stream::Plain(tcp));
@@ -54,7 +70,7 @@ pub async fn connect(addr: SocketAddr, tls: bool, host: &str) -> Result<Stream, 
     let s = connector()?
         .connect(name, tcp)
         .await
-        .map_err(|e| format!("TLS handshake: {e}"))?;
+        .map_err(ConnectError::Handshake)?;
     Ok(Stream::Tls(Box::new(s)))
 }
 

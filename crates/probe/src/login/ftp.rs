@@ -17,6 +17,25 @@ pub struct FtpAdapter {
     timeout: Duration,
 }
 
+/// Why no usable FTP reply arrived.
+#[derive(Debug, thiserror::Error)]
+enum ReplyError {
+    #[error("not an FTP reply: {0}")]
+    NotAReply(String),
+    #[error("FTP reply too long")]
+    TooLong,
+    #[error("no FTP reply before the deadline")]
+    TimedOut,
+    #[error("read: {0}")]
+    Read(#[from] std::io::Error),
+    #[error("connection closed")]
+    Closed,
+    #[error("unexpected greeting {code}: {text}")]
+    Greeting { code: u16, text: String },
+    #[error("unexpected reply to {command}: {code}")]
+    Unexpected { command: &'static str, code: u16 },
+}
+
 /// The control connection's read side with the bytes read past the last
 /// reply.
 struct Replies {
@@ -26,7 +45,7 @@ struct Replies {
 
 impl Replies {
     /// One (possibly multi-line) reply: code and text.
-    async fn next(&mut self, deadline: Instant) -> Result<(u16, String), String> {
+    async fn next(&mut self, deadline: Instant) -> Result<(u16, String), ReplyError> {
         loop {
             match ftp::parse_reply(&self.buf) {
                 Ok(reply) => {
@@ -35,15 +54,15 @@ impl Replies {
                 }
                 Err(FtpError::Incomplete) => {}
                 Err(FtpError::NotAReply) => {
-                    return Err(format!("not an FTP reply: {}", excerpt(&self.buf, 80)));
+                    return Err(ReplyError::NotAReply(excerpt(&self.buf, 80)));
                 }
-                Err(FtpError::TooLong) => return Err("FTP reply too long".into()),
+                Err(FtpError::TooLong) => return Err(ReplyError::TooLong),
             }
             let mut chunk = [0u8; 4096];
             match tokio::time::timeout_at(deadline, self.r.read(&mut chunk)).await {
-                Err(_) => return Err("no FTP reply before the deadline".into()),
-                Ok(Err(e)) => return Err(format!("read: {e}")),
-                Ok(Ok(0)) => return Err("connection closed".into()),
+                Err(_) => return Err(ReplyError::TimedOut),
+                Ok(Err(e)) => return Err(ReplyError::Read(e)),
+                Ok(Ok(0)) => return Err(ReplyError::Closed),
                 Ok(Ok(n)) => self
                     .buf
                     .extend_from_slice(chunk.get(..n).unwrap_or_default()),
@@ -90,14 +109,13 @@ impl LoginAdapter for FtpAdapter {
                 return Ok(refused(c, &t));
             }
             if c != 220 {
-                return Err(format!(
-                    "unexpected greeting {c}: {}",
-                    excerpt(t.as_bytes(), 80)
-                ));
+                return Err(ReplyError::Greeting {
+                    code: c,
+                    text: excerpt(t.as_bytes(), 80),
+                });
             }
             w.write_all(&ftp::encode_command("USER", Some(user)))
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let (c, t) = r.next(deadline).await?;
             match c {
                 230 => {
@@ -112,11 +130,15 @@ impl LoginAdapter for FtpAdapter {
                         signal: code(c, &t),
                     });
                 }
-                _ => return Err(format!("unexpected reply to USER: {c}")),
+                _ => {
+                    return Err(ReplyError::Unexpected {
+                        command: "USER",
+                        code: c,
+                    });
+                }
             }
             w.write_all(&ftp::encode_command("PASS", Some(pass)))
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let (c, t) = r.next(deadline).await?;
             let _ = w.write_all(&ftp::encode_command("QUIT", None)).await;
             Ok(match c {
@@ -130,11 +152,18 @@ impl LoginAdapter for FtpAdapter {
                 530 | 430 => Attempt::Failure {
                     signal: code(c, &t),
                 },
-                _ => return Err(format!("unexpected reply to PASS: {c}")),
+                _ => {
+                    return Err(ReplyError::Unexpected {
+                        command: "PASS",
+                        code: c,
+                    });
+                }
             })
         }
         .await;
-        result.unwrap_or_else(|reason| Attempt::Error { reason })
+        result.unwrap_or_else(|e| Attempt::Error {
+            reason: e.to_string(),
+        })
     }
 }
 

@@ -61,10 +61,10 @@ impl Response {
 }
 
 /// Why a request produced no response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum HttpFailure {
     /// The connection could not be made.
-    Connect(String),
+    Connect(super::conn::ConnectError),
     /// The peer closed before a complete reply.
     Closed,
     /// No complete reply before the deadline.

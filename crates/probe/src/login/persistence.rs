@@ -177,7 +177,26 @@ fn xml_element(xml: &str, name: &str) -> Option<String> {
     Some(xml.get(start..end)?.trim().to_string())
 }
 
-async fn fetch_source(src: &InfoSource, timeout: Duration) -> Result<String, String> {
+/// Why an information source gave nothing to read.
+#[derive(Debug, thiserror::Error)]
+enum SourceFailure {
+    #[error("no HTTP reply: {0:?}")]
+    Http(super::http::HttpFailure),
+    #[error("HTTP {0}")]
+    HttpStatus(u16),
+    #[error("no modelNumber/softwareVersion in the description")]
+    NoDescriptionFields,
+    #[error("no SSH identification line")]
+    NoSshBanner,
+    #[error("no banner")]
+    NoBanner,
+    #[error("no answer (wrong community?)")]
+    NoSnmpAnswer,
+    #[error("{0}")]
+    Adapter(String),
+}
+
+async fn fetch_source(src: &InfoSource, timeout: Duration) -> Result<String, SourceFailure> {
     match src {
         InfoSource::HttpPage {
             addr,
@@ -198,16 +217,16 @@ async fn fetch_source(src: &InfoSource, timeout: Duration) -> Result<String, Str
                 timeout,
             )
             .await
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(SourceFailure::Http)?;
             if r.status >= 400 {
-                return Err(format!("HTTP {}", r.status));
+                return Err(SourceFailure::HttpStatus(r.status));
             }
             Ok(strip_tags(&r.body_text()))
         }
         InfoSource::Upnp { addr, path } => {
             let r = super::http::request(*addr, &addr.to_string(), "GET", path, &[], None, timeout)
                 .await
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(SourceFailure::Http)?;
             let xml = r.body_text();
             let mut out = Vec::new();
             for (tag, label) in [
@@ -221,21 +240,22 @@ async fn fetch_source(src: &InfoSource, timeout: Duration) -> Result<String, Str
                 }
             }
             if out.is_empty() {
-                return Err("no modelNumber/softwareVersion in the description".into());
+                return Err(SourceFailure::NoDescriptionFields);
             }
             Ok(out.join("\n"))
         }
         InfoSource::SshBanner { addr } => super::ssh::banner(*addr, timeout)
             .await
-            .ok_or_else(|| "no SSH identification line".to_string()),
+            .ok_or(SourceFailure::NoSshBanner),
         InfoSource::TelnetBanner { addr } => super::telnet::TelnetAdapter::new(*addr, timeout)
             .banner()
             .await
-            .ok_or_else(|| "no banner".to_string()),
+            .ok_or(SourceFailure::NoBanner),
         InfoSource::Snmp { addr, community } => super::snmp::SnmpAdapter::new(*addr, 2, timeout)
             .sys_descr(community)
-            .await?
-            .ok_or_else(|| "no answer (wrong community?)".to_string()),
+            .await
+            .map_err(SourceFailure::Adapter)?
+            .ok_or(SourceFailure::NoSnmpAnswer),
         InfoSource::MqttTopic {
             addr,
             topic,
@@ -244,7 +264,8 @@ async fn fetch_source(src: &InfoSource, timeout: Duration) -> Result<String, Str
         } => super::mqtt::MqttAdapter::new(*addr, 4, timeout)
             .first_message(topic, username.as_deref(), password.as_deref())
             .await
-            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(SourceFailure::Adapter),
     }
 }
 

@@ -12,6 +12,7 @@ use russh::client::{self, Handle, KeyboardInteractiveAuthResponse};
 use russh::keys::PublicKeyOrCertificate;
 
 use super::{Attempt, LoginAdapter, Signal};
+use crate::sshauth::SshFailure;
 
 /// Which SSH authentication method carries the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +90,9 @@ impl SshAdapter {
     /// connection it has just closed still counts until it reaps the child.
     /// A hang-up that persists means too many connections, which the caller
     /// (the default-credential check) answers with fewer of them.
-    async fn connect(&self) -> Result<Handle<Client>, String> {
+    async fn connect(&self) -> Result<Handle<Client>, SshFailure> {
         match self.connect_once().await {
-            Err(e) if is_hang_up(&e) => {
+            Err(SshFailure::HungUp(_)) => {
                 tokio::time::sleep(Duration::from_millis(150)).await;
                 self.connect_once().await
             }
@@ -99,7 +100,7 @@ impl SshAdapter {
         }
     }
 
-    async fn connect_once(&self) -> Result<Handle<Client>, String> {
+    async fn connect_once(&self) -> Result<Handle<Client>, SshFailure> {
         let handler = Client {
             banner: Arc::new(Mutex::new(None)),
         };
@@ -110,8 +111,8 @@ impl SshAdapter {
         .await
         {
             Ok(Ok(h)) => Ok(h),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("SSH handshake did not finish before the deadline".into()),
+            Ok(Err(e)) => Err(SshFailure::from_russh(&e)),
+            Err(_) => Err(SshFailure::TimedOut),
         }
     }
 
@@ -195,14 +196,16 @@ impl LoginAdapter for SshAdapter {
                     match self.connect().await {
                         Ok(h) => (h, false),
                         Err(e) => {
-                            return if is_hang_up(&e) {
-                                Attempt::turned_away(&e)
-                            } else if e.to_lowercase().contains("refused") {
-                                Attempt::Error {
-                                    reason: format!("connection closed or refused: {e}"),
-                                }
-                            } else {
-                                Attempt::Error { reason: e }
+                            return match e {
+                                SshFailure::HungUp(why) => Attempt::turned_away(&why),
+                                SshFailure::Refused => Attempt::Error {
+                                    reason: "connection refused".into(),
+                                },
+                                SshFailure::TimedOut => Attempt::Error {
+                                    reason: "SSH handshake did not finish before the deadline"
+                                        .into(),
+                                },
+                                SshFailure::Protocol(why) => Attempt::Error { reason: why },
                             };
                         }
                     }
@@ -234,13 +237,6 @@ impl LoginAdapter for SshAdapter {
             reason: format!("connection closed during authentication: {last_err}"),
         }
     }
-}
-
-fn is_hang_up(e: &str) -> bool {
-    let lower = e.to_lowercase();
-    ["reset", "disconnect", "eof", "broken pipe"]
-        .iter()
-        .any(|w| lower.contains(w))
 }
 
 /// The SSH identification line of the server (e.g. `SSH-2.0-dropbear_2022.83`).
