@@ -276,3 +276,20 @@ async fn broker_that_ignores_the_version_topic_names_nothing_and_costs_little() 
         start.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vsftpd_is_ftp_with_a_plaintext_login() {
+    let ip = Ipv4Addr::new(127, 0, 0, 179);
+    let d = Vsftpd::default().start_on(ip).unwrap();
+    let o = probe(&ip.to_string(), &[d.port()], &[], LIMIT).await;
+    let s = service(&o, Transport::Tcp, d.port());
+    assert_eq!(s.kind, ServiceKind::Ftp, "{s:?}\n{}", d.log());
+    assert_eq!(s.product.as_deref(), Some("vsftpd"), "{s:?}");
+    assert_eq!(s.version.as_deref(), Some("3.0.3"), "{s:?}");
+    assert!(
+        matches!(s.access, Access::Authenticated { .. }),
+        "{:?}",
+        s.access
+    );
+    assert!(s.plaintext_login, "{s:?}");
+}

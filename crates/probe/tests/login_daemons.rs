@@ -1,7 +1,8 @@
 //! The adapters against real daemons from Debian packages on loopback:
 //! dropbear (password, keyboard-interactive, its per-connection limit),
 //! busybox httpd (Basic), mosquitto (password file), inetutils telnetd with
-//! /bin/login, snmpd (communities). A missing package fails the test with
+//! /bin/login, snmpd (communities), vsftpd (local accounts through PAM).
+//! A missing package fails the test with
 //! the package name.
 
 // Tests and tools may unwrap, index and print: a panic here is a failed run.
@@ -20,7 +21,7 @@ use std::time::Duration;
 use jcstar_probe::login::bruteforce::{self, BruteOptions, BruteVerdict};
 use jcstar_probe::login::{Adapter, Attempt, LoginAdapter, LoginKind, ServiceSpec};
 use jcstar_testbed::daemons::{
-    self, BusyboxHttpd, Dropbear, Mosquitto, Snmpd, SystemUser, Telnetd,
+    self, BusyboxHttpd, Dropbear, Mosquitto, Snmpd, SystemUser, Telnetd, Vsftpd,
 };
 
 fn must<T>(r: Result<T, daemons::DaemonError>) -> T {
@@ -254,4 +255,26 @@ async fn dropbear_parallel_default_check_finds_the_last_pair() {
         "{:#?}",
         r.results
     );
+}
+
+#[tokio::test]
+async fn vsftpd_local_account_login() {
+    let ip = Ipv4Addr::new(127, 0, 0, 180);
+    let user = must(SystemUser::create());
+    let d = must(Vsftpd::default().start_on(ip));
+    let a = adapter(LoginKind::Ftp, d.addr(), Duration::from_secs(5)).await;
+    let ok = a.try_login(&user.name, &user.password).await;
+    assert!(ok.is_success(), "{ok:?}\n{}", d.log());
+    // vsftpd answers a wrong password with 530 after its one-second delay.
+    let bad = a.try_login(&user.name, "not-the-password").await;
+    assert!(
+        matches!(bad, Attempt::Failure { .. }),
+        "{bad:?}\n{}",
+        d.log()
+    );
+    let nobody = a.try_login("jcs-no-such-user", &user.password).await;
+    assert!(matches!(nobody, Attempt::Failure { .. }), "{nobody:?}");
+    // Anonymous logins are off: the anonymous account is refused like any other.
+    let anon = a.try_login("anonymous", "probe@example.invalid").await;
+    assert!(matches!(anon, Attempt::Failure { .. }), "{anon:?}");
 }

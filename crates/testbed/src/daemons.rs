@@ -612,6 +612,66 @@ impl Telnetd {
     }
 }
 
+/// vsftpd, standalone, for local accounts (see [`SystemUser`]) through PAM;
+/// anonymous logins off unless `anonymous`. Its own login defences stay at
+/// their defaults: a one-second delay after a failed login and a hang-up
+/// after three (`delay_failed_login`, `max_login_fails`).
+#[derive(Debug, Clone, Default)]
+pub struct Vsftpd {
+    /// `anonymous_enable`.
+    pub anonymous: bool,
+}
+
+impl Vsftpd {
+    /// Listens on 127.0.0.1.
+    pub fn start(&self) -> Result<Daemon, DaemonError> {
+        self.start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Listens on `ip` (a 127.0.0.N address). Needs root: vsftpd checks
+    /// passwords through PAM and drops to the user.
+    pub fn start_on(&self, ip: Ipv4Addr) -> Result<Daemon, DaemonError> {
+        let ip = loopback(ip)?;
+        let bin = require("/usr/sbin/vsftpd", "vsftpd")?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err(DaemonError::NotRoot);
+        }
+        let dir = tempdir("vsftpd")?;
+        // vsftpd refuses a chroot directory anyone may write to, and the
+        // temporary directory is the daemon's own.
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).map_err(io("creating the empty directory"))?;
+        let port = free_tcp_port_on(ip)?;
+        let addr = SocketAddr::from((ip, port));
+        let conf = dir.path().join("vsftpd.conf");
+        write(
+            &conf,
+            &format!(
+                "listen=YES\nlisten_ipv6=NO\nlisten_address={ip}\nlisten_port={port}\n\
+                 background=NO\nanonymous_enable={}\nlocal_enable=YES\nwrite_enable=NO\n\
+                 pam_service_name=vsftpd\nsecure_chroot_dir={}\n\
+                 seccomp_sandbox=NO\nconnect_from_port_20=NO\npasv_enable=NO\n\
+                 xferlog_enable=NO\nuse_localtime=NO\n",
+                if self.anonymous { "YES" } else { "NO" },
+                empty.display()
+            ),
+        )?;
+        let mut cmd = Command::new(bin);
+        cmd.arg(&conf);
+        spawn("vsftpd", dir, addr, &mut cmd, ftp_ready)
+    }
+}
+
+fn ftp_ready(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 4];
+    s.read_exact(&mut buf).is_ok() && &buf == b"220 "
+}
+
 /// A throwaway local account with a random password, removed on drop.
 #[derive(Debug)]
 pub struct SystemUser {
