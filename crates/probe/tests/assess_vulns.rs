@@ -250,3 +250,35 @@ fn malformed_vex_and_sbom_are_refused_with_file_and_field() {
         .to_string();
     assert!(e.contains("rule.toml") && e.contains("fail_at_cvss"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sbom_components_are_matched_and_named() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = store(tmp.path()).await;
+    let plan = VulnPlan::load(db, &[fixture("sbom-cyclonedx-1.5.json")], &[], None).expect("sbom");
+    let o = run(9, plan, Lang::En).await;
+    let v = s13(&o);
+    // BusyBox 1.34.1: CVE-2022-48174, CVSS 9.8.
+    assert_eq!(v.verdict, Verdict::Fail, "{v:#?}");
+    let en = v.reasons_in(Lang::En).join("\n");
+    assert!(en.contains("[fail] CVE-2022-48174"), "{en}");
+    assert!(en.contains("sbom-cyclonedx-1.5.json: busybox"), "{en}");
+    // Debian's dropbear package against the upstream range: to confirm.
+    assert!(
+        en.contains("needs confirmation: distribution package"),
+        "{en}"
+    );
+    // No version, an absurd one: named, not silently skipped.
+    assert!(en.contains("not compared") && en.contains("zlib"), "{en}");
+    let j = vulns_json(&o);
+    assert_eq!(j["inputs"][0]["kind"], "sbom");
+    assert_eq!(j["inputs"][0]["sha256"].as_str().map(str::len), Some(64));
+    let f = o
+        .report
+        .findings
+        .iter()
+        .find(|f| f.title.contains("CVE-2022-48174"))
+        .expect("finding");
+    assert_eq!(f.severity, jcstar_probe::Severity::High);
+    assert_eq!(f.port, None);
+}
