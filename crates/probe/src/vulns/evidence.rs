@@ -41,6 +41,14 @@ fn vex(m: &Match) -> Option<String> {
     })
 }
 
+/// The rule's text without the leading id the reason already shows.
+fn strip_id(text: &str, id: &str) -> String {
+    text.strip_prefix(id)
+        .and_then(|t| t.strip_prefix(": "))
+        .unwrap_or(text)
+        .to_string()
+}
+
 /// The typed reason of one match.
 pub(super) fn matched(m: &Match, r: &verdict::Reason, ports: &[String]) -> Matched {
     let why = m.why();
@@ -67,8 +75,8 @@ pub(super) fn matched(m: &Match, r: &verdict::Reason, ports: &[String]) -> Match
         vex: vex(m),
         why_en,
         why_ja,
-        judged_en: r.text.en.clone(),
-        judged_ja: r.text.ja.clone(),
+        judged_en: strip_id(&r.text.en, &m.vuln_id),
+        judged_ja: strip_id(&r.text.ja, &m.vuln_id),
     }
 }
 
