@@ -347,7 +347,9 @@ async fn run(plan: &VulnPlan, report: &Report, db: &VulnDb) -> jcstar_vulndb::Re
             findings.push(evidence::finding(m, r, &ports));
         }
     }
-    if mr.matches.is_empty() {
+    if components.is_empty() {
+        why.push(Reason::NothingToCompare);
+    } else if mr.matches.is_empty() {
         why.push(Reason::NoKnownVulnerability {
             components: components.len(),
         });

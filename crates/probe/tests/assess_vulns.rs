@@ -255,6 +255,11 @@ fn malformed_vex_and_sbom_are_refused_with_file_and_field() {
 async fn sbom_components_are_matched_and_named() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let db = store(tmp.path()).await;
+    // Nothing listens and no SBOM: nothing compared is not a pass.
+    let o = run(9, VulnPlan::new(db.clone()), Lang::En).await;
+    let v = s13(&o);
+    assert_eq!(v.verdict, Verdict::NeedsReview, "{v:#?}");
+    assert!(v.reasons_in(Lang::En)[1].contains("nothing could be compared"));
     let plan = VulnPlan::load(db, &[fixture("sbom-cyclonedx-1.5.json")], &[], None).expect("sbom");
     let o = run(9, plan, Lang::En).await;
     let v = s13(&o);

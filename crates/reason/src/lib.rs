@@ -141,6 +141,9 @@ pub enum Reason {
         /// Components compared.
         components: usize,
     },
+    /// No service named a product and version and no SBOM was given:
+    /// nothing could be compared, which is not a pass.
+    NothingToCompare,
     /// Open services whose product or version could not be identified,
     /// and SBOM components that could not be compared.
     VulnNotCompared {
@@ -588,6 +591,7 @@ impl Reason {
             | VulnScope(_)
             | VulnMatch(_)
             | NoKnownVulnerability { .. }
+            | NothingToCompare
             | VulnNotCompared { .. } => vuln::text(self, Lang::En),
             LoginOverTlsNotCovered {
                 port,
@@ -917,6 +921,7 @@ impl Reason {
             | VulnScope(_)
             | VulnMatch(_)
             | NoKnownVulnerability { .. }
+            | NothingToCompare
             | VulnNotCompared { .. } => vuln::text(self, Lang::Ja),
             LoginOverTlsNotCovered {
                 port,

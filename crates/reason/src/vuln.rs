@@ -129,10 +129,10 @@ pub fn text(r: &Reason, lang: Lang) -> String {
     let ja = lang == Lang::Ja;
     match r {
         Reason::VulnDbMissing { store } if ja => format!(
-            "脆弱性データベース {store} がありません。NVD の CVE フィード、OSV のレコード、CISA KEV カタログを入手して `jcstar vulndb import FILE...` で取り込み、`--vulndb` でその保存先を指定して再実行してください（README の「脆弱性データベース」を参照）"
+            "脆弱性データベース {store} がありません。NVD の CVE フィード、OSV のレコード、CISA KEV カタログを入手して `jcstar vulndb import FILE...` で取り込み、`--vulndb` でその保存先を指定して再実行してください（README の「Known vulnerabilities」を参照）"
         ),
         Reason::VulnDbMissing { store } => format!(
-            "no vulnerability store at {store}: download the NVD CVE feeds, OSV records and the CISA KEV catalog, load them with `jcstar vulndb import FILE...`, and run again with `--vulndb` naming the store (see the README's vulnerability database section)"
+            "no vulnerability store at {store}: download the NVD CVE feeds, OSV records and the CISA KEV catalog, load them with `jcstar vulndb import FILE...`, and run again with `--vulndb` naming the store (see \"Known vulnerabilities\" in the README)"
         ),
         Reason::VulnDbEmpty { store } if ja => format!(
             "脆弱性データベース {store} にレコードがありません。`jcstar vulndb import FILE...` で NVD・OSV・CISA KEV のフィードを取り込んでから再実行してください"
@@ -175,6 +175,8 @@ pub fn text(r: &Reason, lang: Lang) -> String {
         Reason::NoKnownVulnerability { components } => format!(
             "no known vulnerability in the {components} components compared (within the imported data)"
         ),
+        Reason::NothingToCompare if ja => "製品と版数を示すサービスがなく SBOM も指定されていないため、照合できるものがありません。`--sbom` で機器の SBOM を指定してください".into(),
+        Reason::NothingToCompare => "no service named its product and version and no SBOM was given, so nothing could be compared; give the device's SBOM with `--sbom`".into(),
         Reason::VulnNotCompared { items } if ja => format!(
             "製品か版数が分からず照合できなかったもの（SBOM などで確認が必要）: {}",
             items.join("、")
