@@ -206,6 +206,27 @@ fn assess_reports_cve_2023_48795_on_an_old_dropbear() {
         row.contains("VEX: not_affected, vulnerable_code_not_present"),
         "{row}"
     );
+
+    // probe gives the same verdict from the same options.
+    let pr = tmp.path().join("probe");
+    let o = jcstar()
+        .args(["--lang", "en", "probe", IP, "--udp", "none"])
+        .args(["--tcp", &port.to_string(), "--vulndb", &db, "--vex"])
+        .arg(fixture("vex-openvex.json"))
+        .arg("-o")
+        .arg(&pr)
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert!(out.contains("S1.1-13② pass"), "{out}");
+    assert!(out.contains("[pass] CVE-2023-48795"), "{out}");
+    assert!(pr.join("vulns.json").is_file());
+    let o = jcstar()
+        .args(["--lang", "en", "probe", "verify"])
+        .arg(&pr)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
     drop(d);
 }
 
