@@ -115,6 +115,7 @@ async fn old_dropbear_is_reported_and_vex_settles_it() {
     assert!(en.contains("SSH-2.0-dropbear_2022.83"), "{en}");
     assert!(en.contains("5.9 "), "{en}");
     assert!(en.contains("no VEX statement"), "{en}");
+    assert!(en.contains("not in CISA KEV"), "{en}");
     let ja = v.reasons_in(Lang::Ja).join("\n");
     assert!(ja.contains("要確認") && ja.contains("VEX なし"), "{ja}");
     let j = vulns_json(&o);

@@ -102,9 +102,15 @@ fn matched(m: &Matched, lang: Lang) -> String {
         (None, true) => "VEX なし".to_string(),
         (None, false) => "no VEX statement".to_string(),
     };
+    let kev = match (m.known_exploited, ja) {
+        (true, true) => "CISA KEV 掲載あり",
+        (true, false) => "in CISA KEV",
+        (false, true) => "CISA KEV 掲載なし",
+        (false, false) => "not in CISA KEV",
+    };
     if ja {
         format!(
-            "[{}] {}（{}）: {}。根拠: {}。{vex}",
+            "[{}] {}（{}）: {}。根拠: {}。{kev}。{vex}",
             outcome_word(&m.outcome, lang),
             m.vuln_id,
             seen.join("、"),
@@ -113,7 +119,7 @@ fn matched(m: &Matched, lang: Lang) -> String {
         )
     } else {
         format!(
-            "[{}] {} ({}): {}; matched because {}; {vex}",
+            "[{}] {} ({}): {}; matched because {}; {kev}; {vex}",
             outcome_word(&m.outcome, lang),
             m.vuln_id,
             seen.join(", "),
