@@ -51,6 +51,24 @@ pub struct Args {
     /// Evidence directory to create (report.json, transcripts, manifest).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
+    /// Vulnerability store for S1.1-13② (known vulnerabilities): a SQLite
+    /// file, sqlite://PATH or postgres://...; fill it with `jcstar vulndb
+    /// import`. Missing or empty: S1.1-13② is reported not tested.
+    #[arg(long, env = "JCSTAR_VULNDB", default_value = jcstar_vulndb::DEFAULT_PATH)]
+    vulndb: String,
+    /// The device's SBOM (CycloneDX 1.4–1.6 or SPDX 2.3 JSON), matched
+    /// with the identified services (repeatable).
+    #[arg(long)]
+    sbom: Vec<PathBuf>,
+    /// The vendor's VEX statements (OpenVEX or CycloneDX VEX JSON;
+    /// repeatable); `not_affected` needs a justification.
+    #[arg(long)]
+    vex: Vec<PathBuf>,
+    /// The S1.1-13② rule as TOML (fail_on_known_exploited, fail_at_cvss,
+    /// unconfirmed_fails); default: known exploited or CVSS >= 7.0 fails,
+    /// other matches need review.
+    #[arg(long)]
+    vuln_rule: Option<PathBuf>,
 }
 
 #[derive(clap::Subcommand)]
@@ -88,6 +106,12 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         opts.declared = Some(Declared::load(p)?);
         opts.declared_file = Some(p.display().to_string());
     }
+    let vulns = jcstar_probe::vulns::VulnPlan::load(
+        args.vulndb.clone(),
+        &args.sbom,
+        &args.vex,
+        args.vuln_rule.as_deref(),
+    )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -96,7 +120,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let show_bar = !args.json && std::io::stderr().is_terminal();
     let outcome = rt.block_on(async {
         let ticker = show_bar.then(|| crate::bar::spawn(progress.clone(), ctx.lang));
-        let r = jcstar_probe::probe(&opts, progress.clone()).await;
+        let r = match jcstar_probe::probe(&opts, progress.clone()).await {
+            Ok(mut o) => {
+                jcstar_probe::vulns::apply(&vulns, &mut o.report, &mut o.extra_files).await;
+                Ok(o)
+            }
+            Err(e) => Err(e),
+        };
         progress.cancel.store(true, Ordering::Relaxed);
         if let Some(t) = ticker {
             let _ = t.await;

@@ -106,6 +106,8 @@ pub struct AssessPlan {
     pub lang: Lang,
     /// Shown in the report header (where the evidence will be written).
     pub evidence_dir: String,
+    /// The known-vulnerability check (S1.1-13②); `None`: not run.
+    pub vulns: Option<crate::vulns::VulnPlan>,
 }
 
 /// What the brute-force test is about to do, for the tester to confirm.
@@ -987,6 +989,11 @@ pub async fn run<T: Tester>(
         let v = serde_json::to_value(p).map_err(|e| AssessError::Evidence(e.to_string()))?;
         files.insert("persistence.json".into(), to_bytes(&v)?);
     }
+    if let Some(v) = &plan.vulns {
+        progress.start("known vulnerabilities", 1);
+        crate::vulns::apply(v, &mut report, &mut files).await;
+        progress.done.fetch_add(1, Ordering::Relaxed);
+    }
     let catalog = Catalog::star1();
     let mut rows = lreport::rows(catalog, plan.lang, &report.verdicts);
     for row in &mut rows {
@@ -1031,6 +1038,9 @@ fn evidence_of(id: CriterionId, report: &Report, files: &BTreeMap<String, Vec<u8
     let persisted = report.extra.contains_key("persistence") || has("persistence.json");
     if (id == star1::S1_1_02 || id == star1::S1_1_04) && has("login.json") {
         out.push("login.json".into());
+    }
+    if id == star1::S1_1_13 && has(crate::vulns::VULNS_JSON) {
+        out.push(crate::vulns::VULNS_JSON.into());
     }
     if persisted
         && [

@@ -152,6 +152,7 @@ pub fn phase_text(name: &str, lang: Lang) -> String {
         "default credentials" => "初期パスワード確認",
         "brute force" => "総当たり試験",
         "lockout wait (s)" => "ロック解除待ち（秒）",
+        "known vulnerabilities" => "既知の脆弱性の照合",
         other => other,
     }
     .to_string()
@@ -164,7 +165,9 @@ mod tests {
 
     #[test]
     fn every_phase_the_run_sets_has_a_japanese_name() {
-        let src = include_str!("assess.rs").to_string() + include_str!("lib.rs");
+        let src = include_str!("assess.rs").to_string()
+            + include_str!("lib.rs")
+            + include_str!("vulns.rs");
         let mut seen = 0;
         for (i, _) in src.match_indices(".start(\"") {
             let rest = src.get(i + 8..).unwrap_or_default();

@@ -25,6 +25,7 @@ pub mod tcp;
 pub mod tls;
 pub mod transcript;
 pub mod udp;
+pub mod vulns;
 
 /// Entry points for the fuzz targets in `fuzz/` into parsers that are
 /// otherwise private. Not an API: it may change with any release.

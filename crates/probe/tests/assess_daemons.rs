@@ -65,6 +65,7 @@ fn plan(spec: ServiceSpec, user: &SystemUser, attempts: usize) -> AssessPlan {
         persistence: None,
         lang: Lang::En,
         evidence_dir: "evidence".into(),
+        vulns: None,
     }
 }
 

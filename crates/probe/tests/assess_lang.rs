@@ -82,6 +82,7 @@ async fn assess(dev: &AuthDevice, ip: &str, lang: Lang) -> AssessOutcome {
         persistence: None,
         lang,
         evidence_dir: "evidence".into(),
+        vulns: None,
     };
     assess::run::<NoTester>(&plan, None, &mut Quiet, Arc::new(Progress::default()))
         .await

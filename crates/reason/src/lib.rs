@@ -14,6 +14,7 @@ use jcstar_criteria::Lang;
 use serde::{Deserialize, Serialize};
 
 pub mod tester;
+pub mod vuln;
 pub use tester::{Done, NotDone};
 
 /// A brute-force test's result.
@@ -113,6 +114,42 @@ pub enum Reason {
     NoOpenPort,
     /// No identified service gave access without authentication; whether its authentication is adequate is left to the document review.
     NoUnauthenticatedAccess,
+    // --- Known vulnerabilities (S1.1-13②) ---
+    /// The vulnerability store does not exist: nothing was matched.
+    VulnDbMissing {
+        /// The store as given (path or URL).
+        store: String,
+    },
+    /// The vulnerability store holds no record: nothing was matched.
+    VulnDbEmpty {
+        /// The store as given (path or URL).
+        store: String,
+    },
+    /// The vulnerability store could not be opened or read.
+    VulnDbUnusable {
+        /// The store as given (path or URL).
+        store: String,
+        /// Why it could not be used.
+        error: String,
+    },
+    /// What was matched against which data.
+    VulnScope(Box<vuln::Scope>),
+    /// One known vulnerability matched a service or an SBOM component.
+    VulnMatch(Box<vuln::Matched>),
+    /// No record of the store matched any compared component.
+    NoKnownVulnerability {
+        /// Components compared.
+        components: usize,
+    },
+    /// No service named a product and version and no SBOM was given:
+    /// nothing could be compared, which is not a pass.
+    NothingToCompare,
+    /// Open services whose product or version could not be identified,
+    /// and SBOM components that could not be compared.
+    VulnNotCompared {
+        /// Each as `22/tcp` or the component's name, with why.
+        items: Vec<String>,
+    },
     /// A login service over TLS that no login adapter covers yet.
     LoginOverTlsNotCovered {
         /// Port number of the service.
@@ -548,6 +585,14 @@ impl Reason {
             DeviceTrafficNotObserved => "traffic the device itself originates (to clouds, other devices) is not observed by the probe".into(),
             NoOpenPort => "no open port".into(),
             NoUnauthenticatedAccess => "no access without authentication was found on the identified services; whether the authentication is appropriate is a document review".into(),
+            VulnDbMissing { .. }
+            | VulnDbEmpty { .. }
+            | VulnDbUnusable { .. }
+            | VulnScope(_)
+            | VulnMatch(_)
+            | NoKnownVulnerability { .. }
+            | NothingToCompare
+            | VulnNotCompared { .. } => vuln::text(self, Lang::En),
             LoginOverTlsNotCovered {
                 port,
                 transport,
@@ -870,6 +915,14 @@ impl Reason {
             DeviceTrafficNotObserved => "機器自身が発信する通信（クラウドや他の機器へ）はこの試験では観測していません".into(),
             NoOpenPort => "開いているポートがありません".into(),
             NoUnauthenticatedAccess => "識別したサービスに認証なしのアクセスは見つかりませんでした。認証が適切かどうかはドキュメント評価で確認します".into(),
+            VulnDbMissing { .. }
+            | VulnDbEmpty { .. }
+            | VulnDbUnusable { .. }
+            | VulnScope(_)
+            | VulnMatch(_)
+            | NoKnownVulnerability { .. }
+            | NothingToCompare
+            | VulnNotCompared { .. } => vuln::text(self, Lang::Ja),
             LoginOverTlsNotCovered {
                 port,
                 transport,
