@@ -456,6 +456,7 @@ pub(crate) async fn http_service(
         .map(|l| escape_bounded(l, 200));
     if let Some(server) = head.header("server") {
         s.details.insert("server".into(), server.to_string());
+        s.self_descriptions.push(format!("Server: {server}"));
         let mut it = server
             .split_whitespace()
             .next()
@@ -535,6 +536,7 @@ fn rtsp_service(reply: &[u8]) -> Service {
         s.details.insert("status".into(), head.status.to_string());
         if let Some(v) = head.header("server") {
             s.details.insert("server".into(), v.to_string());
+            s.self_descriptions.push(format!("Server: {v}"));
             s.product = Some(v.to_string());
         }
         if let Some(v) = head.header("public") {
@@ -602,6 +604,7 @@ async fn mqtt_broker_version(
         Ok(payload) => {
             let text = escape_bounded(&payload, 200);
             transcript.note(&format!("mqtt: {MQTT_VERSION_TOPIC} = {text}"));
+            s.self_descriptions.push(text.clone());
             s.details.insert("sys_broker_version".into(), text);
             if let Some((product, version)) = broker_product(&payload) {
                 s.product = Some(product);
@@ -863,7 +866,10 @@ async fn ftp_service(
         s.product = Some(product.to_string());
         s.version = version;
     }
-    let deadline = Instant::now() + cfg.step_timeout * 2;
+    // A refused PASS comes back only after the server's failure delay
+    // (vsftpd 1 s, PAM's pam_faildelay about 3 s), so the anonymous check
+    // gets a floor that outlasts it.
+    let deadline = Instant::now() + (cfg.step_timeout * 2).max(Duration::from_secs(6));
     transcript.note("ftp: try anonymous login");
     let result = tokio::time::timeout_at(deadline, async {
         let mut stream = TcpStream::connect(addr).await.ok()?;

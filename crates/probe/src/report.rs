@@ -195,6 +195,11 @@ pub struct Service {
     /// Where the device's UPnP self-description is, as an SSDP reply gave it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_url: Option<String>,
+    /// What the service said about its software beyond its first line: an
+    /// HTTP `Server` header (as `Server: …`), the SNMP sysDescr, the MQTT
+    /// broker's `$SYS/broker/version`. Known-vulnerability matching reads them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub self_descriptions: Vec<String>,
     /// Behaviour that is itself a finding (the port floods, stays silent or
     /// answers with bytes no protocol starts with).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -219,6 +224,7 @@ impl Service {
             plaintext_login: false,
             login_page: None,
             description_url: None,
+            self_descriptions: Vec::new(),
             anomalies: Vec::new(),
             details: BTreeMap::new(),
             transcripts: Vec::new(),

@@ -338,6 +338,7 @@ fn describe(port: u16, probes: &[UdpProbe], replies: &[(usize, Vec<u8>)]) -> Ser
     };
     let mut s = Service::new(kind);
     s.banner = Some(escape_bounded(first, 200));
+    s.self_descriptions.extend(details.get("sysdescr").cloned());
     s.details = details;
     s.description_url = description_url;
     s.details.insert(

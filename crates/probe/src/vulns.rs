@@ -191,12 +191,7 @@ pub fn service_components(report: &Report) -> (Vec<Seen>, Vec<String>) {
         };
         let mut texts: Vec<String> = Vec::new();
         texts.extend(s.banner.clone());
-        if let Some(v) = s.details.get("server") {
-            texts.push(format!("Server: {v}"));
-        }
-        for k in ["sysdescr", "sys_broker_version"] {
-            texts.extend(s.details.get(k).cloned());
-        }
+        texts.extend(s.self_descriptions.iter().cloned());
         if let (Some(pr), Some(v)) = (&s.product, &s.version) {
             texts.push(format!("{pr}/{v}"));
         }
