@@ -10,12 +10,24 @@ use crate::{ChecklistError, Report};
 
 /// The report as JSON, with the file it came from and, when the checklist
 /// was a workbook, a `cell` (such as `チェックリスト!E12`) on each problem
-/// that names a field.
-pub fn report_json(file: &str, report: &Report, map: Option<&WorkbookMap>) -> Value {
+/// that names a field. Fails only if the report cannot be written as JSON,
+/// which would be a fault of this crate, so the caller hears of it rather
+/// than getting a result without the report.
+pub fn report_json(
+    file: &str,
+    report: &Report,
+    map: Option<&WorkbookMap>,
+) -> Result<Value, serde_json::Error> {
     let mut out = json!({ "file": file });
-    if let (Some(obj), Ok(Value::Object(fields))) =
-        (out.as_object_mut(), serde_json::to_value(report))
-    {
+    let fields = match serde_json::to_value(report)? {
+        Value::Object(fields) => fields,
+        other => {
+            return Err(serde::ser::Error::custom(format!(
+                "a checklist report serialised to {other}, not an object"
+            )));
+        }
+    };
+    if let Some(obj) = out.as_object_mut() {
         obj.extend(fields);
     }
     if let (Some(map), Some(problems)) =
@@ -31,7 +43,7 @@ pub fn report_json(file: &str, report: &Report, map: Option<&WorkbookMap>) -> Va
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A checklist that could not be read, as JSON: the message in `lang` and,

@@ -280,7 +280,7 @@ fn validate_cmd(ctx: &Ctx, a: ValidateArgs) -> anyhow::Result<ExitCode> {
     });
     let report = validate(&checklist, catalog.get(), base);
     if a.json {
-        let out = result_json::report_json(&a.file.display().to_string(), &report, map.as_ref());
+        let out = result_json::report_json(&a.file.display().to_string(), &report, map.as_ref())?;
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         crate::checklist_report::print(

@@ -209,19 +209,19 @@ fn list(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
     }
     println!(
         "{}{}{}{}{}",
-        pad("ID", 10),
-        pad(t(lang, "評価手法", "methods"), 13),
-        pad("NA", 6),
-        pad(t(lang, "技適みなし", "deemed-met"), 12),
+        crate::text::column("ID", 10),
+        crate::text::column(t(lang, "評価手法", "methods"), 13),
+        crate::text::column("NA", 6),
+        crate::text::column(t(lang, "技適みなし", "deemed-met"), 12),
         t(lang, "タイトル", "title")
     );
     for c in &cat.criteria {
         println!(
             "{}{}{}{}{}",
-            pad(&c.id, 10),
-            pad(&methods_cell(c), 13),
-            pad(yes_no(lang, c.na.allowed), 6),
-            pad(if c.deemed_met_by_giteki { "T/A" } else { "-" }, 12),
+            crate::text::column(&c.id, 10),
+            crate::text::column(&methods_cell(c), 13),
+            crate::text::column(yes_no(lang, c.na.allowed), 6),
+            crate::text::column(if c.deemed_met_by_giteki { "T/A" } else { "-" }, 12),
             c.title.get(lang)
         );
     }
@@ -235,13 +235,6 @@ fn list(cat: &Catalog, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
         )
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Pads to a column width counted in terminal cells, always leaving one
-/// space before the next column.
-fn pad(s: &str, cells: usize) -> String {
-    let w = crate::text::display_width(s);
-    format!("{s}{}", " ".repeat(cells.saturating_sub(w).max(1)))
 }
 
 fn unknown_id(cat: &Catalog, lang: Lang, id: &str) -> ExitCode {

@@ -34,7 +34,10 @@ struct Quiet;
 
 impl Observer for Quiet {
     fn event(&mut self, _e: Event<'_>) {}
-    fn confirm_brute_force(&mut self, _a: &BruteAnnouncement) -> Result<bool, jcstar_probe::assess::Unconfirmed> {
+    fn confirm_brute_force(
+        &mut self,
+        _a: &BruteAnnouncement,
+    ) -> Result<bool, jcstar_probe::assess::Unconfirmed> {
         Ok(false)
     }
 }
