@@ -67,6 +67,10 @@ pub struct Args {
     /// and serve the snapshots under /open-data. Needs --keys.
     #[arg(long, value_name = "DIR", requires = "keys")]
     open_data: Option<std::path::PathBuf>,
+    /// The vulnerability store (`jcstar vulndb import`) the operator's
+    /// watch (`POST /api/v1/watch`) runs against.
+    #[arg(long, value_name = "URL")]
+    vulndb: Option<String>,
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
@@ -211,6 +215,14 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             base_url.clone(),
         ));
     }
+    let vulndb = match &args.vulndb {
+        Some(url) => Some(jcstar_web::VulnStore(std::sync::Arc::new(
+            jcstar_vulndb::VulnDb::open(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("--vulndb {url}: {e}"))?,
+        ))),
+        None => None,
+    };
     let config = jcstar_web::Config {
         base_url: base_url.clone(),
         body_limit: args.body_limit,
@@ -218,6 +230,7 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         rate_limits,
         signer,
         open_data: args.open_data.clone(),
+        vulndb,
         ..Default::default()
     };
     let serve_options = jcstar_web::ServeOptions {
