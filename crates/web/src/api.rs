@@ -1110,7 +1110,7 @@ async fn publish_vex_call(
 #[utoipa::path(get, path = "/api/v1/labels/{number}/documents/{sha256}", tag = "public",
     params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
         description = "Registration number, e.g. JCS1-2026-000123-K"),
-        ("sha256" = String, Path, description = "SHA-256 of the document (hex)"),
+        ("sha256" = String, Path, pattern = r"^[0-9a-fA-F]{64}$", description = "SHA-256 of the document (hex)"),
         LangOnly),
     responses(
         (status = 200, description = "The document", content_type = "application/json", body = Object),
