@@ -174,6 +174,8 @@ pub enum Payload {
     VulnerabilityFound(crate::watch::Finding),
     /// The watch ran.
     WatchRun(crate::watch::WatchRun),
+    /// A CSAF advisory was published.
+    CsafPublished(crate::csaf::CsafRef),
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
@@ -210,6 +212,7 @@ impl Payload {
             P::VexPublished(_) => EventKind::VexPublished,
             P::VulnerabilityFound(_) => EventKind::VulnerabilityFound,
             P::WatchRun(_) => EventKind::WatchRun,
+            P::CsafPublished(_) => EventKind::CsafPublished,
         }
     }
 
@@ -242,6 +245,7 @@ impl Payload {
             P::VexPublished(p) => to_json(p),
             P::VulnerabilityFound(p) => to_json(p),
             P::WatchRun(p) => to_json(p),
+            P::CsafPublished(p) => to_json(p),
         }
     }
 
@@ -293,6 +297,7 @@ impl Payload {
             K::VexPublished => P::VexPublished(de(kind, v)?),
             K::VulnerabilityFound => P::VulnerabilityFound(de(kind, v)?),
             K::WatchRun => P::WatchRun(de(kind, v)?),
+            K::CsafPublished => P::CsafPublished(de(kind, v)?),
         })
     }
 }
@@ -503,7 +508,7 @@ pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result
             | K::DisclosureContactSet,
             Before::Label { .. },
         ) => true,
-        (K::SbomAttached | K::VexPublished, Before::Label { recorded, .. }) => {
+        (K::SbomAttached | K::VexPublished | K::CsafPublished, Before::Label { recorded, .. }) => {
             if matches!(recorded, L::Revoked | L::Withdrawn) {
                 return Err(t(
                     "取り消し・取り下げられたラベルには文書を添付できません",
@@ -773,6 +778,11 @@ pub(crate) fn apply(
             (app, Some(l))
         }
         P::WatchRun(_) => (app, label),
+        P::CsafPublished(r) => {
+            let mut l = need_label(ev, label)?;
+            l.security.advisories.push(r);
+            (app, Some(l))
+        }
         P::LabelChanged(c) => {
             let mut l = need_label(ev, label)?;
             let product = l.products.get_mut(c.product).ok_or_else(|| {

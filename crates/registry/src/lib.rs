@@ -46,6 +46,7 @@ pub mod chain;
 pub mod clock;
 mod commands;
 pub mod counterfeit;
+pub mod csaf;
 pub mod csv_cell;
 pub mod demo;
 pub mod error;
@@ -81,8 +82,8 @@ pub use integrity::VerifyReport;
 pub use model::*;
 pub use number::{NumberError, RegistrationNumber, parse_registration_number};
 pub use secinfo::{
-    DocumentKind, MAX_DOCUMENT_BYTES, SbomRef, SbomUpload, StoredDocument, VexLine, VexRef,
-    VexUpload, VulnStanding, VulnStatus,
+    CsafUpload, DocumentKind, MAX_DOCUMENT_BYTES, SbomRef, SbomUpload, StoredDocument, VexLine,
+    VexRef, VexUpload, VulnStanding, VulnStatus,
 };
 
 /// The default database of `jcstar serve` and `jcstar registry`.
@@ -468,6 +469,17 @@ impl Registry {
     /// a vendor its own.
     pub async fn watch_list(&self, actor: &Actor) -> Result<Vec<watch::WatchItem>> {
         watch::list(self, actor).await
+    }
+
+    /// Publish a CSAF 2.0 advisory (checked: required fields, category,
+    /// product tree references; a refusal names the field by its path).
+    pub async fn publish_csaf(
+        &self,
+        actor: &Actor,
+        number: &str,
+        document: &[u8],
+    ) -> Result<Label> {
+        commands::secinfo::publish_csaf(self, actor, number, document).await
     }
 
     /// An SBOM or VEX document of a label by its SHA-256 (public).

@@ -634,6 +634,9 @@ pub struct SecurityInfo {
     /// order found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<crate::watch::Finding>,
+    /// CSAF 2.0 advisories published, in the order published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<crate::csaf::CsafRef>,
 }
 
 /// The derived state of one label, with its status as of the registry's clock.
@@ -756,11 +759,13 @@ pub enum EventKind {
     VulnerabilityFound,
     /// The registry's watch ran over every active label.
     WatchRun,
+    /// A CSAF 2.0 advisory was published for the label's products.
+    CsafPublished,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 25] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::ApplicationSubmitted,
         EventKind::FormatCheckPassed,
         EventKind::FormatCheckFailed,
@@ -786,6 +791,7 @@ impl EventKind {
         EventKind::VexPublished,
         EventKind::VulnerabilityFound,
         EventKind::WatchRun,
+        EventKind::CsafPublished,
     ];
 
     /// The snake_case name stored in the log.
@@ -816,6 +822,7 @@ impl EventKind {
             EventKind::VexPublished => "vex_published",
             EventKind::VulnerabilityFound => "vulnerability_found",
             EventKind::WatchRun => "watch_run",
+            EventKind::CsafPublished => "csaf_published",
         }
     }
 

@@ -22,6 +22,8 @@ pub enum DocumentKind {
     Sbom,
     /// An OpenVEX or CycloneDX VEX document.
     Vex,
+    /// A CSAF 2.0 advisory.
+    Csaf,
 }
 
 impl DocumentKind {
@@ -30,6 +32,7 @@ impl DocumentKind {
         match self {
             DocumentKind::Sbom => "sbom",
             DocumentKind::Vex => "vex",
+            DocumentKind::Csaf => "csaf",
         }
     }
 }
@@ -50,6 +53,15 @@ pub struct SbomUpload {
 #[serde(deny_unknown_fields)]
 pub struct VexUpload {
     /// The VEX document: OpenVEX or CycloneDX VEX JSON.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+}
+
+/// A CSAF 2.0 advisory as the API receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsafUpload {
+    /// The advisory: CSAF 2.0 JSON.
     #[schema(value_type = Object)]
     pub document: serde_json::Value,
 }

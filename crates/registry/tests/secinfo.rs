@@ -24,6 +24,7 @@ jcstar_registry::both!(
     sbom_vex_and_updates,
     documents_are_refused_with_the_field_at_fault,
     nothing_is_attached_to_a_withdrawn_label,
+    csaf_advisories_are_checked_and_kept,
     watch_lists_a_label_after_a_new_record_is_imported,
 );
 
@@ -311,5 +312,87 @@ async fn watch_lists_a_label_after_a_new_record_is_imported(b: Backend) {
     assert_eq!(runs, 4);
     assert!(reg.verify().await.unwrap().ok);
     db.close().await;
+    env.done().await;
+}
+
+async fn csaf_advisories_are_checked_and_kept(b: Backend) {
+    let env = Env::new(b).await;
+    let reg = &env.reg;
+    let vendor = env.vendor("acme");
+    let label = env.issued("acme", Level::Star1).await;
+    let n = &label.number;
+    let good = include_bytes!("fixtures/csaf-advisory.json");
+    let l = reg.publish_csaf(&vendor, n, good).await.unwrap();
+    let a = &l.security.advisories[0];
+    assert_eq!(a.tracking_id, "ACME-SA-2026-001");
+    assert_eq!(a.category, "csaf_security_advisory");
+    assert_eq!(a.cves, vec!["CVE-2021-44228".to_string()]);
+    assert_eq!(a.sha256, sha256_hex(good));
+    let doc = reg.document(n, &a.sha256).await.unwrap();
+    assert_eq!(doc.kind, DocumentKind::Csaf);
+    assert_eq!(doc.body.as_bytes(), &good[..]);
+
+    let v: serde_json::Value = serde_json::from_slice(good).unwrap();
+    let refused = |mut f: Box<dyn FnMut(&mut serde_json::Value)>| {
+        let mut d = v.clone();
+        f(&mut d);
+        serde_json::to_vec(&d).unwrap()
+    };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            refused(Box::new(|d| {
+                d["document"]["category"] = "csaf_whatever".into()
+            })),
+            "document.document.category",
+        ),
+        (
+            refused(Box::new(|d| {
+                d["document"]["tracking"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("id");
+            })),
+            "document.document.tracking.id",
+        ),
+        (
+            refused(Box::new(|d| d["document"]["csaf_version"] = "1.2".into())),
+            "document.document.csaf_version",
+        ),
+        (
+            refused(Box::new(|d| {
+                d["vulnerabilities"][0]["product_status"]["fixed"][0] = "CAM-9".into()
+            })),
+            "document.vulnerabilities[0].product_status.fixed[0]",
+        ),
+        (
+            refused(Box::new(|d| {
+                d["vulnerabilities"][0]["remediations"][0]["product_ids"][0] = "X".into()
+            })),
+            "document.vulnerabilities[0].remediations[0].product_ids[0]",
+        ),
+        (
+            refused(Box::new(|d| {
+                d["vulnerabilities"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("notes");
+            })),
+            "document.vulnerabilities[0].notes",
+        ),
+        (
+            refused(Box::new(|d| {
+                d.as_object_mut().unwrap().remove("product_tree");
+            })),
+            "document.product_tree",
+        ),
+    ];
+    for (bytes, field) in cases {
+        let e = reg.publish_csaf(&vendor, n, &bytes).await.unwrap_err();
+        assert_eq!(invalid_field(e), field);
+    }
+    assert_eq!(reg.label(n).await.unwrap().security.advisories.len(), 1);
+    let h = reg.label_history(n).await.unwrap();
+    assert!(h.iter().any(|e| e.kind == EventKind::CsafPublished));
+    assert!(reg.verify().await.unwrap().ok);
     env.done().await;
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use jcstar_registry::{
-    Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport,
+    Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport, CsafUpload,
     EvaluationReport, Fee, FeedFilter, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange,
     Level, ProductPage, Resource, SbomUpload, SearchPage, SurveillanceOrder, UpdateEntry, Verdict,
     VexUpload, VulnerabilityEntry, authorize,
@@ -1079,6 +1079,24 @@ label_write!(
     publish_vex, post, "/api/v1/labels/{number}/vex", VexUpload,
     |st, actor, n, b| publish_vex_call(&st, &actor, &n, b));
 
+label_write!(
+    /// Vendor (own) or operator: publish a CSAF 2.0 advisory. Checked before
+    /// it is kept: the required fields, `document.category`, and that every
+    /// product id the vulnerabilities and relationships name is defined in
+    /// the product tree; a refusal names the field by its path.
+    publish_csaf, post, "/api/v1/labels/{number}/advisories", CsafUpload,
+    |st, actor, n, b| publish_csaf_call(&st, &actor, &n, b));
+
+async fn publish_csaf_call(
+    st: &AppState,
+    actor: &Actor,
+    number: &str,
+    b: CsafUpload,
+) -> jcstar_registry::Result<Label> {
+    let bytes = document_bytes(&b.document)?;
+    st.registry.publish_csaf(actor, number, &bytes).await
+}
+
 fn document_bytes(v: &serde_json::Value) -> jcstar_registry::Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|e| jcstar_registry::Error::Corrupt(format!("document: {e}")))
 }
@@ -1105,7 +1123,7 @@ async fn publish_vex_call(
     st.registry.publish_vex(actor, number, &bytes).await
 }
 
-/// A label's SBOM or VEX document by its SHA-256, exactly as attached.
+/// A label's SBOM, VEX or CSAF document by its SHA-256, exactly as attached.
 /// The address never changes and the content never does.
 #[utoipa::path(get, path = "/api/v1/labels/{number}/documents/{sha256}", tag = "public",
     params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
@@ -1252,6 +1270,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_disclosure_contact))
         .routes(routes!(attach_sbom))
         .routes(routes!(publish_vex))
+        .routes(routes!(publish_csaf))
         .routes(routes!(get_document))
         .routes(routes!(run_watch, watch_list))
 }

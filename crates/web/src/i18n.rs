@@ -168,6 +168,8 @@ pub struct Tr {
     pub sboms: &'static str,
     /// Heading of the published VEX documents.
     pub vex_docs: &'static str,
+    /// Heading of the CSAF advisories.
+    pub advisories: &'static str,
     /// Number of components of an SBOM.
     pub components: &'static str,
     /// Link text of a document.
@@ -297,6 +299,7 @@ static JA: Tr = Tr {
     vuln_standing: "脆弱性ごとの状況",
     sboms: "SBOM（ソフトウェア部品表）",
     vex_docs: "VEX（脆弱性の影響の有無）",
+    advisories: "セキュリティアドバイザリ（CSAF）",
     components: "コンポーネント数",
     download: "文書",
     support_end: "セキュリティサポート終了日",
@@ -393,6 +396,7 @@ static EN: Tr = Tr {
     vuln_standing: "Where each vulnerability stands",
     sboms: "SBOMs (software bills of materials)",
     vex_docs: "VEX (whether vulnerabilities affect the products)",
+    advisories: "Security advisories (CSAF)",
     components: "Components",
     download: "Document",
     support_end: "End of security support",
@@ -502,6 +506,10 @@ pub fn event_text(kind: EventKind, lang: Lang) -> &'static str {
             "Vulnerability found by the registry",
         ),
         WatchRun => ("脆弱性の監視", "Vulnerability watch run"),
+        CsafPublished => (
+            "セキュリティアドバイザリ（CSAF）の公開",
+            "CSAF advisory published",
+        ),
     };
     match lang {
         Lang::Ja => ja,

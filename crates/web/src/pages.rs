@@ -609,6 +609,8 @@ pub struct LabelView {
     pub sboms: Vec<DocRow>,
     /// VEX documents, newest first.
     pub vex: Vec<DocRow>,
+    /// CSAF advisories, newest first.
+    pub advisories: Vec<DocRow>,
     /// The label's public history.
     pub history: Vec<HistoryRow>,
     /// Link to the label image (SVG).
@@ -716,6 +718,19 @@ fn label_view(label: &Label, history: &[jcstar_registry::HistoryEntry], lang: La
         support_end: label.security.support_end.map(|d| d.to_string()),
         disclosure_contact: label.security.disclosure_contact.clone(),
         updates: label.security.updates.iter().rev().cloned().collect(),
+        advisories: label
+            .security
+            .advisories
+            .iter()
+            .rev()
+            .map(|a| DocRow {
+                title: format!("{} {}", a.tracking_id, a.title),
+                detail: a.cves.join(", "),
+                on: a.published_on.to_string(),
+                href: doc_href(&label.number, &a.sha256),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
         standings,
         sboms,
         vex,

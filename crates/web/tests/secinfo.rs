@@ -169,6 +169,38 @@ async fn security_information_over_http(b: Backend) {
     .await;
     assert_eq!(s, StatusCode::OK, "{l}");
 
+    let csaf: Value = serde_json::from_str(include_str!(
+        "../../registry/tests/fixtures/csaf-advisory.json"
+    ))
+    .unwrap();
+    let mut bad = csaf.clone();
+    bad["vulnerabilities"][0]["product_status"]["fixed"][0] = json!("CAM-9");
+    let (s, e) = post(
+        format!("/api/v1/labels/{n}/advisories"),
+        Some(vendor.clone()),
+        json!({"document": bad}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(
+        e.to_string()
+            .contains("vulnerabilities[0].product_status.fixed[0]"),
+        "{e}"
+    );
+    let (s, l) = post(
+        format!("/api/v1/labels/{n}/advisories"),
+        Some(vendor.clone()),
+        json!({"document": csaf}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{l}");
+    let csaf_sha = l["security"]["advisories"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = get(format!("/api/v1/labels/{n}/documents/{csaf_sha}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+
     // The document at its stable address, byte for byte.
     let (s, body) = get(format!("/api/v1/labels/{n}/documents/{sha}"), None).await;
     assert_eq!(s, StatusCode::OK);
@@ -189,6 +221,7 @@ async fn security_information_over_http(b: Backend) {
     assert!(page.contains("&#60;script&#62;x") && !page.contains("<script>x"));
     assert!(page.contains("&#60;i&#62;auto") && !page.contains("<i>auto"));
     assert!(page.contains(&format!("/api/v1/labels/{n}/documents/{sha}")));
+    assert!(page.contains("セキュリティアドバイザリ（CSAF）") && page.contains("ACME-SA-2026-001"));
     let (_, page) = get(format!("/labels/{n}?lang=en"), None).await;
     assert!(page.contains("Not affected") && page.contains("Fixed"));
     let (_, json) = get(format!("/api/v1/labels/{n}"), None).await;

@@ -1,5 +1,5 @@
 //! `jcstar registry security …` (the security information of a label: SBOM,
-//! VEX, updates, end of support) and `jcstar registry watch`.
+//! VEX, CSAF advisories, updates, end of support) and `jcstar registry watch`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,13 @@ pub(super) enum SecurityCmd {
         /// Registration number of the label, e.g. JCS1-2026-000123-7.
         number: String,
         /// The VEX file.
+        file: PathBuf,
+    },
+    /// Publish a CSAF 2.0 advisory (JSON).
+    Csaf {
+        /// Registration number of the label, e.g. JCS1-2026-000123-7.
+        number: String,
+        /// The CSAF file.
         file: PathBuf,
     },
     /// Publish a security update.
@@ -87,6 +94,10 @@ pub(super) async fn run(s: &Session, cmd: SecurityCmd) -> anyhow::Result<ExitCod
         SecurityCmd::Vex { number, file } => {
             let bytes = read(&file, s.lang)?;
             reg.publish_vex(op, &number, &bytes).await
+        }
+        SecurityCmd::Csaf { number, file } => {
+            let bytes = read(&file, s.lang)?;
+            reg.publish_csaf(op, &number, &bytes).await
         }
         SecurityCmd::Update {
             number,

@@ -1,10 +1,10 @@
--- SBOM and VEX documents attached to labels, exactly as received, keyed by
--- the SHA-256 of their bytes. The `sbom_attached` / `vex_published` event
+-- SBOM, VEX and CSAF documents attached to labels, exactly as received, keyed by
+-- the SHA-256 of their bytes. The `sbom_attached` / `vex_published` / `csaf_published` event
 -- carries the digest, so the hash chain covers the content while the event
 -- feed stays small. Like events, a document is never changed or removed.
 CREATE TABLE documents (
     sha256 TEXT PRIMARY KEY,
-    kind   TEXT NOT NULL CHECK (kind IN ('sbom', 'vex')),
+    kind   TEXT NOT NULL CHECK (kind IN ('sbom', 'vex', 'csaf')),
     body   TEXT NOT NULL
 );
 

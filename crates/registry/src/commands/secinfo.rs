@@ -210,6 +210,26 @@ pub(crate) async fn publish_vex(
     step.finish_label().await
 }
 
+pub(crate) async fn publish_csaf(
+    reg: &Registry,
+    actor: &Actor,
+    number: &str,
+    bytes: &[u8],
+) -> Result<Label> {
+    check_size(bytes)?;
+    let body = as_text(bytes)?;
+    let mut r = crate::csaf::check(bytes)?;
+    let (mut step, now) = label_step(reg, actor, number, Action::EditSecurityInfo).await?;
+    vendor_may_add(actor, &now)?;
+    r.sha256 = sha256_hex(bytes);
+    r.published_on = reg.today();
+    step.tx
+        .put_document(DocumentKind::Csaf, &r.sha256, body)
+        .await?;
+    step.record(actor, None, Payload::CsafPublished(r)).await?;
+    step.finish_label().await
+}
+
 /// A document of `number` by digest; NotFound unless the label cites it.
 pub(crate) async fn document(reg: &Registry, number: &str, sha256: &str) -> Result<StoredDocument> {
     let label = crate::queries::label(reg, number).await?;
@@ -218,6 +238,8 @@ pub(crate) async fn document(reg: &Registry, number: &str, sha256: &str) -> Resu
         DocumentKind::Sbom
     } else if label.security.vex.iter().any(|v| v.sha256 == sha256) {
         DocumentKind::Vex
+    } else if label.security.advisories.iter().any(|v| v.sha256 == sha256) {
+        DocumentKind::Csaf
     } else {
         return Err(Error::NotFound {
             what: "document",
