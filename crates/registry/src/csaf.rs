@@ -47,6 +47,41 @@ pub struct CsafRef {
     pub published_on: NaiveDate,
 }
 
+/// One advisory as the registry's CSAF provider lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublishedAdvisory {
+    /// The label it was published for.
+    pub number: String,
+    /// When it was published in the registry.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The advisory.
+    pub advisory: CsafRef,
+}
+
+/// Most advisories a provider listing returns.
+pub const MAX_LISTED: i64 = 10_000;
+
+/// Every advisory published in the registry, newest first (at most
+/// [`MAX_LISTED`]).
+pub(crate) async fn published(reg: &crate::Registry) -> Result<Vec<PublishedAdvisory>> {
+    let events = reg
+        .inner
+        .store
+        .events_of_kind(crate::EventKind::CsafPublished, MAX_LISTED)
+        .await?;
+    let mut out = Vec::with_capacity(events.len());
+    for ev in events {
+        let advisory: CsafRef = serde_json::from_value(ev.payload.clone())
+            .map_err(|e| Error::Corrupt(format!("event {}: {e}", ev.seq)))?;
+        out.push(PublishedAdvisory {
+            number: ev.label_number.clone().unwrap_or_default(),
+            at: ev.at,
+            advisory,
+        });
+    }
+    Ok(out)
+}
+
 fn bad(path: &str, ja: impl Into<String>, en: impl Into<String>) -> Error {
     Error::invalid(format!("document.{path}"), t(ja.into(), en.into()))
 }

@@ -482,6 +482,12 @@ impl Registry {
         commands::secinfo::publish_csaf(self, actor, number, document).await
     }
 
+    /// Every CSAF advisory published, newest first (the registry as a CSAF
+    /// provider lists them in its ROLIE feed).
+    pub async fn advisories(&self) -> Result<Vec<csaf::PublishedAdvisory>> {
+        csaf::published(self).await
+    }
+
     /// An SBOM or VEX document of a label by its SHA-256 (public).
     pub async fn document(&self, number: &str, sha256: &str) -> Result<StoredDocument> {
         commands::secinfo::document(self, number, sha256).await

@@ -29,6 +29,7 @@ pub mod atom;
 pub mod cache;
 pub mod client;
 pub mod conn;
+pub mod csaf;
 pub mod error;
 pub mod front;
 pub mod i18n;
@@ -207,6 +208,11 @@ impl Shared {
         }
     }
 
+    /// The public base URL (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The public URL of a label's product page.
     pub fn page_url(&self, number: &str) -> String {
         format!("{}/labels/{number}", self.base_url)
@@ -261,6 +267,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(opendata::page))
         .routes(routes!(opendata::file))
         .routes(routes!(atom::feed))
+        .routes(routes!(csaf::provider_metadata))
+        .routes(routes!(csaf::rolie_feed))
         .routes(routes!(verify::api_verify))
         .routes(routes!(verify::api_verify_label))
         .routes(routes!(verify::verify_page, verify::verify_submit))

@@ -201,6 +201,26 @@ async fn security_information_over_http(b: Backend) {
     let (s, _) = get(format!("/api/v1/labels/{n}/documents/{csaf_sha}"), None).await;
     assert_eq!(s, StatusCode::OK);
 
+    // The registry as a CSAF provider: metadata → ROLIE feed → advisory.
+    let (s, meta) = get("/.well-known/csaf/provider-metadata.json".into(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let meta: Value = serde_json::from_str(&meta).unwrap();
+    assert_eq!(meta["role"], "csaf_provider");
+    assert_eq!(meta["metadata_version"], "2.0");
+    let feed_url = meta["distributions"][0]["rolie"]["feeds"][0]["url"]
+        .as_str()
+        .unwrap();
+    let (s, feed) = get(feed_url.trim_start_matches(&base).to_string(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let feed: Value = serde_json::from_str(&feed).unwrap();
+    let entry = &feed["feed"]["entry"][0];
+    assert_eq!(entry["id"], "ACME-SA-2026-001");
+    let src = entry["content"]["src"].as_str().unwrap();
+    assert!(
+        src.ends_with(&format!("/api/v1/labels/{n}/documents/{csaf_sha}")),
+        "{src}"
+    );
+
     // The document at its stable address, byte for byte.
     let (s, body) = get(format!("/api/v1/labels/{n}/documents/{sha}"), None).await;
     assert_eq!(s, StatusCode::OK);

@@ -443,6 +443,16 @@ impl Store {
         load_label(&self.pool, number).await
     }
 
+    /// The newest `limit` events of `kind`, newest first.
+    pub(crate) async fn events_of_kind(&self, kind: EventKind, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE kind = $1 ORDER BY seq DESC LIMIT $2")
+            .bind(kind.as_str().to_string())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// A kept document's body by its digest.
     pub(crate) async fn document(&self, sha256: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT body FROM documents WHERE sha256 = $1")
