@@ -71,6 +71,10 @@ pub struct Args {
     /// watch (`POST /api/v1/watch`) runs against.
     #[arg(long, value_name = "URL")]
     vulndb: Option<String>,
+    /// Run the watch whenever the --vulndb store has a new import (checked
+    /// every minute).
+    #[arg(long, requires = "vulndb")]
+    watch_after_import: bool,
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
@@ -223,6 +227,13 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         ))),
         None => None,
     };
+    if let (true, Some(store)) = (args.watch_after_import, &vulndb) {
+        tokio::spawn(jcstar_web::csaf::keep_watching(
+            registry.clone(),
+            store.clone(),
+            std::time::Duration::from_secs(60),
+        ));
+    }
     let config = jcstar_web::Config {
         base_url: base_url.clone(),
         body_limit: args.body_limit,

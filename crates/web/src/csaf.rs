@@ -1,4 +1,5 @@
-//! The registry as a CSAF provider: `/.well-known/csaf/provider-metadata.json`
+//! The registry as a CSAF provider (and, with [`keep_watching`], the watch
+//! run by the server after each import into its vulnerability store): `/.well-known/csaf/provider-metadata.json`
 //! (CSAF 2.0, section 7.1.7) naming one ROLIE feed, `/csaf/feed.json`, whose
 //! entries point at each advisory's stable address
 //! (`/api/v1/labels/{number}/documents/{sha256}`).
@@ -106,4 +107,47 @@ pub async fn rolie_feed(
         }
     }))
     .into_response())
+}
+
+/// Run the watch whenever the vulnerability store has seen a new import
+/// (checked every `every`), as the server's own operator process: each run
+/// and each new finding are events like those of `jcstar registry watch`.
+pub async fn keep_watching(
+    registry: jcstar_registry::Registry,
+    store: crate::VulnStore,
+    every: std::time::Duration,
+) {
+    let actor = jcstar_registry::Actor::local(
+        jcstar_registry::Role::Operator,
+        "",
+        "jcstar serve (watch after import)",
+    );
+    let mut seen: Option<(i64, Option<String>)> = None;
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let stats = match store.0.stats().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "vulnerability store unreadable");
+                continue;
+            }
+        };
+        let now = (stats.imports, stats.last_import);
+        if seen.as_ref() == Some(&now) {
+            continue;
+        }
+        match registry.watch(&actor, &store.0).await {
+            Ok(r) => {
+                tracing::info!(
+                    labels = r.run.labels,
+                    findings = r.run.findings,
+                    new = r.run.new_findings,
+                    "watch run after an import"
+                );
+                seen = Some(now);
+            }
+            Err(e) => tracing::error!(error = %e, "watch failed"),
+        }
+    }
 }

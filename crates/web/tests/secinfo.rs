@@ -277,6 +277,43 @@ async fn security_information_over_http(b: Backend) {
     let (_, page) = get(format!("/labels/{n}"), None).await;
     assert!(page.contains("影響あり・修正なし"));
 
+    // The server's own watch runs once at start and again after an import.
+    let runs = || async {
+        reg.events_since(jcstar_registry::FeedScope::All, 0, None, 1000)
+            .await
+            .unwrap()
+            .events
+            .iter()
+            .filter(|e| {
+                e.kind == jcstar_registry::EventKind::WatchRun
+                    && e.actor.token_name.as_deref() == Some("jcstar serve (watch after import)")
+            })
+            .count()
+    };
+    let watcher = tokio::spawn(jcstar_web::csaf::keep_watching(
+        reg.clone(),
+        jcstar_web::VulnStore(vulndb.clone()),
+        std::time::Duration::from_millis(50),
+    ));
+    let wait_for = |n: usize| async move {
+        for _ in 0..200 {
+            if runs().await >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no watch run number {n}");
+    };
+    wait_for(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(runs().await, 1, "no new import, no new run");
+    vulndb
+        .import(&[fixture("nvd-cve-2.0-excerpt.json")])
+        .await
+        .unwrap();
+    wait_for(2).await;
+    watcher.abort();
+
     task.abort();
     vulndb.close().await;
     reg.close().await;
