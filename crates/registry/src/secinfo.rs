@@ -270,6 +270,25 @@ pub fn vulnerability_statuses(info: &crate::SecurityInfo) -> Vec<VulnStatus> {
             None => out.push(s),
         }
     }
+    // A finding is known by the record's id (an OSV id, say) while the
+    // vendor speaks of its CVE: a later fix or not_affected under an alias
+    // settles the finding too.
+    for f in &info.findings {
+        let settled = out
+            .iter()
+            .filter(|s| f.aliases.contains(&s.id) && s.as_of >= f.found_on)
+            .filter(|s| matches!(s.standing, VulnStanding::Fixed | VulnStanding::NotAffected))
+            .max_by_key(|s| s.as_of)
+            .cloned();
+        if let (Some(by), Some(slot)) = (settled, out.iter_mut().find(|s| s.id == f.vuln_id))
+            && slot.standing == VulnStanding::AffectedNoFix
+        {
+            slot.standing = by.standing;
+            slot.fixed_in = by.fixed_in;
+            slot.justification = by.justification;
+            slot.as_of = by.as_of;
+        }
+    }
     out.sort_by(|a, b| b.as_of.cmp(&a.as_of).then_with(|| a.id.cmp(&b.id)));
     out
 }

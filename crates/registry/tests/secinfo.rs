@@ -298,6 +298,14 @@ async fn watch_lists_a_label_after_a_new_record_is_imported(b: Backend) {
     .await
     .unwrap();
     assert!(reg.watch_list(&env.op).await.unwrap().is_empty());
+    let page = reg.product_page(n).await.unwrap();
+    let st = page
+        .vulnerability_status
+        .iter()
+        .find(|s| s.id == "GHSA-jfh8-c2jp-5v3q")
+        .unwrap();
+    assert_eq!(st.standing, VulnStanding::Fixed);
+    assert_eq!(st.fixed_in.as_deref(), Some("1.0.1"));
     let r = reg.watch(&env.op, &db).await.unwrap();
     assert!(r.items.is_empty());
 
