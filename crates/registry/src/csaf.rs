@@ -41,6 +41,10 @@ pub struct CsafRef {
     /// The CVE ids of its vulnerabilities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cves: Vec<String>,
+    /// What it says of each CVE: `fixed` when some product has a fix,
+    /// else `affected`, `not_affected` or `under_investigation`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<crate::secinfo::VexLine>,
     /// Size of the document in bytes.
     pub bytes: u64,
     /// Day it was published in the registry (Japan).
@@ -283,6 +287,7 @@ pub fn check(bytes: &[u8]) -> Result<CsafRef> {
         }
     }
     let mut cves = Vec::new();
+    let mut statements = Vec::new();
     for (i, vuln) in vulns.iter().enumerate() {
         if let Some(c) = vuln.get("cve").and_then(Value::as_str) {
             if !crate::secinfo::is_cve_id(c) {
@@ -293,6 +298,31 @@ pub fn check(bytes: &[u8]) -> Result<CsafRef> {
                 ));
             }
             cves.push(c.to_string());
+            let has = |k: &str| {
+                vuln.pointer(&format!("/product_status/{k}"))
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())
+            };
+            let status = if has("fixed") || has("first_fixed") {
+                Some("fixed")
+            } else if has("known_affected") || has("first_affected") || has("last_affected") {
+                Some("affected")
+            } else if has("known_not_affected") {
+                Some("not_affected")
+            } else if has("under_investigation") {
+                Some("under_investigation")
+            } else {
+                None
+            };
+            if let Some(status) = status {
+                statements.push(crate::secinfo::VexLine {
+                    vulnerability: c.to_string(),
+                    status: status.to_string(),
+                    justification: None,
+                    detail: None,
+                    products: Vec::new(),
+                });
+            }
         }
         if category == "csaf_security_advisory" && array(vuln, "notes").is_empty() {
             return Err(bad(
@@ -327,6 +357,7 @@ pub fn check(bytes: &[u8]) -> Result<CsafRef> {
         version: text(&v, "document.tracking.version")?.to_string(),
         current_release_date: text(&v, "document.tracking.current_release_date")?.to_string(),
         cves,
+        statements,
         bytes: bytes.len() as u64,
         published_on: NaiveDate::MIN,
     })

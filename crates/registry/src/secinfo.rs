@@ -187,6 +187,7 @@ pub fn is_cve_id(s: &str) -> bool {
 
 /// Every known vulnerability of `info` with its standing, newest decision
 /// first. A finding of the registry's watch counts as affected with no fix;
+/// a CSAF advisory's product status counts like a VEX statement;
 /// a `fixes` list of an update makes a vulnerability fixed in that version;
 /// of statements on the same day, updates win over VEX, VEX over entries,
 /// entries over findings; a later statement overrides an earlier one.
@@ -242,6 +243,27 @@ pub fn vulnerability_statuses(info: &crate::SecurityInfo) -> Vec<VulnStatus> {
                     fixed_in: None,
                     justification: s.justification.clone(),
                     as_of: vex.published_on,
+                },
+            ));
+        }
+    }
+    for a in &info.advisories {
+        for s in &a.statements {
+            let standing = match s.status.as_str() {
+                "not_affected" => VulnStanding::NotAffected,
+                "fixed" => VulnStanding::Fixed,
+                "affected" => VulnStanding::AffectedNoFix,
+                _ => VulnStanding::UnderInvestigation,
+            };
+            all.push((
+                a.published_on,
+                1,
+                VulnStatus {
+                    id: s.vulnerability.clone(),
+                    standing,
+                    fixed_in: None,
+                    justification: None,
+                    as_of: a.published_on,
                 },
             ));
         }

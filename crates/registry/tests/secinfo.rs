@@ -335,6 +335,14 @@ async fn csaf_advisories_are_checked_and_kept(b: Backend) {
     assert_eq!(a.tracking_id, "ACME-SA-2026-001");
     assert_eq!(a.category, "csaf_security_advisory");
     assert_eq!(a.cves, vec!["CVE-2021-44228".to_string()]);
+    assert_eq!(a.statements[0].status, "fixed");
+    let page = reg.product_page(n).await.unwrap();
+    let st = page
+        .vulnerability_status
+        .iter()
+        .find(|s| s.id == "CVE-2021-44228")
+        .unwrap();
+    assert_eq!(st.standing, VulnStanding::Fixed);
     assert_eq!(a.sha256, sha256_hex(good));
     let doc = reg.document(n, &a.sha256).await.unwrap();
     assert_eq!(doc.kind, DocumentKind::Csaf);
