@@ -67,6 +67,14 @@ pub struct Args {
     /// and serve the snapshots under /open-data. Needs --keys.
     #[arg(long, value_name = "DIR", requires = "keys")]
     open_data: Option<std::path::PathBuf>,
+    /// The vulnerability store (`jcstar vulndb import`) the operator's
+    /// watch (`POST /api/v1/watch`) runs against.
+    #[arg(long, value_name = "URL")]
+    vulndb: Option<String>,
+    /// Run the watch whenever the --vulndb store has a new import (checked
+    /// every minute).
+    #[arg(long, requires = "vulndb")]
+    watch_after_import: bool,
     /// Print the listening address as one JSON line instead of a message.
     #[arg(long)]
     json: bool,
@@ -211,6 +219,21 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             base_url.clone(),
         ));
     }
+    let vulndb = match &args.vulndb {
+        Some(url) => Some(jcstar_web::VulnStore(std::sync::Arc::new(
+            jcstar_vulndb::VulnDb::open(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("--vulndb {url}: {e}"))?,
+        ))),
+        None => None,
+    };
+    if let (true, Some(store)) = (args.watch_after_import, &vulndb) {
+        tokio::spawn(jcstar_web::csaf::keep_watching(
+            registry.clone(),
+            store.clone(),
+            std::time::Duration::from_secs(60),
+        ));
+    }
     let config = jcstar_web::Config {
         base_url: base_url.clone(),
         body_limit: args.body_limit,
@@ -218,6 +241,7 @@ async fn serve(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         rate_limits,
         signer,
         open_data: args.open_data.clone(),
+        vulndb,
         ..Default::default()
     };
     let serve_options = jcstar_web::ServeOptions {

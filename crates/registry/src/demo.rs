@@ -270,6 +270,8 @@ pub async fn seed_demo(registry: &Registry) -> Result<Vec<String>> {
             version: "2.4.2".into(),
             released_on: reg.today(),
             notes: "Fixes a crash in the web UI; updates OpenSSL.".into(),
+            fixes: Vec::new(),
+            how_to_apply: String::new(),
         },
     )
     .await?;
@@ -294,6 +296,8 @@ pub async fn seed_demo(registry: &Registry) -> Result<Vec<String>> {
             version: "2.5.0".into(),
             released_on: reg.today(),
             notes: "Adds CSRF tokens to every admin form.".into(),
+            fixes: Vec::new(),
+            how_to_apply: String::new(),
         },
     )
     .await?;

@@ -166,6 +166,16 @@ pub enum Payload {
     DisclosureContactSet(Contact),
     /// Model numbers or firmware versions were added under the same declaration.
     LabelChanged(Changed),
+    /// An SBOM was attached to a firmware version.
+    SbomAttached(crate::secinfo::SbomRef),
+    /// A VEX document was published.
+    VexPublished(crate::secinfo::VexRef),
+    /// The watch found a vulnerability in the label's latest SBOM.
+    VulnerabilityFound(crate::watch::Finding),
+    /// The watch ran.
+    WatchRun(crate::watch::WatchRun),
+    /// A CSAF advisory was published.
+    CsafPublished(crate::csaf::CsafRef),
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
@@ -198,6 +208,11 @@ impl Payload {
             P::SupportEndSet(_) => EventKind::SupportEndSet,
             P::DisclosureContactSet(_) => EventKind::DisclosureContactSet,
             P::LabelChanged(_) => EventKind::LabelChanged,
+            P::SbomAttached(_) => EventKind::SbomAttached,
+            P::VexPublished(_) => EventKind::VexPublished,
+            P::VulnerabilityFound(_) => EventKind::VulnerabilityFound,
+            P::WatchRun(_) => EventKind::WatchRun,
+            P::CsafPublished(_) => EventKind::CsafPublished,
         }
     }
 
@@ -226,6 +241,11 @@ impl Payload {
             P::SupportEndSet(p) => to_json(p),
             P::DisclosureContactSet(p) => to_json(p),
             P::LabelChanged(p) => to_json(p),
+            P::SbomAttached(p) => to_json(p),
+            P::VexPublished(p) => to_json(p),
+            P::VulnerabilityFound(p) => to_json(p),
+            P::WatchRun(p) => to_json(p),
+            P::CsafPublished(p) => to_json(p),
         }
     }
 
@@ -273,6 +293,11 @@ impl Payload {
             K::SupportEndSet => P::SupportEndSet(de(kind, v)?),
             K::DisclosureContactSet => P::DisclosureContactSet(de(kind, v)?),
             K::LabelChanged => P::LabelChanged(de(kind, v)?),
+            K::SbomAttached => P::SbomAttached(de(kind, v)?),
+            K::VexPublished => P::VexPublished(de(kind, v)?),
+            K::VulnerabilityFound => P::VulnerabilityFound(de(kind, v)?),
+            K::WatchRun => P::WatchRun(de(kind, v)?),
+            K::CsafPublished => P::CsafPublished(de(kind, v)?),
         })
     }
 }
@@ -483,6 +508,17 @@ pub(crate) fn transition(kind: EventKind, before: Before) -> std::result::Result
             | K::DisclosureContactSet,
             Before::Label { .. },
         ) => true,
+        (K::SbomAttached | K::VexPublished | K::CsafPublished, Before::Label { recorded, .. }) => {
+            if matches!(recorded, L::Revoked | L::Withdrawn) {
+                return Err(t(
+                    "取り消し・取り下げられたラベルには文書を添付できません",
+                    "nothing can be attached to a revoked or withdrawn label",
+                ));
+            }
+            true
+        }
+        (K::VulnerabilityFound, Before::Label { .. }) => true,
+        (K::WatchRun, Before::Nothing) => true,
         _ => false,
     };
     if ok {
@@ -724,6 +760,27 @@ pub(crate) fn apply(
         P::DisclosureContactSet(p) => {
             let mut l = need_label(ev, label)?;
             l.security.disclosure_contact = p.disclosure_contact;
+            (app, Some(l))
+        }
+        P::SbomAttached(r) => {
+            let mut l = need_label(ev, label)?;
+            l.security.sboms.push(r);
+            (app, Some(l))
+        }
+        P::VexPublished(r) => {
+            let mut l = need_label(ev, label)?;
+            l.security.vex.push(r);
+            (app, Some(l))
+        }
+        P::VulnerabilityFound(f) => {
+            let mut l = need_label(ev, label)?;
+            l.security.findings.push(f);
+            (app, Some(l))
+        }
+        P::WatchRun(_) => (app, label),
+        P::CsafPublished(r) => {
+            let mut l = need_label(ev, label)?;
+            l.security.advisories.push(r);
             (app, Some(l))
         }
         P::LabelChanged(c) => {

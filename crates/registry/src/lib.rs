@@ -46,6 +46,7 @@ pub mod chain;
 pub mod clock;
 mod commands;
 pub mod counterfeit;
+pub mod csaf;
 pub mod csv_cell;
 pub mod demo;
 pub mod error;
@@ -57,11 +58,13 @@ pub mod model;
 pub mod number;
 mod queries;
 pub mod search;
+pub mod secinfo;
 pub mod signing;
 pub mod snapshot;
 mod store;
 pub mod testing;
 pub mod verify;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -78,6 +81,10 @@ pub use export::{ExportFormat, JSON_EXPORT_CLOSE, JSON_EXPORT_OPEN, labels_csv, 
 pub use integrity::VerifyReport;
 pub use model::*;
 pub use number::{NumberError, RegistrationNumber, parse_registration_number};
+pub use secinfo::{
+    CsafUpload, DocumentKind, MAX_DOCUMENT_BYTES, SbomRef, SbomUpload, StoredDocument, VexLine,
+    VexRef, VexUpload, VulnStanding, VulnStatus,
+};
 
 /// The default database of `jcstar serve` and `jcstar registry`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./jcstar-data/registry.sqlite";
@@ -428,6 +435,62 @@ impl Registry {
         support_end: Option<NaiveDate>,
     ) -> Result<Label> {
         commands::labels::set_support_end(self, actor, number, support_end).await
+    }
+
+    /// Attach an SBOM (CycloneDX 1.4–1.6 or SPDX 2.3 JSON, at most
+    /// [`MAX_DOCUMENT_BYTES`]) to a firmware version the label lists. The
+    /// bytes are kept as received under their SHA-256.
+    pub async fn attach_sbom(
+        &self,
+        actor: &Actor,
+        number: &str,
+        firmware_version: &str,
+        document: &[u8],
+    ) -> Result<Label> {
+        commands::secinfo::attach_sbom(self, actor, number, firmware_version, document).await
+    }
+
+    /// Publish a VEX document (OpenVEX or CycloneDX VEX JSON); a statement
+    /// that does not read is refused with its JSON path.
+    pub async fn publish_vex(&self, actor: &Actor, number: &str, document: &[u8]) -> Result<Label> {
+        commands::secinfo::publish_vex(self, actor, number, document).await
+    }
+
+    /// Run the watch over every active label (operator only; see [`watch`]).
+    pub async fn watch(
+        &self,
+        actor: &Actor,
+        db: &jcstar_vulndb::VulnDb,
+    ) -> Result<watch::WatchReport> {
+        watch::run(self, actor, db).await
+    }
+
+    /// The watch list: the operator sees every label's unsettled findings,
+    /// a vendor its own.
+    pub async fn watch_list(&self, actor: &Actor) -> Result<Vec<watch::WatchItem>> {
+        watch::list(self, actor).await
+    }
+
+    /// Publish a CSAF 2.0 advisory (checked: required fields, category,
+    /// product tree references; a refusal names the field by its path).
+    pub async fn publish_csaf(
+        &self,
+        actor: &Actor,
+        number: &str,
+        document: &[u8],
+    ) -> Result<Label> {
+        commands::secinfo::publish_csaf(self, actor, number, document).await
+    }
+
+    /// Every CSAF advisory published, newest first (the registry as a CSAF
+    /// provider lists them in its ROLIE feed).
+    pub async fn advisories(&self) -> Result<Vec<csaf::PublishedAdvisory>> {
+        csaf::published(self).await
+    }
+
+    /// An SBOM or VEX document of a label by its SHA-256 (public).
+    pub async fn document(&self, number: &str, sha256: &str) -> Result<StoredDocument> {
+        commands::secinfo::document(self, number, sha256).await
     }
 
     /// Set the vulnerability disclosure contact.

@@ -570,6 +570,12 @@ pub struct UpdateEntry {
     /// What the update changes.
     #[serde(default)]
     pub notes: String,
+    /// The vulnerabilities it fixes (CVE ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
+    /// How to apply it (automatic, from the settings screen, …).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub how_to_apply: String,
 }
 
 /// The state of a known vulnerability.
@@ -618,6 +624,19 @@ pub struct SecurityInfo {
     pub support_end: Option<NaiveDate>,
     /// Where to report vulnerabilities.
     pub disclosure_contact: String,
+    /// SBOMs attached, in the order attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sboms: Vec<crate::secinfo::SbomRef>,
+    /// VEX documents published, in the order published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<crate::secinfo::VexRef>,
+    /// Vulnerabilities the registry's watch found in the SBOMs, in the
+    /// order found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::watch::Finding>,
+    /// CSAF 2.0 advisories published, in the order published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<crate::csaf::CsafRef>,
 }
 
 /// The derived state of one label, with its status as of the registry's clock.
@@ -680,6 +699,9 @@ pub struct ProductPage {
     pub label: Label,
     /// The label's history, oldest first (application events excluded).
     pub history: Vec<HistoryEntry>,
+    /// Every known vulnerability and where it stands, newest first.
+    #[serde(default)]
+    pub vulnerability_status: Vec<crate::secinfo::VulnStatus>,
 }
 
 /// What happened. Stored as the snake_case name.
@@ -729,11 +751,21 @@ pub enum EventKind {
     /// Model numbers or firmware versions added under the same
     /// self-declaration (see docs/registry-rules.md).
     LabelChanged,
+    /// An SBOM was attached to a firmware version of the label.
+    SbomAttached,
+    /// A VEX document was published for the label's products.
+    VexPublished,
+    /// The registry's watch found a vulnerability in the label's SBOM.
+    VulnerabilityFound,
+    /// The registry's watch ran over every active label.
+    WatchRun,
+    /// A CSAF 2.0 advisory was published for the label's products.
+    CsafPublished,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::ApplicationSubmitted,
         EventKind::FormatCheckPassed,
         EventKind::FormatCheckFailed,
@@ -755,6 +787,11 @@ impl EventKind {
         EventKind::SupportEndSet,
         EventKind::DisclosureContactSet,
         EventKind::LabelChanged,
+        EventKind::SbomAttached,
+        EventKind::VexPublished,
+        EventKind::VulnerabilityFound,
+        EventKind::WatchRun,
+        EventKind::CsafPublished,
     ];
 
     /// The snake_case name stored in the log.
@@ -781,6 +818,11 @@ impl EventKind {
             EventKind::SupportEndSet => "support_end_set",
             EventKind::DisclosureContactSet => "disclosure_contact_set",
             EventKind::LabelChanged => "label_changed",
+            EventKind::SbomAttached => "sbom_attached",
+            EventKind::VexPublished => "vex_published",
+            EventKind::VulnerabilityFound => "vulnerability_found",
+            EventKind::WatchRun => "watch_run",
+            EventKind::CsafPublished => "csaf_published",
         }
     }
 

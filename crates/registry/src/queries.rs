@@ -140,7 +140,12 @@ fn placeholder_app(ev: &Event) -> Application {
 pub(crate) async fn product_page(reg: &Registry, number: &str) -> Result<ProductPage> {
     let label = label(reg, number).await?;
     let history = label_history(reg, &label.number).await?;
-    Ok(ProductPage { label, history })
+    let vulnerability_status = crate::secinfo::vulnerability_statuses(&label.security);
+    Ok(ProductPage {
+        label,
+        history,
+        vulnerability_status,
+    })
 }
 
 pub(crate) async fn label_counts(reg: &Registry) -> Result<Vec<(Level, LabelStatus, u64)>> {

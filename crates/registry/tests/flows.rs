@@ -566,6 +566,8 @@ async fn security_information(b: Backend) {
             version: "1.0.1".into(),
             released_on: date(2026, 5, 1),
             notes: "<script>alert(1)</script>".into(),
+            fixes: Vec::new(),
+            how_to_apply: String::new(),
         },
     )
     .await
@@ -627,6 +629,8 @@ async fn security_information(b: Backend) {
                 version: "9".into(),
                 released_on: date(2026, 5, 1),
                 notes: String::new(),
+                fixes: Vec::new(),
+                how_to_apply: String::new(),
             },
         )
         .await;

@@ -13,10 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use jcstar_registry::{
-    Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport,
+    Action, Actor, Application, ApplicationStatus, ApplicationSubmission, ChainReport, CsafUpload,
     EvaluationReport, Fee, FeedFilter, FeedPage, FeedScope, InquiryOutcome, Label, LabelChange,
-    Level, ProductPage, Resource, SearchPage, SurveillanceOrder, UpdateEntry, Verdict,
-    VulnerabilityEntry, authorize,
+    Level, ProductPage, Resource, SbomUpload, SearchPage, SurveillanceOrder, UpdateEntry, Verdict,
+    VexUpload, VulnerabilityEntry, authorize,
 };
 use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
@@ -1066,6 +1066,151 @@ label_write!(
     set_disclosure_contact, put, "/api/v1/labels/{number}/disclosure-contact", ContactRequest,
     |st, actor, n, b| st.registry.set_disclosure_contact(&actor, &n, &b.contact));
 
+label_write!(
+    /// Vendor (own) or operator: attach an SBOM (CycloneDX 1.4–1.6 or SPDX
+    /// 2.3 JSON) to a firmware version the label lists. Kept as sent under
+    /// its SHA-256; the product page links it.
+    attach_sbom, post, "/api/v1/labels/{number}/sboms", SbomUpload,
+    |st, actor, n, b| attach_sbom_call(&st, &actor, &n, b));
+label_write!(
+    /// Vendor (own) or operator: publish a VEX document (OpenVEX or
+    /// CycloneDX VEX JSON); `not_affected` needs a justification. A refusal
+    /// names the offending field by its path.
+    publish_vex, post, "/api/v1/labels/{number}/vex", VexUpload,
+    |st, actor, n, b| publish_vex_call(&st, &actor, &n, b));
+
+label_write!(
+    /// Vendor (own) or operator: publish a CSAF 2.0 advisory. Checked before
+    /// it is kept: the required fields, `document.category`, and that every
+    /// product id the vulnerabilities and relationships name is defined in
+    /// the product tree; a refusal names the field by its path.
+    publish_csaf, post, "/api/v1/labels/{number}/advisories", CsafUpload,
+    |st, actor, n, b| publish_csaf_call(&st, &actor, &n, b));
+
+async fn publish_csaf_call(
+    st: &AppState,
+    actor: &Actor,
+    number: &str,
+    b: CsafUpload,
+) -> jcstar_registry::Result<Label> {
+    let bytes = document_bytes(&b.document)?;
+    st.registry.publish_csaf(actor, number, &bytes).await
+}
+
+fn document_bytes(v: &serde_json::Value) -> jcstar_registry::Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| jcstar_registry::Error::Corrupt(format!("document: {e}")))
+}
+
+async fn attach_sbom_call(
+    st: &AppState,
+    actor: &Actor,
+    number: &str,
+    b: SbomUpload,
+) -> jcstar_registry::Result<Label> {
+    let bytes = document_bytes(&b.document)?;
+    st.registry
+        .attach_sbom(actor, number, &b.firmware_version, &bytes)
+        .await
+}
+
+async fn publish_vex_call(
+    st: &AppState,
+    actor: &Actor,
+    number: &str,
+    b: VexUpload,
+) -> jcstar_registry::Result<Label> {
+    let bytes = document_bytes(&b.document)?;
+    st.registry.publish_vex(actor, number, &bytes).await
+}
+
+/// A label's SBOM, VEX or CSAF document by its SHA-256, exactly as attached.
+/// The address never changes and the content never does.
+#[utoipa::path(get, path = "/api/v1/labels/{number}/documents/{sha256}", tag = "public",
+    params(("number" = String, Path, pattern = r"^[Jj][Cc][Ss][1-4]-[0-9]{4}-([0-9]{6}|[1-9][0-9]{6,17})-[0-9Xx]$",
+        description = "Registration number, e.g. JCS1-2026-000123-K"),
+        ("sha256" = String, Path, pattern = r"^[0-9a-fA-F]{64}$", description = "SHA-256 of the document (hex)"),
+        LangOnly),
+    responses(
+        (status = 200, description = "The document", content_type = "application/json", body = Object),
+        (status = 400, description = "Not a valid registration number, or an unknown or repeated parameter", body = ErrorBody),
+        (status = 404, description = "No such label, or the label has no such document", body = ErrorBody)))]
+pub async fn get_document(
+    State(st): State<AppState>,
+    Path((number, sha256)): Path<(String, String)>,
+    ApiQuery(_query): ApiQuery<LangOnly>,
+) -> ApiResult<Response> {
+    let doc = st
+        .registry
+        .document(&number, &sha256)
+        .await
+        .map_err(reg(&Actor::public()))?;
+    let mut resp = Body::from(doc.body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("\"sha256-{}\"", doc.sha256)) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(resp)
+}
+
+/// Operator: run the watch now. Every active label's latest SBOM is
+/// matched against the server's vulnerability store; the labels that a
+/// known-exploited or CVSS >= 7.0 record affects, with no fix and no VEX
+/// statement settling it, are listed. The run and each new finding are
+/// events. 409 when the server has no vulnerability store (`serve --vulndb`).
+#[utoipa::path(post, path = "/api/v1/watch", tag = "labels",
+    params(LangOnly),
+    responses((status = 200, body = jcstar_registry::watch::WatchReport),
+        (status = 400, description = "An unknown or repeated query parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "No vulnerability store configured", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_watch(
+    State(st): State<AppState>,
+    Staff(actor): Staff,
+    ApiQuery(_query): ApiQuery<LangOnly>,
+) -> ApiResult<Response> {
+    let Some(db) = st.vulndb.clone() else {
+        authorize(&actor, Action::Surveillance, Resource::none())
+            .map_err(|d| ApiError::from_registry(d.into(), &actor))?;
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "this server has no vulnerability store: start it with `jcstar serve --vulndb PATH`",
+        ));
+    };
+    let report = st
+        .registry
+        .watch(&actor, &db.0)
+        .await
+        .map_err(reg(&actor))?;
+    st.invalidate_counts();
+    Ok(Json(report).into_response())
+}
+
+/// Operator: every label with an unsettled finding of the watch; a vendor:
+/// its own labels'.
+#[utoipa::path(get, path = "/api/v1/watch", tag = "labels",
+    params(LangOnly),
+    responses((status = 200, body = Vec<jcstar_registry::watch::WatchItem>),
+        (status = 400, description = "An unknown or repeated query parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn watch_list(
+    State(st): State<AppState>,
+    Staff(actor): Staff,
+    ApiQuery(_query): ApiQuery<LangOnly>,
+) -> ApiResult<Response> {
+    let items = st.registry.watch_list(&actor).await.map_err(reg(&actor))?;
+    Ok(Json(items).into_response())
+}
+
 // ---- the router -------------------------------------------------------------
 
 #[derive(utoipa::OpenApi)]
@@ -1123,4 +1268,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_vulnerability))
         .routes(routes!(set_support_end))
         .routes(routes!(set_disclosure_contact))
+        .routes(routes!(attach_sbom))
+        .routes(routes!(publish_vex))
+        .routes(routes!(publish_csaf))
+        .routes(routes!(get_document))
+        .routes(routes!(run_watch, watch_list))
 }

@@ -158,6 +158,22 @@ pub struct Tr {
     pub published_on: &'static str,
     /// Shown when no vulnerability has been recorded.
     pub no_vulnerabilities: &'static str,
+    /// The vulnerabilities an update fixes.
+    pub fixes: &'static str,
+    /// How to apply an update.
+    pub how_to_apply: &'static str,
+    /// Heading of each known vulnerability's standing.
+    pub vuln_standing: &'static str,
+    /// Heading of the attached SBOMs.
+    pub sboms: &'static str,
+    /// Heading of the published VEX documents.
+    pub vex_docs: &'static str,
+    /// Heading of the CSAF advisories.
+    pub advisories: &'static str,
+    /// Number of components of an SBOM.
+    pub components: &'static str,
+    /// Link text of a document.
+    pub download: &'static str,
     /// Label of the end of security support.
     pub support_end: &'static str,
     /// Shown when the support end is not announced.
@@ -278,6 +294,14 @@ static JA: Tr = Tr {
     fixed_in: "修正バージョン",
     published_on: "公表日",
     no_vulnerabilities: "登録された脆弱性はありません。",
+    fixes: "修正する脆弱性",
+    how_to_apply: "適用方法",
+    vuln_standing: "脆弱性ごとの状況",
+    sboms: "SBOM（ソフトウェア部品表）",
+    vex_docs: "VEX（脆弱性の影響の有無）",
+    advisories: "セキュリティアドバイザリ（CSAF）",
+    components: "コンポーネント数",
+    download: "文書",
     support_end: "セキュリティサポート終了日",
     not_announced: "未定",
     disclosure_contact: "脆弱性の報告窓口",
@@ -367,6 +391,14 @@ static EN: Tr = Tr {
     fixed_in: "Fixed in",
     published_on: "Published on",
     no_vulnerabilities: "No vulnerability has been recorded.",
+    fixes: "Fixes",
+    how_to_apply: "How to apply",
+    vuln_standing: "Where each vulnerability stands",
+    sboms: "SBOMs (software bills of materials)",
+    vex_docs: "VEX (whether vulnerabilities affect the products)",
+    advisories: "Security advisories (CSAF)",
+    components: "Components",
+    download: "Document",
     support_end: "End of security support",
     not_announced: "Not announced",
     disclosure_contact: "Vulnerability disclosure contact",
@@ -427,6 +459,21 @@ pub fn vuln_state_text(state: VulnerabilityState, lang: Lang) -> &'static str {
     }
 }
 
+/// Where a vulnerability stands, as the pages show it.
+pub fn standing_text(s: jcstar_registry::VulnStanding, lang: Lang) -> &'static str {
+    use jcstar_registry::VulnStanding as S;
+    match (s, lang) {
+        (S::UnderInvestigation, Lang::Ja) => "調査中",
+        (S::UnderInvestigation, Lang::En) => "Under investigation",
+        (S::Fixed, Lang::Ja) => "修正済み",
+        (S::Fixed, Lang::En) => "Fixed",
+        (S::NotAffected, Lang::Ja) => "影響なし",
+        (S::NotAffected, Lang::En) => "Not affected",
+        (S::AffectedNoFix, Lang::Ja) => "影響あり・修正なし",
+        (S::AffectedNoFix, Lang::En) => "Affected, no fix",
+    }
+}
+
 /// An event kind as the label's public history shows it.
 pub fn event_text(kind: EventKind, lang: Lang) -> &'static str {
     use EventKind::*;
@@ -452,6 +499,17 @@ pub fn event_text(kind: EventKind, lang: Lang) -> &'static str {
         SupportEndSet => ("サポート終了日の設定", "End of support set"),
         DisclosureContactSet => ("報告窓口の設定", "Disclosure contact set"),
         LabelChanged => ("型番・バージョンの追加", "Model numbers or versions added"),
+        SbomAttached => ("SBOM の添付", "SBOM attached"),
+        VexPublished => ("VEX の公開", "VEX published"),
+        VulnerabilityFound => (
+            "登録簿による脆弱性の検出",
+            "Vulnerability found by the registry",
+        ),
+        WatchRun => ("脆弱性の監視", "Vulnerability watch run"),
+        CsafPublished => (
+            "セキュリティアドバイザリ（CSAF）の公開",
+            "CSAF advisory published",
+        ),
     };
     match lang {
         Lang::Ja => ja,

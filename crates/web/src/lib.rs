@@ -29,6 +29,7 @@ pub mod atom;
 pub mod cache;
 pub mod client;
 pub mod conn;
+pub mod csaf;
 pub mod error;
 pub mod front;
 pub mod i18n;
@@ -69,6 +70,19 @@ pub struct Config {
     pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
     /// Where the signed daily snapshots live (served under `/open-data/`).
     pub open_data: Option<std::path::PathBuf>,
+    /// The vulnerability store the operator's watch runs against
+    /// (`POST /api/v1/watch`); without it that call answers 409.
+    pub vulndb: Option<VulnStore>,
+}
+
+/// The vulnerability store of the watch, shared by every request.
+#[derive(Clone)]
+pub struct VulnStore(pub Arc<jcstar_vulndb::VulnDb>);
+
+impl std::fmt::Debug for VulnStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VulnStore({:?})", self.0.backend())
+    }
 }
 
 impl Default for Config {
@@ -81,6 +95,7 @@ impl Default for Config {
             client_ip_header: None,
             signer: None,
             open_data: None,
+            vulndb: None,
         }
     }
 }
@@ -140,6 +155,8 @@ pub struct Shared {
     pub signer: Option<Arc<jcstar_registry::signing::KeyDir>>,
     /// Where the signed daily snapshots live, when configured.
     pub open_data: Option<Arc<std::path::Path>>,
+    /// The vulnerability store of the watch, when configured.
+    pub vulndb: Option<VulnStore>,
     /// The verification page's recent reports (see [`verify`]).
     pub reports: Arc<verify::Reports>,
     /// Requests the front door answered (see [`front`]).
@@ -185,9 +202,15 @@ impl Shared {
             openapi_json: Arc::from(""),
             signer: None,
             open_data: None,
+            vulndb: None,
             reports: Arc::new(verify::Reports::default()),
             front_answers: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The public base URL (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// The public URL of a label's product page.
@@ -244,6 +267,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(opendata::page))
         .routes(routes!(opendata::file))
         .routes(routes!(atom::feed))
+        .routes(routes!(csaf::provider_metadata))
+        .routes(routes!(csaf::rolie_feed))
         .routes(routes!(verify::api_verify))
         .routes(routes!(verify::api_verify_label))
         .routes(routes!(verify::verify_page, verify::verify_submit))
@@ -269,6 +294,7 @@ pub fn router(registry: Registry, config: &Config) -> App {
     );
     shared.signer = config.signer.clone();
     shared.open_data = config.open_data.as_deref().map(Arc::from);
+    shared.vulndb = config.vulndb.clone();
     let body_limit = config.body_limit;
     let (routes, openapi) = routes();
     shared.openapi_json = Arc::from(

@@ -135,7 +135,10 @@ pub fn classify(path: &str) -> Class {
         || path.starts_with("/api/v1/export/")
         || path.starts_with("/open-data/")
         || path == "/api/v1/verify"
-        || path == "/verify";
+        || path == "/verify"
+        || path == "/csaf/feed.json"
+        || path == "/.well-known/csaf/provider-metadata.json"
+        || (path.starts_with("/api/v1/labels/") && path.contains("/documents/"));
     if expensive {
         Class::Expensive
     } else {

@@ -535,6 +535,36 @@ pub struct VulnRow {
     pub published_on: String,
 }
 
+/// One known vulnerability's standing, as the page shows it.
+pub struct StandingRow {
+    /// Identifier (CVE …).
+    pub id: String,
+    /// Standing in words.
+    pub text: &'static str,
+    /// Standing's snake_case name, used as a CSS class.
+    pub class: &'static str,
+    /// Version with the fix, if any.
+    pub fixed_in: Option<String>,
+    /// Why not affected, if given.
+    pub justification: Option<String>,
+    /// Day of the deciding statement.
+    pub as_of: String,
+}
+
+/// One attached document (SBOM or VEX), as the page shows it.
+pub struct DocRow {
+    /// Firmware version (SBOM) or format (VEX).
+    pub title: String,
+    /// Format and details in words.
+    pub detail: String,
+    /// Day attached or published.
+    pub on: String,
+    /// Its stable address.
+    pub href: String,
+    /// SHA-256 of the document.
+    pub sha256: String,
+}
+
 /// The product information page's content.
 pub struct LabelView {
     /// The registration number.
@@ -573,6 +603,14 @@ pub struct LabelView {
     pub updates: Vec<UpdateEntry>,
     /// Known vulnerabilities.
     pub vulns: Vec<VulnRow>,
+    /// Each known vulnerability's standing, newest first.
+    pub standings: Vec<StandingRow>,
+    /// SBOMs, newest first.
+    pub sboms: Vec<DocRow>,
+    /// VEX documents, newest first.
+    pub vex: Vec<DocRow>,
+    /// CSAF advisories, newest first.
+    pub advisories: Vec<DocRow>,
     /// The label's public history.
     pub history: Vec<HistoryRow>,
     /// Link to the label image (SVG).
@@ -591,8 +629,67 @@ fn jst(t: DateTime<Utc>) -> String {
     }
 }
 
+fn standing_class(s: jcstar_registry::VulnStanding) -> &'static str {
+    use jcstar_registry::VulnStanding as S;
+    match s {
+        S::UnderInvestigation => "under_investigation",
+        S::Fixed => "fixed",
+        S::NotAffected => "not_affected",
+        S::AffectedNoFix => "affected_no_fix",
+    }
+}
+
+fn doc_href(number: &str, sha256: &str) -> String {
+    format!("/api/v1/labels/{number}/documents/{sha256}")
+}
+
 fn label_view(label: &Label, history: &[jcstar_registry::HistoryEntry], lang: Lang) -> LabelView {
     let t = i18n::tr(lang);
+    let standings = jcstar_registry::secinfo::vulnerability_statuses(&label.security)
+        .into_iter()
+        .map(|s| StandingRow {
+            id: s.id,
+            text: i18n::standing_text(s.standing, lang),
+            class: standing_class(s.standing),
+            fixed_in: s.fixed_in,
+            justification: s.justification,
+            as_of: s.as_of.to_string(),
+        })
+        .collect();
+    let sboms = label
+        .security
+        .sboms
+        .iter()
+        .rev()
+        .map(|s| DocRow {
+            title: s.firmware_version.clone(),
+            detail: format!(
+                "{} {} · {} {}",
+                s.format, s.spec_version, t.components, s.components
+            ),
+            on: s.attached_on.to_string(),
+            href: doc_href(&label.number, &s.sha256),
+            sha256: s.sha256.clone(),
+        })
+        .collect();
+    let vex = label
+        .security
+        .vex
+        .iter()
+        .rev()
+        .map(|v| DocRow {
+            title: v.format.clone(),
+            detail: v
+                .statements
+                .iter()
+                .map(|s| format!("{}: {}", s.vulnerability, s.status))
+                .collect::<Vec<_>>()
+                .join(", "),
+            on: v.published_on.to_string(),
+            href: doc_href(&label.number, &v.sha256),
+            sha256: v.sha256.clone(),
+        })
+        .collect();
     let banner = match label.status {
         LabelStatus::Active => None,
         LabelStatus::Expired => Some(t.banner_expired),
@@ -620,11 +717,28 @@ fn label_view(label: &Label, history: &[jcstar_registry::HistoryEntry], lang: La
         products: label.products.clone(),
         support_end: label.security.support_end.map(|d| d.to_string()),
         disclosure_contact: label.security.disclosure_contact.clone(),
-        updates: label.security.updates.clone(),
+        updates: label.security.updates.iter().rev().cloned().collect(),
+        advisories: label
+            .security
+            .advisories
+            .iter()
+            .rev()
+            .map(|a| DocRow {
+                title: format!("{} {}", a.tracking_id, a.title),
+                detail: a.cves.join(", "),
+                on: a.published_on.to_string(),
+                href: doc_href(&label.number, &a.sha256),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+        standings,
+        sboms,
+        vex,
         vulns: label
             .security
             .vulnerabilities
             .iter()
+            .rev()
             .map(|v| VulnRow {
                 id: v.id.clone(),
                 title: v.title.clone(),

@@ -1358,11 +1358,20 @@ async fn every_route_is_documented_and_every_documented_route_served(backend: Ba
 
     let (_, list) = s.get_json("/api/v1/labels", None).await;
     let number = list["items"][0]["number"].as_str().unwrap().to_string();
+    // A document of that label, for the documents route.
+    let op = Actor::local(Role::Operator, "ipa", "test operator");
+    let vex = br#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"x","author":"a",
+        "timestamp":"2026-04-01T00:00:00Z","version":1,"statements":[
+        {"vulnerability":{"name":"CVE-2023-48795"},
+         "products":[{"@id":"pkg:generic/dropbear@2022.83"}],"status":"affected"}]}"#;
+    let l = s.reg.publish_vex(&op, &number, vex).await.unwrap();
+    let sha = l.security.vex[0].sha256.clone();
     let methods = ["get", "post", "put", "patch", "delete"];
     for (path, ops) in paths {
         let url = path
             .replace("{number}", &number)
             .replace("{id}", "APP-000001")
+            .replace("{sha256}", &sha)
             .replace(
                 "{file}",
                 &jcstar_registry::snapshot::file_names(s.snapshot_day)[0],

@@ -15,6 +15,7 @@
 mod applications;
 mod export;
 mod labels;
+mod security;
 mod session;
 mod surveillance;
 mod text;
@@ -31,6 +32,7 @@ use applications::{ApplyArgs, FeeArgs, InquiryCmd, ReportArgs};
 use export::ExportArgs;
 pub use export::{DemoArgs, run_demo};
 use labels::{ChangeArgs, SearchArgs};
+use security::SecurityCmd;
 use session::{DbArgs, Session, open, runtime};
 use surveillance::SurveillanceCmd;
 pub(crate) use text::{emit, failed};
@@ -124,6 +126,21 @@ enum Cmd {
     /// Add model numbers or firmware versions covered by the same
     /// self-declaration (a security-relevant change needs a new application).
     Change(ChangeArgs),
+    /// A label's security information: SBOM, VEX, updates, end of support
+    /// (as the vendor with `--token`, or as the operator with `--as`).
+    #[command(subcommand)]
+    Security(SecurityCmd),
+    /// Match every active label's latest SBOM against the vulnerability
+    /// store and list the labels a known-exploited or high-severity
+    /// (CVSS >= 7.0) vulnerability affects with no fix and no VEX settling it.
+    Watch {
+        /// The vulnerability store (`jcstar vulndb import`).
+        #[arg(long, env = "JCSTAR_VULNDB", default_value = jcstar_vulndb::DEFAULT_PATH)]
+        vulndb: String,
+        /// Only show the current list (a vendor's token: its own labels).
+        #[arg(long)]
+        list: bool,
+    },
     /// Withdraw a label.
     Withdraw {
         /// Registration number of the label, e.g. JCS1-2026-000123-7.
@@ -284,6 +301,8 @@ async fn dispatch(s: &Session, command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Change(a) => labels::change(s, a).await,
         Cmd::Withdraw { number, reason } => s.label(reg.withdraw_label(op, &number, &reason).await),
         Cmd::Surveillance(c) => surveillance::run(s, c).await,
+        Cmd::Security(c) => security::run(s, c).await?,
+        Cmd::Watch { vulndb, list } => security::watch(s, &vulndb, list).await?,
         Cmd::Show { number } => labels::show(s, &number).await,
         Cmd::Application { id } => s.app(reg.application(op, &id).await),
         Cmd::Search(a) => labels::search(s, a).await,

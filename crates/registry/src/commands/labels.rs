@@ -369,11 +369,30 @@ pub(crate) async fn add_update(
     reg: &Registry,
     actor: &Actor,
     number: &str,
-    entry: UpdateEntry,
+    mut entry: UpdateEntry,
 ) -> Result<Label> {
     required("version", &entry.version)?;
     optional("notes", &entry.notes)?;
     check_date("released_on", entry.released_on)?;
+    optional("how_to_apply", &entry.how_to_apply)?;
+    if entry.fixes.len() > 200 {
+        return Err(Error::invalid(
+            "fixes",
+            t("200 件までです", "at most 200 ids are accepted"),
+        ));
+    }
+    for (i, id) in entry.fixes.iter().enumerate() {
+        if !crate::secinfo::is_cve_id(id.trim()) {
+            return Err(Error::invalid(
+                format!("fixes[{i}]"),
+                t(
+                    format!("{id:?} は CVE 番号ではありません（CVE-2024-12345 の形式）"),
+                    format!("{id:?} is not a CVE id (CVE-2024-12345)"),
+                ),
+            ));
+        }
+    }
+    entry.fixes = entry.fixes.iter().map(|s| s.trim().to_string()).collect();
     label_event(
         reg,
         actor,

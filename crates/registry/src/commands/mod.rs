@@ -7,6 +7,7 @@
 
 pub(crate) mod applications;
 pub(crate) mod labels;
+pub(crate) mod secinfo;
 pub(crate) mod submission;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -363,7 +364,10 @@ pub(crate) async fn label_event(
     reason: Option<&str>,
     payload: Payload,
 ) -> Result<Label> {
-    let (mut step, _) = label_step(reg, actor, number, action).await?;
+    let (mut step, now) = label_step(reg, actor, number, action).await?;
+    if action == Action::EditSecurityInfo {
+        secinfo::vendor_may_add(actor, &now)?;
+    }
     step.record(actor, reason, payload).await?;
     step.finish_label().await
 }

@@ -41,6 +41,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_drop_database_search_index.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_documents.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
@@ -63,6 +67,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../migrations/postgres/0012_drop_database_search_index.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_documents.sql"),
     ),
 ];
 
@@ -433,6 +441,28 @@ impl Store {
 
     pub(crate) async fn load_label(&self, number: &str) -> Result<Option<Label>> {
         load_label(&self.pool, number).await
+    }
+
+    /// The newest `limit` events of `kind`, newest first.
+    pub(crate) async fn events_of_kind(&self, kind: EventKind, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query("SELECT * FROM events WHERE kind = $1 ORDER BY seq DESC LIMIT $2")
+            .bind(kind.as_str().to_string())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// A kept document's body by its digest.
+    pub(crate) async fn document(&self, sha256: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT body FROM documents WHERE sha256 = $1")
+            .bind(sha256.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get::<String, _>("body")?),
+            None => None,
+        })
     }
 
     pub(crate) async fn events_where(
@@ -1175,6 +1205,24 @@ impl WriteTx {
     }
 
     /// Empty the materialised state (rebuild).
+    /// Keep a document by its digest (a document already kept stays).
+    pub(crate) async fn put_document(
+        &mut self,
+        kind: crate::secinfo::DocumentKind,
+        sha256: &str,
+        body: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO documents (sha256, kind, body) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256.to_string())
+        .bind(kind.as_str().to_string())
+        .bind(body.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     pub(crate) async fn clear_state(&mut self) -> Result<()> {
         sqlx::query("DELETE FROM applications")
             .execute(&mut *self.tx)
