@@ -244,7 +244,8 @@ async fn thousand_rows_match_brute_force(backend: Backend) {
         "{backend:?}: 1,000 rows against {} labels in {took:?}",
         labels.len()
     );
-    assert!(took.as_secs_f64() < 1.0, "took {took:?}");
+    // The speed target is measured by bench/web, not asserted here: a
+    // loaded machine must not fail a correctness test.
     env.done().await;
 }
 
