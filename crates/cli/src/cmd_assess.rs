@@ -19,7 +19,6 @@ use jcstar_probe::assess::{
 use jcstar_probe::assess_text::Secrets;
 use jcstar_probe::login::creds;
 use jcstar_probe::login::report::verdict_word;
-use jcstar_probe::vulns::VulnPlan;
 use jcstar_probe::{Progress, Verdict};
 
 use crate::Ctx;
@@ -111,24 +110,8 @@ struct Opts {
     /// Firmware/model sources for the persistence checks (see `probe persistence --info`).
     #[arg(long = "info")]
     info: Vec<String>,
-    /// Vulnerability store for S1.1-13② (known vulnerabilities): a SQLite
-    /// file, sqlite://PATH or postgres://...; fill it with `jcstar vulndb
-    /// import`. Missing or empty: S1.1-13② is reported not tested.
-    #[arg(long, env = "JCSTAR_VULNDB", default_value = jcstar_vulndb::DEFAULT_PATH)]
-    vulndb: String,
-    /// The device's SBOM (CycloneDX 1.4–1.6 or SPDX 2.3 JSON), matched
-    /// with the identified services (repeatable).
-    #[arg(long)]
-    sbom: Vec<PathBuf>,
-    /// The vendor's VEX statements (OpenVEX or CycloneDX VEX JSON;
-    /// repeatable); `not_affected` needs a justification.
-    #[arg(long)]
-    vex: Vec<PathBuf>,
-    /// The S1.1-13② rule as TOML (fail_on_known_exploited, fail_at_cvss,
-    /// unconfirmed_fails); default: known exploited or CVSS >= 7.0 fails,
-    /// other matches need review.
-    #[arg(long)]
-    vuln_rule: Option<PathBuf>,
+    #[command(flatten)]
+    vuln: crate::cmd_probe::VulnArgs,
     /// Evidence directory to create (default: `assess-TARGET-TIME`).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
@@ -249,12 +232,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             out_dir.display()
         );
     }
-    let vulns = VulnPlan::load(
-        args.vulndb.clone(),
-        &args.sbom,
-        &args.vex,
-        args.vuln_rule.as_deref(),
-    )?;
+    let vulns = args.vuln.plan()?;
     let (user, users) = accounts(&args.users)?;
     let brute = (!args.no_brute_force).then(|| BrutePlan {
         user: user.clone(),

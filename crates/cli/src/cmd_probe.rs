@@ -51,24 +51,46 @@ pub struct Args {
     /// Evidence directory to create (report.json, transcripts, manifest).
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    vuln: VulnArgs,
+}
+
+/// The known-vulnerability options `probe` and `assess` share.
+#[derive(clap::Args)]
+pub(crate) struct VulnArgs {
     /// Vulnerability store for S1.1-13② (known vulnerabilities): a SQLite
     /// file, sqlite://PATH or postgres://...; fill it with `jcstar vulndb
     /// import`. Missing or empty: S1.1-13② is reported not tested.
     #[arg(long, env = "JCSTAR_VULNDB", default_value = jcstar_vulndb::DEFAULT_PATH)]
-    vulndb: String,
+    pub vulndb: String,
     /// The device's SBOM (CycloneDX 1.4–1.6 or SPDX 2.3 JSON), matched
     /// with the identified services (repeatable).
     #[arg(long)]
-    sbom: Vec<PathBuf>,
+    pub sbom: Vec<PathBuf>,
     /// The vendor's VEX statements (OpenVEX or CycloneDX VEX JSON;
     /// repeatable); `not_affected` needs a justification.
     #[arg(long)]
-    vex: Vec<PathBuf>,
+    pub vex: Vec<PathBuf>,
     /// The S1.1-13② rule as TOML (fail_on_known_exploited, fail_at_cvss,
     /// unconfirmed_fails); default: known exploited or CVSS >= 7.0 fails,
     /// other matches need review.
     #[arg(long)]
-    vuln_rule: Option<PathBuf>,
+    pub vuln_rule: Option<PathBuf>,
+}
+
+impl VulnArgs {
+    /// Reads the SBOM, VEX and rule files before any packet is sent, so a
+    /// bad file stops the run at once.
+    pub(crate) fn plan(
+        &self,
+    ) -> Result<jcstar_probe::vulns::VulnPlan, jcstar_probe::vulns::VulnInputError> {
+        jcstar_probe::vulns::VulnPlan::load(
+            self.vulndb.clone(),
+            &self.sbom,
+            &self.vex,
+            self.vuln_rule.as_deref(),
+        )
+    }
 }
 
 #[derive(clap::Subcommand)]
@@ -106,12 +128,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         opts.declared = Some(Declared::load(p)?);
         opts.declared_file = Some(p.display().to_string());
     }
-    let vulns = jcstar_probe::vulns::VulnPlan::load(
-        args.vulndb.clone(),
-        &args.sbom,
-        &args.vex,
-        args.vuln_rule.as_deref(),
-    )?;
+    let vulns = args.vuln.plan()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
