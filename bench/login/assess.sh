@@ -10,6 +10,12 @@ set -eu
 JCSTAR=${1:-target/release/jcstar}
 DEVICE=${2:-auth-lockout}
 ADDR=${ADDR:-127.0.0.23}
+# In a network namespace of its own (as root), so that a service another
+# program binds to 0.0.0.0 on this machine is not on the device's address.
+if [ "${INSIDE:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+  JCSTAR=$(cd "$(dirname "$JCSTAR")" && pwd)/$(basename "$JCSTAR")
+  exec env INSIDE=1 unshare --net -- sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$JCSTAR" "$DEVICE"
+fi
 W=$(mktemp -d)
 TB=""
 cleanup() {

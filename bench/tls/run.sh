@@ -8,7 +8,7 @@
 #   legacy   openssl s_server, TLS 1.0 only, NULL/anonymous suites, RSA-1024/SHA-1
 #   tls13    openssl s_server, TLS 1.3 only (certificate needs a real handshake)
 #
-# For each: hyperfine mean times, the ratio jcstar/sslscan (target <= 1.0),
+# For each: hyperfine mean times, the ratio jcstar/sslscan (target <= 0.1),
 # and whether the verdicts match (accepted versions, accepted suite code
 # points per version, certificate expired/self-signed).
 #
