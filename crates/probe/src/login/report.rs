@@ -263,7 +263,14 @@ pub fn rows(catalog: &Catalog, lang: Lang, verdicts: &[CriterionVerdict]) -> Vec
                 .methods
                 .iter()
                 .find(|m| m.kind == MethodKind::DocumentReview && m.applies)
-                .map(|m| m.examines.get(lang).to_string());
+                .map(|m| {
+                    // "① or ② below" must come with ① and ②.
+                    let mut text = m.examines.get(lang).to_string();
+                    for item in m.steps.iter().flat_map(|s| &s.items) {
+                        text.push_str(&format!("\n{} {}", item.label, item.text.get(lang)));
+                    }
+                    text
+                });
             let mut tested = Vec::new();
             for v in &vs {
                 // The criterion's verdict has its own column; a line names
@@ -415,7 +422,7 @@ pub fn markdown(h: &Header, rows: &[Row], lang: Lang) -> String {
                 } else {
                     "ドキュメント評価"
                 },
-                md_escape(d)
+                md_escape(&d.replace('\n', " "))
             ));
         }
     }
@@ -513,7 +520,7 @@ code{{font-size:.85em}}th{{white-space:nowrap}}td.id,td.v{{white-space:nowrap}}t
             },
             r.document_review
                 .as_deref()
-                .map(html_escape)
+                .map(|d| html_escape(d).replace('\n', "<br>"))
                 .unwrap_or_else(|| "—".into())
         ));
     }
@@ -532,6 +539,20 @@ mod tests {
         assert_eq!(combine(&[&p]), Verdict::Pass);
         assert_eq!(combine(&[&p, &f]), Verdict::Fail);
         assert_eq!(combine(&[]), Verdict::NotTested);
+    }
+
+    #[test]
+    fn document_review_shows_the_items_it_refers_to() {
+        // S1.1-12's document review reads "① or ② below": both must follow.
+        for lang in [Lang::Ja, Lang::En] {
+            let rows = rows(Catalog::star1(), lang, &[]);
+            let r = rows
+                .iter()
+                .find(|r| r.id == "S1.1-12")
+                .and_then(|r| r.document_review.clone())
+                .unwrap_or_default();
+            assert!(r.contains("\n① ") && r.contains("\n② "), "{r}");
+        }
     }
 
     #[test]
