@@ -8,7 +8,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::banner::Identified;
-use crate::model::{Affected, Cvss, KevEntry, Record, Source, Target, cpe_key, package_key};
+use crate::model::{
+    Affected, Cvss, IndexEntry, Interval, KevEntry, Record, Source, Target, cpe_key, package_key,
+};
 use crate::purl::Purl;
 use crate::version::{self, Scheme};
 use crate::vex::{VexApplied, VexDocument};
@@ -230,23 +232,163 @@ fn same_ecosystem(record: &str, have: &str) -> bool {
     rb.eq_ignore_ascii_case(hb) && (rr.is_empty() || hr.is_empty() || rr == hr)
 }
 
+/// The version of a component to compare with an entry for a CPE
+/// (`ecosystem` `None`) or for a package of `ecosystem`, and whether a
+/// person should confirm the match; `None` when the entry is about another
+/// ecosystem.
+fn version_for_entry(
+    c: &Component,
+    raw_version: &str,
+    ecosystem: Option<&str>,
+    eco: Option<&str>,
+    is_distro_pkg: bool,
+) -> Option<(String, Option<Confirmation>)> {
+    // A distribution package against an upstream (CPE) range compares the
+    // upstream part only.
+    let (version, confirm) = match (ecosystem, is_distro_pkg) {
+        (None, true) => (
+            version::debian_upstream(raw_version).to_string(),
+            Some(Confirmation::DistributionPackage {
+                purl: c.purl.clone().unwrap_or_default(),
+            }),
+        ),
+        (Some(ecosystem), _) => {
+            if !eco.is_some_and(|e| same_ecosystem(ecosystem, e)) {
+                return None;
+            }
+            (raw_version.to_string(), None)
+        }
+        (None, false) => (raw_version.to_string(), None),
+    };
+    let confirm = confirm.or_else(|| match &c.origin {
+        Origin::Banner {
+            distro: Some(d), ..
+        } => Some(Confirmation::DistributionBanner { distro: d.clone() }),
+        _ => None,
+    });
+    Some((version, confirm))
+}
+
+/// The range or listed version of an entry that contains `version`.
+fn entry_hit(
+    scheme: Scheme,
+    ranges: &[Interval],
+    versions: &[String],
+    version: &str,
+) -> Option<String> {
+    if versions
+        .iter()
+        .any(|v| version::compare(scheme, version, v) == Ok(std::cmp::Ordering::Equal))
+    {
+        return Some(format!("= {version}"));
+    }
+    ranges
+        .iter()
+        .find(|iv| iv.contains(scheme, version).unwrap_or(false))
+        .map(Interval::describe)
+}
+
+/// The component's ecosystem and whether it is a distribution package.
+fn component_ecosystem(c: &Component) -> (Option<String>, bool) {
+    let eco = c.parsed_purl().as_ref().and_then(Purl::ecosystem);
+    let is_distro_pkg = eco
+        .as_deref()
+        .is_some_and(|e| matches!(Scheme::for_ecosystem(e), Scheme::Debian));
+    (eco, is_distro_pkg)
+}
+
+/// The records whose compact index entries say they affect a component,
+/// or cannot compare its version (so the full match reports why): only
+/// these are read and decoded in full.
+async fn candidate_ids(
+    db: &VulnDb,
+    components: &[Component],
+    keys: &[String],
+) -> Result<Vec<String>> {
+    let mut by_key: HashMap<String, Vec<(String, Vec<IndexEntry>)>> = HashMap::new();
+    for (key, id, entries) in db.index_for_keys(keys).await? {
+        by_key.entry(key).or_default().push((id, entries));
+    }
+    let mut wanted: HashSet<&str> = HashSet::new();
+    for c in components {
+        let Some(raw_version) = c.version.as_deref() else {
+            continue;
+        };
+        let (eco, is_distro_pkg) = component_ecosystem(c);
+        for key in c.keys() {
+            for (id, entries) in by_key.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                if wanted.contains(id.as_str()) {
+                    continue;
+                }
+                let affects = entries.iter().any(|e| {
+                    let Some((version, _)) = version_for_entry(
+                        c,
+                        raw_version,
+                        e.ecosystem.as_deref(),
+                        eco.as_deref(),
+                        is_distro_pkg,
+                    ) else {
+                        return false;
+                    };
+                    version::validate(e.scheme, &version).is_err()
+                        || entry_hit(e.scheme, &e.ranges, &e.versions, &version).is_some()
+                });
+                if affects {
+                    wanted.insert(id.as_str());
+                }
+            }
+        }
+    }
+    let mut ids: Vec<String> = wanted.into_iter().map(str::to_string).collect();
+    ids.sort();
+    Ok(ids)
+}
+
 /// Match `components` against the store and apply `vex` when given.
+/// Candidates are filtered on the store's compact index first; only the
+/// records that match are decoded in full.
 pub async fn match_components(
     db: &VulnDb,
     components: &[Component],
     vex: &[VexDocument],
 ) -> Result<MatchReport> {
+    let keys = component_keys(components);
+    let ids = candidate_ids(db, components, &keys).await?;
+    let records = db.records_by_ids(&ids).await?;
+    match_records(db, components, vex, records).await
+}
+
+/// [`match_components`] without the index: every record under the
+/// components' keys is decoded and compared. Slower; the reference the
+/// index is checked against.
+pub async fn match_components_exhaustive(
+    db: &VulnDb,
+    components: &[Component],
+    vex: &[VexDocument],
+) -> Result<MatchReport> {
+    let keys = component_keys(components);
+    let records = db.records_for_keys(&keys).await?;
+    match_records(db, components, vex, records).await
+}
+
+fn component_keys(components: &[Component]) -> Vec<String> {
+    let set: HashSet<String> = components.iter().flat_map(Component::keys).collect();
+    let mut v: Vec<String> = set.into_iter().collect();
+    v.sort();
+    v
+}
+
+async fn match_records(
+    db: &VulnDb,
+    components: &[Component],
+    vex: &[VexDocument],
+    mut records: Vec<Record>,
+) -> Result<MatchReport> {
     let mut report = MatchReport {
         components: components.len(),
         ..Default::default()
     };
-    let keys: Vec<String> = {
-        let set: HashSet<String> = components.iter().flat_map(Component::keys).collect();
-        let mut v: Vec<String> = set.into_iter().collect();
-        v.sort();
-        v
-    };
-    let records = db.records_for_keys(&keys).await?;
+    records.sort_by(|a, b| a.id.cmp(&b.id));
     // Keys are computed once per affected entry, not per component.
     let mut by_key: HashMap<String, Vec<(&Record, &Affected)>> = HashMap::new();
     for r in &records {
@@ -273,11 +415,7 @@ pub async fn match_components(
             });
             continue;
         };
-        let purl = c.parsed_purl();
-        let eco = purl.as_ref().and_then(Purl::ecosystem);
-        let is_distro_pkg = eco
-            .as_deref()
-            .is_some_and(|e| matches!(Scheme::for_ecosystem(e), Scheme::Debian));
+        let (eco, is_distro_pkg) = component_ecosystem(c);
         let mut matched: HashSet<&str> = HashSet::new();
         let mut bad_version: Option<String> = None;
         for key in c.keys() {
@@ -287,47 +425,20 @@ pub async fn match_components(
                     continue;
                 }
                 {
-                    // A distribution package against an upstream (CPE)
-                    // range compares the upstream part only.
-                    let (version, confirm) = match (&a.target, is_distro_pkg) {
-                        (Target::Cpe { .. }, true) => (
-                            version::debian_upstream(raw_version).to_string(),
-                            Some(Confirmation::DistributionPackage {
-                                purl: c.purl.clone().unwrap_or_default(),
-                            }),
-                        ),
-                        (Target::Package { ecosystem, .. }, _) => {
-                            if !eco.as_deref().is_some_and(|e| same_ecosystem(ecosystem, e)) {
-                                continue;
-                            }
-                            (raw_version.to_string(), None)
-                        }
-                        (Target::Cpe { .. }, false) => (raw_version.to_string(), None),
+                    let ecosystem = match &a.target {
+                        Target::Cpe { .. } => None,
+                        Target::Package { ecosystem, .. } => Some(ecosystem.as_str()),
                     };
-                    let confirm = confirm.or_else(|| match &c.origin {
-                        Origin::Banner {
-                            distro: Some(d), ..
-                        } => Some(Confirmation::DistributionBanner { distro: d.clone() }),
-                        _ => None,
-                    });
+                    let Some((version, confirm)) =
+                        version_for_entry(c, raw_version, ecosystem, eco.as_deref(), is_distro_pkg)
+                    else {
+                        continue;
+                    };
                     if let Err(e) = version::validate(a.scheme, &version) {
                         bad_version = Some(e.to_string());
                         continue;
                     }
-                    let mut hit: Option<String> = None;
-                    if a.versions.iter().any(|v| {
-                        version::compare(a.scheme, &version, v) == Ok(std::cmp::Ordering::Equal)
-                    }) {
-                        hit = Some(format!("= {version}"));
-                    } else {
-                        for iv in &a.ranges {
-                            if iv.contains(a.scheme, &version).unwrap_or(false) {
-                                hit = Some(iv.describe());
-                                break;
-                            }
-                        }
-                    }
-                    let Some(range) = hit else {
+                    let Some(range) = entry_hit(a.scheme, &a.ranges, &a.versions, &version) else {
                         continue;
                     };
                     let kev_entry = rec.all_ids().find_map(|i| kev.get(i)).cloned();

@@ -248,6 +248,42 @@ pub struct Affected {
     pub criteria: Option<String>,
 }
 
+/// What matching needs of one [`Affected`] entry to decide whether a
+/// version is affected, stored next to the full record under the entry's
+/// key at import time, so matching decodes full records only for real
+/// matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// The OSV ecosystem of a package entry (`Debian:12`); `None` for a
+    /// CPE entry.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<String>,
+    /// How the versions compare.
+    #[serde(rename = "s")]
+    pub scheme: Scheme,
+    /// The affected ranges.
+    #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<Interval>,
+    /// The affected versions.
+    #[serde(rename = "v", default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+}
+
+impl IndexEntry {
+    /// The compact form of `a`.
+    pub fn of(a: &Affected) -> IndexEntry {
+        IndexEntry {
+            ecosystem: match &a.target {
+                Target::Cpe { .. } => None,
+                Target::Package { ecosystem, .. } => Some(ecosystem.clone()),
+            },
+            scheme: a.scheme,
+            ranges: a.ranges.clone(),
+            versions: a.versions.clone(),
+        }
+    }
+}
+
 /// A CISA Known Exploited Vulnerabilities entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KevEntry {

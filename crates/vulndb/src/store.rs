@@ -14,7 +14,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Row, Transaction};
 
 use crate::feed::{self, FeedKind, Problem};
-use crate::model::{KevEntry, Record};
+use crate::model::{IndexEntry, KevEntry, Record};
 use crate::{Error, Result};
 
 /// The store a command uses when none is named.
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS vulndb_record (
 CREATE TABLE IF NOT EXISTS vulndb_key (
     key TEXT NOT NULL,
     vuln_id TEXT NOT NULL,
+    entries TEXT NOT NULL,
     PRIMARY KEY (key, vuln_id)
 );
 CREATE INDEX IF NOT EXISTS vulndb_key_vuln ON vulndb_key (vuln_id);
@@ -54,6 +55,21 @@ CREATE TABLE IF NOT EXISTS vulndb_import (
     report TEXT NOT NULL
 );
 ";
+
+/// The store's own bookkeeping; `schema` is [`SCHEMA_VERSION`].
+const META_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS vulndb_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
+/// Version 2 added the compact index (`vulndb_key.entries`); stores
+/// without a version are from before it and are migrated when opened.
+const SCHEMA_VERSION: i64 = 2;
+
+/// Records read at once when the index is rebuilt.
+const REBUILD_BATCH: i64 = 2000;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -304,6 +320,49 @@ fn read_inputs(path: &Path, problems: &mut Vec<Problem>) -> Result<Vec<Input>> {
     Ok(vec![Input { name, bytes }])
 }
 
+/// The index rows of `rec`: per key, the compact form of its entries
+/// under that key, in the record's order.
+async fn write_keys(tx: &mut Transaction<'static, Any>, rec: &Record) -> Result<()> {
+    let mut keys: Vec<(String, Vec<IndexEntry>)> = Vec::new();
+    for a in &rec.affected {
+        let k = a.target.key();
+        match keys.iter_mut().find(|(key, _)| *key == k) {
+            Some((_, entries)) => entries.push(IndexEntry::of(a)),
+            None => keys.push((k, vec![IndexEntry::of(a)])),
+        }
+    }
+    for (k, entries) in keys {
+        sqlx::query("INSERT INTO vulndb_key (key, vuln_id, entries) VALUES ($1, $2, $3)")
+            .bind(k)
+            .bind(rec.id.clone())
+            .bind(serde_json::to_string(&entries)?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Fill the (empty) key table from every stored record.
+async fn rebuild_index(tx: &mut Transaction<'static, Any>) -> Result<()> {
+    let mut after = String::new();
+    loop {
+        let rows =
+            sqlx::query("SELECT id, data FROM vulndb_record WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after.clone())
+                .bind(REBUILD_BATCH)
+                .fetch_all(&mut **tx)
+                .await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.try_get(0)?;
+        for row in rows {
+            let rec: Record = serde_json::from_str(&row.try_get::<String, _>(1)?)?;
+            write_keys(tx, &rec).await?;
+        }
+    }
+}
+
 struct Stored {
     modified: String,
     hash: String,
@@ -354,9 +413,46 @@ impl VulnDb {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::raw_sql(AssertSqlSafe(SCHEMA))
+        sqlx::raw_sql(AssertSqlSafe(META_SCHEMA))
             .execute(&mut *tx)
             .await?;
+        let version = sqlx::query("SELECT value FROM vulndb_meta WHERE name = 'schema'")
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?;
+        match version.as_deref().map(str::parse::<i64>) {
+            Some(Ok(SCHEMA_VERSION)) => {
+                sqlx::raw_sql(AssertSqlSafe(SCHEMA))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                // A new store, or one made before the compact index: the
+                // key table is derived from the records, so it is rebuilt
+                // from them, in this transaction.
+                sqlx::raw_sql("DROP TABLE IF EXISTS vulndb_key")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::raw_sql(AssertSqlSafe(SCHEMA))
+                    .execute(&mut *tx)
+                    .await?;
+                rebuild_index(&mut tx).await?;
+                sqlx::query("INSERT INTO vulndb_meta (name, value) VALUES ('schema', $1)")
+                    .bind(SCHEMA_VERSION.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Some(_) => {
+                return Err(Error::Open {
+                    url: url.into(),
+                    message: format!(
+                        "the store has schema version {}, which this jcstar does not know (it knows {SCHEMA_VERSION}); use the jcstar that made it, or import the feeds again into a new store",
+                        version.unwrap_or_default()
+                    ),
+                });
+            }
+        }
         tx.commit().await?;
         Ok(db)
     }
@@ -572,14 +668,7 @@ impl VulnDb {
                 .await?;
             }
         }
-        let keys: HashSet<String> = rec.affected.iter().map(|a| a.target.key()).collect();
-        for k in keys {
-            sqlx::query("INSERT INTO vulndb_key (key, vuln_id) VALUES ($1, $2)")
-                .bind(k)
-                .bind(rec.id.clone())
-                .execute(&mut **tx)
-                .await?;
-        }
+        write_keys(tx, rec).await?;
         let aliases: HashSet<&String> = rec.aliases.iter().filter(|a| **a != rec.id).collect();
         for a in aliases {
             sqlx::query("INSERT INTO vulndb_alias (alias, vuln_id) VALUES ($1, $2)")
@@ -716,6 +805,67 @@ impl VulnDb {
                 if seen.insert(id) {
                     out.push(serde_json::from_str(&row.try_get::<String, _>(1)?)?);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The compact index of live records under any of `keys`: each row is
+    /// the key, the record's id and the record's entries under that key.
+    pub async fn index_for_keys(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, String, Vec<IndexEntry>)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(200) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT k.key, k.vuln_id, k.entries FROM vulndb_key k \
+                 JOIN vulndb_record r ON r.id = k.vuln_id \
+                 WHERE k.key IN ({}) AND r.withdrawn = 0",
+                params.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let entries: Vec<IndexEntry> = serde_json::from_str(&row.try_get::<String, _>(2)?)?;
+                out.push((row.try_get(0)?, row.try_get(1)?, entries));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Live records with any of `ids`, each once, in the order of `ids`.
+    pub async fn records_by_ids(&self, ids: &[String]) -> Result<Vec<Record>> {
+        let mut found: HashMap<String, Record> = HashMap::new();
+        for chunk in ids.chunks(200) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, data FROM vulndb_record WHERE id IN ({}) AND withdrawn = 0",
+                params.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let id: String = row.try_get(0)?;
+                let rec: Record = serde_json::from_str(&row.try_get::<String, _>(1)?)?;
+                found.insert(id, rec);
+            }
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(r) = found.remove(id) {
+                out.push(r);
             }
         }
         Ok(out)
