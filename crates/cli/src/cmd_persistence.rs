@@ -11,7 +11,8 @@ use anyhow::Context;
 use jcstar_criteria::Lang;
 use jcstar_probe::Verdict;
 use jcstar_probe::assess::AssessTarget;
-use jcstar_probe::login::persistence::{self, Extractors, InfoSource, PersistencePlan, Tester};
+use jcstar_probe::login::command_tester::{Ask, CommandTester};
+use jcstar_probe::login::persistence::{self, Extractors, InfoSource, PersistencePlan};
 use jcstar_probe::login::{LoginKind, ServiceSpec, random_token};
 use jcstar_probe::reason::{Done, NotDone};
 
@@ -180,137 +181,44 @@ pub fn parse_info(ip: IpAddr, s: &str) -> anyhow::Result<InfoSource> {
     })
 }
 
-/// How long a tester's command may run.
-const COMMAND_LIMIT: Duration = Duration::from_secs(300);
+/// Asks on the terminal and waits for Enter (`skip` skips the step).
+pub struct TerminalAsk;
 
-/// Runs a shell command with the passwords in its environment, bounded in time.
-async fn run_cmd(cmd: &str, old: &str, new: &str) -> Result<Done, NotDone> {
-    let child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .env("JCSTAR_OLD_PASSWORD", old)
-        .env("JCSTAR_NEW_PASSWORD", new)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| NotDone::NotStarted {
+impl Ask for TerminalAsk {
+    async fn ask(&mut self, question: String, lang: Lang) -> Result<Done, NotDone> {
+        if !std::io::stdin().is_terminal() {
+            return Err(NotDone::NoTerminal);
+        }
+        tokio::task::spawn_blocking(move || {
+            match lang {
+                Lang::Ja => eprint!(
+                    "{question} 終わったら Enter を押してください（省略するには skip と入力）: "
+                ),
+                Lang::En => eprint!("{question} Press Enter when done (or type `skip`): "),
+            }
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| NotDone::Failed {
+                    error: e.to_string(),
+                })?;
+            if line.trim() == "skip" {
+                Err(NotDone::Skipped)
+            } else {
+                Ok(Done::Tester)
+            }
+        })
+        .await
+        .map_err(|e| NotDone::Failed {
             error: e.to_string(),
-        })?;
-    match tokio::time::timeout(COMMAND_LIMIT, child.wait_with_output()).await {
-        Err(_) => Err(NotDone::TimedOut {
-            secs: COMMAND_LIMIT.as_secs(),
-        }),
-        Ok(Err(e)) => Err(NotDone::Failed {
-            error: e.to_string(),
-        }),
-        Ok(Ok(out)) if out.status.success() => Ok(Done::Command {
-            status: out.status.to_string(),
-        }),
-        Ok(Ok(out)) => Err(NotDone::CommandFailed {
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr)
-                .chars()
-                .take(300)
-                .collect(),
-        }),
+        })?
     }
 }
 
-/// Asks the tester on the terminal and waits for Enter.
-async fn ask(question: String, lang: Lang) -> Result<Done, NotDone> {
-    if !std::io::stdin().is_terminal() {
-        return Err(NotDone::NoTerminal);
-    }
-    tokio::task::spawn_blocking(move || {
-        match lang {
-            Lang::Ja => eprint!(
-                "{question} 終わったら Enter を押してください（省略するには skip と入力）: "
-            ),
-            Lang::En => eprint!("{question} Press Enter when done (or type `skip`): "),
-        }
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| NotDone::Failed {
-                error: e.to_string(),
-            })?;
-        if line.trim() == "skip" {
-            Err(NotDone::Skipped)
-        } else {
-            Ok(Done::Tester)
-        }
-    })
-    .await
-    .map_err(|e| NotDone::Failed {
-        error: e.to_string(),
-    })?
-}
-
-/// Commands where given, the tester otherwise.
-pub struct CmdTester {
-    pub old: String,
-    pub change_cmd: Option<String>,
-    pub power_cmd: Option<String>,
-    pub delete_cmd: Option<String>,
-    pub delete_prompt: bool,
-    pub show_secrets: bool,
-    /// Language of the questions put to the tester.
-    pub lang: Lang,
-}
-
-impl Tester for CmdTester {
-    async fn change_password(&mut self, new: &str) -> Result<Done, NotDone> {
-        match &self.change_cmd {
-            Some(c) => run_cmd(c, &self.old, new).await,
-            None => {
-                let question = match (self.lang, self.show_secrets) {
-                    (Lang::Ja, true) => format!("機器のパスワードを {new} に変更してください。"),
-                    (Lang::Ja, false) => format!(
-                        "機器のパスワードを {new} に変更してください（表示はこの一度だけで、保存しません）。"
-                    ),
-                    (Lang::En, true) => format!("Change the device password to: {new}."),
-                    (Lang::En, false) => {
-                        format!("Change the device password to: {new} (shown once, not stored).")
-                    }
-                };
-                ask(question, self.lang).await
-            }
-        }
-    }
-    async fn power_cycle(&mut self) -> Result<Done, NotDone> {
-        match &self.power_cmd {
-            Some(c) => run_cmd(c, &self.old, "").await,
-            None => {
-                let question = match self.lang {
-                    Lang::Ja => "機器の電源を切り、10 秒待ってから入れ直してください。",
-                    Lang::En => "Cut the device's power, wait 10 s, and restore it.",
-                };
-                ask(question.into(), self.lang).await
-            }
-        }
-    }
-    async fn delete_data(&mut self) -> Option<Result<Done, NotDone>> {
-        match &self.delete_cmd {
-            Some(c) => Some(run_cmd(c, &self.old, "").await),
-            None if self.delete_prompt => {
-                let question = match self.lang {
-                    Lang::Ja => {
-                        "利用者データを削除してください（工場出荷時設定への初期化、または製品の削除機能）。"
-                    }
-                    Lang::En => {
-                        "Delete the user data (factory reset / the product's delete function)."
-                    }
-                };
-                Some(ask(question.into(), self.lang).await)
-            }
-            None => None,
-        }
-    }
-}
+/// The persistence tester of the command line.
+pub type CmdTester = CommandTester<TerminalAsk>;
 
 pub fn build_plan(
     args: &PersistenceArgs,
@@ -371,6 +279,7 @@ pub fn build_plan(
         delete_prompt: args.delete_data,
         show_secrets: args.show_secrets,
         lang,
+        asker: TerminalAsk,
     };
     Ok((plan, tester))
 }

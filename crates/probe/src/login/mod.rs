@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod bruteforce;
+pub mod command_tester;
 pub mod conn;
 pub mod creds;
 pub mod defaults;
