@@ -13,7 +13,7 @@ use clap::Subcommand;
 use jcstar_criteria::Lang;
 use jcstar_vulndb::matcher::{self, MatchReport};
 use jcstar_vulndb::verdict::{self, Outcome, Rule, Verdict};
-use jcstar_vulndb::{ImportReport, VulnDb, sbom, vex};
+use jcstar_vulndb::{VulnDb, sbom, text, vex};
 use serde::Serialize;
 
 use crate::Ctx;
@@ -96,7 +96,10 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             if args.json {
                 print_json(&r)?;
             } else {
-                print_import(&r, en);
+                print!("{}", text::import_summary(&r, en));
+                for line in text::import_problems(&r, en) {
+                    eprintln!("jcstar: {line}");
+                }
             }
             if r.problems.is_empty() {
                 ExitCode::SUCCESS
@@ -139,7 +142,7 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 if args.json {
                     print_json(&s)?;
                 } else {
-                    print_shown(&s, en);
+                    print!("{}", text::shown(&s, en));
                 }
                 ExitCode::SUCCESS
             }
@@ -159,159 +162,6 @@ async fn run_async(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     };
     db.close().await;
     Ok(code)
-}
-
-fn print_import(r: &ImportReport, en: bool) {
-    // An OSV archive holds tens of thousands of one-record files: list
-    // files only when there are few, otherwise the totals say enough.
-    const LISTED: usize = 20;
-    if r.files.len() > LISTED {
-        println!(
-            "{} {}",
-            r.files.len(),
-            if en {
-                "files read"
-            } else {
-                "個のファイルを読み込みました"
-            }
-        );
-    }
-    for f in r.files.iter().filter(|_| r.files.len() <= LISTED) {
-        println!(
-            "{}: {:?}, {} {}, {} {}",
-            f.file,
-            f.kind,
-            f.records,
-            if en { "records" } else { "件" },
-            f.problems,
-            if en { "problems" } else { "件の問題" }
-        );
-    }
-    if en {
-        println!(
-            "added {}, updated {}, unchanged {}, older copies ignored {}, withdrawn {}, refused {}; KEV added {}, updated {}, unchanged {}; GIT ranges ignored {}",
-            r.added,
-            r.updated,
-            r.unchanged,
-            r.older_kept,
-            r.withdrawn,
-            r.refused,
-            r.kev_added,
-            r.kev_updated,
-            r.kev_unchanged,
-            r.git_ranges_ignored
-        );
-    } else {
-        println!(
-            "追加 {}、更新 {}、変更なし {}、古い版のため無視 {}、取り下げ {}、拒否 {}。KEV 追加 {}、更新 {}、変更なし {}。GIT 範囲（版数でないため無視） {}",
-            r.added,
-            r.updated,
-            r.unchanged,
-            r.older_kept,
-            r.withdrawn,
-            r.refused,
-            r.kev_added,
-            r.kev_updated,
-            r.kev_unchanged,
-            r.git_ranges_ignored
-        );
-    }
-    const SHOWN: usize = 50;
-    for p in r.problems.iter().take(SHOWN) {
-        eprintln!("jcstar: {p}");
-    }
-    if r.problems.len() > SHOWN {
-        eprintln!(
-            "jcstar: {}",
-            if en {
-                format!(
-                    "... and {} more problems (--json lists all)",
-                    r.problems.len() - SHOWN
-                )
-            } else {
-                format!(
-                    "…ほか {} 件の問題（--json ですべて表示）",
-                    r.problems.len() - SHOWN
-                )
-            }
-        );
-    }
-}
-
-fn print_shown(s: &jcstar_vulndb::store::Shown, en: bool) {
-    let r = &s.record;
-    let l = |ja: &'static str, e: &'static str| if en { e } else { ja };
-    println!("{} ({})", r.id, r.source.as_str());
-    if r.withdrawn {
-        println!(
-            "  {}",
-            l("※ 取り下げられた記録です", "** withdrawn record **")
-        );
-    }
-    if !r.aliases.is_empty() {
-        println!("  {}: {}", l("別名", "aliases"), r.aliases.join(", "));
-    }
-    if !s.related.is_empty() {
-        println!(
-            "  {}: {}",
-            l("関連する記録", "related records"),
-            s.related.join(", ")
-        );
-    }
-    println!(
-        "  {}: {}",
-        l("公開", "published"),
-        r.published.as_deref().unwrap_or("-")
-    );
-    println!("  {}: {}", l("更新", "modified"), r.modified);
-    for c in &r.cvss {
-        println!(
-            "  CVSS v{}: {} {}",
-            c.version,
-            c.score.map_or("-".to_string(), |s| format!("{s:.1}")),
-            c.vector
-        );
-    }
-    match &s.kev {
-        Some(k) => println!(
-            "  {}: {} ({} {})",
-            l("悪用確認済み (CISA KEV)", "known exploited (CISA KEV)"),
-            k.name,
-            l("掲載日", "added"),
-            k.date_added
-        ),
-        None => println!(
-            "  {}",
-            l("CISA KEV には掲載されていません", "not in CISA KEV")
-        ),
-    }
-    if !r.summary.is_empty() {
-        println!("  {}: {}", l("概要（原文）", "summary"), r.summary);
-    }
-    println!("  {}:", l("影響を受ける製品", "affects"));
-    for a in &r.affected {
-        let what = match &a.target {
-            jcstar_vulndb::model::Target::Cpe {
-                vendor, product, ..
-            } => format!("cpe {vendor}:{product}"),
-            jcstar_vulndb::model::Target::Package { ecosystem, name } => {
-                format!("{ecosystem} {name}")
-            }
-        };
-        let mut ranges: Vec<String> = a.ranges.iter().map(|i| i.describe()).collect();
-        ranges.extend(a.versions.iter().map(|v| format!("= {v}")));
-        println!("    {what}: {}", ranges.join(" | "));
-        if !a.requires.is_empty() {
-            println!(
-                "      {}: {}",
-                l("前提となる構成", "requires"),
-                a.requires.join(", ")
-            );
-        }
-    }
-    for u in r.references.iter().take(10) {
-        println!("  {}: {u}", l("参考", "reference"));
-    }
 }
 
 #[derive(Serialize)]
@@ -363,133 +213,14 @@ async fn run_match(db: &VulnDb, m: MatchArgs, json: bool, en: bool) -> anyhow::R
             verdict: &v,
         })?;
     } else {
-        print_match(&identified, m.banner.is_some(), &problems, &report, &v, en);
+        print!(
+            "{}",
+            text::match_text(&identified, m.banner.is_some(), &problems, &report, &v, en)
+        );
     }
     Ok(if v.outcome == Outcome::Fail {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn print_match(
-    identified: &[jcstar_vulndb::Identified],
-    banner: bool,
-    problems: &[sbom::SbomProblem],
-    r: &MatchReport,
-    v: &Verdict,
-    en: bool,
-) {
-    let l = |ja: &'static str, e: &'static str| if en { e } else { ja };
-    if banner && identified.is_empty() {
-        println!(
-            "{}",
-            l(
-                "バナーから製品を特定できませんでした",
-                "no product identified from the banner"
-            )
-        );
-    }
-    for i in identified {
-        println!(
-            "{}: {} {}{}",
-            l("特定", "identified"),
-            i.product,
-            i.version
-                .as_deref()
-                .unwrap_or(l("（版数不明）", "(version unknown)")),
-            i.distro
-                .as_ref()
-                .map(|d| format!(" [{d}]"))
-                .unwrap_or_default()
-        );
-    }
-    for p in problems {
-        println!("{}: {p}", l("SBOM の問題", "SBOM problem"));
-    }
-    for s in &r.skipped {
-        println!(
-            "{}: {}: {}",
-            l("照合せず", "not matched"),
-            s.component,
-            s.reason.get(en)
-        );
-    }
-    println!(
-        "{}: {} / {}: {}",
-        l("構成要素", "components"),
-        r.components,
-        l("該当する脆弱性", "matches"),
-        r.matches.len()
-    );
-    for m in &r.matches {
-        println!();
-        let score = m
-            .cvss
-            .as_ref()
-            .map(|c| {
-                format!(
-                    "CVSS v{} {} {}",
-                    c.version,
-                    c.score.map_or("-".into(), |s| format!("{s:.1}")),
-                    c.vector
-                )
-            })
-            .unwrap_or_else(|| l("CVSS なし", "no CVSS").into());
-        println!(
-            "{} [{}]{}",
-            m.vuln_id,
-            score,
-            if m.known_exploited {
-                l(" 悪用確認済み (KEV)", " KNOWN EXPLOITED (KEV)")
-            } else {
-                ""
-            }
-        );
-        if !m.aliases.is_empty() {
-            println!("  {}: {}", l("別名", "aliases"), m.aliases.join(", "));
-        }
-        println!("  {}: {}", l("根拠", "why"), m.why().get(en));
-        if !m.requires.is_empty() {
-            println!(
-                "  {}: {}",
-                l("未確認の前提構成", "unchecked platform"),
-                m.requires.join(", ")
-            );
-        }
-        if let Some(c) = &m.needs_confirmation {
-            println!(
-                "  {}: {}",
-                l("要確認", "needs confirmation"),
-                c.text().get(en)
-            );
-        }
-        if let Some(x) = &m.vex {
-            println!(
-                "  VEX: {} {} ({} {})",
-                x.status.as_str(),
-                x.justification.as_deref().unwrap_or(""),
-                x.file,
-                x.path
-            );
-        }
-    }
-    println!();
-    println!("S1.1-13 ②: {}", v.outcome.text().get(en));
-    for reason in &v.reasons {
-        println!(
-            "  [{}] {}",
-            reason.outcome.text().get(en),
-            reason.text.get(en)
-        );
-    }
-    if v.reasons.is_empty() {
-        println!(
-            "  {}",
-            l(
-                "既知の脆弱性は見つかりませんでした（取り込んだデータの範囲で）",
-                "no known vulnerability found (within the imported data)"
-            )
-        );
-    }
 }

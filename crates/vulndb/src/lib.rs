@@ -18,6 +18,7 @@ pub mod model;
 pub mod purl;
 pub mod sbom;
 pub mod store;
+pub mod text;
 pub mod verdict;
 pub mod version;
 pub mod vex;
