@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use jcstar_criteria::{Catalog, Criterion, Lang, MethodKind};
-use serde_json::{Value, json};
+use jcstar_criteria::{Catalog, Criterion, Lang};
+use serde_json::json;
 
 use crate::Ctx;
 
@@ -266,150 +266,10 @@ fn show(cat: &Catalog, lang: Lang, id: &str, json: bool) -> anyhow::Result<ExitC
     let Some(c) = cat.find_criterion(id) else {
         return Ok(unknown_id(cat, lang, id));
     };
-    let groups = cat.references_by_scheme(c);
     if json {
-        let mut v = serde_json::to_value(c)?;
-        v["category-title"] = json!(cat.category(c.category).map(|k| &k.title));
-        v["requirement-statement"] = json!(cat.requirement(&c.requirement).map(|r| &r.statement));
-        v["term-definitions"] = json!(
-            c.terms
-                .iter()
-                .filter_map(|id| cat.term(id))
-                .collect::<Vec<_>>()
-        );
-        v["references-by-scheme"] = Value::Array(
-            groups
-                .iter()
-                .map(|g| {
-                    json!({
-                        "scheme": g.scheme.id,
-                        "name": g.scheme.name,
-                        "relation": "related",
-                        "references": g.references,
-                    })
-                })
-                .collect(),
-        );
-        print_json(&v)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-
-    println!("{}  {}", c.id, c.title.get(lang));
-    println!();
-    if let Some(k) = cat.category(c.category) {
-        println!(
-            "{} {}. {}",
-            t(lang, "セキュリティ要件カテゴリ", "Category"),
-            k.number,
-            k.title.get(lang)
-        );
-    }
-    if let Some(r) = cat.requirement(&c.requirement) {
-        println!(
-            "{} {}: {}",
-            t(lang, "セキュリティ要件", "Requirement"),
-            r.id,
-            r.statement.get(lang)
-        );
-    }
-    println!();
-    println!("{}", c.statement.get(lang));
-    if let Some(conds) = &c.conditions {
-        let how = match conds.mode {
-            jcstar_criteria::ConditionMode::All => t(lang, "（すべて満たす）", "(all must hold)"),
-            jcstar_criteria::ConditionMode::Any => {
-                t(lang, "（いずれか一つを満たす）", "(any one suffices)")
-            }
-        };
-        println!("  {how}");
-        for i in &conds.items {
-            println!("  {} {}", i.label, i.text.get(lang));
-        }
-    }
-    println!();
-    if c.deemed_met_by_giteki {
-        println!(
-            "{}",
-            t(
-                lang,
-                "技適: T マーク又は A マークの認定番号を基本情報シートに記入すれば適合とみなされる。",
-                "技適: deemed met when a T- or A-mark certification number is entered on the basic-information sheet."
-            )
-        );
-    }
-    if c.na.allowed {
-        println!(
-            "{}",
-            t(
-                lang,
-                "対象外（NA）: 次のいずれかに当たる場合（理由の記入が必須）",
-                "Not applicable (NA) when any of these holds (a reason is mandatory):"
-            )
-        );
-        for n in &c.na.conditions {
-            println!("  - {}", n.get(lang));
-        }
+        print_json(&jcstar_criteria::show::criterion_json(cat, c)?)?;
     } else {
-        println!(
-            "{}",
-            t(
-                lang,
-                "対象外（NA）: 不可",
-                "Not applicable (NA): not allowed"
-            )
-        );
-    }
-    println!();
-    println!("{}", t(lang, "評価手法:", "Evaluation methods:"));
-    for m in &c.methods {
-        let name = match m.kind {
-            MethodKind::DocumentReview => t(lang, "ドキュメント評価", "document review"),
-            MethodKind::DeviceTest => t(lang, "実機テスト", "device test"),
-        };
-        let applies = if m.applies {
-            t(lang, "対象", "applies")
-        } else {
-            t(lang, "なし", "none")
-        };
-        println!("  {name} [{applies}]: {}", m.examines.get(lang));
-        if let Some(steps) = &m.steps {
-            for s in &steps.items {
-                println!("    {} {}", s.label, s.text.get(lang));
-            }
-        }
-        if let Some(note) = &m.note {
-            println!("    ※ {}", note.get(lang));
-        }
-    }
-    if !c.terms.is_empty() {
-        println!();
-        println!("{}", t(lang, "用語:", "Terms:"));
-        for id in &c.terms {
-            if let Some(term) = cat.term(id) {
-                println!(
-                    "  {} ({id}): {}",
-                    term.name.get(lang),
-                    term.definition.get(lang)
-                );
-            }
-        }
-    }
-    println!();
-    println!(
-        "{}",
-        t(
-            lang,
-            "関係する他制度の要件（原典が「関係性」として挙げるもの。同等を意味しない）:",
-            "Related requirements of other schemes (listed by the source as related; not a claim of equivalence):"
-        )
-    );
-    for g in &groups {
-        let mut listed: Vec<&str> = g.references.iter().map(|r| r.listed.as_str()).collect();
-        listed.dedup();
-        println!("  {} [{}]", g.scheme.name.get(lang), g.scheme.id);
-        for l in listed {
-            println!("    {} {l}", t(lang, "関係:", "related:"));
-        }
+        print!("{}", jcstar_criteria::show::criterion_text(cat, c, lang));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,7 @@ mod lookup;
 mod model;
 mod oscal;
 pub mod recognition;
+pub mod show;
 
 pub use id::{BadId, CriterionId, base_id, star1};
 pub use load::{CatalogError, Problem};
