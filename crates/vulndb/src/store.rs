@@ -780,31 +780,33 @@ impl VulnDb {
         }
     }
 
+    /// The rows of `sql` for every value of `values`: the `{}` in `sql`
+    /// becomes a list of placeholders, at most 200 at a time, because
+    /// bounded IN lists keep each statement's size sane on both backends.
+    async fn rows_in(&self, sql: &str, values: &[String]) -> Result<Vec<sqlx::any::AnyRow>> {
+        let mut rows = Vec::new();
+        for chunk in values.chunks(200) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query(AssertSqlSafe(sql.replace("{}", &params.join(", "))));
+            for v in chunk {
+                q = q.bind(v.clone());
+            }
+            rows.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(rows)
+    }
+
     /// Live (not withdrawn) records that have an affected entry under one
     /// of `keys`, each once.
     pub async fn records_for_keys(&self, keys: &[String]) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
-        // Bounded IN lists keep each statement's size sane on both backends.
-        for chunk in keys.chunks(200) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT r.id, r.data FROM vulndb_key k JOIN vulndb_record r ON r.id = k.vuln_id \
-                 WHERE k.key IN ({}) AND r.withdrawn = 0",
-                params.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.clone());
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                let id: String = row.try_get(0)?;
-                if seen.insert(id) {
-                    out.push(serde_json::from_str(&row.try_get::<String, _>(1)?)?);
-                }
+        let sql = "SELECT r.id, r.data FROM vulndb_key k JOIN vulndb_record r ON r.id = k.vuln_id \
+             WHERE k.key IN ({}) AND r.withdrawn = 0";
+        for row in self.rows_in(sql, keys).await? {
+            let id: String = row.try_get(0)?;
+            if seen.insert(id) {
+                out.push(serde_json::from_str(&row.try_get::<String, _>(1)?)?);
             }
         }
         Ok(out)
@@ -817,25 +819,12 @@ impl VulnDb {
         keys: &[String],
     ) -> Result<Vec<(String, String, Vec<IndexEntry>)>> {
         let mut out = Vec::new();
-        for chunk in keys.chunks(200) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT k.key, k.vuln_id, k.entries FROM vulndb_key k \
-                 JOIN vulndb_record r ON r.id = k.vuln_id \
-                 WHERE k.key IN ({}) AND r.withdrawn = 0",
-                params.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.clone());
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                let entries: Vec<IndexEntry> = serde_json::from_str(&row.try_get::<String, _>(2)?)?;
-                out.push((row.try_get(0)?, row.try_get(1)?, entries));
-            }
+        let sql = "SELECT k.key, k.vuln_id, k.entries FROM vulndb_key k \
+             JOIN vulndb_record r ON r.id = k.vuln_id \
+             WHERE k.key IN ({}) AND r.withdrawn = 0";
+        for row in self.rows_in(sql, keys).await? {
+            let entries: Vec<IndexEntry> = serde_json::from_str(&row.try_get::<String, _>(2)?)?;
+            out.push((row.try_get(0)?, row.try_get(1)?, entries));
         }
         Ok(out)
     }
@@ -843,24 +832,11 @@ impl VulnDb {
     /// Live records with any of `ids`, each once, in the order of `ids`.
     pub async fn records_by_ids(&self, ids: &[String]) -> Result<Vec<Record>> {
         let mut found: HashMap<String, Record> = HashMap::new();
-        for chunk in ids.chunks(200) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT id, data FROM vulndb_record WHERE id IN ({}) AND withdrawn = 0",
-                params.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.clone());
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                let id: String = row.try_get(0)?;
-                let rec: Record = serde_json::from_str(&row.try_get::<String, _>(1)?)?;
-                found.insert(id, rec);
-            }
+        let sql = "SELECT id, data FROM vulndb_record WHERE id IN ({}) AND withdrawn = 0";
+        for row in self.rows_in(sql, ids).await? {
+            let id: String = row.try_get(0)?;
+            let rec: Record = serde_json::from_str(&row.try_get::<String, _>(1)?)?;
+            found.insert(id, rec);
         }
         let mut out = Vec::new();
         for id in ids {
@@ -874,23 +850,10 @@ impl VulnDb {
     /// KEV entries for any of `ids`.
     pub async fn kev_for(&self, ids: &[String]) -> Result<HashMap<String, KevEntry>> {
         let mut out = HashMap::new();
-        for chunk in ids.chunks(200) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT data FROM vulndb_kev WHERE cve_id IN ({})",
-                params.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.clone());
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                let k: KevEntry = serde_json::from_str(&row.try_get::<String, _>(0)?)?;
-                out.insert(k.cve_id.clone(), k);
-            }
+        let sql = "SELECT data FROM vulndb_kev WHERE cve_id IN ({})";
+        for row in self.rows_in(sql, ids).await? {
+            let k: KevEntry = serde_json::from_str(&row.try_get::<String, _>(0)?)?;
+            out.insert(k.cve_id.clone(), k);
         }
         Ok(out)
     }
